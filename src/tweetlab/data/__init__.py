@@ -1,0 +1,19 @@
+"""Reading tweet datasets, splitting them and checking splits for leakage."""
+
+from .dataset import KNOWN_COLUMNS, Dataset, SkippedRow
+from .readers import FORMATS, load_dataset
+from .splits import SPLITS, LeakageReport, check_leakage, choose_split, parse_dates, split_dataset
+
+__all__ = [
+    "FORMATS",
+    "KNOWN_COLUMNS",
+    "SPLITS",
+    "Dataset",
+    "LeakageReport",
+    "SkippedRow",
+    "check_leakage",
+    "choose_split",
+    "load_dataset",
+    "parse_dates",
+    "split_dataset",
+]

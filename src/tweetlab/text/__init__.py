@@ -1,0 +1,9 @@
+"""Tweet text: normalisation, tokenisation, stemming and vocabularies."""
+
+from ..config import CleaningConfig
+from .normalize import normalize, normalize_many
+from .stem import stem
+from .tokenize import tokenize
+from .vocab import Vocabulary
+
+__all__ = ["CleaningConfig", "Vocabulary", "normalize", "normalize_many", "stem", "tokenize"]

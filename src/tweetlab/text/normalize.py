@@ -1,0 +1,92 @@
+"""Tweet normalisation: a pure function of the text and a :class:`CleaningConfig`.
+
+>>> normalize("Soooo happy @bob!! &amp; see https://t.co/x #BestDay")
+'soo happy <user> !! & see <url> #bestday'
+>>> normalize("#BestDay", CleaningConfig(hashtags="split"))
+'best day'
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import emoji as _emoji
+
+from ..config import CleaningConfig
+
+URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+# A mention is @ + 1-15 word characters not preceded by a word character (e-mail addresses).
+MENTION_RE = re.compile(r"(?<![\w@])@\w{1,30}")
+HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
+# Three or more of the same character become two: "soooo" -> "soo", "!!!!" -> "!!".
+ELONGATION_RE = re.compile(r"(.)\1{2,}", re.DOTALL)
+CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
+NUMBER_RE = re.compile(r"(?<![\w<])\d+(?:[.,]\d+)*(?![\w>])")
+SPACE_RE = re.compile(r"\s+")
+
+DEFAULT_CLEANING = CleaningConfig()
+
+
+def _unescape(text: str) -> str:
+    # Loop to a fixed point so "&amp;lt;" and "&lt;" both end as "<": normalisation
+    # must be idempotent (normalize(normalize(x)) == normalize(x)).
+    for _ in range(5):
+        new = html.unescape(text)
+        if new == text:
+            break
+        text = new
+    return text
+
+
+def _split_hashtag(match: re.Match[str]) -> str:
+    word = match.group(1)
+    return " " + CAMEL_RE.sub(" ", word).replace("_", " ") + " "
+
+
+def _replace_emoji(text: str, mode: str) -> str:
+    if text.isascii():  # fast path: most English tweets carry no emoji
+        return text
+    if mode == "name":
+        return _emoji.demojize(text, delimiters=(" :", ": "))
+    return _emoji.replace_emoji(text, replace=" ")
+
+
+def normalize(text: str, config: CleaningConfig = DEFAULT_CLEANING) -> str:
+    """Return ``text`` normalised for a classifier.
+
+    Steps, each controlled by ``config``: HTML entities unescaped, URLs and @mentions
+    replaced by placeholder tokens (``""`` removes them, ``None`` keeps them), hashtags
+    kept / split into words / stripped of ``#`` / removed, emoji kept / named
+    (``:red_heart:``) / removed, runs of 3+ equal characters cut to 2, optional number
+    placeholder, lower-casing, whitespace collapsed. Idempotent.
+
+    >>> normalize("I ❤️ it", CleaningConfig(emoji="name"))
+    'i :red_heart: it'
+    """
+    if config.html:
+        text = _unescape(text)
+    if config.urls is not None:
+        text = URL_RE.sub(f" {config.urls} " if config.urls else " ", text)
+    if config.mentions is not None:
+        text = MENTION_RE.sub(f" {config.mentions} " if config.mentions else " ", text)
+    if config.hashtags == "split":
+        text = HASHTAG_RE.sub(_split_hashtag, text)
+    elif config.hashtags == "strip":
+        text = HASHTAG_RE.sub(r"\1", text)
+    elif config.hashtags == "remove":
+        text = HASHTAG_RE.sub(" ", text)
+    if config.emoji != "keep":
+        text = _replace_emoji(text, config.emoji)
+    if config.elongations:
+        text = ELONGATION_RE.sub(r"\1\1", text)
+    if config.numbers is not None:
+        text = NUMBER_RE.sub(f" {config.numbers} ", text)
+    if config.lowercase:
+        text = text.lower()
+    return SPACE_RE.sub(" ", text).strip()
+
+
+def normalize_many(texts: list[str], config: CleaningConfig = DEFAULT_CLEANING) -> list[str]:
+    """:func:`normalize` over a list (list in, list out)."""
+    return [normalize(t, config) for t in texts]
