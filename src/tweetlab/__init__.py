@@ -1,0 +1,40 @@
+"""tweetlab: train, compare, serve and use neural networks on tweets.
+
+>>> import tweetlab
+>>> ds = tweetlab.Dataset(texts=["good", "great", "bad", "awful"] * 4,
+...                       labels=["pos", "pos", "neg", "neg"] * 4)
+>>> model = tweetlab.train(ds, model="tfidf", valid_size=0)
+>>> model.predict(["great"])
+['pos']
+"""
+
+__version__ = "0.1.0"
+
+from .api import evaluate, load, train
+from .config import CleaningConfig, TrainConfig
+from .data import Dataset, check_leakage, load_dataset, split_dataset
+from .errors import DataError, ModelError, TweetlabError
+from .models import FAMILIES, create
+from .persistence import load_model, save_model
+from .text import normalize
+
+__all__ = [
+    "FAMILIES",
+    "CleaningConfig",
+    "DataError",
+    "Dataset",
+    "ModelError",
+    "TrainConfig",
+    "TweetlabError",
+    "__version__",
+    "check_leakage",
+    "create",
+    "evaluate",
+    "load",
+    "load_dataset",
+    "load_model",
+    "normalize",
+    "save_model",
+    "split_dataset",
+    "train",
+]

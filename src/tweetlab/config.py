@@ -100,6 +100,8 @@ class TrainConfig(ConfigBase):
     seed: int = 0
     device: str = "auto"
     grad_clip: float | None = None
+    schedule: str = "constant"
+    warmup: float = 0.0
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -109,6 +111,10 @@ class TrainConfig(ConfigBase):
         _check(self.patience >= 0, "train", "patience", self.patience, "must be >= 0")
         _check(self.optimizer in {"adam", "adamw", "sgd"}, "train", "optimizer",
                self.optimizer, "one of adam, adamw, sgd")
+        _check(self.schedule in {"constant", "linear"}, "train", "schedule", self.schedule,
+               "constant or linear")
+        _check(0.0 <= self.warmup < 1.0, "train", "warmup", self.warmup,
+               "a fraction of all steps in [0, 1)")
         _check(self.device in {"auto", "cpu", "cuda"} or self.device.startswith("cuda:"),
                "train", "device", self.device, "auto, cpu, cuda or cuda:N")
 

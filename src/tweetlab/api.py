@@ -1,0 +1,154 @@
+"""The few verbs most users need: :func:`train`, :func:`evaluate`, :func:`load`.
+
+Everything the CLI does is one of these calls.
+
+>>> import tweetlab
+>>> ds = tweetlab.Dataset(texts=["good", "great", "bad", "awful"] * 5,
+...                       labels=["pos", "pos", "neg", "neg"] * 5)
+>>> model = tweetlab.train(ds, model="tfidf", valid_size=0.2)
+>>> model.predict(["awful"])
+['neg']
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .config import TrainConfig, split_overrides
+from .data import Dataset, check_leakage, load_dataset, split_dataset
+from .data.splits import choose_split
+from .errors import DataError, ModelError
+from .evaluation import EvaluationReport, evaluate_model
+from .models import TextClassifier, get_family
+from .persistence import check_writable, load_model
+
+log = logging.getLogger("tweetlab")
+
+
+def checkpoint_dir_for(out: str | Path) -> Path:
+    """Where an interrupted ``train --out DIR`` keeps its checkpoint: ``.DIR.checkpoint``."""
+    out = Path(out)
+    return out.with_name(f".{out.name}.checkpoint")
+
+
+def _as_dataset(data: Dataset | str | Path, **read: Any) -> Dataset:
+    return data if isinstance(data, Dataset) else load_dataset(data, **read)
+
+
+def train(
+    data: Dataset | str | Path,
+    model: str = "fasttext",
+    *,
+    out: str | Path | None = None,
+    valid: Dataset | str | Path | None = None,
+    valid_size: float = 0.1,
+    split: str = "auto",
+    seed: int = 0,
+    overrides: Sequence[str] = (),
+    train_config: TrainConfig | None = None,
+    neutral_band: Sequence[float] | None = None,
+    force: bool = False,
+    resume: bool = False,
+    command: str | None = None,
+    **read: Any,
+) -> TextClassifier:
+    """Train a ``model`` family on ``data`` and (with ``out``) save it.
+
+    Args:
+        data: a :class:`Dataset` or a path that :func:`load_dataset` reads (``read``
+            keywords such as ``text=``, ``label=``, ``skip_bad_rows=`` go to it).
+        model: family name (``tfidf``, ``bow-mlp``, ``fasttext``...).
+        out: model directory to write; must not exist unless ``force``.
+        valid: a separate validation set; otherwise ``valid_size`` of ``data`` is held
+            out by ``split`` (``auto`` groups by ``id`` when ids repeat). The held-out
+            part drives early stopping and gives the scores in ``metrics.json``.
+        overrides: ``key=value`` strings for the family config or the training loop.
+        neutral_band: (low, high) stored with a binary model.
+        resume: continue an interrupted run of the same command from its checkpoint.
+    """
+    cls = get_family(model)
+    out_path = Path(out) if out is not None else None
+    ckpt = checkpoint_dir_for(out_path) if out_path is not None else None
+    if out_path is not None:
+        check_writable(out_path, force)
+        if ckpt is not None and ckpt.exists() and not resume:
+            if force:
+                shutil.rmtree(ckpt)
+            else:
+                raise ModelError(f"an interrupted training run left {ckpt}; pass --resume to "
+                                 "continue it or --force to start over")
+    ds = _as_dataset(data, **read)
+    if ds.labels is None:
+        raise DataError("the data has no labels to train on", path=ds.source)
+    if len(set(ds.labels)) < 2:
+        raise DataError(f"a classifier needs at least two classes; found only {ds.classes}",
+                        path=ds.source, field="label")
+    split_used = "given"
+    if valid is not None:
+        train_ds, valid_ds = ds, _as_dataset(valid, **read)
+    elif valid_size and valid_size > 0:
+        split_used = choose_split(ds) if split == "auto" else split
+        train_ds, valid_ds = split_dataset(ds, test_size=valid_size, by=split_used, seed=seed)
+    else:
+        train_ds, valid_ds = ds, None
+    family_cfg, tcfg = split_overrides(
+        [cls.Config(), train_config or TrainConfig(**{**cls.train_defaults, "seed": seed})],
+        list(overrides))
+    clf = cls(family_cfg, train_config=tcfg, neutral_band=neutral_band)
+    log.info("training %s on %d tweets (%s), validating on %d", model, len(train_ds),
+             ", ".join(f"{k}: {v}" for k, v in sorted(train_ds.label_counts().items())),
+             len(valid_ds) if valid_ds is not None else 0)
+    clf.fit(train_ds.texts, train_ds.labels or [],
+            valid=(valid_ds.texts, valid_ds.labels or []) if valid_ds is not None else None,
+            checkpoint_dir=ckpt, resume=resume)
+    metrics: dict[str, Any] = {
+        "train_seconds": round(clf.fit_seconds_, 3),
+        "data": {"source": ds.source, "format": ds.format, "n_train": len(train_ds),
+                 "n_valid": len(valid_ds) if valid_ds is not None else 0, "split": split_used,
+                 "skipped_rows": len(ds.skipped)},
+    }
+    if command:
+        metrics["command"] = command
+    if hasattr(clf, "history_"):
+        metrics["history"] = clf.history_
+    if valid_ds is not None:
+        unseen = sorted(set(valid_ds.labels or []) - set(clf.classes_))
+        if unseen:
+            raise DataError(f"validation labels {unseen} never occur in the training part",
+                            path=valid_ds.source, field="label")
+        report = evaluate_model(clf, valid_ds.texts, valid_ds.labels or [])
+        metrics["validation"] = report.to_dict()
+        metrics["validation_note"] = ("validation split, also used for early stopping"
+                                      if hasattr(clf, "history_") else "validation split")
+        leak = check_leakage(train_ds, valid_ds)
+        metrics["leakage"] = {"exact": leak.exact, "normalized": leak.normalized,
+                              "n_valid": leak.n_b}
+        log.info("held-out: %r; %s", report, leak)
+    clf.metrics_ = metrics
+    if out_path is not None:
+        clf.save(out_path, force=force, metrics=metrics)
+        if ckpt is not None and ckpt.exists():
+            shutil.rmtree(ckpt, ignore_errors=True)
+    return clf
+
+
+def evaluate(model: TextClassifier | str | Path, data: Dataset | str | Path, *,
+             neutral_band: Sequence[float] | None = None, **read: Any) -> EvaluationReport:
+    """Score a model (object or directory) on labelled ``data``.
+
+    >>> # tweetlab.evaluate("models/disaster", "test.csv").accuracy
+    """
+    clf = load(model) if isinstance(model, str | Path) else model
+    ds = _as_dataset(data, **read)
+    if ds.labels is None:
+        raise DataError("the data has no labels to evaluate against", path=ds.source)
+    return evaluate_model(clf, ds.texts, ds.labels, neutral_band=neutral_band)
+
+
+def load(model: str | Path) -> TextClassifier:
+    """Load a model directory (alias of :func:`tweetlab.load_model`)."""
+    return load_model(model)

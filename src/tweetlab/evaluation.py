@@ -1,0 +1,125 @@
+"""Metrics: accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix.
+
+>>> r = classification_report(["a", "b", "b"], ["a", "b", "a"])
+>>> round(r.accuracy, 3), r.confusion
+(0.667, [[1, 0], [1, 1]])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class ClassScores:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass
+class EvaluationReport:
+    """Scores of predictions against gold labels; ``labels`` orders the matrix rows."""
+
+    labels: list[str]
+    accuracy: float
+    macro_f1: float
+    per_class: dict[str, ClassScores]
+    confusion: list[list[int]]  # rows: gold label, columns: predicted label
+    n: int
+    predict_seconds: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (f"EvaluationReport(n={self.n}, accuracy={self.accuracy:.4f}, "
+                f"macro_f1={self.macro_f1:.4f})")
+
+    @property
+    def tweets_per_second(self) -> float | None:
+        if not self.predict_seconds:
+            return None
+        return self.n / self.predict_seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["per_class"] = {k: asdict(v) for k, v in self.per_class.items()}
+        if self.tweets_per_second is not None:
+            out["tweets_per_second"] = self.tweets_per_second
+        return out
+
+    def to_text(self) -> str:
+        """A plain-text report: summary, per-class table, confusion matrix."""
+        width = max(9, *(len(x) for x in self.labels))
+        lines = [f"tweets: {self.n}   accuracy: {self.accuracy:.4f}   macro-F1: {self.macro_f1:.4f}"]
+        if self.tweets_per_second:
+            lines[0] += f"   speed: {self.tweets_per_second:,.0f} tweets/s"
+        lines += ["", f"{'label':<{width}}  precision  recall      f1  support"]
+        for lab in self.labels:
+            s = self.per_class[lab]
+            lines.append(f"{lab:<{width}}  {s.precision:9.4f}  {s.recall:6.4f}  {s.f1:6.4f}  "
+                         f"{s.support:7d}")
+        lines += ["", "confusion matrix (rows: true label, columns: predicted)"]
+        cell = max(6, *(len(x) for x in self.labels))
+        lines.append(" " * width + "  " + " ".join(f"{x:>{cell}}" for x in self.labels))
+        for lab, row in zip(self.labels, self.confusion, strict=True):
+            lines.append(f"{lab:<{width}}  " + " ".join(f"{v:>{cell}d}" for v in row))
+        return "\n".join(lines)
+
+
+def classification_report(gold: Sequence[str], predicted: Sequence[str],
+                          labels: Sequence[str] | None = None) -> EvaluationReport:
+    """Scores of ``predicted`` against ``gold`` over ``labels`` (default: all seen)."""
+    gold, predicted = [str(x) for x in gold], [str(x) for x in predicted]
+    if len(gold) != len(predicted):
+        raise ValueError(f"{len(gold)} gold labels but {len(predicted)} predictions")
+    labs = list(labels) if labels is not None else sorted(set(gold) | set(predicted))
+    for extra in sorted((set(gold) | set(predicted)) - set(labs)):
+        labs.append(extra)
+    index = {lab: i for i, lab in enumerate(labs)}
+    k = len(labs)
+    cm = np.zeros((k, k), dtype=np.int64)
+    if gold:
+        np.add.at(cm, (np.array([index[g] for g in gold]), np.array([index[p] for p in predicted])), 1)
+    tp = np.diag(cm).astype(float)
+    pred_tot = cm.sum(axis=0).astype(float)
+    gold_tot = cm.sum(axis=1).astype(float)
+    precision = np.divide(tp, pred_tot, out=np.zeros(k), where=pred_tot > 0)
+    recall = np.divide(tp, gold_tot, out=np.zeros(k), where=gold_tot > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros(k), where=denom > 0)
+    present = gold_tot > 0  # macro-F1 over labels that occur in the gold data
+    per_class = {lab: ClassScores(float(precision[i]), float(recall[i]), float(f1[i]),
+                                  int(gold_tot[i])) for i, lab in enumerate(labs)}
+    return EvaluationReport(
+        labels=labs,
+        accuracy=float(tp.sum() / max(len(gold), 1)),
+        macro_f1=float(f1[present].mean()) if present.any() else 0.0,
+        per_class=per_class,
+        confusion=cm.tolist(),
+        n=len(gold),
+    )
+
+
+def evaluate_model(model: Any, texts: Sequence[str], labels: Sequence[str],
+                   neutral_band: Sequence[float] | None = None) -> EvaluationReport:
+    """Predict ``texts`` with ``model`` and score against ``labels`` (timed)."""
+    start = time.perf_counter()
+    predicted = model.predict(list(texts), neutral_band=neutral_band)
+    seconds = time.perf_counter() - start
+    from .models.base import NEUTRAL, check_neutral_band
+
+    band = check_neutral_band(neutral_band) or model.neutral_band
+    order = list(model.classes_) if band is None else \
+        [model.classes_[0], NEUTRAL, model.classes_[1]]
+    report = classification_report(labels, predicted, labels=order)
+    report.predict_seconds = seconds
+    if len(model.classes_) == 2 and band is None:
+        report.extra["positive_label"] = model.classes_[1]
+        report.extra["positive_f1"] = report.per_class[model.classes_[1]].f1
+    return report

@@ -1,0 +1,205 @@
+"""The contract every classifier family follows (scikit-learn style).
+
+``__init__`` only stores settings; ``fit`` learns and returns ``self``; learned state ends
+in ``_`` (``classes_``); ``predict_proba`` returns an (n, k) array whose columns follow
+``classes_``; everything takes a list of texts and returns one result per text.
+
+>>> from tweetlab.models import create
+>>> clf = create("tfidf").fit(["good", "great", "bad", "awful"], ["pos", "pos", "neg", "neg"])
+>>> clf.classes_
+['neg', 'pos']
+>>> clf.predict_proba(["good"]).shape
+(1, 2)
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from ..config import ConfigBase, TrainConfig
+from ..errors import ConfigError, DataError, NotFittedError
+from ..text import normalize, tokenize
+
+NEUTRAL = "neutral"
+
+
+def check_neutral_band(band: Sequence[float] | None) -> tuple[float, float] | None:
+    """Validate a (low, high) probability band; ``None`` means no band."""
+    if band is None:
+        return None
+    if len(band) != 2:
+        raise ConfigError(f"neutral band needs two numbers (low high), got {list(band)}")
+    lo, hi = float(band[0]), float(band[1])
+    if not 0.0 <= lo <= hi <= 1.0:
+        raise ConfigError(f"neutral band {lo} {hi}: need 0 <= low <= high <= 1")
+    return lo, hi
+
+
+class TextClassifier(ABC):
+    """Base class of every text-classifier family."""
+
+    family: ClassVar[str]
+    Config: ClassVar[type[ConfigBase]]
+    #: Training-loop defaults of this family (torch families), overridable by TrainConfig.
+    train_defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(
+        self,
+        config: ConfigBase | None = None,
+        *,
+        train_config: TrainConfig | None = None,
+        neutral_band: Sequence[float] | None = None,
+        **params: Any,
+    ) -> None:
+        base = config if config is not None else self.Config()
+        self.config = base.replace(**params) if params else base
+        self.train_config = train_config or TrainConfig(**self.train_defaults)
+        self.neutral_band = check_neutral_band(neutral_band)
+
+    def __repr__(self) -> str:
+        state = f"{len(self.classes_)} classes" if self.is_fitted else "unfitted"
+        return f"{type(self).__name__}({state}, {self.config})"
+
+    # ----------------------------------------------------------------- learning
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "classes_")
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        *,
+        valid: tuple[Sequence[str], Sequence[str]] | None = None,
+        checkpoint_dir: str | Path | None = None,
+        resume: bool = False,
+    ) -> Self:
+        """Learn from ``texts`` and their ``labels``; returns ``self``.
+
+        ``valid`` is a held-out (texts, labels) pair used by the torch families for early
+        stopping; ``checkpoint_dir`` makes training resumable after a kill.
+        """
+        texts, labels = list(texts), [str(x) for x in labels]
+        if len(texts) != len(labels):
+            raise DataError(f"{len(texts)} texts but {len(labels)} labels")
+        classes = sorted(set(labels))
+        if len(classes) < 2:
+            raise DataError(
+                f"a classifier needs at least two classes; the labels hold only {classes}",
+                field="label",
+            )
+        self.classes_ = classes
+        index = {c: i for i, c in enumerate(classes)}
+        y = np.array([index[x] for x in labels], dtype=np.int64)
+        y_valid = None
+        if valid is not None:
+            unknown = sorted(set(map(str, valid[1])) - set(classes))
+            if unknown:
+                raise DataError(f"validation labels {unknown} do not occur in training data",
+                                field="label")
+            y_valid = np.array([index[str(x)] for x in valid[1]], dtype=np.int64)
+        start = time.perf_counter()
+        self._fit(
+            self.clean(texts), y,
+            (self.clean(list(valid[0])), y_valid) if valid is not None and y_valid is not None
+            else None,
+            Path(checkpoint_dir) if checkpoint_dir is not None else None,
+            resume,
+        )
+        self.fit_seconds_ = time.perf_counter() - start
+        return self
+
+    @abstractmethod
+    def _fit(self, texts: list[str], y: np.ndarray,
+             valid: tuple[list[str], np.ndarray] | None,
+             checkpoint_dir: Path | None, resume: bool) -> None:
+        """Family-specific learning on cleaned texts and integer labels."""
+
+    # --------------------------------------------------------------- prediction
+    def clean(self, texts: Sequence[str]) -> list[str]:
+        cleaning = getattr(self.config, "cleaning", None)
+        return [normalize(t, cleaning) for t in texts] if cleaning is not None else list(texts)
+
+    def tokens(self, text: str) -> list[str]:
+        """The tokens this model sees for ``text`` (after cleaning)."""
+        return tokenize(self.clean([text])[0])
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Class probabilities, shape (n, len(classes_)), rows summing to 1."""
+        self._check_fitted()
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, len(self.classes_)), dtype=np.float32)
+        return self._predict_proba(self.clean(texts))
+
+    @abstractmethod
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Probabilities for already-cleaned texts."""
+
+    def predict(self, texts: Sequence[str],
+                neutral_band: Sequence[float] | None = None) -> list[str]:
+        """One label per text.
+
+        For a binary model, a neutral band ``(low, high)`` (given here or stored on the
+        model) maps P(second class) below ``low`` to the first class, above ``high`` to
+        the second and in between to ``"neutral"``.
+        """
+        proba = self.predict_proba(texts)
+        return self.labels_from_proba(proba, neutral_band)
+
+    def labels_from_proba(self, proba: np.ndarray,
+                          neutral_band: Sequence[float] | None = None) -> list[str]:
+        band = check_neutral_band(neutral_band) or self.neutral_band
+        if band is not None:
+            if len(self.classes_) != 2:
+                raise ConfigError(
+                    f"a neutral band needs a binary model; this one has classes {self.classes_}")
+            lo, hi = band
+            p = proba[:, 1]
+            neg, pos = self.classes_
+            return [neg if x < lo else pos if x > hi else NEUTRAL for x in p.tolist()]
+        return [self.classes_[i] for i in proba.argmax(axis=1).tolist()]
+
+    @property
+    def output_labels(self) -> list[str]:
+        """Labels ``predict`` can return (with ``neutral`` when a band is set)."""
+        self._check_fitted()
+        if self.neutral_band is not None and NEUTRAL not in self.classes_:
+            return [self.classes_[0], NEUTRAL, self.classes_[1]]
+        return list(self.classes_)
+
+    def unknown_words(self, text: str) -> list[str]:
+        """Words of ``text`` the model never saw in training (they carry no signal)."""
+        return []
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(f"this {self.family} model is not fitted; call fit() first")
+
+    # -------------------------------------------------------------- persistence
+    def save(self, directory: str | Path, *, force: bool = False,
+             metrics: dict[str, Any] | None = None) -> Path:
+        """Write the model directory (atomically; refuses to overwrite unless ``force``)."""
+        from ..persistence import save_model
+
+        return save_model(self, directory, force=force, metrics=metrics)
+
+    @abstractmethod
+    def _state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """(arrays for model.safetensors, {file name: JSON object}) of the fitted model."""
+
+    @classmethod
+    @abstractmethod
+    def _restore(cls, model: Self, arrays: dict[str, np.ndarray],
+                 files: dict[str, Any]) -> None:
+        """Set the learned state of ``model`` (config and classes_ already set)."""
+
+    def extra_info(self) -> dict[str, Any]:
+        """Family facts for ``tweetlab info`` (vocabulary size, parameters...)."""
+        return {}

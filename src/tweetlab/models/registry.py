@@ -1,0 +1,45 @@
+"""The family registry: a plain dict from family name to ``module:Class``.
+
+Families are imported on first use so that ``tweetlab info`` or the ``tfidf`` family do
+not pay for importing torch.
+
+>>> sorted(FAMILIES)[:3]
+['bow-mlp', 'fasttext', 'tfidf']
+>>> get_family("tfidf").__name__
+'TfidfClassifier'
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from ..errors import ConfigError
+from .base import TextClassifier
+
+FAMILIES: dict[str, str] = {
+    "tfidf": "tweetlab.models.tfidf:TfidfClassifier",
+    "bow-mlp": "tweetlab.models.bow_mlp:BowMLPClassifier",
+    "fasttext": "tweetlab.models.fasttext:FastTextClassifier",
+}
+
+
+def get_family(name: str) -> type[TextClassifier]:
+    """The class of family ``name``; a clear error lists the known names."""
+    try:
+        target = FAMILIES[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown model family {name!r}; choose one of {', '.join(sorted(FAMILIES))}"
+        ) from None
+    module, _, cls = target.partition(":")
+    return getattr(import_module(module), cls)  # type: ignore[no-any-return]
+
+
+def create(name: str, **params: Any) -> TextClassifier:
+    """An unfitted model of family ``name``; ``params`` set config fields.
+
+    >>> create("fasttext", dim=32).config.dim
+    32
+    """
+    return get_family(name)(**params)

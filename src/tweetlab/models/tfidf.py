@@ -1,0 +1,140 @@
+"""``tfidf``: word and character n-gram TF-IDF features with a logistic-regression head.
+
+Saved without pickle: the two vocabularies go to ``vocab.json``; idf weights,
+coefficients and intercepts to ``model.safetensors``.
+
+>>> clf = TfidfClassifier().fit(["good film", "great film", "bad film", "awful"],
+...                             ["pos", "pos", "neg", "neg"])
+>>> clf.predict(["good"])
+['pos']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from ..config import CleaningConfig, ConfigBase, _check
+from ..text import tokenize
+from .base import TextClassifier
+
+
+@dataclass(frozen=True)
+class TfidfConfig(ConfigBase):
+    """Hyperparameters of the ``tfidf`` family."""
+
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] | None = (2, 5)
+    max_word_features: int = 100_000
+    max_char_features: int = 200_000
+    min_df: int = 2
+    sublinear_tf: bool = True
+    C: float = 4.0
+    max_iter: int = 1000
+    class_weight: str | None = None
+    cleaning: CleaningConfig = field(default_factory=CleaningConfig)
+
+    def __post_init__(self) -> None:
+        _check(self.C > 0, "tfidf", "C", self.C, "must be > 0")
+        _check(len(self.word_ngrams) == 2 and 1 <= self.word_ngrams[0] <= self.word_ngrams[1],
+               "tfidf", "word_ngrams", self.word_ngrams, "need (low, high) with 1 <= low <= high")
+        _check(self.class_weight in (None, "balanced"), "tfidf", "class_weight",
+               self.class_weight, "None or 'balanced'")
+
+
+def _word_vectorizer(cfg: TfidfConfig, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=cfg.word_ngrams,
+        min_df=cfg.min_df, max_features=cfg.max_word_features, sublinear_tf=cfg.sublinear_tf,
+        vocabulary=vocabulary, dtype=np.float32,
+    )
+
+
+def _char_vectorizer(cfg: TfidfConfig, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
+    assert cfg.char_ngrams is not None
+    return TfidfVectorizer(
+        analyzer="char_wb", lowercase=False, ngram_range=cfg.char_ngrams, min_df=cfg.min_df,
+        max_features=cfg.max_char_features, sublinear_tf=cfg.sublinear_tf,
+        vocabulary=vocabulary, dtype=np.float32,
+    )
+
+
+class TfidfClassifier(TextClassifier):
+    """TF-IDF over word n-grams (+ char n-grams) and multinomial logistic regression."""
+
+    family = "tfidf"
+    Config = TfidfConfig
+    config: TfidfConfig
+
+    def _features(self, texts: list[str]) -> sp.csr_matrix:
+        parts = [self.word_vec_.transform(texts)]
+        if self.char_vec_ is not None:
+            parts.append(self.char_vec_.transform(texts))
+        return sp.hstack(parts, format="csr")
+
+    def _fit(self, texts: list[str], y: np.ndarray, valid: Any, checkpoint_dir: Path | None,
+             resume: bool) -> None:
+        cfg = self.config
+        # min_df must not exceed the corpus size on tiny data.
+        if len(texts) < cfg.min_df * 2:
+            cfg = cfg.replace(min_df=1)
+        self.word_vec_ = _word_vectorizer(cfg).fit(texts)
+        self.char_vec_ = _char_vectorizer(cfg).fit(texts) if cfg.char_ngrams else None
+        X = self._features(texts)
+        self.head_ = LogisticRegression(
+            C=cfg.C, max_iter=cfg.max_iter, class_weight=cfg.class_weight,
+            random_state=self.train_config.seed,
+        ).fit(X, y)
+
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        return self.head_.predict_proba(self._features(texts)).astype(np.float32)
+
+    def unknown_words(self, text: str) -> list[str]:
+        vocab = self.word_vec_.vocabulary_
+        return [t for t in dict.fromkeys(self.tokens(text)) if t not in vocab]
+
+    # -------------------------------------------------------------- persistence
+    def _state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        arrays = {
+            "word_idf": self.word_vec_.idf_.astype(np.float32),
+            "coef": self.head_.coef_.astype(np.float32),
+            "intercept": self.head_.intercept_.astype(np.float32),
+        }
+        files: dict[str, Any] = {"vocab.json": {
+            "format": "tweetlab.tfidf-vocab/1",
+            "word": {t: int(i) for t, i in self.word_vec_.vocabulary_.items()},
+            "char": ({t: int(i) for t, i in self.char_vec_.vocabulary_.items()}
+                     if self.char_vec_ is not None else None),
+        }}
+        if self.char_vec_ is not None:
+            arrays["char_idf"] = self.char_vec_.idf_.astype(np.float32)
+        return arrays, files
+
+    @classmethod
+    def _restore(cls, model: TfidfClassifier, arrays: dict[str, np.ndarray],  # type: ignore[override]
+                 files: dict[str, Any]) -> None:
+        vocab = files["vocab.json"]
+        model.word_vec_ = _word_vectorizer(model.config, vocab["word"])
+        model.word_vec_.idf_ = arrays["word_idf"]
+        model.char_vec_ = None
+        if vocab.get("char") is not None:
+            model.char_vec_ = _char_vectorizer(model.config, vocab["char"])
+            model.char_vec_.idf_ = arrays["char_idf"]
+        head = LogisticRegression()
+        head.classes_ = np.arange(len(model.classes_))
+        head.coef_ = arrays["coef"].astype(np.float64)
+        head.intercept_ = arrays["intercept"].astype(np.float64)
+        head.n_features_in_ = head.coef_.shape[1]
+        model.head_ = head
+
+    def extra_info(self) -> dict[str, Any]:
+        return {
+            "word n-grams": len(self.word_vec_.vocabulary_),
+            "char n-grams": len(self.char_vec_.vocabulary_) if self.char_vec_ is not None else 0,
+        }

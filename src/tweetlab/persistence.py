@@ -1,0 +1,175 @@
+"""Model directories: ``save_model(model, dir)`` and ``load_model(dir)``.
+
+A model directory holds ``config.json`` (family, format version, hyperparameters,
+labels, cleaning options, tweetlab version), ``model.safetensors``, vocabulary JSON,
+``metrics.json`` and a generated ``README.md`` model card. No pickle anywhere.
+Writes are atomic: everything goes to a temporary sibling folder that is renamed
+into place, so an interrupted save leaves the previous model untouched.
+
+>>> from tweetlab.models import create
+>>> import tempfile
+>>> clf = create("tfidf").fit(["good", "great", "bad", "awful"], ["pos", "pos", "neg", "neg"])
+>>> d = save_model(clf, tempfile.mkdtemp() + "/m")
+>>> load_model(d).predict(["great"])
+['pos']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+from . import __version__
+from .config import TrainConfig
+from .errors import ConfigError, ModelError
+from .models.base import TextClassifier
+from .models.registry import get_family
+
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+METRICS_FILE = "metrics.json"
+CARD_FILE = "README.md"
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to ``path`` through a temporary file and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=2)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def check_writable(directory: Path, force: bool) -> None:
+    """Refuse to overwrite an existing non-empty folder unless ``force``."""
+    if directory.exists() and not force:
+        if directory.is_file() or any(directory.iterdir()):
+            raise ModelError(f"{directory} already exists; pass force=True (CLI: --force) "
+                             "to overwrite it, or choose another folder")
+
+
+def save_model(model: TextClassifier, directory: str | Path, *, force: bool = False,
+               metrics: dict[str, Any] | None = None) -> Path:
+    """Write ``model`` as a model directory and return its path."""
+    from .reports import model_card
+
+    model._check_fitted()
+    target = Path(directory)
+    check_writable(target, force)
+    arrays, files = model._state()
+    config = {
+        "format": "tweetlab.model",
+        "format_version": FORMAT_VERSION,
+        "tweetlab_version": __version__,
+        "task": "text-classification",
+        "family": model.family,
+        "labels": list(model.classes_),
+        "neutral_band": list(model.neutral_band) if model.neutral_band else None,
+        "params": model.config.to_dict(),
+        "train": model.train_config.to_dict(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": sorted([WEIGHTS_FILE, *files]),
+        "info": model.extra_info(),
+    }
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.partial-"))
+    try:
+        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()},
+                  str(tmp / WEIGHTS_FILE), metadata={"format": "tweetlab"})
+        for name, data in files.items():
+            (tmp / name).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=2),
+                                       encoding="utf-8")
+        (tmp / METRICS_FILE).write_text(json.dumps(metrics or {}, indent=2), encoding="utf-8")
+        (tmp / CARD_FILE).write_text(model_card(config, metrics or {}), encoding="utf-8")
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def read_config(directory: str | Path) -> dict[str, Any]:
+    """The parsed ``config.json`` of a model directory, with clear errors."""
+    d = Path(directory)
+    path = d / CONFIG_FILE
+    if not d.exists():
+        raise ModelError(f"model folder {d} not found")
+    if not path.exists():
+        raise ModelError(f"{d} is not a tweetlab model folder (no {CONFIG_FILE})")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{path}: invalid JSON ({exc})") from None
+    if config.get("format") != "tweetlab.model":
+        raise ModelError(f"{path}: not a tweetlab model config")
+    if config.get("format_version", 0) > FORMAT_VERSION:
+        raise ModelError(f"{path}: format version {config['format_version']} is newer than this "
+                         f"tweetlab ({__version__}) reads; upgrade tweetlab")
+    return config
+
+
+def write_metrics(directory: str | Path, metrics: dict[str, Any]) -> None:
+    """Replace ``metrics.json`` (and refresh the model card) of a saved model."""
+    from .reports import model_card
+
+    d = Path(directory)
+    config = read_config(d)
+    write_json_atomic(d / METRICS_FILE, metrics)
+    tmp = d / f".{CARD_FILE}.tmp"
+    tmp.write_text(model_card(config, metrics), encoding="utf-8")
+    os.replace(tmp, d / CARD_FILE)
+
+
+def read_metrics(directory: str | Path) -> dict[str, Any]:
+    path = Path(directory) / METRICS_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def load_model(directory: str | Path) -> TextClassifier:
+    """Load a model directory written by :func:`save_model`."""
+    d = Path(directory)
+    config = read_config(d)
+    cls = get_family(config["family"])
+    try:
+        params = cls.Config.from_dict(config["params"])
+        train = TrainConfig.from_dict(config.get("train", {}))
+    except ConfigError as exc:
+        raise ModelError(f"{d / CONFIG_FILE}: {exc}") from None
+    model = cls(params, train_config=train, neutral_band=config.get("neutral_band"))
+    model.classes_ = list(config["labels"])
+    try:
+        arrays = load_file(str(d / WEIGHTS_FILE))
+    except FileNotFoundError:
+        raise ModelError(f"{d}: {WEIGHTS_FILE} is missing") from None
+    except Exception as exc:  # safetensors raises its own error types for damaged files
+        raise ModelError(f"{d / WEIGHTS_FILE}: cannot read ({exc})") from None
+    files = {}
+    for name in config.get("files", []):
+        if name == WEIGHTS_FILE:
+            continue
+        try:
+            files[name] = json.loads((d / name).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelError(f"{d / name}: cannot read ({exc})") from None
+    cls._restore(model, arrays, files)
+    return model
