@@ -102,6 +102,7 @@ class TrainConfig(ConfigBase):
     grad_clip: float | None = None
     schedule: str = "constant"
     warmup: float = 0.0
+    checkpoint_seconds: float = 60.0
     progress: bool = True
 
     def __post_init__(self) -> None:

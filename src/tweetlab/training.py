@@ -2,7 +2,8 @@
 
 It shuffles with a per-epoch seed, shows a progress bar, evaluates on a validation set
 after each epoch, keeps the best weights, stops early, and writes a checkpoint after
-every epoch so that a killed run resumes where it stopped (``resume=True``).
+epoch (at most every ``checkpoint_seconds``) so that a killed run resumes where it
+stopped (``resume=True``).
 Checkpoints are one safetensors file (weights, optimizer state, and the loop's JSON
 state in its metadata), replaced atomically. No pickle.
 
@@ -215,7 +216,7 @@ def train_module(
             start_epoch = state["epoch"] + 1
             result.resumed_from_epoch = state["epoch"]
             log.info("resuming %s after epoch %d", desc, state["epoch"])
-    t0 = time.perf_counter()
+    t0 = last_save = time.perf_counter()
     step = (start_epoch - 1) * n_batches
     for epoch in range(start_epoch, config.epochs + 1):
         if result.stopped_early:
@@ -267,7 +268,9 @@ def train_module(
                 result.stopped_early = True
         log.info("%s epoch %d/%d: %s", desc, epoch, config.epochs,
                  ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k != "epoch"))
-        if checkpoint_dir is not None:
+        due = time.perf_counter() - last_save >= config.checkpoint_seconds
+        if checkpoint_dir is not None and due and epoch < config.epochs and not result.stopped_early:
+            last_save = time.perf_counter()
             save_checkpoint(checkpoint_dir, module, best, opts, {
                 "epoch": epoch, "history": result.history, "best_epoch": result.best_epoch,
                 "best_valid_loss": result.best_valid_loss, "bad_epochs": bad_epochs,

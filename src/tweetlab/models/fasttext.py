@@ -43,6 +43,7 @@ class FastTextConfig(ConfigBase):
     maxn: int = 5
     buckets: int = 1 << 18
     min_count: int = 1
+    half: bool = True
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
 
     def __post_init__(self) -> None:
@@ -144,7 +145,12 @@ class FastTextClassifier(TorchTextClassifier):
         used = np.zeros(self.module_.embedding.weight.shape[0], dtype=bool)
         used[np.unique(train.flat)] = True
         with torch.no_grad():
-            self.module_.embedding.weight[torch.from_numpy(~used)] = 0.0
+            weight = self.module_.embedding.weight
+            weight[torch.from_numpy(~used)] = 0.0
+            if self.config.half:
+                # Stored as float16 (half the size on disk); round now so the model in
+                # memory predicts exactly what the saved one will.
+                weight.copy_(weight.half().float())
 
     def _featurizer_files(self) -> dict[str, Any]:
         return {"vocab.json": self.vocab_.to_dict()}
@@ -158,7 +164,8 @@ class FastTextClassifier(TorchTextClassifier):
         weight = arrays.pop("module.embedding.weight")
         rows = np.flatnonzero(np.any(weight != 0, axis=1)).astype(np.int64)
         arrays["embedding_rows"] = rows
-        arrays["embedding_values"] = weight[rows]
+        arrays["embedding_values"] = weight[rows].astype(
+            np.float16 if self.config.half else np.float32)
         return arrays, files
 
     @classmethod
@@ -166,7 +173,7 @@ class FastTextClassifier(TorchTextClassifier):
                  files: dict[str, Any]) -> None:
         n = len(files["vocab.json"]["tokens"]) + model.config.buckets
         weight = np.zeros((n, model.config.dim), dtype=np.float32)
-        weight[arrays.pop("embedding_rows")] = arrays.pop("embedding_values")
+        weight[arrays.pop("embedding_rows")] = arrays.pop("embedding_values").astype(np.float32)
         arrays["module.embedding.weight"] = weight
         super()._restore(model, arrays, files)
 

@@ -52,6 +52,20 @@ def _replace_emoji(text: str, mode: str) -> str:
     return _emoji.replace_emoji(text, replace=" ")
 
 
+def _replace_tokens(text: str, config: CleaningConfig) -> str:
+    if config.urls is not None:
+        text = URL_RE.sub(f" {config.urls} " if config.urls else " ", text)
+    if config.mentions is not None:
+        text = MENTION_RE.sub(f" {config.mentions} " if config.mentions else " ", text)
+    if config.hashtags == "split":
+        text = HASHTAG_RE.sub(_split_hashtag, text)
+    elif config.hashtags == "strip":
+        text = HASHTAG_RE.sub(r"\1", text)
+    elif config.hashtags == "remove":
+        text = HASHTAG_RE.sub(" ", text)
+    return text
+
+
 def normalize(text: str, config: CleaningConfig = DEFAULT_CLEANING) -> str:
     """Return ``text`` normalised for a classifier.
 
@@ -66,16 +80,13 @@ def normalize(text: str, config: CleaningConfig = DEFAULT_CLEANING) -> str:
     """
     if config.html:
         text = _unescape(text)
-    if config.urls is not None:
-        text = URL_RE.sub(f" {config.urls} " if config.urls else " ", text)
-    if config.mentions is not None:
-        text = MENTION_RE.sub(f" {config.mentions} " if config.mentions else " ", text)
-    if config.hashtags == "split":
-        text = HASHTAG_RE.sub(_split_hashtag, text)
-    elif config.hashtags == "strip":
-        text = HASHTAG_RE.sub(r"\1", text)
-    elif config.hashtags == "remove":
-        text = HASHTAG_RE.sub(" ", text)
+    # Replacing one token can expose another ("#1@1": once "#1" is split, "@1" starts a
+    # word), so this stage runs to a fixed point; that keeps normalize() idempotent.
+    for _ in range(5):
+        new = _replace_tokens(text, config)
+        if new == text:
+            break
+        text = new
     if config.emoji != "keep":
         text = _replace_emoji(text, config.emoji)
     if config.elongations:

@@ -1,0 +1,334 @@
+"""The ``tweetlab`` command: parse arguments, call the library, print.
+
+Every subcommand is one library call; errors meant for the user are printed as one
+line (``error: FILE, line N, field 'F': ...``) with exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import os
+import shlex
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import DataError, TweetlabError
+
+log = logging.getLogger("tweetlab")
+
+
+def _read_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("reading data")
+    g.add_argument("--text", help="column holding the tweet text (guessed when omitted)")
+    g.add_argument("--label", help="column holding the label (guessed when omitted)")
+    g.add_argument("--format", help="force a format: csv, tsv, jsonl, parquet, sentiment140, "
+                   "entity, disaster, tweeteval, rutweetcorp")
+    g.add_argument("--encoding", help="text encoding (default UTF-8; Sentiment140: latin-1)")
+    g.add_argument("--skip-bad-rows", action="store_true",
+                   help="skip malformed rows, empty texts and missing labels (and report them)")
+
+
+def _read_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return {"text": args.text, "label": args.label, "format": args.format,
+            "encoding": args.encoding, "skip_bad_rows": args.skip_bad_rows}
+
+
+def _band(values: Sequence[float] | None) -> tuple[float, float] | None:
+    return (values[0], values[1]) if values else None
+
+
+def _load_data(path: str, args: argparse.Namespace, require_labels: bool = True):  # type: ignore[no-untyped-def]
+    from .data import load_dataset
+
+    ds = load_dataset(path, require_labels=require_labels, **_read_kwargs(args))
+    if ds.skipped:
+        reasons: dict[str, int] = {}
+        for row in ds.skipped:
+            reasons[row.reason] = reasons.get(row.reason, 0) + 1
+        detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items(), key=lambda x: -x[1]))
+        first = ds.skipped[0]
+        log.warning("%s: skipped %d bad rows (%s); first at line %d", path, len(ds.skipped),
+                    detail, first.line)
+    return ds
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_train(args: argparse.Namespace) -> int:
+    from .api import train
+
+    overrides = list(args.set or [])
+    if args.epochs is not None:
+        overrides.append(f"epochs={args.epochs}")
+    if args.device is not None:
+        overrides.append(f"device={args.device}")
+    if args.quiet:
+        overrides.append("progress=false")
+    out = Path(args.out) if args.out else Path("tweetlab-models") / \
+        f"{Path(args.data).name.split('.')[0]}-{args.model}"
+    data = _load_data(args.data, args)
+    valid = _load_data(args.valid, args) if args.valid else None
+    command = "tweetlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
+    model = train(data, args.model, out=out, valid=valid, valid_size=args.valid_size,
+                  split=args.split, seed=args.seed, overrides=overrides,
+                  neutral_band=_band(args.neutral_band), force=args.force, resume=args.resume,
+                  command=command)
+    metrics = model.metrics_
+    print(f"saved {args.model} model to {out}  ({metrics['train_seconds']:.1f} s training, "
+          f"{metrics['data']['n_train']} tweets)")
+    held = metrics.get("validation")
+    if held:
+        print(f"held-out ({held['n']} tweets, {metrics['data']['split']} split): "
+              f"accuracy {held['accuracy']:.4f}, macro-F1 {held['macro_f1']:.4f}")
+        leak = metrics.get("leakage", {})
+        if leak.get("exact"):
+            print(f"note: {leak['exact']} held-out tweets also occur in the training part "
+                  "(duplicates in the data); scores may be optimistic")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .api import evaluate, load
+    from .reports import plot_confusion
+
+    model = load(args.model)
+    data = _load_data(args.data, args)
+    report = evaluate(model, data, neutral_band=_band(args.neutral_band))
+    print(report.to_text())
+    out = Path(args.out) if args.out else \
+        Path(args.model) / "evaluations" / Path(args.data).name.split(".")[0]
+    out.mkdir(parents=True, exist_ok=True)
+    from .persistence import write_json_atomic
+
+    write_json_atomic(out / "metrics.json", {"data": str(args.data), **report.to_dict()})
+    png = plot_confusion(report, out / "confusion_matrix.png",
+                         title=f"{Path(args.data).name}: accuracy {report.accuracy:.3f}, "
+                               f"macro-F1 {report.macro_f1:.3f}")
+    print(f"\nwrote {out / 'metrics.json'} and {png}")
+    return 0
+
+
+def _format_prediction(label: str, confidence: float, text: str) -> str:
+    return f"{label:<12} {confidence:6.1%}  {text}"
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .api import load
+
+    texts = list(args.texts)
+    model_dir = args.model
+    if model_dir is None:
+        if not texts:
+            raise DataError("name a model folder: tweetlab predict MODEL_DIR [TEXT ...]")
+        model_dir = texts.pop(0)
+    model = load(model_dir)
+    band = _band(args.neutral_band)
+    if args.input:
+        return _predict_file(model, args, band)
+    if texts:
+        proba = model.predict_proba(texts)
+        labels = model.labels_from_proba(proba, band)
+        for text, lab, p in zip(texts, labels, proba, strict=True):
+            print(_format_prediction(lab, _confidence(model, lab, p), text))
+        return 0
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(f"tweetlab {model.family} model ({', '.join(model.output_labels)}). "
+              "Type a tweet and press Enter; an empty line or Ctrl-D quits.")
+    while True:
+        try:
+            line = input("tweet> " if interactive else "")
+        except EOFError:
+            break
+        if not line.strip():
+            if interactive:
+                break
+            continue
+        p = model.predict_proba([line])[0]
+        lab = model.labels_from_proba(p[None, :], band)[0]
+        if interactive:
+            bars = "  ".join(f"{c} {v:.0%}" for c, v in zip(model.classes_, p, strict=True))
+            print(f"  -> {lab} ({_confidence(model, lab, p):.1%})   [{bars}]")
+            unknown = model.unknown_words(line)
+            if unknown:
+                print(f"     never seen in training: {', '.join(unknown)}")
+        else:
+            print(_format_prediction(lab, _confidence(model, lab, p), line))
+    return 0
+
+
+def _confidence(model: Any, label: str, p: Any) -> float:
+    """Probability of the predicted label (for 'neutral' in a band: 1 - |p - 0.5| * 2)."""
+    if label in model.classes_:
+        return float(p[model.classes_.index(label)])
+    return float(1.0 - abs(float(p[1]) - 0.5) * 2)
+
+
+def _predict_file(model: Any, args: argparse.Namespace, band: Any) -> int:
+    ds = _load_data(args.input, args, require_labels=False)
+    out = Path(args.output) if args.output else None
+    if out is not None and out.exists() and not args.force:
+        raise TweetlabError(f"{out} already exists; pass --force to overwrite it")
+    proba = model.predict_proba(ds.texts)
+    labels = model.labels_from_proba(proba, band)
+    header = [*(["id"] if "id" in ds.columns else []), "text", "label", "confidence",
+              *(f"p_{c}" for c in model.classes_)]
+    fd, tmp = tempfile.mkstemp(dir=out.parent if out else None, suffix=".csv.tmp")
+    with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for i, (text, lab, p) in enumerate(zip(ds.texts, labels, proba, strict=True)):
+            row = [*([ds.columns["id"][i]] if "id" in ds.columns else []), text, lab,
+                   f"{_confidence(model, lab, p):.4f}", *(f"{v:.4f}" for v in p)]
+            w.writerow(row)
+    if out is None:
+        sys.stdout.write(Path(tmp).read_text(encoding="utf-8"))
+        os.unlink(tmp)
+    else:
+        os.replace(tmp, out)
+        counts: dict[str, int] = {}
+        for lab in labels:
+            counts[lab] = counts.get(lab, 0) + 1
+        print(f"wrote {len(labels)} predictions to {out} "
+              f"({', '.join(f'{k}: {v}' for k, v in sorted(counts.items()))})")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .api import load
+    from .persistence import read_config, read_metrics
+
+    config = read_config(args.model)
+    model = load(args.model)
+    metrics = read_metrics(args.model)
+    size = sum(f.stat().st_size for f in Path(args.model).rglob("*") if f.is_file())
+    print(f"model:    {args.model}")
+    print(f"family:   {config['family']}  (tweetlab {config['tweetlab_version']}, "
+          f"created {config['created']})")
+    print(f"labels:   {', '.join(model.output_labels)}")
+    if model.neutral_band:
+        print(f"neutral band: {model.neutral_band[0]} - {model.neutral_band[1]}")
+    print(f"size:     {size / 1e6:.2f} MB on disk")
+    for k, v in model.extra_info().items():
+        print(f"{k + ':':<9} {v:,}" if isinstance(v, int) else f"{k}: {v}")
+    if "data" in metrics:
+        d = metrics["data"]
+        print(f"trained on: {d['source']} ({d['n_train']} tweets, {metrics['train_seconds']:.1f} s)")
+    if "validation" in metrics:
+        v = metrics["validation"]
+        print(f"held-out: accuracy {v['accuracy']:.4f}, macro-F1 {v['macro_f1']:.4f} "
+              f"({v['n']} tweets)")
+    print("settings: " + ", ".join(f"{k}={v}" for k, v in config["params"].items()
+                                    if k != "cleaning"))
+    return 0
+
+
+def cmd_leakage(args: argparse.Namespace) -> int:
+    from .data import check_leakage, load_dataset
+
+    a = load_dataset(args.train, require_labels=False, skip_bad_rows=True)
+    b = load_dataset(args.test, require_labels=False, skip_bad_rows=True)
+    report = check_leakage(a, b)
+    print(f"{args.test} vs {args.train}: {report}")
+    for ex in report.examples:
+        print(f"  e.g. {ex[:100]!r}")
+    return 1 if report.normalized and args.strict else 0
+
+
+# ------------------------------------------------------------------------ parser
+def build_parser() -> argparse.ArgumentParser:
+    from .data.splits import SPLITS
+    from .models.registry import FAMILIES
+
+    parser = argparse.ArgumentParser(
+        prog="tweetlab", description="Train, evaluate and use neural networks on tweets.")
+    parser.add_argument("--version", action="version", version=f"tweetlab {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or info lines")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a classifier on a labelled file",
+                       description="Train a classifier on a labelled tweet file.")
+    p.add_argument("data", help="CSV/TSV/JSONL/Parquet file (gzip ok) or TweetEval *_text.txt")
+    p.add_argument("--model", "-m", default="fasttext", choices=sorted(FAMILIES),
+                   help="model family (default: fasttext)")
+    p.add_argument("--out", "-o", help="model folder to write (default tweetlab-models/DATA-MODEL)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="set a family or training option, e.g. --set dim=64 --set lr=0.5")
+    p.add_argument("--epochs", type=int, help="shortcut for --set epochs=N")
+    p.add_argument("--device", help="auto (default), cpu, cuda")
+    p.add_argument("--valid", help="separate validation file (default: hold out --valid-size)")
+    p.add_argument("--valid-size", type=float, default=0.1, help="held-out share (default 0.1)")
+    p.add_argument("--split", default="auto", choices=SPLITS,
+                   help="how to hold out: auto groups by id when ids repeat, else stratified")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--neutral-band", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                   help="binary models: P(positive) below LOW -> negative, above HIGH -> "
+                        "positive, between -> neutral")
+    p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    _read_options(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="score a model on a labelled file",
+                       description="Accuracy, macro-F1, per-class scores, confusion matrix "
+                                   "(text and PNG).")
+    p.add_argument("model", help="model folder")
+    p.add_argument("data", help="labelled file")
+    p.add_argument("--out", help="folder for metrics.json and confusion_matrix.png "
+                                 "(default MODEL/evaluations/DATA)")
+    p.add_argument("--neutral-band", type=float, nargs=2, metavar=("LOW", "HIGH"))
+    _read_options(p)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="label tweets given as arguments, a file or typed in",
+                       description="Label tweets. With no text and no --input, reads tweets "
+                                   "interactively (or line by line from a pipe).")
+    p.add_argument("--model", "-m", help="model folder (or give it as the first argument)")
+    p.add_argument("texts", nargs="*", metavar="[MODEL] TEXT")
+    p.add_argument("--input", "-i", help="file of tweets to label")
+    p.add_argument("--output", "-o", help="CSV to write (default: standard output)")
+    p.add_argument("--neutral-band", type=float, nargs=2, metavar=("LOW", "HIGH"))
+    p.add_argument("--force", action="store_true", help="overwrite --output")
+    _read_options(p)
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("info", help="describe a model folder")
+    p.add_argument("model")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("leakage", help="count tweets of TEST that also occur in TRAIN")
+    p.add_argument("train")
+    p.add_argument("test")
+    p.add_argument("--strict", action="store_true", help="exit 1 when any overlap is found")
+    p.set_defaults(func=cmd_leakage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("tweetlab: %(message)s"))
+    log.handlers[:] = [handler]
+    log.propagate = False
+    log.setLevel(logging.WARNING if args.quiet else logging.INFO)
+    try:
+        return int(args.func(args) or 0)
+    except TweetlabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted; a training run continues with the same command plus --resume",
+              file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

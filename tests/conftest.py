@@ -1,0 +1,60 @@
+"""Seeded tiny corpora: emoji, @handles, URLs, HTML entities, Cyrillic and Spanish text."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from tweetlab.config import TrainConfig
+
+POSITIVE = ["love", "great", "happy", "awesome", "best", "amazing", "genial", "хорошо",
+            "❤️", "😂", "wonderful", "encanta"]
+NEGATIVE = ["hate", "awful", "sad", "worst", "terrible", "angry", "horrible", "плохо",
+            "😡", "boring", "odio", "broken"]
+FILLER = ["the", "movie", "today", "@bob", "https://t.co/abc", "#monday", "la", "película",
+          "фильм", "&amp;", "soooo", "this", "was", "el", "día", "is"]
+
+
+def make_corpus(n: int = 120, seed: int = 0, classes: int = 2) -> tuple[list[str], list[str]]:
+    """Tweets whose label is decided by which sentiment words they contain."""
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for i in range(n):
+        lab = i % classes
+        words = rng.sample(FILLER, 4)
+        if lab == 0:
+            words += rng.sample(NEGATIVE, 2)
+        elif lab == 1:
+            words += rng.sample(POSITIVE, 2)
+        else:
+            words += rng.sample(FILLER, 2)
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+        labels.append(["negative", "positive", "neutral"][lab])
+    return texts, labels
+
+
+@pytest.fixture
+def corpus() -> tuple[list[str], list[str]]:
+    return make_corpus()
+
+
+@pytest.fixture
+def fast_train() -> TrainConfig:
+    return TrainConfig(epochs=3, progress=False, checkpoint_seconds=0)
+
+
+@pytest.fixture
+def csv_file(tmp_path: Path) -> Path:
+    texts, labels = make_corpus(80)
+    path = tmp_path / "tweets.csv"
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "date", "text", "sentiment"])
+        for i, (t, lab) in enumerate(zip(texts, labels, strict=True)):
+            w.writerow([1000 + i, f"2024-01-{1 + i % 28:02d}T10:00:00Z", t, lab])
+    return path

@@ -1,0 +1,181 @@
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from tweetlab.data import Dataset, check_leakage, load_dataset, split_dataset
+from tweetlab.errors import DataError
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_named_columns_are_found_and_extra_columns_travel(csv_file):
+    ds = load_dataset(csv_file)
+    assert len(ds) == 80
+    assert set(ds.classes) == {"negative", "positive"}
+    assert ds.columns["id"][0] == "1000"
+    assert ds.columns["date"][0].startswith("2024-01-01")
+
+
+def test_gzip_is_read_transparently(tmp_path, csv_file):
+    gz = tmp_path / "tweets.csv.gz"
+    gz.write_bytes(gzip.compress(csv_file.read_bytes()))
+    assert load_dataset(gz).texts == load_dataset(csv_file).texts
+
+
+def test_sentiment140_is_recognised_without_options(tmp_path):
+    rows = ['"0","1467810369","Mon Apr 06 22:19:45 PDT 2009","NO_QUERY","bob","so sad caf\xe9"',
+            '"4","1467810370","Mon Apr 06 22:19:49 PDT 2009","NO_QUERY","ann","love it"']
+    ds = load_dataset(write(tmp_path / "s140.csv", "\n".join(rows) + "\n", "latin-1"))
+    assert ds.format == "sentiment140"
+    assert ds.labels == ["negative", "positive"]
+    assert ds.texts[0] == "so sad café"
+    assert ds.columns["user"] == ["bob", "ann"]
+
+
+def test_kaggle_entity_file_without_header(tmp_path):
+    text = ('2401,Borderlands,Positive,"im getting on borderlands, and i will murder you all"\n'
+            "2402,Nvidia,Negative,drivers broke again\n")
+    ds = load_dataset(write(tmp_path / "twitter_training.csv", text))
+    assert ds.format == "entity"
+    assert ds.labels == ["Positive", "Negative"]
+    assert ds.columns["entity"] == ["Borderlands", "Nvidia"]
+    assert ds.texts[0].startswith("im getting on borderlands, and")
+
+
+def test_kaggle_disaster_file(tmp_path):
+    text = ("id,keyword,location,text,target\n1,,,Our Deeds are the Reason,1\n"
+            "4,fire,Canada,Forest fire near La Ronge,1\n5,,,what a nice day,0\n")
+    ds = load_dataset(write(tmp_path / "train.csv", text))
+    assert ds.format == "disaster"
+    assert ds.labels == ["1", "1", "0"]
+    assert ds.columns["keyword"] == ["", "fire", ""]
+
+
+def test_tweeteval_pair_with_mapping(tmp_path):
+    write(tmp_path / "train_text.txt", "good one \nbad one \nmeh \n")
+    write(tmp_path / "train_labels.txt", "2\n0\n1\n")
+    write(tmp_path / "mapping.txt", "0\tnegative\n1\tneutral\n2\tpositive\n")
+    ds = load_dataset(tmp_path / "train_text.txt")
+    assert ds.format == "tweeteval"
+    assert ds.labels == ["positive", "negative", "neutral"]
+
+
+def test_rutweetcorp_semicolon_file(tmp_path):
+    text = ('"408906692374446080";"1386325927";"pleease_shut_up";"хоть я и школота :D";"1";"0";'
+            '"0";"0";"7569";"62";"61";"0"\n'
+            '"408906692374446081";"1386325928";"vasya";"всё плохо";"-1";"0";"0";"0";"1";"2";"3";"0"\n')
+    ds = load_dataset(write(tmp_path / "positive.csv", text))
+    assert ds.format == "rutweetcorp"
+    assert ds.labels == ["positive", "negative"]
+    assert ds.texts[1] == "всё плохо"
+
+
+def test_tsv_jsonl_and_parquet(tmp_path):
+    write(tmp_path / "a.tsv", "tweet\tlabel\nhi there\tpos\nugh\tneg\n")
+    assert load_dataset(tmp_path / "a.tsv").labels == ["pos", "neg"]
+    lines = [json.dumps({"full_text": "hola", "label": 1, "user": "x"}),
+             json.dumps({"full_text": "adiós", "label": 0, "user": "y"})]
+    ds = load_dataset(write(tmp_path / "a.jsonl", "\n".join(lines)))
+    assert ds.texts == ["hola", "adiós"] and ds.labels == ["1", "0"]
+    assert ds.columns["user"] == ["x", "y"]
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    pd.DataFrame({"text": ["a b", "c d"], "label": ["x", "y"]}).to_parquet(tmp_path / "a.parquet")
+    assert load_dataset(tmp_path / "a.parquet").labels == ["x", "y"]
+
+
+def test_quoted_newlines_keep_line_numbers(tmp_path):
+    text = 'text,label\n"line one\nline two",a\n"",b\n'
+    with pytest.raises(DataError) as err:
+        load_dataset(write(tmp_path / "q.csv", text))
+    assert err.value.line == 4 and err.value.field == "text"
+
+
+def test_missing_file_error_names_the_file(tmp_path):
+    with pytest.raises(DataError, match="nope.csv: file not found"):
+        load_dataset(tmp_path / "nope.csv")
+
+
+def test_unknown_column_error_lists_the_columns(csv_file):
+    with pytest.raises(DataError) as err:
+        load_dataset(csv_file, text="body_text")
+    assert "id, date, text, sentiment" in str(err.value)
+    assert err.value.field == "body_text"
+
+
+def test_undecodable_bytes_error_names_line(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"text,label\nfine,a\nbroken \xff byte,b\n")
+    with pytest.raises(DataError) as err:
+        load_dataset(path)
+    assert err.value.line == 3
+    assert "latin-1" in str(err.value)
+    assert load_dataset(path, encoding="latin-1").texts[1] == "broken ÿ byte"
+
+
+def test_empty_text_error_names_line_and_field(tmp_path):
+    with pytest.raises(DataError) as err:
+        load_dataset(write(tmp_path / "e.csv", "tweet,label\nok,a\n   ,b\n"))
+    assert (err.value.line, err.value.field, err.value.message) == (3, "tweet", "empty text")
+
+
+def test_malformed_row_error_and_skip_bad_rows(tmp_path):
+    path = write(tmp_path / "m.csv", "text,label\nok,a\ntoo,many,fields\n,b\nfine,b\nlast,\n")
+    with pytest.raises(DataError, match="line 3: malformed row: expected 2 fields, found 3"):
+        load_dataset(path)
+    ds = load_dataset(path, skip_bad_rows=True)
+    assert ds.texts == ["ok", "fine"]
+    assert [(r.line, r.reason) for r in ds.skipped] == [
+        (3, "malformed row: expected 2 fields, found 3"), (4, "empty text"), (6, "missing label")]
+
+
+def test_invalid_json_line_is_located(tmp_path):
+    path = write(tmp_path / "x.jsonl", '{"text": "a", "label": "x"}\n{"text": oops}\n')
+    with pytest.raises(DataError, match="line 2: invalid JSON"):
+        load_dataset(path)
+
+
+def test_unlabelled_data_can_be_read_for_prediction(tmp_path):
+    ds = load_dataset(write(tmp_path / "u.csv", "text\nhello\nworld\n"), require_labels=False)
+    assert ds.labels is None and ds.texts == ["hello", "world"]
+
+
+def test_stratified_split_keeps_label_shares():
+    ds = Dataset(texts=[str(i) for i in range(100)], labels=["a"] * 80 + ["b"] * 20)
+    train, test = split_dataset(ds, test_size=0.25, by="stratified", seed=3)
+    assert test.label_counts() == {"a": 20, "b": 5}
+    assert set(train.texts).isdisjoint(test.texts)
+
+
+def test_group_split_never_separates_an_id():
+    ids = [str(i // 6) for i in range(120)]
+    ds = Dataset(texts=[f"t{i}" for i in range(120)], labels=["a", "b"] * 60, columns={"id": ids})
+    train, test = split_dataset(ds, test_size=0.2, seed=1)  # auto -> group
+    assert set(train.columns["id"]).isdisjoint(test.columns["id"])
+    assert 12 <= len(test) <= 36
+
+
+def test_time_split_puts_newest_rows_in_test():
+    dates = [f"2024-01-{d:02d}" for d in range(1, 21)]
+    ds = Dataset(texts=[str(i) for i in range(20)], labels=None, columns={"date": dates})
+    train, test = split_dataset(ds, test_size=0.25, by="time")
+    assert min(test.columns["date"]) > max(train.columns["date"])
+
+
+def test_time_split_rejects_unparsable_dates():
+    ds = Dataset(texts=["a", "b", "c"], columns={"date": ["2024-01-01", "soon", "2024-01-02"]},
+                 lines=[2, 3, 4], source="d.csv")
+    with pytest.raises(DataError, match="d.csv, line 3, field 'date': unparsable date"):
+        split_dataset(ds, test_size=1, by="time")
+
+
+def test_leakage_check_counts_exact_and_normalised_overlap():
+    a = Dataset(texts=["Hello world", "fire in town https://t.co/x"])
+    b = Dataset(texts=["Hello world", "FIRE in town!! https://t.co/y", "new tweet"])
+    report = check_leakage(a, b)
+    assert (report.exact, report.normalized) == (1, 2)

@@ -1,0 +1,140 @@
+"""One contract test per behaviour, run over every family in the registry."""
+
+import numpy as np
+import pytest
+
+from tweetlab.config import TrainConfig
+from tweetlab.errors import ConfigError, DataError, ModelError, NotFittedError
+from tweetlab.models import FAMILIES, create
+from tweetlab.persistence import load_model
+
+from .conftest import make_corpus
+
+FAST = {"train_config": TrainConfig(epochs=4, progress=False, checkpoint_seconds=0)}
+
+
+def fitted(family, n=120, classes=2, seed=0, **kw):
+    texts, labels = make_corpus(n, seed=seed, classes=classes)
+    return create(family, **FAST, **kw).fit(texts, labels), texts, labels
+
+
+@pytest.fixture(params=sorted(FAMILIES))
+def family(request):
+    return request.param
+
+
+def test_fit_returns_self(family, corpus):
+    model = create(family, **FAST)
+    assert model.fit(*corpus) is model
+
+
+def test_probabilities_have_one_column_per_class_and_sum_to_one(family):
+    model, texts, _ = fitted(family, classes=3)
+    proba = model.predict_proba(texts[:10])
+    assert proba.shape == (10, 3)
+    assert np.allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    assert model.classes_ == ["negative", "neutral", "positive"]
+
+
+def test_model_learns_the_toy_task(family):
+    texts, labels = make_corpus(300)
+    train = TrainConfig(epochs=10, progress=False, checkpoint_seconds=0)
+    model = create(family, train_config=train).fit(texts, labels)
+    texts, labels = make_corpus(60, seed=99)
+    accuracy = np.mean([p == g for p, g in zip(model.predict(texts), labels, strict=True)])
+    assert accuracy >= 0.9
+
+
+def test_batch_equals_one_at_a_time(family):
+    model, texts, _ = fitted(family)
+    batch = model.predict_proba(texts[:12])
+    single = np.vstack([model.predict_proba([t]) for t in texts[:12]])
+    assert np.allclose(batch, single, atol=1e-5)
+
+
+def test_list_in_list_out(family):
+    model, texts, _ = fitted(family)
+    assert model.predict([texts[0]]) == [model.predict(texts[:1])[0]]
+    assert model.predict([]) == []
+    assert model.predict_proba([]).shape == (0, 2)
+
+
+def test_save_then_load_predicts_the_same(family, tmp_path):
+    model, texts, _ = fitted(family)
+    model.save(tmp_path / "m")
+    again = load_model(tmp_path / "m")
+    assert again.classes_ == model.classes_
+    assert np.allclose(again.predict_proba(texts), model.predict_proba(texts), atol=1e-6)
+
+
+def test_same_seed_same_result(family):
+    a, texts, _ = fitted(family)
+    b, _, _ = fitted(family)
+    assert np.allclose(a.predict_proba(texts), b.predict_proba(texts), atol=1e-6)
+
+
+def test_unfitted_model_raises(family):
+    with pytest.raises(NotFittedError):
+        create(family).predict(["hello"])
+    with pytest.raises(NotFittedError):
+        create(family).save("/tmp/never-written")
+
+
+def test_single_class_is_rejected(family):
+    with pytest.raises(DataError, match="at least two classes"):
+        create(family, **FAST).fit(["a", "b", "c"], ["x", "x", "x"])
+
+
+def test_unseen_words_are_named(family):
+    model, _, _ = fitted(family)
+    assert "zyxwv" in model.unknown_words("love zyxwv")
+    assert "love" not in model.unknown_words("love zyxwv")
+
+
+def test_neutral_band_maps_middle_probabilities_to_neutral(family):
+    model, texts, _ = fitted(family)
+    p = model.predict_proba(texts)[:, 1]
+    lo, hi = float(np.quantile(p, 0.3)), float(np.quantile(p, 0.7))
+    labels = model.predict(texts, neutral_band=(lo, hi))
+    for prob, lab in zip(p, labels, strict=True):
+        expected = "negative" if prob < lo else "positive" if prob > hi else "neutral"
+        assert lab == expected
+
+
+def test_neutral_band_is_saved_with_the_model(family, tmp_path):
+    texts, labels = make_corpus(80)
+    model = create(family, neutral_band=(0.4, 0.6), **FAST).fit(texts, labels)
+    model.save(tmp_path / "m")
+    again = load_model(tmp_path / "m")
+    assert again.neutral_band == (0.4, 0.6)
+    assert again.output_labels == ["negative", "neutral", "positive"]
+
+
+def test_neutral_band_needs_a_binary_model():
+    model, texts, _ = fitted("tfidf", classes=3)
+    with pytest.raises(ConfigError, match="binary"):
+        model.predict(texts, neutral_band=(0.4, 0.6))
+
+
+def test_invalid_band_is_rejected():
+    with pytest.raises(ConfigError):
+        create("tfidf", neutral_band=(0.7, 0.2))
+
+
+def test_save_refuses_to_overwrite_without_force(tmp_path):
+    model, texts, _ = fitted("tfidf")
+    model.save(tmp_path / "m")
+    with pytest.raises(ModelError, match="already exists"):
+        model.save(tmp_path / "m")
+    model.save(tmp_path / "m", force=True)
+    assert load_model(tmp_path / "m").predict(texts[:3]) == model.predict(texts[:3])
+
+
+def test_unknown_family_lists_known_ones():
+    with pytest.raises(ConfigError, match="bow-mlp, fasttext, tfidf"):
+        create("svm")
+
+
+def test_unknown_config_key_is_rejected():
+    with pytest.raises(ConfigError):
+        create("fasttext", dimension=10)

@@ -1,0 +1,97 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tweetlab.config import CleaningConfig
+from tweetlab.text import Vocabulary, normalize, stem, tokenize
+
+
+def test_cleaning_replaces_each_mention():
+    assert normalize("@bob and @Alice_1 hi") == "<user> and <user> hi"
+
+
+def test_cleaning_keeps_email_addresses():
+    assert "<user>" not in normalize("write to me@example.com")
+
+
+def test_cleaning_replaces_urls():
+    assert normalize("see https://t.co/xY1 and www.example.com/a") == "see <url> and <url>"
+
+
+def test_cleaning_can_remove_urls():
+    assert normalize("see https://t.co/xY1 now", CleaningConfig(urls="")) == "see now"
+
+
+def test_cleaning_unescapes_html_entities_fully():
+    assert normalize("a &amp;lt; b &amp; c") == "a < b & c"
+
+
+def test_cleaning_splits_camel_case_hashtags():
+    assert normalize("#BestDayEver2024", CleaningConfig(hashtags="split")) == "best day ever 2024"
+
+
+def test_cleaning_removes_hashtags_on_request():
+    assert normalize("so #blessed today", CleaningConfig(hashtags="remove")) == "so today"
+
+
+def test_cleaning_names_emoji():
+    assert normalize("I ❤️ it 😂") == "i :red_heart: it :face_with_tears_of_joy:"
+
+
+def test_cleaning_removes_emoji_on_request():
+    assert normalize("ok 😂", CleaningConfig(emoji="remove")) == "ok"
+
+
+def test_cleaning_shortens_elongations():
+    assert normalize("soooooo goooood!!!!") == "soo good!!"
+
+
+def test_cleaning_keeps_case_on_request():
+    assert normalize("Hello World", CleaningConfig(lowercase=False)) == "Hello World"
+
+
+def test_cleaning_lowercases_cyrillic():
+    assert normalize("ПРИВЕТ Мир") == "привет мир"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab #@&;amplt:/.hts😂❤️ñПр\n!ooo_1")), max_size=60))
+def test_cleaning_is_idempotent(text):
+    for cfg in (CleaningConfig(), CleaningConfig(hashtags="split", emoji="remove")):
+        once = normalize(text, cfg)
+        assert normalize(once, cfg) == once
+
+
+def test_tokenizer_keeps_placeholders_and_emoji_names():
+    assert tokenize("hi <user> :red_heart: #tag don't") == ["hi", "<user>", ":red_heart:", "#tag",
+                                                             "don't"]
+
+
+def test_tokenizer_splits_cyrillic_and_spanish_words():
+    assert tokenize("¡qué día! привет") == ["¡", "qué", "día", "!", "привет"]
+
+
+def test_stemming_in_three_languages():
+    assert stem(["running"], "en") == ["run"]
+    assert stem(["películas"], "es") == ["pelicul"]
+    assert stem(["фильмы"], "ru") == ["фильм"]
+
+
+def test_stemming_leaves_placeholders():
+    assert stem(["<url>", ":red_heart:"], "en") == ["<url>", ":red_heart:"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.text(min_size=1, max_size=5), max_size=6), max_size=8))
+def test_vocabulary_round_trips_through_json(docs):
+    vocab = Vocabulary.build(docs, specials=("<pad>",))
+    again = Vocabulary.from_json(vocab.to_json())
+    assert again == vocab
+    for doc in docs:
+        assert again.encode(doc) == vocab.encode(doc)
+        assert all(t in vocab for t in doc)
+
+
+def test_vocabulary_orders_by_frequency_and_caps_size():
+    vocab = Vocabulary.build([["a", "b", "b", "c", "c", "c"]], max_size=3, unk="<unk>")
+    assert vocab.tokens == ["<unk>", "c", "b"]
+    assert vocab.encode(["a"]) == [0]
