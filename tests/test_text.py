@@ -53,7 +53,7 @@ def test_cleaning_lowercases_cyrillic():
     assert normalize("ПРИВЕТ Мир") == "привет мир"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab #@&;amplt:/.hts😂❤️ñПр\n!ooo_1")), max_size=60))
 def test_cleaning_is_idempotent(text):
     for cfg in (CleaningConfig(), CleaningConfig(hashtags="split", emoji="remove")):

@@ -6,7 +6,7 @@ embeddings are averaged and fed to one linear layer. Hashes are stable (CRC-32),
 saved model predicts the same in every process. Bucket rows never seen in training
 are zero and not stored, which keeps the saved model small.
 
->>> clf = FastTextClassifier(train_config=TrainConfig(epochs=3, progress=False))
+>>> clf = FastTextClassifier(train_config=TrainConfig(epochs=20, progress=False))
 >>> clf = clf.fit(["good film", "bad film"] * 8, ["pos", "neg"] * 8)
 >>> clf.predict(["good"])
 ['pos']

@@ -3,7 +3,7 @@
 Saved without pickle: the two vocabularies go to ``vocab.json``; idf weights,
 coefficients and intercepts to ``model.safetensors``.
 
->>> clf = TfidfClassifier().fit(["good film", "great film", "bad film", "awful"],
+>>> clf = TfidfClassifier().fit(["good film", "good day", "bad film", "bad day"],
 ...                             ["pos", "pos", "neg", "neg"])
 >>> clf.predict(["good"])
 ['pos']
@@ -81,10 +81,12 @@ class TfidfClassifier(TextClassifier):
     def _fit(self, texts: list[str], y: np.ndarray, valid: Any, checkpoint_dir: Path | None,
              resume: bool) -> None:
         cfg = self.config
-        # min_df must not exceed the corpus size on tiny data.
-        if len(texts) < cfg.min_df * 2:
+        try:
+            self.word_vec_ = _word_vectorizer(cfg).fit(texts)
+        except ValueError:
+            # Tiny data: no n-gram reaches min_df; keep every n-gram instead of failing.
             cfg = cfg.replace(min_df=1)
-        self.word_vec_ = _word_vectorizer(cfg).fit(texts)
+            self.word_vec_ = _word_vectorizer(cfg).fit(texts)
         self.char_vec_ = _char_vectorizer(cfg).fit(texts) if cfg.char_ngrams else None
         X = self._features(texts)
         self.head_ = LogisticRegression(

@@ -78,17 +78,23 @@ def normalize(text: str, config: CleaningConfig = DEFAULT_CLEANING) -> str:
     >>> normalize("I ❤️ it", CleaningConfig(emoji="name"))
     'i :red_heart: it'
     """
-    if config.html:
-        text = _unescape(text)
-    # Replacing one token can expose another ("#1@1": once "#1" is split, "@1" starts a
-    # word), so this stage runs to a fixed point; that keeps normalize() idempotent.
+    # Each step can expose work for another (dropping an emoji's variation selector can
+    # join "&l" + "t;" into an entity, or "@" to a word), so the steps run to a fixed
+    # point; that is what makes normalize() idempotent.
     for _ in range(5):
-        new = _replace_tokens(text, config)
+        new = _normalize_once(text, config)
         if new == text:
             break
         text = new
+    return text
+
+
+def _normalize_once(text: str, config: CleaningConfig) -> str:
+    if config.html:
+        text = _unescape(text)
     if config.emoji != "keep":
         text = _replace_emoji(text, config.emoji)
+    text = _replace_tokens(text, config)
     if config.elongations:
         text = ELONGATION_RE.sub(r"\1\1", text)
     if config.numbers is not None:
@@ -96,6 +102,7 @@ def normalize(text: str, config: CleaningConfig = DEFAULT_CLEANING) -> str:
     if config.lowercase:
         text = text.lower()
     return SPACE_RE.sub(" ", text).strip()
+
 
 
 def normalize_many(texts: list[str], config: CleaningConfig = DEFAULT_CLEANING) -> list[str]:

@@ -1,0 +1,34 @@
+# Two commands that work on a fresh machine: `make demo` and `make test`.
+# Each creates .venv and installs what it needs (torch pinned by constraints.txt).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DATA ?= $(firstword $(wildcard ../shared/data/disaster_train.csv.gz) examples/tiny_tweets.csv)
+
+.PHONY: install demo test lint bench clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(VENV)/bin/tweetlab train $(DATA) --model fasttext --out demo/disaster-fasttext --force
+	$(VENV)/bin/tweetlab evaluate demo/disaster-fasttext $(DATA) --out demo/evaluation
+	$(VENV)/bin/tweetlab predict demo/disaster-fasttext \
+		"Forest fire near La Ronge Sask. Canada" "What a lovely sunny day at the beach"
+
+test: install
+	$(PY) -m pytest -q
+
+lint: install
+	$(PY) -m ruff check src tests benchmarks
+
+bench: install
+	$(PY) benchmarks/bench_families.py
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache

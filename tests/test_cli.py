@@ -1,0 +1,135 @@
+import csv
+import io
+
+import pytest
+
+from tweetlab.cli import main
+
+
+def run(args, capsys):
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def trained(tmp_path, csv_file, capsys):
+    out = tmp_path / "model"
+    code, stdout, _ = run(["-q", "train", str(csv_file), "--model", "fasttext", "--out", str(out),
+                           "--epochs", "8"], capsys)
+    assert code == 0, stdout
+    return out
+
+
+def test_train_writes_a_model_and_prints_held_out_scores(tmp_path, csv_file, capsys):
+    code, out, _ = run(["-q", "train", str(csv_file), "--model", "tfidf", "--out",
+                        str(tmp_path / "m")], capsys)
+    assert code == 0
+    assert "saved tfidf model" in out and "macro-F1" in out
+    assert (tmp_path / "m" / "model.safetensors").exists()
+
+
+def test_train_set_reaches_family_and_loop_options(tmp_path, csv_file, capsys):
+    from tweetlab import load_model
+
+    code, _, _ = run(["-q", "train", str(csv_file), "--model", "fasttext", "--out",
+                      str(tmp_path / "m"), "--set", "dim=16", "--set", "epochs=2"], capsys)
+    assert code == 0
+    model = load_model(tmp_path / "m")
+    assert model.config.dim == 16 and model.train_config.epochs == 2
+
+
+def test_bad_set_key_is_a_one_line_error(tmp_path, csv_file, capsys):
+    code, _, err = run(["train", str(csv_file), "--out", str(tmp_path / "m"), "--set",
+                        "dimm=3"], capsys)
+    assert code == 2
+    assert err.startswith("error: --set dimm=3: unknown key") and "Traceback" not in err
+
+
+def test_train_refuses_to_overwrite(trained, csv_file, capsys):
+    code, _, err = run(["train", str(csv_file), "--out", str(trained)], capsys)
+    assert code == 2 and "already exists" in err and "--force" in err
+
+
+def test_bad_data_error_names_file_line_and_field(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nok,a\n,b\n")
+    code, _, err = run(["train", str(bad), "--out", str(tmp_path / "m")], capsys)
+    assert code == 2
+    assert f"error: {bad}, line 3, field 'text': empty text" in err
+    assert "Traceback" not in err
+
+
+def test_skip_bad_rows_reports_the_count(tmp_path, csv_file, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(csv_file.read_text() + '1,2024-02-01,"",positive\n')
+    code, _, err = run(["train", str(bad), "--model", "tfidf", "--out", str(tmp_path / "m"),
+                        "--skip-bad-rows"], capsys)
+    assert code == 0
+    assert "skipped 1 bad rows (1 empty text)" in err
+
+
+def test_single_class_data_is_rejected(tmp_path, capsys):
+    one = tmp_path / "one.csv"
+    one.write_text("text,label\n" + "".join(f"tweet {i},same\n" for i in range(20)))
+    code, _, err = run(["train", str(one), "--out", str(tmp_path / "m")], capsys)
+    assert code == 2 and "at least two classes" in err
+
+
+def test_predict_prints_label_and_confidence(trained, capsys):
+    code, out, _ = run(["predict", str(trained), "I love this awesome movie",
+                        "I hate this awful movie"], capsys)
+    assert code == 0
+    first, second = out.strip().splitlines()
+    assert first.startswith("positive") and "%" in first
+    assert second.startswith("negative")
+
+
+def test_predict_file_writes_scored_csv(trained, tmp_path, csv_file, capsys):
+    out = tmp_path / "scored.csv"
+    code, stdout, _ = run(["predict", str(trained), "--input", str(csv_file), "--output",
+                           str(out)], capsys)
+    assert code == 0 and "wrote 80 predictions" in stdout
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 80
+    assert set(rows[0]) == {"id", "text", "label", "confidence", "p_negative", "p_positive"}
+    code, _, err = run(["predict", str(trained), "--input", str(csv_file), "--output",
+                        str(out)], capsys)
+    assert code == 2 and "already exists" in err
+
+
+def test_predict_reads_lines_from_a_pipe(trained, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("so happy, love it\nawful, I hate it\n"))
+    code, out, _ = run(["predict", str(trained)], capsys)
+    assert code == 0
+    assert [ln.split()[0] for ln in out.strip().splitlines()] == ["positive", "negative"]
+
+
+def test_predict_with_neutral_band(trained, capsys):
+    code, out, _ = run(["predict", str(trained), "love", "--neutral-band", "0.0", "1.0"], capsys)
+    assert code == 0 and out.startswith("neutral")
+
+
+def test_evaluate_prints_report_and_writes_png(trained, csv_file, tmp_path, capsys):
+    code, out, _ = run(["evaluate", str(trained), str(csv_file), "--out", str(tmp_path / "ev")],
+                       capsys)
+    assert code == 0
+    assert "accuracy" in out and "confusion matrix" in out and "precision" in out
+    png = tmp_path / "ev" / "confusion_matrix.png"
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_info_describes_the_model(trained, capsys):
+    code, out, _ = run(["info", str(trained)], capsys)
+    assert code == 0
+    assert "family:   fasttext" in out and "labels:   negative, positive" in out
+
+
+def test_missing_model_is_a_clear_error(tmp_path, capsys):
+    code, _, err = run(["predict", str(tmp_path / "nothing"), "hi"], capsys)
+    assert code == 2 and "not found" in err
+
+
+def test_leakage_command(csv_file, capsys):
+    code, out, _ = run(["leakage", str(csv_file), str(csv_file), "--strict"], capsys)
+    assert code == 1 and "80 of 80 rows" in out

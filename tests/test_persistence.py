@@ -1,0 +1,79 @@
+import json
+
+import pytest
+
+from tweetlab.errors import ModelError
+from tweetlab.models import create
+from tweetlab.persistence import load_model, read_config, save_model
+
+from .conftest import make_corpus
+
+
+@pytest.fixture
+def model():
+    return create("tfidf").fit(*make_corpus(60))
+
+
+def test_model_directory_has_the_documented_files(model, tmp_path):
+    save_model(model, tmp_path / "m", metrics={"validation": None})
+    names = {p.name for p in (tmp_path / "m").iterdir()}
+    assert names == {"config.json", "model.safetensors", "vocab.json", "metrics.json", "README.md"}
+    config = read_config(tmp_path / "m")
+    assert config["family"] == "tfidf" and config["format_version"] == 1
+    assert config["labels"] == ["negative", "positive"]
+    assert config["params"]["cleaning"]["mentions"] == "<user>"
+    assert "tweetlab_version" in config
+
+
+def test_no_pickle_in_a_saved_model(model, tmp_path):
+    save_model(model, tmp_path / "m")
+    for path in (tmp_path / "m").iterdir():
+        assert not path.read_bytes().startswith(b"\x80"), f"{path.name} looks like a pickle"
+
+
+def test_interrupted_save_leaves_the_old_model(model, tmp_path, monkeypatch):
+    save_model(model, tmp_path / "m")
+    before = (tmp_path / "m" / "config.json").read_text()
+
+    import tweetlab.persistence as persistence
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(persistence, "save_file", broken)
+    with pytest.raises(OSError):
+        save_model(model, tmp_path / "m", force=True)
+    assert (tmp_path / "m" / "config.json").read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]  # no temporary folder left
+
+
+def test_loading_a_folder_without_config_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelError, match="not a tweetlab model folder"):
+        load_model(tmp_path)
+
+
+def test_loading_a_newer_format_asks_for_an_upgrade(model, tmp_path):
+    save_model(model, tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    config = json.loads(path.read_text())
+    config["format_version"] = 99
+    path.write_text(json.dumps(config))
+    with pytest.raises(ModelError, match="upgrade tweetlab"):
+        load_model(tmp_path / "m")
+
+
+def test_damaged_weights_are_reported(model, tmp_path):
+    save_model(model, tmp_path / "m")
+    (tmp_path / "m" / "model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(ModelError, match="cannot read"):
+        load_model(tmp_path / "m")
+
+
+def test_model_card_names_labels_and_scores(tmp_path):
+    from tweetlab import Dataset, train
+
+    texts, labels = make_corpus(100)
+    train(Dataset(texts=texts, labels=labels), "tfidf", out=tmp_path / "m")
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert "`negative`, `positive`" in card
+    assert "Held-out scores" in card and "macro-F1" in card

@@ -1,0 +1,139 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from tweetlab.api import checkpoint_dir_for, train
+from tweetlab.config import TrainConfig
+from tweetlab.data import Dataset
+from tweetlab.errors import ModelError
+from tweetlab.training import get_lr, read_checkpoint_state, train_module
+
+from .conftest import make_corpus
+
+
+def toy_problem(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(256, 8, generator=g)
+    y = (x[:, 0] + x[:, 1] > 0).long()
+    return x, y
+
+
+def batches(x, y, bs=32):
+    def make(epoch):
+        order = np.random.default_rng([0, epoch]).permutation(len(x))
+        for s in range(0, len(x), bs):
+            idx = torch.from_numpy(order[s:s + bs])
+            yield x[idx], y[idx]
+    return make
+
+
+def net():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 2))
+
+
+CFG = TrainConfig(epochs=5, lr=0.01, progress=False, checkpoint_seconds=0, patience=10)
+
+
+def test_linear_schedule_decays_to_zero_and_warms_up():
+    cfg = TrainConfig(lr=1.0, schedule="linear", warmup=0.1)
+    assert get_lr(0, 100, cfg) == pytest.approx(0.1)
+    assert get_lr(9, 100, cfg) == pytest.approx(1.0)
+    assert get_lr(99, 100, cfg) < 0.02
+
+
+def test_training_lowers_the_loss():
+    x, y = toy_problem()
+    result = train_module(net(), batches(x, y), 8, CFG, valid_batches=lambda: [(x, y)])
+    assert result.history[-1]["valid_loss"] < result.history[0]["valid_loss"]
+
+
+def test_resume_after_a_kill_gives_the_same_weights(tmp_path):
+    x, y = toy_problem()
+    straight = net()
+    train_module(straight, batches(x, y), 8, CFG, valid_batches=lambda: [(x, y)])
+
+    def dies_in_epoch_4(epoch):
+        if epoch == 4:
+            raise KeyboardInterrupt
+        return batches(x, y)(epoch)
+
+    killed = net()
+    with pytest.raises(KeyboardInterrupt):
+        train_module(killed, dies_in_epoch_4, 8, CFG, valid_batches=lambda: [(x, y)],
+                     checkpoint_dir=tmp_path, fingerprint="f")
+    assert read_checkpoint_state(tmp_path)["epoch"] == 3
+    resumed = net()
+    result = train_module(resumed, batches(x, y), 8, CFG, valid_batches=lambda: [(x, y)],
+                          checkpoint_dir=tmp_path, resume=True, fingerprint="f")
+    assert result.resumed_from_epoch == 3
+    assert len(result.history) == 5
+    for a, b in zip(straight.state_dict().values(), resumed.state_dict().values(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_resume_refuses_a_checkpoint_from_other_data(tmp_path):
+    x, y = toy_problem()
+
+    def dies_in_epoch_2(epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return batches(x, y)(epoch)
+
+    with pytest.raises(KeyboardInterrupt):
+        train_module(net(), dies_in_epoch_2, 8, CFG, checkpoint_dir=tmp_path, fingerprint="a")
+    with pytest.raises(ModelError, match="other data"):
+        train_module(net(), batches(x, y), 8, CFG, checkpoint_dir=tmp_path, resume=True,
+                     fingerprint="b")
+
+
+def test_early_stopping_keeps_the_best_epoch():
+    x, y = toy_problem()
+    noisy_y = torch.randint(0, 2, y.shape, generator=torch.Generator().manual_seed(1))
+    cfg = TrainConfig(epochs=30, lr=0.05, progress=False, checkpoint_seconds=0, patience=1)
+    result = train_module(net(), batches(x, noisy_y), 8, cfg,
+                          valid_batches=lambda: [(x, y)])
+    assert result.stopped_early
+    assert len(result.history) < 30
+    best = min(h["valid_loss"] for h in result.history)
+    assert result.best_valid_loss == pytest.approx(best)
+
+
+def test_train_api_resumes_an_interrupted_run(tmp_path, monkeypatch):
+    texts, labels = make_corpus(200)
+    ds = Dataset(texts=texts, labels=labels)
+    out = tmp_path / "model"
+    straight = train(ds, "bow-mlp", overrides=["epochs=4", "patience=10", "progress=false"])
+
+    import tweetlab.training as training
+
+    real = training.evaluate_loss
+    calls = {"n": 0}
+
+    def dying(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "evaluate_loss", dying)
+    with pytest.raises(KeyboardInterrupt):
+        train(ds, "bow-mlp", out=out, overrides=["epochs=4", "patience=10", "progress=false",
+                                                 "checkpoint_seconds=0"])
+    assert checkpoint_dir_for(out).exists() and not out.exists()
+    with pytest.raises(ModelError, match="--resume"):
+        train(ds, "bow-mlp", out=out, overrides=["epochs=4"])
+    monkeypatch.setattr(training, "evaluate_loss", real)
+    resumed = train(ds, "bow-mlp", out=out, resume=True,
+                    overrides=["epochs=4", "patience=10", "progress=false", "checkpoint_seconds=0"])
+    assert out.exists() and not checkpoint_dir_for(out).exists()
+    assert np.allclose(resumed.predict_proba(texts), straight.predict_proba(texts), atol=1e-5)
+
+
+def test_cuda_request_without_gpu_is_a_clear_error():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    x, y = toy_problem()
+    with pytest.raises(ModelError, match="no CUDA GPU"):
+        train_module(net(), batches(x, y), 8, CFG.replace(device="cuda"))
