@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DATA ?= $(firstword $(wildcard ../shared/data/disaster_train.csv.gz) examples/tiny_tweets.csv)
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-ref clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,16 @@ lint: install
 	$(PY) -m ruff check src tests benchmarks
 
 bench: install
-	$(PY) benchmarks/bench_families.py
+	cd benchmarks && ../$(PY) bench_families.py
+
+# Reference implementations for the side-by-side benchmarks (TensorFlow/Keras, fastText).
+.venv-ref/.installed:
+	$(PYTHON) -m venv .venv-ref
+	.venv-ref/bin/python -m pip install -q tensorflow-cpu fasttext-numpy2-wheel numpy
+	touch $@
+
+bench-ref: install .venv-ref/.installed
+	cd benchmarks && ../$(PY) bench_keras_vs_bowmlp.py && ../$(PY) bench_fasttext.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache

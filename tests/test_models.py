@@ -138,3 +138,9 @@ def test_unknown_family_lists_known_ones():
 def test_unknown_config_key_is_rejected():
     with pytest.raises(ConfigError):
         create("fasttext", dimension=10)
+
+
+def test_fasttext_picks_more_epochs_for_small_data():
+    texts, labels = make_corpus(100)
+    model = create("fasttext", train_config=TrainConfig(epochs=None, progress=False)).fit(texts, labels)
+    assert model.train_config.epochs == 25 and len(model.history_) == 25

@@ -91,7 +91,7 @@ class CleaningConfig(ConfigBase):
 class TrainConfig(ConfigBase):
     """Settings of the one training loop shared by every torch family."""
 
-    epochs: int = 10
+    epochs: int | None = 10  # None: the family picks from the data size
     batch_size: int = 64
     lr: float = 1e-3
     weight_decay: float = 0.0
@@ -106,7 +106,8 @@ class TrainConfig(ConfigBase):
     progress: bool = True
 
     def __post_init__(self) -> None:
-        _check(self.epochs >= 1, "train", "epochs", self.epochs, "must be >= 1")
+        _check(self.epochs is None or self.epochs >= 1, "train", "epochs", self.epochs,
+               "must be >= 1 (or none for the family's choice)")
         _check(self.batch_size >= 1, "train", "batch_size", self.batch_size, "must be >= 1")
         _check(self.lr > 0, "train", "lr", self.lr, "must be > 0")
         _check(self.patience >= 0, "train", "patience", self.patience, "must be >= 0")

@@ -183,6 +183,8 @@ def train_module(
         checkpoint_dir: folder for ``checkpoint.safetensors``; with ``resume`` a run
             continues from it. ``fingerprint`` (e.g. a hash of the vocabulary) must match.
     """
+    if config.epochs is None:
+        raise ModelError("train_module needs a number of epochs")
     device = resolve_device(config.device)
     module.to(device)
     opts = make_optimizers(module, config)

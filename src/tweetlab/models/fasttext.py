@@ -82,8 +82,13 @@ class FastTextClassifier(TorchTextClassifier):
     # fastText trains with SGD and a linearly decaying rate; with mini-batches the
     # rate is scaled up: the loss is a batch mean and each bag a mean over its features,
     # so lr 10 at batch 32 moves one example about as far as fastText's 0.1-0.3.
-    train_defaults = {"epochs": 5, "batch_size": 32, "lr": 10.0, "optimizer": "sgd",
-                      "schedule": "linear", "patience": 5}
+    train_defaults = {"epochs": None, "batch_size": 32, "lr": 10.0, "optimizer": "sgd",
+                      "schedule": "linear", "patience": 25}
+
+    def _auto_epochs(self, n_train: int) -> int:
+        # Small data needs more passes (fastText's tutorial raises epoch to 25 for a few
+        # thousand examples): about 60k tweet-updates in all, between 5 and 25 epochs.
+        return int(min(25, max(5, round(60_000 / max(n_train, 1)))))
 
     def _word_features(self, word: str) -> tuple[int, list[int]]:
         """(hash of the word, its own feature ids), cached per distinct word."""

@@ -105,6 +105,10 @@ class TorchTextClassifier(TextClassifier):
         flat, starts = data.take(idx)
         return torch.from_numpy(flat), torch.from_numpy(starts)
 
+    def _auto_epochs(self, n_train: int) -> int:
+        """Epochs when ``TrainConfig.epochs`` is None."""
+        return 10
+
     def _after_fit(self, train: Ragged) -> None:
         """Hook run once training is done (e.g. prune unused embedding rows)."""
 
@@ -121,7 +125,10 @@ class TorchTextClassifier(TextClassifier):
 
     def _fit(self, texts: list[str], y: np.ndarray, valid: tuple[list[str], np.ndarray] | None,
              checkpoint_dir: Path | None, resume: bool) -> None:
+        if self.train_config.epochs is None:
+            self.train_config = self.train_config.replace(epochs=self._auto_epochs(len(texts)))
         cfg = self.train_config
+        assert cfg.epochs is not None
         torch.manual_seed(cfg.seed)
         self._prepare(texts)
         train = self._encode(texts)
