@@ -5,7 +5,7 @@ import pytest
 
 from tweetlab.config import TrainConfig
 from tweetlab.errors import ConfigError, DataError, ModelError, NotFittedError
-from tweetlab.models import FAMILIES, create
+from tweetlab.models import FAMILIES, create, get_family
 from tweetlab.persistence import load_model
 
 from .conftest import make_corpus
@@ -18,7 +18,15 @@ def fitted(family, n=120, classes=2, seed=0, **kw):
     return create(family, **FAST, **kw).fit(texts, labels), texts, labels
 
 
-@pytest.fixture(params=sorted(FAMILIES))
+TEXT_FAMILIES = [f for f in sorted(FAMILIES) if get_family(f).task == "text-classification"]
+
+
+def test_registry_holds_text_and_image_families():
+    assert {"tfidf", "bow-mlp", "fasttext"} <= set(TEXT_FAMILIES)
+    assert get_family("image-cnn").task == "image-classification"
+
+
+@pytest.fixture(params=TEXT_FAMILIES)
 def family(request):
     return request.param
 
@@ -131,7 +139,7 @@ def test_save_refuses_to_overwrite_without_force(tmp_path):
 
 
 def test_unknown_family_lists_known_ones():
-    with pytest.raises(ConfigError, match="bow-mlp, fasttext, tfidf"):
+    with pytest.raises(ConfigError, match="bow-mlp, fasttext, image-cnn, tfidf"):
         create("svm")
 
 
@@ -144,3 +152,23 @@ def test_fasttext_picks_more_epochs_for_small_data():
     texts, labels = make_corpus(100)
     model = create("fasttext", train_config=TrainConfig(epochs=None, progress=False)).fit(texts, labels)
     assert model.train_config.epochs == 25 and len(model.history_) == 25
+
+
+@pytest.mark.parametrize("word_ngrams", [1, 2, 3])
+def test_fasttext_array_encoding_equals_per_text_features(word_ngrams):
+    texts, labels = make_corpus(200)
+    texts += ["", "one", "a b", "x y z w"]
+    labels += ["positive", "negative", "positive", "negative"]
+    clf = create("fasttext", word_ngrams=word_ngrams,
+                 train_config=TrainConfig(epochs=1, progress=False))
+    clf.fit(texts, labels)
+    cleaned = clf.clean(texts)
+    encoded = clf._encode(cleaned)
+    for i, text in enumerate(cleaned):
+        row = encoded.flat[encoded.offsets[i]:encoded.offsets[i + 1]]
+        assert sorted(row.tolist()) == sorted(clf._features(text))
+
+
+def test_bow_mlp_picks_more_epochs_for_small_data():
+    clf = create("bow-mlp")
+    assert clf._auto_epochs(3_000) > clf._auto_epochs(200_000) >= 10

@@ -95,3 +95,11 @@ def test_vocabulary_orders_by_frequency_and_caps_size():
     vocab = Vocabulary.build([["a", "b", "b", "c", "c", "c"]], max_size=3, unk="<unk>")
     assert vocab.tokens == ["<unk>", "c", "b"]
     assert vocab.encode(["a"]) == [0]
+
+
+def test_cleaning_leaves_non_emoji_unicode_alone():
+    assert normalize("café … привет ñandú") == "café … привет ñandú"
+
+
+def test_cleaning_names_emoji_among_other_unicode():
+    assert normalize("día 👍 … ©") == "día :thumbs_up: … :copyright:"

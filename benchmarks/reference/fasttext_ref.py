@@ -18,7 +18,7 @@ import numpy as np
 def macro_f1(gold, pred, classes):
     f1s = []
     for c in classes:
-        tp = sum(1 for g, p in zip(gold, pred) if g == c and p == c)
+        tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == c and p == c)
         p = tp / max(sum(1 for x in pred if x == c), 1)
         r = tp / max(sum(1 for x in gold if x == c), 1)
         f1s.append(0.0 if p + r == 0 else 2 * p * r / (p + r))
@@ -29,7 +29,7 @@ def main():
     cfg = json.load(open(sys.argv[1]))
     fd, path = tempfile.mkstemp(suffix=".txt")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        for t, y in zip(cfg["train_texts"], cfg["train_labels"]):
+        for t, y in zip(cfg["train_texts"], cfg["train_labels"], strict=True):
             fh.write(f"__label__{y} {t.replace(chr(10), ' ')}\n")
     results = []
     for params in cfg["settings"]:
@@ -44,7 +44,7 @@ def main():
         gold = cfg["test_labels"]
         classes = sorted(set(gold))
         results.append({"params": params, "train_seconds": train_s,
-                        "accuracy": float(np.mean([a == b for a, b in zip(pred, gold)])),
+                        "accuracy": float(np.mean([a == b for a, b in zip(pred, gold, strict=True)])),
                         "macro_f1": macro_f1(gold, pred, classes),
                         "positive_f1": macro_f1(gold, pred, [classes[-1]]),
                         "predict_tweets_per_s": len(texts) / pred_s})

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from .config import TrainConfig, split_overrides
-from .data import Dataset, check_leakage, load_dataset, split_dataset
+from .data import Dataset, ImageDataset, check_leakage, load_dataset, load_images, split_dataset
 from .data.splits import choose_split
 from .errors import DataError, ModelError
 from .evaluation import EvaluationReport, evaluate_model
-from .models import TextClassifier, get_family
+from .models import Classifier, get_family
 from .persistence import check_writable, load_model
 
 log = logging.getLogger("tweetlab")
@@ -35,16 +35,39 @@ def checkpoint_dir_for(out: str | Path) -> Path:
     return out.with_name(f".{out.name}.checkpoint")
 
 
-def _as_dataset(data: Dataset | str | Path, **read: Any) -> Dataset:
-    return data if isinstance(data, Dataset) else load_dataset(data, **read)
+IMAGE_TASK = "image-classification"
+AnyDataset = Dataset | ImageDataset
+
+
+def read_data(path: str | Path, task: str = "text-classification", *,
+              require_labels: bool = True, **read: Any) -> AnyDataset:
+    """Read a data file for a model of ``task``: tweets, or pixel rows for image models.
+
+    ``read`` keywords: ``text``, ``label``, ``format``, ``encoding``, ``skip_bad_rows``
+    for tweets; ``label`` and ``shape`` (``"28x28"``) for images. ``None`` values are
+    ignored.
+    """
+    opts = {k: v for k, v in read.items() if v is not None}
+    if task == IMAGE_TASK:
+        return load_images(path, label=opts.get("label"), shape=opts.get("shape"),
+                           require_labels=require_labels)
+    opts.pop("shape", None)
+    return load_dataset(path, require_labels=require_labels, **opts)
+
+
+def _as_dataset(data: AnyDataset | str | Path, task: str = "text-classification",
+                **read: Any) -> AnyDataset:
+    if isinstance(data, Dataset | ImageDataset):
+        return data
+    return read_data(data, task, **read)
 
 
 def train(
-    data: Dataset | str | Path,
+    data: AnyDataset | str | Path,
     model: str = "fasttext",
     *,
     out: str | Path | None = None,
-    valid: Dataset | str | Path | None = None,
+    valid: AnyDataset | str | Path | None = None,
     valid_size: float = 0.1,
     split: str = "auto",
     seed: int = 0,
@@ -55,7 +78,7 @@ def train(
     resume: bool = False,
     command: str | None = None,
     **read: Any,
-) -> TextClassifier:
+) -> Classifier:
     """Train a ``model`` family on ``data`` and (with ``out``) save it.
 
     Args:
@@ -81,7 +104,7 @@ def train(
             else:
                 raise ModelError(f"an interrupted training run left {ckpt}; pass --resume to "
                                  "continue it or --force to start over")
-    ds = _as_dataset(data, **read)
+    ds = _as_dataset(data, cls.task, **read)
     if ds.labels is None:
         raise DataError("the data has no labels to train on", path=ds.source)
     if len(set(ds.labels)) < 2:
@@ -89,7 +112,7 @@ def train(
                         path=ds.source, field="label")
     split_used = "given"
     if valid is not None:
-        train_ds, valid_ds = ds, _as_dataset(valid, **read)
+        train_ds, valid_ds = ds, _as_dataset(valid, cls.task, **read)
     elif valid_size and valid_size > 0:
         split_used = choose_split(ds) if split == "auto" else split
         train_ds, valid_ds = split_dataset(ds, test_size=valid_size, by=split_used, seed=seed)
@@ -98,6 +121,10 @@ def train(
     family_cfg, tcfg = split_overrides(
         [cls.Config(), train_config or TrainConfig(**{**cls.train_defaults, "seed": seed})],
         list(overrides))
+    if isinstance(ds, ImageDataset):
+        # The image size is a fact of the data (``shape=`` / ``--shape``), not a setting.
+        h, w, c = ds.shape
+        family_cfg = family_cfg.replace(height=h, width=w, channels=c)
     clf = cls(family_cfg, train_config=tcfg, neutral_band=neutral_band)
     log.info("training %s on %d tweets (%s), validating on %d", model, len(train_ds),
              ", ".join(f"{k}: {v}" for k, v in sorted(train_ds.label_counts().items())),
@@ -107,9 +134,10 @@ def train(
             checkpoint_dir=ckpt, resume=resume)
     metrics: dict[str, Any] = {
         "train_seconds": round(clf.fit_seconds_, 3),
-        "data": {"source": ds.source, "format": ds.format, "n_train": len(train_ds),
+        "data": {"source": ds.source, "format": getattr(ds, "format", "pixel-csv"),
+                 "n_train": len(train_ds),
                  "n_valid": len(valid_ds) if valid_ds is not None else 0, "split": split_used,
-                 "skipped_rows": len(ds.skipped)},
+                 "skipped_rows": len(getattr(ds, "skipped", []))},
     }
     if command:
         metrics["command"] = command
@@ -124,10 +152,13 @@ def train(
         metrics["validation"] = report.to_dict()
         metrics["validation_note"] = ("validation split, also used for early stopping"
                                       if hasattr(clf, "history_") else "validation split")
-        leak = check_leakage(train_ds, valid_ds)
-        metrics["leakage"] = {"exact": leak.exact, "normalized": leak.normalized,
-                              "n_valid": leak.n_b}
-        log.info("held-out: %r; %s", report, leak)
+        if isinstance(train_ds, Dataset) and isinstance(valid_ds, Dataset):
+            leak = check_leakage(train_ds, valid_ds)
+            metrics["leakage"] = {"exact": leak.exact, "normalized": leak.normalized,
+                                  "n_valid": leak.n_b}
+            log.info("held-out: %r; %s", report, leak)
+        else:
+            log.info("held-out: %r", report)
     clf.metrics_ = metrics
     if out_path is not None:
         clf.save(out_path, force=force, metrics=metrics)
@@ -136,19 +167,19 @@ def train(
     return clf
 
 
-def evaluate(model: TextClassifier | str | Path, data: Dataset | str | Path, *,
+def evaluate(model: Classifier | str | Path, data: AnyDataset | str | Path, *,
              neutral_band: Sequence[float] | None = None, **read: Any) -> EvaluationReport:
     """Score a model (object or directory) on labelled ``data``.
 
     >>> # tweetlab.evaluate("models/disaster", "test.csv").accuracy
     """
     clf = load(model) if isinstance(model, str | Path) else model
-    ds = _as_dataset(data, **read)
+    ds = _as_dataset(data, clf.task, **read)
     if ds.labels is None:
         raise DataError("the data has no labels to evaluate against", path=ds.source)
     return evaluate_model(clf, ds.texts, ds.labels, neutral_band=neutral_band)
 
 
-def load(model: str | Path) -> TextClassifier:
+def load(model: str | Path) -> Classifier:
     """Load a model directory (alias of :func:`tweetlab.load_model`)."""
     return load_model(model)

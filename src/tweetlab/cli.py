@@ -32,22 +32,26 @@ def _read_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--encoding", help="text encoding (default UTF-8; Sentiment140: latin-1)")
     g.add_argument("--skip-bad-rows", action="store_true",
                    help="skip malformed rows, empty texts and missing labels (and report them)")
+    g.add_argument("--shape", help="image models: image shape HxW or HxWxC (default: inferred, "
+                                   "28x28 for 784 pixel columns)")
 
 
 def _read_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {"text": args.text, "label": args.label, "format": args.format,
-            "encoding": args.encoding, "skip_bad_rows": args.skip_bad_rows}
+            "encoding": args.encoding, "skip_bad_rows": args.skip_bad_rows,
+            "shape": args.shape}
 
 
 def _band(values: Sequence[float] | None) -> tuple[float, float] | None:
     return (values[0], values[1]) if values else None
 
 
-def _load_data(path: str, args: argparse.Namespace, require_labels: bool = True):  # type: ignore[no-untyped-def]
-    from .data import load_dataset
+def _load_data(path: str, args: argparse.Namespace, require_labels: bool = True,  # type: ignore[no-untyped-def]
+               task: str = "text-classification"):
+    from .api import read_data
 
-    ds = load_dataset(path, require_labels=require_labels, **_read_kwargs(args))
-    if ds.skipped:
+    ds = read_data(path, task, require_labels=require_labels, **_read_kwargs(args))
+    if getattr(ds, "skipped", None):
         reasons: dict[str, int] = {}
         for row in ds.skipped:
             reasons[row.reason] = reasons.get(row.reason, 0) + 1
@@ -61,6 +65,14 @@ def _load_data(path: str, args: argparse.Namespace, require_labels: bool = True)
 # ---------------------------------------------------------------------- commands
 def cmd_train(args: argparse.Namespace) -> int:
     from .api import train
+    from .data import is_pixel_file
+    from .models import get_family
+
+    if args.model is None:
+        args.model = "image-cnn" if is_pixel_file(args.data) else "fasttext"
+        if args.model == "image-cnn":
+            log.info("%s holds pixel columns: training an image-cnn model", args.data)
+    task = get_family(args.model).task
 
     overrides = list(args.set or [])
     if args.epochs is not None:
@@ -71,19 +83,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         overrides.append("progress=false")
     out = Path(args.out) if args.out else Path("tweetlab-models") / \
         f"{Path(args.data).name.split('.')[0]}-{args.model}"
-    data = _load_data(args.data, args)
-    valid = _load_data(args.valid, args) if args.valid else None
+    data = _load_data(args.data, args, task=task)
+    valid = _load_data(args.valid, args, task=task) if args.valid else None
     command = "tweetlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
     model = train(data, args.model, out=out, valid=valid, valid_size=args.valid_size,
                   split=args.split, seed=args.seed, overrides=overrides,
                   neutral_band=_band(args.neutral_band), force=args.force, resume=args.resume,
                   command=command)
     metrics = model.metrics_
+    unit = "images" if task == "image-classification" else "tweets"
     print(f"saved {args.model} model to {out}  ({metrics['train_seconds']:.1f} s training, "
-          f"{metrics['data']['n_train']} tweets)")
+          f"{metrics['data']['n_train']} {unit})")
     held = metrics.get("validation")
     if held:
-        print(f"held-out ({held['n']} tweets, {metrics['data']['split']} split): "
+        print(f"held-out ({held['n']} {unit}, {metrics['data']['split']} split): "
               f"accuracy {held['accuracy']:.4f}, macro-F1 {held['macro_f1']:.4f}")
         leak = metrics.get("leakage", {})
         if leak.get("exact"):
@@ -97,7 +110,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .reports import plot_confusion
 
     model = load(args.model)
-    data = _load_data(args.data, args)
+    data = _load_data(args.data, args, task=model.task)
     report = evaluate(model, data, neutral_band=_band(args.neutral_band))
     print(report.to_text())
     out = Path(args.out) if args.out else \
@@ -109,7 +122,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     png = plot_confusion(report, out / "confusion_matrix.png",
                          title=f"{Path(args.data).name}: accuracy {report.accuracy:.3f}, "
                                f"macro-F1 {report.macro_f1:.3f}")
-    print(f"\nwrote {out / 'metrics.json'} and {png}")
+    written = [out / "metrics.json", png]
+    if model.task == "image-classification":
+        from .reports import plot_worst_mistakes
+
+        proba = model.predict_proba(data.pixels)
+        written.append(plot_worst_mistakes(data, proba, model.classes_,
+                                           out / "worst_mistakes.png"))
+    print(f"\nwrote {', '.join(str(w) for w in written)}")
     return 0
 
 
@@ -128,6 +148,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
         model_dir = texts.pop(0)
     model = load(model_dir)
     band = _band(args.neutral_band)
+    if model.task == "image-classification":
+        if not args.input:
+            raise DataError("an image model labels a pixel CSV: tweetlab predict MODEL "
+                            "--input test.csv --output submission.csv")
+        return _predict_images(model, args)
     if args.input:
         return _predict_file(model, args, band)
     if texts:
@@ -199,6 +224,27 @@ def _predict_file(model: Any, args: argparse.Namespace, band: Any) -> int:
     return 0
 
 
+def _predict_images(model: Any, args: argparse.Namespace) -> int:
+    """Label a pixel CSV and write Kaggle's submission format: ``ImageId,Label``."""
+    ds = _load_data(args.input, args, require_labels=False, task=model.task)
+    out = Path(args.output) if args.output else None
+    if out is not None and out.exists() and not args.force:
+        raise TweetlabError(f"{out} already exists; pass --force to overwrite it")
+    labels = model.predict(ds.pixels)
+    fd, tmp = tempfile.mkstemp(dir=out.parent if out else None, suffix=".csv.tmp")
+    with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["ImageId", "Label"])
+        w.writerows(zip(ds.ids, labels, strict=True))
+    if out is None:
+        sys.stdout.write(Path(tmp).read_text(encoding="utf-8"))
+        os.unlink(tmp)
+    else:
+        os.replace(tmp, out)
+        print(f"wrote {len(labels)} predictions to {out} (ImageId,Label)")
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from .api import load
     from .persistence import read_config, read_metrics
@@ -218,11 +264,11 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"{k + ':':<9} {v:,}" if isinstance(v, int) else f"{k}: {v}")
     if "data" in metrics:
         d = metrics["data"]
-        print(f"trained on: {d['source']} ({d['n_train']} tweets, {metrics['train_seconds']:.1f} s)")
+        print(f"trained on: {d['source']} ({d['n_train']} examples, {metrics['train_seconds']:.1f} s)")
     if "validation" in metrics:
         v = metrics["validation"]
         print(f"held-out: accuracy {v['accuracy']:.4f}, macro-F1 {v['macro_f1']:.4f} "
-              f"({v['n']} tweets)")
+              f"({v['n']} examples)")
     print("settings: " + ", ".join(f"{k}={v}" for k, v in config["params"].items()
                                     if k != "cleaning"))
     return 0
@@ -254,8 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a classifier on a labelled file",
                        description="Train a classifier on a labelled tweet file.")
     p.add_argument("data", help="CSV/TSV/JSONL/Parquet file (gzip ok) or TweetEval *_text.txt")
-    p.add_argument("--model", "-m", default="fasttext", choices=sorted(FAMILIES),
-                   help="model family (default: fasttext)")
+    p.add_argument("--model", "-m", default=None, choices=sorted(FAMILIES),
+                   help="model family (default: fasttext; image-cnn for a pixel CSV)")
     p.add_argument("--out", "-o", help="model folder to write (default tweetlab-models/DATA-MODEL)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="set a family or training option, e.g. --set dim=64 --set lr=0.5")

@@ -106,11 +106,12 @@ def classification_report(gold: Sequence[str], predicted: Sequence[str],
     )
 
 
-def evaluate_model(model: Any, texts: Sequence[str], labels: Sequence[str],
+def evaluate_model(model: Any, texts: Sequence[str] | np.ndarray, labels: Sequence[str],
                    neutral_band: Sequence[float] | None = None) -> EvaluationReport:
-    """Predict ``texts`` with ``model`` and score against ``labels`` (timed)."""
+    """Predict ``texts`` (or image rows) with ``model`` and score against ``labels`` (timed)."""
     start = time.perf_counter()
-    predicted = model.predict(list(texts), neutral_band=neutral_band)
+    inputs = texts if isinstance(texts, np.ndarray) else list(texts)
+    predicted = model.predict(inputs, neutral_band=neutral_band)
     seconds = time.perf_counter() - start
     from .models.base import NEUTRAL, check_neutral_band
 

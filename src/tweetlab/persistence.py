@@ -30,7 +30,7 @@ from safetensors.numpy import load_file, save_file
 from . import __version__
 from .config import TrainConfig
 from .errors import ConfigError, ModelError
-from .models.base import TextClassifier
+from .models.base import Classifier
 from .models.registry import get_family
 
 FORMAT_VERSION = 1
@@ -61,7 +61,7 @@ def check_writable(directory: Path, force: bool) -> None:
                              "to overwrite it, or choose another folder")
 
 
-def save_model(model: TextClassifier, directory: str | Path, *, force: bool = False,
+def save_model(model: Classifier, directory: str | Path, *, force: bool = False,
                metrics: dict[str, Any] | None = None) -> Path:
     """Write ``model`` as a model directory and return its path."""
     from .reports import model_card
@@ -74,7 +74,7 @@ def save_model(model: TextClassifier, directory: str | Path, *, force: bool = Fa
         "format": "tweetlab.model",
         "format_version": FORMAT_VERSION,
         "tweetlab_version": __version__,
-        "task": "text-classification",
+        "task": model.task,
         "family": model.family,
         "labels": list(model.classes_),
         "neutral_band": list(model.neutral_band) if model.neutral_band else None,
@@ -145,7 +145,7 @@ def read_metrics(directory: str | Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def load_model(directory: str | Path) -> TextClassifier:
+def load_model(directory: str | Path) -> Classifier:
     """Load a model directory written by :func:`save_model`."""
     d = Path(directory)
     config = read_config(d)

@@ -108,3 +108,39 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
               "model = tweetlab.load_model('PATH/TO/THIS/FOLDER')",
               "model.predict(['what a great day'])", "```", ""]
     return "\n".join(lines)
+
+
+def plot_worst_mistakes(data: Any, proba: Any, classes: list[str], path: str | Path,
+                        n: int = 36) -> Path:
+    """A grid of the ``n`` most confident wrong predictions of an image model.
+
+    Each tile shows the image with "true -> predicted (confidence)".
+    """
+    import numpy as np
+
+    plt = _pyplot()
+    gold = np.array([classes.index(x) if x in classes else -1 for x in data.labels])
+    pred = proba.argmax(axis=1)
+    wrong = np.flatnonzero(pred != gold)
+    worst = wrong[np.argsort(-proba[wrong, pred[wrong]])][:n]
+    cols = 6
+    rows = max(1, -(-len(worst) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.6, rows * 1.8), squeeze=False)
+    h, w, c = data.shape
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, i in zip(axes.ravel(), worst, strict=False):
+        img = data.pixels[i].reshape(h, w, c)
+        ax.imshow(img[:, :, 0] if c == 1 else img, cmap="gray_r" if c == 1 else None)
+        ax.set_title(f"{data.labels[i]} -> {classes[pred[i]]} ({proba[i, pred[i]]:.0%})",
+                     fontsize=8, color="tab:red")
+    fig.suptitle(f"{len(wrong)} mistakes of {len(gold)}; the {len(worst)} most confident "
+                 "(true -> predicted)", fontsize=10)
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    os.replace(tmp, out)
+    return out

@@ -84,8 +84,54 @@ def _sparse_params(module: nn.Module) -> list[nn.Parameter]:
             for p in m.parameters()]
 
 
+class LazyAdam(torch.optim.Optimizer):
+    """Adam for sparse embedding gradients: only the rows a batch touched are updated.
+
+    The same lazy rule as ``torch.optim.SparseAdam`` (moments of untouched rows stand
+    still), written with dense row gathers: one coalesce, then index_select /
+    index_copy_ over the touched rows. About twice as fast as SparseAdam on CPU for
+    512-wide rows, which made it most of a bow-mlp step.
+
+    >>> w = nn.Parameter(torch.zeros(4, 2)); opt = LazyAdam([w], lr=0.1)
+    >>> w.grad = torch.sparse_coo_tensor([[1]], torch.ones(1, 2), (4, 2)); opt.step()
+    >>> [round(x, 4) for x in w.detach()[:, 0].tolist()]
+    [0.0, -0.1, 0.0, 0.0]
+    """
+
+    def __init__(self, params: Iterable[nn.Parameter], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps})
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], float] | None = None) -> None:  # type: ignore[override]
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad.coalesce()
+                rows = grad.indices()[0]
+                g = grad.values()  # (U, D): one row per touched embedding row
+                state = self.state[p]
+                if not state:
+                    state["step"] = torch.zeros((), dtype=torch.float32)
+                    # Both moments in one (N, 2, D) tensor: one gather and one scatter a step.
+                    state["moments"] = torch.zeros((p.shape[0], 2, *p.shape[1:]),
+                                                   dtype=p.dtype, device=p.device)
+                state["step"] += 1
+                t = float(state["step"])
+                mv = state["moments"].index_select(0, rows)  # (U, 2, D)
+                m, v = mv[:, 0], mv[:, 1]
+                m.mul_(b1).add_(g, alpha=1 - b1)
+                v.mul_(b2).addcmul_(g, g, value=1 - b2)
+                state["moments"].index_copy_(0, rows, mv)
+                step_size = group["lr"] * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+                denom = v.sqrt().add_(group["eps"])  # as SparseAdam places eps
+                p.index_add_(0, rows, m / denom, alpha=-step_size)
+
+
 def make_optimizers(module: nn.Module, config: TrainConfig) -> list[torch.optim.Optimizer]:
-    """One optimizer for dense parameters, plus SparseAdam for sparse embeddings under Adam."""
+    """One optimizer for dense parameters, plus :class:`LazyAdam` for sparse embeddings under Adam."""
     sparse = _sparse_params(module)
     sparse_ids = {id(p) for p in sparse}
     dense = [p for p in module.parameters() if id(p) not in sparse_ids and p.requires_grad]
@@ -97,7 +143,7 @@ def make_optimizers(module: nn.Module, config: TrainConfig) -> list[torch.optim.
         cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
         opts.append(cls(dense, lr=config.lr, weight_decay=config.weight_decay))
     if sparse:
-        opts.append(torch.optim.SparseAdam(sparse, lr=config.lr))
+        opts.append(LazyAdam(sparse, lr=config.lr))
     return opts
 
 

@@ -1,6 +1,7 @@
 """Reading tweet datasets, splitting them and checking splits for leakage."""
 
 from .dataset import KNOWN_COLUMNS, Dataset, SkippedRow
+from .images import ImageDataset, is_pixel_file, load_images
 from .readers import FORMATS, load_dataset
 from .splits import SPLITS, LeakageReport, check_leakage, choose_split, parse_dates, split_dataset
 
@@ -9,9 +10,12 @@ __all__ = [
     "KNOWN_COLUMNS",
     "SPLITS",
     "Dataset",
+    "ImageDataset",
     "LeakageReport",
     "SkippedRow",
     "check_leakage",
+    "is_pixel_file",
+    "load_images",
     "choose_split",
     "load_dataset",
     "parse_dates",

@@ -66,19 +66,7 @@ def split_dataset(
         test_idx = order[:k]
     elif by == "stratified":
         assert ds.labels is not None
-        by_label: dict[str, list[int]] = defaultdict(list)
-        for i, lab in enumerate(ds.labels):
-            by_label[lab].append(i)
-        picked: list[int] = []
-        for lab in sorted(by_label):
-            idx = np.array(by_label[lab])
-            rng.shuffle(idx)
-            k = int(round(len(idx) * test_size)) if test_size < 1 else \
-                int(round(test_size * len(idx) / n))
-            if len(idx) >= 2:
-                k = min(max(k, 1), len(idx) - 1)
-            picked.extend(idx[:k].tolist())
-        test_idx = np.array(sorted(picked))
+        test_idx = stratified_test_indices(ds.labels, test_size, rng)
     elif by == "group":
         test_idx = _group_split(ds, group, test_size, rng)
     else:
@@ -88,6 +76,25 @@ def split_dataset(
     train = ds.subset(np.flatnonzero(~mask).tolist())
     test = ds.subset(np.flatnonzero(mask).tolist())
     return train, test
+
+
+def stratified_test_indices(labels: list[str], test_size: float,
+                            rng: np.random.Generator) -> np.ndarray:
+    """Sorted indices of a test part that keeps each label's share (>= 1 row per label)."""
+    n = len(labels)
+    by_label: dict[str, list[int]] = defaultdict(list)
+    for i, lab in enumerate(labels):
+        by_label[lab].append(i)
+    picked: list[int] = []
+    for lab in sorted(by_label):
+        idx = np.array(by_label[lab])
+        rng.shuffle(idx)
+        k = int(round(len(idx) * test_size)) if test_size < 1 else \
+            int(round(test_size * len(idx) / n))
+        if len(idx) >= 2:
+            k = min(max(k, 1), len(idx) - 1)
+        picked.extend(idx[:k].tolist())
+    return np.array(sorted(picked), dtype=np.int64)
 
 
 def _group_split(ds: Dataset, group: str, test_size: float, rng: np.random.Generator) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Model families behind one contract (:class:`TextClassifier`) and a registry."""
 
-from .base import NEUTRAL, TextClassifier
+from .base import NEUTRAL, Classifier, TextClassifier
 from .registry import FAMILIES, create, get_family
 
-__all__ = ["FAMILIES", "NEUTRAL", "TextClassifier", "create", "get_family"]
+__all__ = ["FAMILIES", "NEUTRAL", "Classifier", "TextClassifier", "create", "get_family"]

@@ -1,5 +1,9 @@
 """The contract every classifier family follows (scikit-learn style).
 
+:class:`Classifier` holds what every family shares - labels, probabilities, the neutral
+band, saving; :class:`TextClassifier` adds cleaning and fitting on tweets, and the
+image family (``image-cnn``) fits on pixel arrays.
+
 ``__init__`` only stores settings; ``fit`` learns and returns ``self``; learned state ends
 in ``_`` (``classes_``); ``predict_proba`` returns an (n, k) array whose columns follow
 ``classes_``; everything takes a list of texts and returns one result per text.
@@ -41,11 +45,13 @@ def check_neutral_band(band: Sequence[float] | None) -> tuple[float, float] | No
     return lo, hi
 
 
-class TextClassifier(ABC):
-    """Base class of every text-classifier family."""
+class Classifier(ABC):
+    """Base class of every classifier family: text or image."""
 
     family: ClassVar[str]
     Config: ClassVar[type[ConfigBase]]
+    #: What ``config.json`` records as the task (and what kind of input ``fit`` takes).
+    task: ClassVar[str] = "text-classification"
     #: Training-loop defaults of this family (torch families), overridable by TrainConfig.
     train_defaults: ClassVar[dict[str, Any]] = {}
 
@@ -66,6 +72,98 @@ class TextClassifier(ABC):
         state = f"{len(self.classes_)} classes" if self.is_fitted else "unfitted"
         return f"{type(self).__name__}({state}, {self.config})"
 
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "classes_")
+
+    def _learn_classes(self, labels: Sequence[Any], n_inputs: int,
+                       valid_labels: Sequence[Any] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Set ``classes_`` from ``labels``; return integer targets for train (and valid)."""
+        labels = [str(x) for x in labels]
+        if n_inputs != len(labels):
+            raise DataError(f"{n_inputs} inputs but {len(labels)} labels")
+        classes = sorted(set(labels))
+        if len(classes) < 2:
+            raise DataError(
+                f"a classifier needs at least two classes; the labels hold only {classes}",
+                field="label",
+            )
+        self.classes_ = classes
+        index = {c: i for i, c in enumerate(classes)}
+        y = np.array([index[x] for x in labels], dtype=np.int64)
+        if valid_labels is None:
+            return y, None
+        unknown = sorted(set(map(str, valid_labels)) - set(classes))
+        if unknown:
+            raise DataError(f"validation labels {unknown} do not occur in training data",
+                            field="label")
+        return y, np.array([index[str(x)] for x in valid_labels], dtype=np.int64)
+
+    @abstractmethod
+    def predict_proba(self, inputs: Any) -> np.ndarray:
+        """Class probabilities, shape (n, len(classes_)), rows summing to 1."""
+
+    def predict(self, inputs: Any, neutral_band: Sequence[float] | None = None) -> list[str]:
+        """One label per input.
+
+        For a binary model, a neutral band ``(low, high)`` (given here or stored on the
+        model) maps P(second class) below ``low`` to the first class, above ``high`` to
+        the second and in between to ``"neutral"``.
+        """
+        proba = self.predict_proba(inputs)
+        return self.labels_from_proba(proba, neutral_band)
+
+    def labels_from_proba(self, proba: np.ndarray,
+                          neutral_band: Sequence[float] | None = None) -> list[str]:
+        band = check_neutral_band(neutral_band) or self.neutral_band
+        if band is not None:
+            if len(self.classes_) != 2:
+                raise ConfigError(
+                    f"a neutral band needs a binary model; this one has classes {self.classes_}")
+            lo, hi = band
+            p = proba[:, 1]
+            neg, pos = self.classes_
+            return [neg if x < lo else pos if x > hi else NEUTRAL for x in p.tolist()]
+        return [self.classes_[i] for i in proba.argmax(axis=1).tolist()]
+
+    @property
+    def output_labels(self) -> list[str]:
+        """Labels ``predict`` can return (with ``neutral`` when a band is set)."""
+        self._check_fitted()
+        if self.neutral_band is not None and NEUTRAL not in self.classes_:
+            return [self.classes_[0], NEUTRAL, self.classes_[1]]
+        return list(self.classes_)
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(f"this {self.family} model is not fitted; call fit() first")
+
+    # -------------------------------------------------------------- persistence
+    def save(self, directory: str | Path, *, force: bool = False,
+             metrics: dict[str, Any] | None = None) -> Path:
+        """Write the model directory (atomically; refuses to overwrite unless ``force``)."""
+        from ..persistence import save_model
+
+        return save_model(self, directory, force=force, metrics=metrics)
+
+    @abstractmethod
+    def _state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """(arrays for model.safetensors, {file name: JSON object}) of the fitted model."""
+
+    @classmethod
+    @abstractmethod
+    def _restore(cls, model: Self, arrays: dict[str, np.ndarray],
+                 files: dict[str, Any]) -> None:
+        """Set the learned state of ``model`` (config and classes_ already set)."""
+
+    def extra_info(self) -> dict[str, Any]:
+        """Family facts for ``tweetlab info`` (vocabulary size, parameters...)."""
+        return {}
+
+
+class TextClassifier(Classifier):
+    """Base class of every text-classifier family."""
+
     # ----------------------------------------------------------------- learning
     @property
     def is_fitted(self) -> bool:
@@ -85,25 +183,9 @@ class TextClassifier(ABC):
         ``valid`` is a held-out (texts, labels) pair used by the torch families for early
         stopping; ``checkpoint_dir`` makes training resumable after a kill.
         """
-        texts, labels = list(texts), [str(x) for x in labels]
-        if len(texts) != len(labels):
-            raise DataError(f"{len(texts)} texts but {len(labels)} labels")
-        classes = sorted(set(labels))
-        if len(classes) < 2:
-            raise DataError(
-                f"a classifier needs at least two classes; the labels hold only {classes}",
-                field="label",
-            )
-        self.classes_ = classes
-        index = {c: i for i, c in enumerate(classes)}
-        y = np.array([index[x] for x in labels], dtype=np.int64)
-        y_valid = None
-        if valid is not None:
-            unknown = sorted(set(map(str, valid[1])) - set(classes))
-            if unknown:
-                raise DataError(f"validation labels {unknown} do not occur in training data",
-                                field="label")
-            y_valid = np.array([index[str(x)] for x in valid[1]], dtype=np.int64)
+        texts = list(texts)
+        y, y_valid = self._learn_classes(labels, len(texts),
+                                         list(valid[1]) if valid is not None else None)
         start = time.perf_counter()
         self._fit(
             self.clean(texts), y,
@@ -142,64 +224,6 @@ class TextClassifier(ABC):
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities for already-cleaned texts."""
 
-    def predict(self, texts: Sequence[str],
-                neutral_band: Sequence[float] | None = None) -> list[str]:
-        """One label per text.
-
-        For a binary model, a neutral band ``(low, high)`` (given here or stored on the
-        model) maps P(second class) below ``low`` to the first class, above ``high`` to
-        the second and in between to ``"neutral"``.
-        """
-        proba = self.predict_proba(texts)
-        return self.labels_from_proba(proba, neutral_band)
-
-    def labels_from_proba(self, proba: np.ndarray,
-                          neutral_band: Sequence[float] | None = None) -> list[str]:
-        band = check_neutral_band(neutral_band) or self.neutral_band
-        if band is not None:
-            if len(self.classes_) != 2:
-                raise ConfigError(
-                    f"a neutral band needs a binary model; this one has classes {self.classes_}")
-            lo, hi = band
-            p = proba[:, 1]
-            neg, pos = self.classes_
-            return [neg if x < lo else pos if x > hi else NEUTRAL for x in p.tolist()]
-        return [self.classes_[i] for i in proba.argmax(axis=1).tolist()]
-
-    @property
-    def output_labels(self) -> list[str]:
-        """Labels ``predict`` can return (with ``neutral`` when a band is set)."""
-        self._check_fitted()
-        if self.neutral_band is not None and NEUTRAL not in self.classes_:
-            return [self.classes_[0], NEUTRAL, self.classes_[1]]
-        return list(self.classes_)
-
     def unknown_words(self, text: str) -> list[str]:
         """Words of ``text`` the model never saw in training (they carry no signal)."""
         return []
-
-    def _check_fitted(self) -> None:
-        if not self.is_fitted:
-            raise NotFittedError(f"this {self.family} model is not fitted; call fit() first")
-
-    # -------------------------------------------------------------- persistence
-    def save(self, directory: str | Path, *, force: bool = False,
-             metrics: dict[str, Any] | None = None) -> Path:
-        """Write the model directory (atomically; refuses to overwrite unless ``force``)."""
-        from ..persistence import save_model
-
-        return save_model(self, directory, force=force, metrics=metrics)
-
-    @abstractmethod
-    def _state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """(arrays for model.safetensors, {file name: JSON object}) of the fitted model."""
-
-    @classmethod
-    @abstractmethod
-    def _restore(cls, model: Self, arrays: dict[str, np.ndarray],
-                 files: dict[str, Any]) -> None:
-        """Set the learned state of ``model`` (config and classes_ already set)."""
-
-    def extra_info(self) -> dict[str, Any]:
-        """Family facts for ``tweetlab info`` (vocabulary size, parameters...)."""
-        return {}

@@ -138,7 +138,63 @@ class FastTextClassifier(TorchTextClassifier):
         self._cache: dict[str, tuple[int, list[int]]] = {}
 
     def _encode(self, texts: list[str]) -> Ragged:
-        return Ragged.from_lists([self._features(t) for t in texts])
+        """Feature ids of every text, computed for whole arrays of tokens at once.
+
+        Gives the same ids as :meth:`_features` (bag order may differ, which a mean
+        ignores): each distinct word's own features are looked up once, and word n-gram
+        hashes are combined with numpy's wrapping uint64 arithmetic.
+        """
+        cfg = self.config
+        n = len(texts)
+        tokens = [tokenize(t) for t in texts]
+        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=n)
+        word_index: dict[str, int] = {}
+        tok = np.fromiter((word_index.setdefault(w, len(word_index)) for ts in tokens for w in ts),
+                          dtype=np.int64, count=int(lengths.sum()))
+        feats = [self._word_features(w) for w in word_index]
+        own = Ragged.from_lists([f[1] for f in feats])
+        word_hash = np.array([f[0] for f in feats], dtype=np.uint64)
+        # Part 1: each token's own features (word id + char n-grams), in token order.
+        own_ids, _ = own.take(tok)
+        own_per_text = np.bincount(np.repeat(np.arange(n), lengths), weights=own.lengths(tok),
+                                   minlength=n).astype(np.int64)
+        # Part 2: hashed word n-grams that do not cross a text boundary.
+        gram_ids: list[np.ndarray] = []
+        gram_rows: list[np.ndarray] = []
+        if cfg.word_ngrams >= 2 and len(tok):
+            h = word_hash[tok]  # (T,) uint64
+            text_of_tok = np.repeat(np.arange(n), lengths)
+            pos = np.arange(len(tok)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+            left = np.repeat(lengths, lengths) - pos  # tokens from here to the text's end
+            for k in range(2, cfg.word_ngrams + 1):
+                m = len(tok) - k + 1
+                if m <= 0:
+                    break
+                acc = h[:m].copy()
+                for j in range(1, k):
+                    acc = acc * np.uint64(_MIX) + h[j:j + m]  # wraps mod 2**64, like _MASK
+                ok = left[:m] >= k
+                gram_ids.append(len(self.vocab_) + (acc[ok] % np.uint64(cfg.buckets)).astype(np.int64))
+                gram_rows.append(text_of_tok[:m][ok])
+        grams = np.concatenate(gram_ids) if gram_ids else np.zeros(0, dtype=np.int64)
+        rows = np.concatenate(gram_rows) if gram_rows else np.zeros(0, dtype=np.int64)
+        gram_per_text = np.bincount(rows, minlength=n).astype(np.int64)
+        # Interleave: text i holds its own-feature ids, then its n-gram ids.
+        counts = own_per_text + gram_per_text
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        flat = np.empty(int(offsets[-1]), dtype=np.int64)
+        own_rows = np.repeat(np.arange(n), own_per_text)
+        own_rank = np.arange(len(own_ids)) - np.repeat(np.cumsum(own_per_text) - own_per_text,
+                                                       own_per_text)
+        flat[offsets[own_rows] + own_rank] = own_ids
+        if len(grams):
+            order = np.argsort(rows, kind="stable")  # already sorted per n; merges n = 2, 3...
+            grams, rows = grams[order], rows[order]
+            rank = np.arange(len(grams)) - np.repeat(np.cumsum(gram_per_text) - gram_per_text,
+                                                     gram_per_text)
+            flat[offsets[rows] + own_per_text[rows] + rank] = grams
+        return Ragged(flat, offsets)
 
     def _make_module(self) -> nn.Module:
         n = len(self.vocab_) + self.config.buckets

@@ -3,7 +3,7 @@
 Families are imported on first use so that ``tweetlab info`` or the ``tfidf`` family do
 not pay for importing torch.
 
->>> sorted(FAMILIES)[:3]
+>>> sorted(FAMILIES)
 ['bow-mlp', 'fasttext', 'tfidf']
 >>> get_family("tfidf").__name__
 'TfidfClassifier'
@@ -15,16 +15,17 @@ from importlib import import_module
 from typing import Any
 
 from ..errors import ConfigError
-from .base import TextClassifier
+from .base import Classifier
 
 FAMILIES: dict[str, str] = {
     "tfidf": "tweetlab.models.tfidf:TfidfClassifier",
     "bow-mlp": "tweetlab.models.bow_mlp:BowMLPClassifier",
     "fasttext": "tweetlab.models.fasttext:FastTextClassifier",
+    "image-cnn": "tweetlab.models.image_cnn:ImageCNNClassifier",
 }
 
 
-def get_family(name: str) -> type[TextClassifier]:
+def get_family(name: str) -> type[Classifier]:
     """The class of family ``name``; a clear error lists the known names."""
     try:
         target = FAMILIES[name]
@@ -36,7 +37,7 @@ def get_family(name: str) -> type[TextClassifier]:
     return getattr(import_module(module), cls)  # type: ignore[no-any-return]
 
 
-def create(name: str, **params: Any) -> TextClassifier:
+def create(name: str, **params: Any) -> Classifier:
     """An unfitted model of family ``name``; ``params`` set config fields.
 
     >>> create("fasttext", dim=32).config.dim
