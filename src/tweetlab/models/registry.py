@@ -4,7 +4,7 @@ Families are imported on first use so that ``tweetlab info`` or the ``tfidf`` fa
 not pay for importing torch.
 
 >>> sorted(FAMILIES)
-['bow-mlp', 'fasttext', 'tfidf']
+['bow-mlp', 'fasttext', 'image-cnn', 'tfidf']
 >>> get_family("tfidf").__name__
 'TfidfClassifier'
 """
