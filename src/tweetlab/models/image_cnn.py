@@ -116,7 +116,7 @@ class ImageCNNClassifier(Classifier):
     task = "image-classification"
     Config = ImageCNNConfig
     config: ImageCNNConfig
-    train_defaults = {"epochs": 12, "batch_size": 128, "lr": 3e-3, "optimizer": "adamw",
+    train_defaults = {"epochs": 14, "batch_size": 128, "lr": 3e-3, "optimizer": "adamw",
                       "weight_decay": 1e-4, "schedule": "linear", "warmup": 0.03,
                       "patience": 4}
     module_: nn.Module
@@ -158,7 +158,7 @@ class ImageCNNClassifier(Classifier):
         torch.manual_seed(tcfg.seed)
         self.module_ = ImageCNN(cfg, len(self.classes_)).to(memory_format=torch.channels_last)
         if tcfg.epochs is None:
-            self.train_config = tcfg = tcfg.replace(epochs=12)
+            self.train_config = tcfg = tcfg.replace(epochs=14)
         assert tcfg.epochs is not None
         bs = tcfg.batch_size
         n_batches = (len(x) + bs - 1) // bs
