@@ -10,6 +10,7 @@
 
 __version__ = "0.1.0"
 
+from .analysis import analyze
 from .api import evaluate, load, train
 from .config import CleaningConfig, TrainConfig
 from .data import Dataset, check_leakage, load_dataset, split_dataset
@@ -27,6 +28,7 @@ __all__ = [
     "TrainConfig",
     "TweetlabError",
     "__version__",
+    "analyze",
     "check_leakage",
     "create",
     "evaluate",

@@ -286,6 +286,44 @@ def cmd_leakage(args: argparse.Namespace) -> int:
     return 1 if report.normalized and args.strict else 0
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from .analysis import analyze
+
+    out = Path(args.out) if args.out else Path(f"{Path(args.data).name.split('.')[0]}-analysis")
+    result = analyze(args.data, args.model, by=args.by, group=args.group, out=out,
+                     neutral_band=_band(args.neutral_band), text=args.text, top_n=args.top,
+                     progress=not args.quiet, force=args.force)
+    print(f"scored {result.n_scored:,} tweets in {result.seconds:.1f} s "
+          f"({result.tweets_per_second:,.0f} tweets/s)"
+          + (f"; skipped {result.n_skipped_dates:,} without a usable date"
+             if result.n_skipped_dates else ""))
+    table = result.counts
+    overall = table.groupby("label")["count"].sum()
+    total = int(overall.sum())
+    print("overall: " + ", ".join(f"{lab} {n / total:.1%}" for lab, n in overall.items()))
+    for lab, items in result.terms.items():
+        if items:
+            print(f"  {lab:<10} terms: {', '.join(t for t, _, _ in items[:8])}")
+    print(f"wrote {', '.join(str(f) for f in result.files)}")
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from . import collect
+
+    progress = not args.quiet
+    if args.source == "search":
+        summary = collect.collect_search(args.query, args.out, max_tweets=args.max,
+                                         progress=progress)
+    elif args.source == "user":
+        summary = collect.collect_user(args.username, args.out, max_tweets=args.max,
+                                       progress=progress)
+    else:
+        summary = collect.import_tweets(args.files, args.out, force=args.force)
+    print(summary)
+    return 0
+
+
 # ------------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
     from .data.splits import SPLITS
@@ -342,6 +380,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite --output")
     _read_options(p)
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("analyze", help="sentiment over time and by group, with charts",
+                       description="Score every tweet of a file (streamed in chunks), count "
+                                   "labels per period and group, and write counts.csv, "
+                                   "typical.csv, terms.csv, PNG charts and report.html.")
+    p.add_argument("data", help="tweets with a date column (CSV/TSV/JSONL/Parquet, gzip ok)")
+    p.add_argument("--model", "-m", required=True, help="classifier model folder")
+    p.add_argument("--by", default="day", choices=["hour", "day", "week", "month"])
+    p.add_argument("--group", help="hashtag, entity, user or any column name")
+    p.add_argument("--neutral-band", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                   help="binary models: P(positive) below LOW negative, above HIGH positive")
+    p.add_argument("--text", help="column holding the tweet text (guessed when omitted)")
+    p.add_argument("--top", type=int, default=5, help="typical tweets per label and group")
+    p.add_argument("--out", "-o", help="report folder (default DATA-analysis)")
+    p.add_argument("--force", action="store_true", help="overwrite --out")
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("collect", help="collect tweets from the X API or import files",
+                       description="Write tweets as JSONL (id, date, user, text, lang, "
+                                   "is_retweet). API runs append page by page and resume "
+                                   "after an interruption; X_BEARER_TOKEN must be set.")
+    csub = p.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    c = csub.add_parser("search", help="recent search (last 7 days) by query or hashtag")
+    c.add_argument("query", help='e.g. "#python -is:retweet lang:en"')
+    c.add_argument("--out", "-o", required=True, help="JSONL file (appended to, resumable)")
+    c.add_argument("--max", type=int, default=1000, help="stop after N new tweets")
+    c = csub.add_parser("user", help="a user's timeline (their newest 3,200 tweets)")
+    c.add_argument("username")
+    c.add_argument("--out", "-o", required=True, help="JSONL file (appended to, resumable)")
+    c.add_argument("--max", type=int, default=3200, help="stop after N new tweets")
+    c = csub.add_parser("import", help="X archive tweets.js, JSON dumps (.json/.json.gz), "
+                                       "CSV; deduplicated by tweet id")
+    c.add_argument("files", nargs="+")
+    c.add_argument("--out", "-o", required=True, help="JSONL file to write")
+    c.add_argument("--force", action="store_true", help="replace --out")
+    p.set_defaults(func=cmd_collect)
 
     p = sub.add_parser("info", help="describe a model folder")
     p.add_argument("model")

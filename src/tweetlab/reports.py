@@ -144,3 +144,177 @@ def plot_worst_mistakes(data: Any, proba: Any, classes: list[str], path: str | P
     plt.close(fig)
     os.replace(tmp, out)
     return out
+
+
+_LABEL_COLOURS = {"negative": "#d62728", "neg": "#d62728", "n": "#d62728", "0": "#d62728",
+                  "neutral": "#9e9e9e", "neu": "#9e9e9e", "none": "#c7c7c7",
+                  "positive": "#2ca02c", "pos": "#2ca02c", "p": "#2ca02c",
+                  "irrelevant": "#bcbd22"}
+
+
+def label_colours(labels: list[str]) -> dict[str, str]:
+    """A stable colour per label: red/grey/green for sentiment names, tab10 otherwise."""
+    spare = iter(["#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+                  "#7f7f7f", "#bcbd22"] * 4)
+    return {lab: _LABEL_COLOURS.get(lab.lower()) or next(spare) for lab in labels}
+
+
+def _save(fig: Any, path: Path) -> Path:
+    plt = _pyplot()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path
+
+
+def plot_share_over_time(counts: Any, labels: list[str], path: Path, title: str) -> Path:
+    """Stacked shares of each label per period, with the tweet count on a second axis."""
+    plt = _pyplot()
+    pivot = counts.pivot_table(index="period", columns="label", values="count",
+                               aggfunc="sum", fill_value=0)
+    pivot = pivot.reindex(columns=[lab for lab in labels if lab in pivot.columns])
+    totals = pivot.sum(axis=1)
+    shares = pivot.div(totals.where(totals > 0, 1), axis=0)
+    colours = label_colours(labels)
+    fig, ax = plt.subplots(figsize=(max(6.0, min(14.0, 0.25 * len(pivot) + 4)), 4))
+    x = range(len(pivot))
+    bottom = [0.0] * len(pivot)
+    for lab in shares.columns:
+        vals = shares[lab].tolist()
+        ax.bar(x, vals, bottom=bottom, color=colours[lab], label=lab, width=0.9)
+        bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of tweets")
+    step = max(1, len(pivot) // 12)
+    ax.set_xticks(list(x)[::step], list(pivot.index)[::step], rotation=45, ha="right",
+                  fontsize=8)
+    ax2 = ax.twinx()
+    ax2.plot(list(x), totals.tolist(), "k.-", lw=1, label="tweets")
+    ax2.set_ylabel("tweets per period")
+    ax2.set_ylim(0, max(totals.max() * 1.15, 1))
+    handles, names = ax.get_legend_handles_labels()
+    h2, n2 = ax2.get_legend_handles_labels()
+    ax.legend(handles + h2, names + n2, loc="upper left", fontsize=8, ncol=len(names) + 1,
+              bbox_to_anchor=(0, 1.13), frameon=False)
+    ax.set_title(title, fontsize=10, pad=24)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_groups(counts: Any, labels: list[str], path: Path, title: str,
+                max_groups: int = 12) -> Path:
+    """Per-group label shares as horizontal stacked bars (largest groups first)."""
+    plt = _pyplot()
+    pivot = counts.pivot_table(index="group", columns="label", values="count", aggfunc="sum",
+                               fill_value=0)
+    pivot = pivot.reindex(columns=[lab for lab in labels if lab in pivot.columns])
+    totals = pivot.sum(axis=1).sort_values(ascending=False).head(max_groups)
+    pivot = pivot.loc[totals.index[::-1]]
+    shares = pivot.div(pivot.sum(axis=1), axis=0)
+    colours = label_colours(labels)
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(pivot) + 1.5))
+    left = [0.0] * len(pivot)
+    y = range(len(pivot))
+    for lab in shares.columns:
+        vals = shares[lab].tolist()
+        ax.barh(y, vals, left=left, color=colours[lab], label=lab)
+        for yi, (lft, v) in enumerate(zip(left, vals, strict=True)):
+            if v >= 0.08:
+                ax.text(lft + v / 2, yi, f"{v:.0%}", ha="center", va="center", fontsize=7,
+                        color="white")
+        left = [a + v for a, v in zip(left, vals, strict=True)]
+    ax.set_yticks(list(y), [f"{g} (n={int(totals[g]):,})" for g in pivot.index], fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of tweets")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(labels), fontsize=8,
+              frameon=False)
+    ax.set_title(title, fontsize=10, pad=22)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def write_analysis_report(result: Any, out: Path, *, by: str, group: str | None,
+                          labels: list[str], source: str, model_name: str,
+                          max_groups: int = 12) -> list[Path]:
+    """CSV tables, PNG charts and a self-contained ``report.html`` for :func:`analyze`."""
+    import base64
+    import csv
+    import html
+    import tempfile
+
+    out.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+
+    def write_csv(name: str, header: list[str], rows: list[list[Any]]) -> Path:
+        fd, tmp = tempfile.mkstemp(dir=out, suffix=".tmp")
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(header)
+            w.writerows(rows)
+        os.replace(tmp, out / name)
+        return out / name
+
+    counts = result.counts
+    files.append(write_csv("counts.csv", list(counts.columns), counts.values.tolist()))
+    files.append(write_csv("typical.csv", ["group", "label", "confidence", "text"],
+                           [[g, lab, f"{c:.4f}", t] for (g, lab), items in
+                            sorted(result.typical.items()) for c, t in items]))
+    files.append(write_csv("terms.csv", ["label", "term", "score", "count"],
+                           [[lab, t, f"{s:.2f}", n] for lab, items in result.terms.items()
+                            for t, s, n in items]))
+    name = Path(source).name
+    charts = [plot_share_over_time(counts, labels, out / "share_over_time.png",
+                                   f"{name}: share of each label per {by} "
+                                   f"({result.n_scored:,} tweets, {model_name})")]
+    if group is not None:
+        charts.append(plot_groups(counts, labels, out / "groups.png",
+                                  f"{name}: labels by {group}", max_groups=max_groups))
+    files += charts
+    esc = html.escape
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>tweetlab analysis: {esc(name)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;"
+        "padding:0 1em;color:#222}table{border-collapse:collapse;font-size:13px;margin:.5em 0}"
+        "td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}"
+        "th{background:#f4f4f4}img{max-width:100%}.n{text-align:right}</style></head><body>",
+        f"<h1>Sentiment analysis of {esc(name)}</h1>",
+        f"<p>{result.n_scored:,} tweets scored with a <b>{esc(model_name)}</b> model, counted "
+        f"per {by}{' and ' + esc(group) if group else ''}; {result.n_skipped_dates:,} tweets "
+        f"without a usable date were skipped. {result.tweets_per_second:,.0f} tweets/s.</p>",
+    ]
+    for chart in charts:
+        data = base64.b64encode(chart.read_bytes()).decode()
+        parts.append(f"<p><img alt='{esc(chart.stem)}' src='data:image/png;base64,{data}'></p>")
+    parts.append("<h2>Most distinctive terms per label</h2><table><tr>"
+                 + "".join(f"<th>{esc(lab)}</th>" for lab in result.terms) + "</tr><tr>")
+    for items in result.terms.values():
+        parts.append("<td>" + "<br>".join(f"{esc(t)} <small>({n})</small>" for t, _, n in items)
+                     + "</td>")
+    parts.append("</tr></table><h2>Most typical tweets</h2>")
+    groups = sorted({g for g, _ in result.typical},
+                    key=lambda g: -int(counts[counts["group"] == g]["count"].sum())
+                    if "group" in counts.columns else 0)[:max_groups]
+    for g in groups:
+        if group is not None:
+            parts.append(f"<h3>{esc(g)}</h3>")
+        parts.append("<table><tr><th>label</th><th>confidence</th><th>tweet</th></tr>")
+        for lab in labels:
+            for c, t in result.typical.get((g, lab), []):
+                parts.append(f"<tr><td>{esc(lab)}</td><td class='n'>{c:.0%}</td>"
+                             f"<td>{esc(t)}</td></tr>")
+        parts.append("</table>")
+    parts.append("<h2>Counts</h2><table><tr>" + "".join(f"<th>{esc(c)}</th>" for c in counts.columns)
+                 + "</tr>")
+    for row in counts.head(500).values.tolist():
+        parts.append("<tr>" + "".join(f"<td>{esc(str(v))}</td>" for v in row) + "</tr>")
+    parts.append(f"</table><p><small>{'first 500 rows; ' if len(counts) > 500 else ''}all rows "
+                 "in counts.csv</small></p></body></html>")
+    report = out / "report.html"
+    tmp = out / ".report.html.tmp"
+    tmp.write_text("\n".join(parts), encoding="utf-8")
+    os.replace(tmp, report)
+    files.append(report)
+    return files

@@ -1,0 +1,247 @@
+"""Sentiment over time and by group for any collection of tweets and any classifier.
+
+:func:`analyze` streams a tweet file in chunks (so files larger than memory work),
+scores every tweet, applies a neutral band to binary models, and keeps running
+counts per period x group x label, the most confident tweets per label and group,
+and term counts per label (for the most distinctive terms). It writes a CSV of counts
+and shares, charts (PNG) and one self-contained HTML report.
+
+>>> import tempfile, pathlib, tweetlab
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "t.csv").write_text("text,date\\ngood day,2024-01-01\\nbad day,2024-01-02\\n")
+>>> m = tweetlab.create("tfidf").fit(["good", "great", "bad", "awful"], ["pos", "pos", "neg", "neg"])
+>>> result = analyze(d / "t.csv", m, by="day", out=d / "report", progress=False)
+>>> result.counts[["period", "label", "count"]].values.tolist()
+[['2024-01-01', 'pos', 1], ['2024-01-02', 'neg', 1]]
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .data.splits import parse_dates
+from .data.stream import iter_chunks
+from .errors import DataError
+from .text import tokenize
+
+log = logging.getLogger("tweetlab")
+
+PERIODS = {"hour": "h", "day": "D", "week": "W-SUN", "month": "M"}  # weeks run Mon-Sun
+HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
+NO_GROUP = "(all)"
+STOP_TOKENS = {"<url>", "<user>", "rt", "amp"}
+
+
+@dataclass
+class AnalysisResult:
+    """What :func:`analyze` found: counts per period/group/label and the report files."""
+
+    counts: Any  # DataFrame: period, group, label, count, share
+    typical: dict[tuple[str, str], list[tuple[float, str]]]  # (group, label) -> [(conf, text)]
+    terms: dict[str, list[tuple[str, float, int]]]  # label -> [(term, score, count)]
+    n_scored: int
+    n_skipped_dates: int
+    seconds: float
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def tweets_per_second(self) -> float:
+        return self.n_scored / self.seconds if self.seconds else 0.0
+
+    def __repr__(self) -> str:
+        return (f"AnalysisResult({self.n_scored} tweets scored, {self.n_skipped_dates} without "
+                f"a usable date, {len(self.counts)} period/group/label cells, "
+                f"{self.tweets_per_second:,.0f} tweets/s)")
+
+
+def _groups_for(chunk: Any, group: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """(row index into the chunk, group value) pairs; hashtags give one pair per tag."""
+    n = len(chunk)
+    if group is None:
+        return np.arange(n), np.full(n, NO_GROUP, dtype=object)
+    if group == "hashtag":
+        rows, values = [], []
+        for i, text in enumerate(chunk["text"].tolist()):
+            tags = {t.lower() for t in HASHTAG_RE.findall(text)} or {"(no hashtag)"}
+            for tag in tags:
+                rows.append(i)
+                values.append(tag if tag.startswith("(") else f"#{tag}")
+        return np.array(rows, dtype=np.int64), np.array(values, dtype=object)
+    if group not in chunk.columns:
+        have = ", ".join(c for c in chunk.columns if not c.startswith("_"))
+        raise DataError(f"no column {group!r} to group by; columns: {have}", field=group)
+    values = chunk[group].fillna("").astype(str).to_numpy(dtype=object)
+    values[values == ""] = "(none)"
+    return np.arange(n), values
+
+
+def analyze(
+    data: str | Path,
+    model: Any,
+    *,
+    by: str = "day",
+    group: str | None = None,
+    out: str | Path | None = None,
+    neutral_band: Sequence[float] | None = None,
+    text: str | None = None,
+    top_n: int = 5,
+    n_terms: int = 15,
+    max_groups: int = 12,
+    chunk_size: int = 50_000,
+    progress: bool = True,
+    force: bool = False,
+) -> AnalysisResult:
+    """Score every tweet of ``data`` with ``model`` and count labels per period and group.
+
+    Args:
+        model: a classifier or a model directory.
+        by: ``hour``, ``day``, ``week`` or ``month``.
+        group: ``hashtag`` (one count per hashtag of a tweet), ``entity``, ``user`` or any
+            column name; ``None`` for no grouping.
+        out: folder for ``counts.csv``, ``typical.csv``, ``terms.csv``, PNG charts and
+            ``report.html``; ``None`` writes nothing.
+        neutral_band: (low, high) for binary models (e.g. 0.45 0.65); stored band if omitted.
+        top_n: confident tweets kept per label and group; ``n_terms`` terms per label.
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from .models.base import check_neutral_band
+    from .persistence import check_writable, load_model
+
+    if by not in PERIODS:
+        raise DataError(f"unknown period {by!r}; choose one of {', '.join(PERIODS)}")
+    clf = load_model(model) if isinstance(model, str | Path) else model
+    if getattr(clf, "task", "text-classification") != "text-classification":
+        raise DataError(f"analyze needs a text classifier; this is a {clf.task} model")
+    band = check_neutral_band(neutral_band) or clf.neutral_band
+    labels_out = clf.output_labels if band is None or clf.neutral_band is not None else \
+        [clf.classes_[0], "neutral", clf.classes_[1]]
+    out_path = Path(out) if out is not None else None
+    if out_path is not None:
+        check_writable(out_path, force)
+    start = time.perf_counter()
+    counts: Counter[tuple[str, str, str]] = Counter()
+    heaps: dict[tuple[str, str], list[tuple[float, int, str]]] = {}
+    term_counts: dict[str, Counter[str]] = {lab: Counter() for lab in labels_out}
+    n_scored = n_skipped = 0
+    first_bad: tuple[int, str] | None = None
+    seq = 0
+    bar = tqdm(desc="analyze", unit=" tweets", disable=None if progress else True)
+    for chunk in iter_chunks(data, chunk_size=chunk_size, text=text):
+        if "date" not in chunk.columns:
+            raise DataError(f"no date column to count {by} by (looked for "
+                            "date, created_at, timestamp...)", path=str(data))
+        chunk = chunk[chunk["text"].str.strip() != ""]
+        if chunk.empty:
+            continue
+        dates = parse_dates(chunk["date"].tolist())
+        ok = ~np.isnat(dates)
+        if not ok.all():
+            bad = np.flatnonzero(~ok)
+            n_skipped += len(bad)
+            if first_bad is None:
+                first_bad = (int(chunk["_row"].iloc[bad[0]]), str(chunk["date"].iloc[bad[0]]))
+            chunk, dates = chunk[ok], dates[ok]
+            if chunk.empty:
+                continue
+        cleaned = clf.clean(chunk["text"].tolist())
+        proba = clf._predict_proba(cleaned)  # cleaned once, reused for the term counts
+        labels = np.array(clf.labels_from_proba(proba, band), dtype=object)
+        conf = proba.max(axis=1)
+        if band is not None:
+            # In a band, a neutral tweet is most typical when P(positive) is mid-band.
+            mid = (band[0] + band[1]) / 2
+            conf = np.where(labels == "neutral", 1 - np.abs(proba[:, 1] - mid) * 2, conf)
+        periods = pd.DatetimeIndex(dates).to_period(PERIODS[by]).astype(str)
+        if by == "week":
+            periods = pd.Index([p.split("/")[0] for p in periods])
+        rows, gvals = _groups_for(chunk, group)
+        frame = pd.DataFrame({"period": np.asarray(periods)[rows], "group": gvals,
+                              "label": labels[rows]})
+        for key, n in frame.value_counts(sort=False).items():
+            counts[key] += int(n)  # type: ignore[index]
+        texts = chunk["text"].tolist()
+        # Most confident tweets per (group, label): pandas picks each chunk's candidates,
+        # a bounded heap per key keeps the best over all chunks.
+        cand = pd.DataFrame({"g": gvals, "l": labels[rows], "c": conf[rows], "i": rows})
+        cand = cand.sort_values("c", ascending=False, kind="stable")
+        for g, lab, c, i in cand.groupby(["g", "l"], sort=False).head(top_n).itertuples(
+                index=False):
+            seq += 1
+            heap = heaps.setdefault((str(g), str(lab)), [])
+            item = (float(c), -seq, texts[int(i)])
+            if len(heap) < top_n:
+                heapq.heappush(heap, item)
+            elif item > heap[0]:
+                heapq.heapreplace(heap, item)
+        for lab, toks in zip(labels.tolist(), cleaned, strict=True):
+            term_counts[lab].update(set(tokenize(toks)) - STOP_TOKENS)
+        n_scored += len(chunk)
+        bar.update(len(chunk))
+    bar.close()
+    if n_scored == 0:
+        detail = f"; e.g. row {first_bad[0]} has date {first_bad[1]!r}" if first_bad else ""
+        raise DataError(f"no tweet with a usable date{detail}", path=str(data), field="date")
+    if n_skipped:
+        assert first_bad is not None
+        log.warning("%s: skipped %d tweets with a missing or unparsable date (first: row %d, "
+                    "%r)", data, n_skipped, first_bad[0], first_bad[1])
+    table = pd.DataFrame([(*k, v) for k, v in counts.items()],
+                         columns=["period", "group", "label", "count"])
+    table = table.sort_values(["period", "group", "label"]).reset_index(drop=True)
+    totals = table.groupby(["period", "group"])["count"].transform("sum")
+    table["share"] = (table["count"] / totals).round(4)
+    if group is None:
+        table = table.drop(columns="group")
+    typical = {k: [(c, t) for c, _, t in sorted(h, reverse=True)] for k, h in heaps.items()}
+    terms = distinctive_terms(term_counts, n_terms)
+    result = AnalysisResult(table, typical, terms, n_scored, n_skipped,
+                            time.perf_counter() - start)
+    if out_path is not None:
+        from .reports import write_analysis_report
+
+        result.files = write_analysis_report(result, out_path, by=by, group=group,
+                                             labels=labels_out, source=str(data),
+                                             model_name=getattr(clf, "family", "?"),
+                                             max_groups=max_groups)
+    return result
+
+
+def distinctive_terms(term_counts: dict[str, Counter[str]], n: int = 15,
+                      min_count: int = 5) -> dict[str, list[tuple[str, float, int]]]:
+    """Terms most typical of each label: smoothed log-odds of the label vs all others.
+
+    >>> tc = {"pos": Counter({"love": 9, "day": 5}), "neg": Counter({"hate": 8, "day": 5})}
+    >>> [t for t, _, _ in distinctive_terms(tc, 1, min_count=1)["pos"]]
+    ['love']
+    """
+    total = Counter[str]()
+    for c in term_counts.values():
+        total.update(c)
+    vocab = [t for t, c in total.items() if c >= min_count]
+    out: dict[str, list[tuple[str, float, int]]] = {}
+    all_n = sum(total[t] for t in vocab) or 1
+    for lab, c in term_counts.items():
+        n_lab = sum(c[t] for t in vocab) or 1
+        n_rest = all_n - n_lab or 1
+        scored = []
+        for t in vocab:
+            a, b = c[t], total[t] - c[t]
+            # log-odds ratio with add-one smoothing, weighted by evidence (z-like score)
+            lo = np.log((a + 1) / (n_lab - a + 1)) - np.log((b + 1) / (n_rest - b + 1))
+            se = np.sqrt(1 / (a + 1) + 1 / (b + 1))
+            scored.append((t, float(lo / se), a))
+        scored.sort(key=lambda x: -x[1])
+        out[lab] = [s for s in scored if s[2] > 0][:n]
+    return out

@@ -1,0 +1,142 @@
+"""Read a tweet file in chunks, so files larger than memory can be scored and counted.
+
+CSV/TSV (gzip ok, the headerless entity and Sentiment140 layouts too), JSONL and
+Parquet. Each chunk is a pandas DataFrame with a ``text`` column, the roles tweetlab
+knows (``date``, ``user``, ``entity``, ``keyword``, ``id``) where the file has them, every
+other column under its own name, and ``_row`` (1-based data row number).
+
+>>> import tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+>>> _ = p.write_text("tweet,created_at\\na,2024-01-01\\nb,2024-01-02\\nc,2024-01-03\\n")
+>>> [list(c["text"]) for c in iter_chunks(p, chunk_size=2)]
+[['a', 'b'], ['c']]
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataError
+from .readers import ROLE_NAMES, TEXT_NAMES, _layout, _sniff_delimiter
+
+
+def _open_text(path: Path, encoding: str) -> io.TextIOBase:
+    with path.open("rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    raw = gzip.open(path, "rb") if gz else path.open("rb")
+    return io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")  # type: ignore[arg-type]
+
+
+def _kind(path: Path) -> str:
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if name.endswith(".parquet"):
+        return "parquet"
+    return "csv"
+
+
+def _rename(columns: list[str], text: str | None) -> dict[str, str]:
+    """Map the file's column names onto ``text`` and the known roles."""
+    lowered = {c.lower(): c for c in columns}
+    mapping: dict[str, str] = {}
+    if text is not None:
+        if text not in columns:
+            raise DataError(f"no column {text!r} for the text; columns: {', '.join(columns)}",
+                            field=text)
+        mapping[text] = "text"
+    else:
+        found = next((lowered[c] for c in TEXT_NAMES if c in lowered), None)
+        if found is None:
+            raise DataError(f"cannot tell which column holds the tweet text; columns: "
+                            f"{', '.join(columns)}", hint="name it with --text COLUMN")
+        mapping[found] = "text"
+    for role, cands in ROLE_NAMES.items():
+        found = next((lowered[c] for c in cands if c in lowered and lowered[c] not in mapping),
+                     None)
+        if found is not None and role not in mapping.values():
+            mapping[found] = role
+    return mapping
+
+
+def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None = None,
+                encoding: str = "utf-8-sig") -> Iterator[Any]:
+    """Yield DataFrames of at most ``chunk_size`` tweets (see the module docstring)."""
+    import pandas as pd
+
+    p = Path(path)
+    if not p.exists():
+        raise DataError("file not found", path=p)
+    kind = _kind(p)
+    row = 0
+
+    def finish(frame: Any) -> Any:
+        nonlocal row
+        frame = frame.rename(columns=_rename([str(c) for c in frame.columns], text))
+        frame["text"] = frame["text"].fillna("").astype(str)
+        frame["_row"] = range(row + 1, row + 1 + len(frame))
+        row += len(frame)
+        return frame
+
+    try:
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            for batch in pq.ParquetFile(p).iter_batches(batch_size=chunk_size):
+                yield finish(batch.to_pandas())
+            return
+        if kind == "jsonl":
+            with _open_text(p, encoding) as fh:
+                buf: list[dict[str, Any]] = []
+                for n, line in enumerate(fh, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        obj = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise DataError(f"invalid JSON ({exc.msg})", path=p, line=n) from None
+                    if isinstance(obj, dict) and isinstance(obj.get("user"), dict):
+                        obj["user"] = obj["user"].get("screen_name") or obj["user"].get("id")
+                    buf.append(obj if isinstance(obj, dict) else {"text": obj})
+                    if len(buf) >= chunk_size:
+                        yield finish(pd.DataFrame(buf))
+                        buf = []
+                if buf:
+                    yield finish(pd.DataFrame(buf))
+            return
+        with _open_text(p, encoding) as fh:
+            first_line = fh.readline()
+        if not first_line.strip():
+            raise DataError("file is empty", path=p)
+        delimiter = _sniff_delimiter(first_line, p)
+        first = next(csv.reader([first_line], delimiter=delimiter))
+        layout = _layout(first, delimiter, p, text, None, None)
+        names = list(layout.names)
+        if not layout.header:
+            # Headerless known layouts: name the columns by role.
+            names[layout.text] = "text"
+            for role, i in layout.roles.items():
+                names[i] = role
+            if layout.label is not None:
+                names[layout.label] = "label"
+        with _open_text(p, encoding) as fh:
+            reader = pd.read_csv(fh, sep=delimiter, header=0 if layout.header else None,
+                                 names=None if layout.header else names, dtype=str,
+                                 keep_default_na=False, chunksize=chunk_size, engine="c")
+            for frame in reader:
+                yield finish(frame)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"cannot decode the file as {encoding} ({exc.reason})", path=p,
+                        hint="pass --encoding latin-1 if it is not UTF-8") from None
+    except pd.errors.ParserError as exc:
+        raise DataError(f"malformed CSV ({exc})", path=p) from None
+    except DataError as exc:
+        if exc.path is None:
+            exc.path = str(p)
+        raise

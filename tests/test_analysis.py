@@ -1,0 +1,146 @@
+"""analyze(): counts per period and group, neutral band, typical tweets, terms, report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tweetlab
+from tweetlab.analysis import analyze
+from tweetlab.cli import main
+from tweetlab.errors import DataError
+
+from .conftest import make_corpus
+
+
+@pytest.fixture(scope="module")
+def binary_model():
+    texts, labels = make_corpus(200)
+    return tweetlab.create("tfidf").fit(texts, labels)
+
+
+def write_tweets(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "created_at", "entity"])
+        w.writerows(rows)
+    return path
+
+
+def sample_rows(n: int = 60) -> list[tuple[str, str, str]]:
+    texts, _ = make_corpus(n, seed=3)
+    return [(f"{t} #tag{i % 2}" + (" #both" if i % 5 == 0 else ""),
+             f"2024-03-{1 + i % 3:02d}T12:00:00Z", ["Apple", "Nvidia"][i % 2])
+            for i, t in enumerate(texts)]
+
+
+def test_counts_per_day_add_up_and_shares_sum_to_one(tmp_path, binary_model):
+    path = write_tweets(tmp_path / "t.csv", sample_rows())
+    res = analyze(path, binary_model, by="day", progress=False)
+    assert res.n_scored == 60 and int(res.counts["count"].sum()) == 60
+    assert sorted(res.counts["period"].unique()) == ["2024-03-01", "2024-03-02", "2024-03-03"]
+    shares = res.counts.groupby("period")["share"].sum()
+    assert np.allclose(shares, 1.0, atol=1e-3)
+
+
+def test_week_periods_are_named_by_their_monday(tmp_path, binary_model):
+    path = write_tweets(tmp_path / "t.csv", sample_rows())
+    res = analyze(path, binary_model, by="week", progress=False)
+    assert list(res.counts["period"].unique()) == ["2024-02-26"]
+
+
+def test_neutral_band_turns_middle_probabilities_neutral(tmp_path, binary_model):
+    path = write_tweets(tmp_path / "t.csv", sample_rows())
+    wide = analyze(path, binary_model, neutral_band=(0.0, 1.0), progress=False)
+    assert set(wide.counts["label"]) == {"neutral"}
+    res = analyze(path, binary_model, neutral_band=(0.45, 0.65), progress=False)
+    assert set(res.counts["label"]) <= {"negative", "neutral", "positive"}
+
+
+def test_hashtag_groups_count_a_tweet_once_per_tag(tmp_path, binary_model):
+    rows = sample_rows()
+    path = write_tweets(tmp_path / "t.csv", rows)
+    res = analyze(path, binary_model, group="hashtag", progress=False)
+    per_group = res.counts.groupby("group")["count"].sum().to_dict()
+    mondays = sum("#monday" in t for t, _, _ in rows)  # a hashtag of the corpus filler
+    assert per_group == {"#tag0": 30, "#tag1": 30, "#both": 12, "#monday": mondays}
+
+
+def test_group_by_column(tmp_path, binary_model):
+    path = write_tweets(tmp_path / "t.csv", sample_rows())
+    res = analyze(path, binary_model, group="entity", progress=False)
+    assert res.counts.groupby("group")["count"].sum().to_dict() == {"Apple": 30, "Nvidia": 30}
+    with pytest.raises(DataError, match="no column 'brand'"):
+        analyze(path, binary_model, group="brand", progress=False)
+
+
+def test_small_chunks_give_the_same_result(tmp_path, binary_model):
+    path = write_tweets(tmp_path / "t.csv", sample_rows())
+    a = analyze(path, binary_model, group="entity", chunk_size=7, progress=False)
+    b = analyze(path, binary_model, group="entity", chunk_size=1000, progress=False)
+    assert a.counts.equals(b.counts)
+    assert a.typical == b.typical
+    assert a.terms == b.terms
+
+
+def test_typical_tweets_are_the_most_confident(tmp_path, binary_model):
+    path = write_tweets(tmp_path / "t.csv", sample_rows())
+    res = analyze(path, binary_model, top_n=3, progress=False)
+    for (_, label), items in res.typical.items():
+        assert len(items) <= 3
+        confs = [c for c, _ in items]
+        assert confs == sorted(confs, reverse=True)
+        texts = [t for _, t in items]
+        assert binary_model.predict(texts) == [label] * len(texts)
+
+
+def test_distinctive_terms_come_from_the_right_class(tmp_path, binary_model):
+    path = write_tweets(tmp_path / "t.csv", sample_rows(300))
+    res = analyze(path, binary_model, progress=False)
+    positive_terms = {t for t, _, _ in res.terms["positive"][:6]}
+    assert positive_terms & {"love", "great", "happy", "awesome", "best", "amazing", "wonderful"}
+
+
+def test_bad_dates_are_skipped_and_counted(tmp_path, binary_model):
+    rows = sample_rows(20)
+    rows[3] = (rows[3][0], "not a date", "Apple")
+    rows[7] = (rows[7][0], "", "Apple")
+    res = analyze(write_tweets(tmp_path / "t.csv", rows), binary_model, progress=False)
+    assert res.n_skipped_dates == 2 and res.n_scored == 18
+    allbad = [(t, "yesterday", e) for t, _, e in rows]
+    with pytest.raises(DataError, match="no tweet with a usable date.*yesterday"):
+        analyze(write_tweets(tmp_path / "b.csv", allbad), binary_model, progress=False)
+
+
+def test_jsonl_input_and_self_contained_report(tmp_path, binary_model):
+    path = tmp_path / "t.jsonl"
+    with path.open("w") as fh:
+        for t, d, e in sample_rows():
+            fh.write(json.dumps({"full_text": t, "created_at": d, "user": {"screen_name": e}})
+                     + "\n")
+    res = analyze(path, binary_model, group="user", out=tmp_path / "rep", progress=False)
+    names = {f.name for f in res.files}
+    assert {"counts.csv", "typical.csv", "terms.csv", "share_over_time.png", "groups.png",
+            "report.html"} <= names
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert "data:image/png;base64," in html and "<script" not in html
+    with pytest.raises(tweetlab.ModelError, match="already exists"):
+        analyze(path, binary_model, out=tmp_path / "rep", progress=False)
+
+
+def test_cli_analyze(tmp_path, binary_model, capsys):
+    model = binary_model.save(tmp_path / "m")
+    path = write_tweets(tmp_path / "t.csv", sample_rows())
+    out = tmp_path / "an"
+    assert main(["-q", "analyze", str(path), "--model", str(model), "--by", "day",
+                 "--group", "hashtag", "--neutral-band", "0.45", "0.65", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "scored 60 tweets" in printed and (out / "report.html").exists()
+    assert main(["analyze", str(path), "--model", str(model), "--group", "nope",
+                 "--out", str(tmp_path / "x")]) == 2
+    assert "no column 'nope'" in capsys.readouterr().err
