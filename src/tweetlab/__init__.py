@@ -19,6 +19,19 @@ from .models import FAMILIES, create
 from .persistence import load_model, save_model
 from .text import normalize
 
+_LAZY = {"TweetGenerator": "generation", "load_generator": "generation",
+         "train_generator": "generation"}
+
+
+def __getattr__(name: str) -> object:
+    # Generation needs torch; importing it only when asked keeps `import tweetlab` light.
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'tweetlab' has no attribute {name!r}")
+
+
 __all__ = [
     "FAMILIES",
     "CleaningConfig",
@@ -26,6 +39,7 @@ __all__ = [
     "Dataset",
     "ModelError",
     "TrainConfig",
+    "TweetGenerator",
     "TweetlabError",
     "__version__",
     "analyze",
@@ -34,9 +48,11 @@ __all__ = [
     "evaluate",
     "load",
     "load_dataset",
+    "load_generator",
     "load_model",
     "normalize",
     "save_model",
     "split_dataset",
     "train",
+    "train_generator",
 ]

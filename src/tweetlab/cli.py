@@ -107,8 +107,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .api import evaluate, load
+    from .persistence import read_config
     from .reports import plot_confusion
 
+    if read_config(args.model).get("task") == "text-generation":
+        return _evaluate_generator(args)
     model = load(args.model)
     data = _load_data(args.data, args, task=model.task)
     report = evaluate(model, data, neutral_band=_band(args.neutral_band))
@@ -324,6 +327,78 @@ def cmd_collect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_generator(args: argparse.Namespace) -> int:
+    from .generation import load_generator, read_tweets
+
+    gen = load_generator(args.model)
+    corpus = read_tweets(args.data, gen.config.cleaning, text=args.text)
+    bpc = gen.bits_per_char(corpus)
+    print(f"{gen.family}: {bpc:.4f} bits per character on {len(corpus):,} tweets of "
+          f"{args.data} ({sum(map(len, corpus.texts)):,} characters)")
+    return 0
+
+
+def cmd_generator_train(args: argparse.Namespace) -> int:
+    from .generation import train_generator
+
+    overrides = list(args.set or [])
+    if args.epochs is not None:
+        overrides.append(f"epochs={args.epochs}")
+    if args.minutes is not None:
+        overrides.append(f"max_seconds={args.minutes * 60}")
+    if args.device is not None:
+        overrides.append(f"device={args.device}")
+    if args.quiet:
+        overrides.append("progress=false")
+    if args.lowercase:
+        overrides.append("cleaning.lowercase=true")
+    if args.keep_retweets:
+        overrides.append("cleaning.drop_retweets=false")
+    out = Path(args.out)
+    command = "tweetlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
+    gen = train_generator(args.data, args.model, out=out, overrides=overrides, force=args.force,
+                          resume=args.resume, text=args.text, command=command)
+    m = gen.metrics_
+    print(f"saved {gen.family} generator to {out}  ({m['train_seconds']:.0f} s training, "
+          f"{m['data']['n_train']:,} tweets, {m['parameters']:,} parameters"
+          + (", stopped at the time budget" if m["out_of_time"] else "") + ")")
+    dropped = m["data"]["dropped"]
+    if dropped:
+        print("left out: " + ", ".join(f"{n:,} {k}" for k, n in dropped.items()))
+    if "valid_bits_per_char" in m:
+        print(f"held-out: {m['valid_bits_per_char']:.4f} bits per character on the newest "
+              f"{m['data']['n_valid']:,} tweets")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .generation import load_generator
+
+    gen = load_generator(args.model)
+    if args.device:
+        gen.to(args.device)
+    outs = gen.generate(args.seed_text, n=args.n, temperature=args.temperature,
+                        top_k=args.top_k, top_p=args.top_p, max_chars=args.max_chars,
+                        seed=args.seed, novelty=not args.allow_copies)
+    for text in outs:
+        print(text)
+    if gen.rejected_:
+        print(f"(rejected {gen.rejected_} generations that copied {gen.novelty_words}+ words "
+              "of a training tweet)", file=sys.stderr)
+    return 0
+
+
+def cmd_bot(args: argparse.Namespace) -> int:
+    from .bot import run_bot
+
+    summary = run_bot(args.model, every=args.every, prompts=args.prompt or [""],
+                      publish=args.publish, state_file=args.state, log_file=args.log,
+                      daily_cap=args.daily_cap, max_posts=args.max_posts,
+                      temperature=args.temperature)
+    print(summary)
+    return 0
+
+
 # ------------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
     from .data.splits import SPLITS
@@ -416,6 +491,61 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", "-o", required=True, help="JSONL file to write")
     c.add_argument("--force", action="store_true", help="replace --out")
     p.set_defaults(func=cmd_collect)
+
+    p = sub.add_parser("generator", help="train a tweet generator on an account's tweets")
+    gsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    g = gsub.add_parser("train", help="learn an account's style from its tweets",
+                        description="Train a character language model on tweets (CSV/TSV/"
+                                    "JSONL/Parquet or an X archive tweets.js). The newest 5%% "
+                                    "are held out; bits per character are reported.")
+    g.add_argument("data", help="tweet file")
+    g.add_argument("--out", "-o", required=True, help="model folder to write")
+    g.add_argument("--model", "-m", default="char-lstm", choices=["char-lstm", "char-transformer"])
+    g.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="e.g. --set hidden=512 --set cleaning.truncated=drop --set lr=0.002")
+    g.add_argument("--epochs", type=int, help="most epochs (early stopping may end sooner)")
+    g.add_argument("--minutes", type=float, help="time budget (default 14 minutes)")
+    g.add_argument("--lowercase", action="store_true", help="lower-case every tweet")
+    g.add_argument("--keep-retweets", action="store_true", help="learn from retweets too")
+    g.add_argument("--text", help="column holding the tweet text (guessed when omitted)")
+    g.add_argument("--device", help="auto (default), cpu, cuda")
+    g.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    g.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    g.set_defaults(func=cmd_generator_train)
+
+    p = sub.add_parser("generate", help="write new tweets with a trained generator",
+                       description="Write new tweets in the learned style, starting with a "
+                                   "seed phrase.")
+    p.add_argument("model", help="generator folder")
+    p.add_argument("--seed", dest="seed_text", default="", help='seed phrase, e.g. "las mafias son"')
+    p.add_argument("-n", type=int, default=5, help="how many tweets (default 5)")
+    p.add_argument("--temperature", "-t", type=float, default=0.8)
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--top-p", type=float, default=0.95)
+    p.add_argument("--max-chars", type=int, default=280)
+    p.add_argument("--random-seed", dest="seed", type=int, default=None,
+                   help="for reproducible output")
+    p.add_argument("--allow-copies", action="store_true",
+                   help="keep generations that copy 8+ words of a training tweet")
+    p.add_argument("--device", help="auto, cpu, cuda")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("bot", help="post generated tweets on a schedule (dry-run by default)",
+                       description="Every --every, write a tweet and print it and append it to "
+                                   "--log; with --publish, post it through the X API v2 "
+                                   "(X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN, "
+                                   "X_ACCESS_TOKEN_SECRET). Ctrl-C stops it; a restart "
+                                   "never posts the same text twice.")
+    p.add_argument("model", help="generator folder")
+    p.add_argument("--every", default="2h", help="interval, e.g. 2h, 30m, 90s (default 2h)")
+    p.add_argument("--prompt", action="append", help="seed phrase(s), used in turn")
+    p.add_argument("--publish", action="store_true", help="really post (default: dry-run)")
+    p.add_argument("--state", default="bot-state.json", help="state file (default bot-state.json)")
+    p.add_argument("--log", default="bot-log.jsonl", help="log of every tweet (JSONL)")
+    p.add_argument("--daily-cap", type=int, default=12, help="most posts per UTC day")
+    p.add_argument("--max-posts", type=int, help="stop after N posts")
+    p.add_argument("--temperature", "-t", type=float, default=0.8)
+    p.set_defaults(func=cmd_bot)
 
     p = sub.add_parser("info", help="describe a model folder")
     p.add_argument("model")

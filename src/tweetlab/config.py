@@ -104,6 +104,7 @@ class TrainConfig(ConfigBase):
     warmup: float = 0.0
     checkpoint_seconds: float = 60.0
     progress: bool = True
+    max_seconds: float | None = None  # time budget: stop (and keep the best) once spent
 
     def __post_init__(self) -> None:
         _check(self.epochs is None or self.epochs >= 1, "train", "epochs", self.epochs,
@@ -117,6 +118,8 @@ class TrainConfig(ConfigBase):
                "constant or linear")
         _check(0.0 <= self.warmup < 1.0, "train", "warmup", self.warmup,
                "a fraction of all steps in [0, 1)")
+        _check(self.max_seconds is None or self.max_seconds > 0, "train", "max_seconds",
+               self.max_seconds, "must be > 0 (or none for no time budget)")
         _check(self.device in {"auto", "cpu", "cuda"} or self.device.startswith("cuda:"),
                "train", "device", self.device, "auto, cpu, cuda or cuda:N")
 

@@ -61,28 +61,25 @@ def check_writable(directory: Path, force: bool) -> None:
                              "to overwrite it, or choose another folder")
 
 
-def save_model(model: Classifier, directory: str | Path, *, force: bool = False,
-               metrics: dict[str, Any] | None = None) -> Path:
-    """Write ``model`` as a model directory and return its path."""
+def write_model_dir(directory: str | Path, arrays: dict[str, np.ndarray],
+                    files: dict[str, Any], config: dict[str, Any], metrics: dict[str, Any],
+                    *, force: bool = False) -> Path:
+    """Write a model folder atomically: weights, JSON files, config, metrics, model card.
+
+    ``config`` holds the family's entries (task, family, params...); the format, version
+    and date entries are added here. Shared by classifiers and generators.
+    """
     from .reports import model_card
 
-    model._check_fitted()
     target = Path(directory)
     check_writable(target, force)
-    arrays, files = model._state()
     config = {
         "format": "tweetlab.model",
         "format_version": FORMAT_VERSION,
         "tweetlab_version": __version__,
-        "task": model.task,
-        "family": model.family,
-        "labels": list(model.classes_),
-        "neutral_band": list(model.neutral_band) if model.neutral_band else None,
-        "params": model.config.to_dict(),
-        "train": model.train_config.to_dict(),
+        **config,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "files": sorted([WEIGHTS_FILE, *files]),
-        "info": model.extra_info(),
     }
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.partial-"))
@@ -93,8 +90,8 @@ def save_model(model: Classifier, directory: str | Path, *, force: bool = False,
             (tmp / name).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=2),
                                        encoding="utf-8")
-        (tmp / METRICS_FILE).write_text(json.dumps(metrics or {}, indent=2), encoding="utf-8")
-        (tmp / CARD_FILE).write_text(model_card(config, metrics or {}), encoding="utf-8")
+        (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        (tmp / CARD_FILE).write_text(model_card(config, metrics), encoding="utf-8")
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             os.replace(target, old)
@@ -106,6 +103,24 @@ def save_model(model: Classifier, directory: str | Path, *, force: bool = False,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def save_model(model: Classifier, directory: str | Path, *, force: bool = False,
+               metrics: dict[str, Any] | None = None) -> Path:
+    """Write ``model`` as a model directory and return its path."""
+    model._check_fitted()
+    check_writable(Path(directory), force)
+    arrays, files = model._state()
+    config = {
+        "task": model.task,
+        "family": model.family,
+        "labels": list(model.classes_),
+        "neutral_band": list(model.neutral_band) if model.neutral_band else None,
+        "params": model.config.to_dict(),
+        "train": model.train_config.to_dict(),
+        "info": model.extra_info(),
+    }
+    return write_model_dir(directory, arrays, files, config, metrics or {}, force=force)
 
 
 def read_config(directory: str | Path) -> dict[str, Any]:
@@ -145,18 +160,11 @@ def read_metrics(directory: str | Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def load_model(directory: str | Path) -> Classifier:
-    """Load a model directory written by :func:`save_model`."""
+def read_model_dir(directory: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray],
+                                                   dict[str, Any]]:
+    """(config, arrays of model.safetensors, {file name: JSON}) of a model folder."""
     d = Path(directory)
     config = read_config(d)
-    cls = get_family(config["family"])
-    try:
-        params = cls.Config.from_dict(config["params"])
-        train = TrainConfig.from_dict(config.get("train", {}))
-    except ConfigError as exc:
-        raise ModelError(f"{d / CONFIG_FILE}: {exc}") from None
-    model = cls(params, train_config=train, neutral_band=config.get("neutral_band"))
-    model.classes_ = list(config["labels"])
     try:
         arrays = load_file(str(d / WEIGHTS_FILE))
     except FileNotFoundError:
@@ -171,5 +179,24 @@ def load_model(directory: str | Path) -> Classifier:
             files[name] = json.loads((d / name).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise ModelError(f"{d / name}: cannot read ({exc})") from None
+    return config, arrays, files
+
+
+def load_model(directory: str | Path) -> Classifier:
+    """Load a classifier directory written by :func:`save_model`."""
+    d = Path(directory)
+    config = read_config(d)
+    if config.get("task") == "text-generation":
+        raise ModelError(f"{d} is a tweet generator: load it with tweetlab.load_generator "
+                         "(CLI: tweetlab generate)")
+    cls = get_family(config["family"])
+    try:
+        params = cls.Config.from_dict(config["params"])
+        train = TrainConfig.from_dict(config.get("train", {}))
+    except ConfigError as exc:
+        raise ModelError(f"{d / CONFIG_FILE}: {exc}") from None
+    model = cls(params, train_config=train, neutral_band=config.get("neutral_band"))
+    model.classes_ = list(config["labels"])
+    _, arrays, files = read_model_dir(d)
     cls._restore(model, arrays, files)
     return model

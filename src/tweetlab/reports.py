@@ -79,14 +79,20 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
         f"# tweetlab model: `{config['family']}`",
         "",
         f"- Task: {config.get('task', 'text-classification')}",
-        f"- Labels: {', '.join(f'`{x}`' for x in config['labels'])}",
-        f"- Neutral band: {config['neutral_band'] or 'none'}",
         f"- Created: {config.get('created', '?')} with tweetlab {config.get('tweetlab_version', '?')}",
     ]
+    generator = config.get("task") == "text-generation"
+    if not generator:
+        lines[3:3] = [f"- Labels: {', '.join(f'`{x}`' for x in config['labels'])}",
+                      f"- Neutral band: {config['neutral_band'] or 'none'}"]
     data = metrics.get("data", {})
     if data:
         lines.append(f"- Trained on: `{data.get('source')}` ({data.get('n_train')} tweets; "
                      f"held out {data.get('n_valid')} by a {data.get('split')} split)")
+    if "valid_bits_per_char" in metrics:
+        lines += ["", "## Held-out score", "",
+                  f"**{metrics['valid_bits_per_char']:.3f} bits per character** on the newest "
+                  f"{data.get('n_valid')} tweets (time split; lower is better)."]
     held = metrics.get("validation")
     if held:
         lines += ["", "## Held-out scores", "",
@@ -104,9 +110,13 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
     import json
 
     lines += [json.dumps(config.get("params", {}), indent=2), "```", "",
-              "## Use", "", "```python", "import tweetlab",
-              "model = tweetlab.load_model('PATH/TO/THIS/FOLDER')",
-              "model.predict(['what a great day'])", "```", ""]
+              "## Use", "", "```python", "import tweetlab"]
+    if generator:
+        lines += ["gen = tweetlab.load_generator('PATH/TO/THIS/FOLDER')",
+                  "gen.generate('seed phrase', n=5)", "```", ""]
+    else:
+        lines += ["model = tweetlab.load_model('PATH/TO/THIS/FOLDER')",
+                  "model.predict(['what a great day'])", "```", ""]
     return "\n".join(lines)
 
 

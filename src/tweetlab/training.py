@@ -76,6 +76,7 @@ class TrainResult:
     stopped_early: bool = False
     resumed_from_epoch: int = 0
     seconds: float = 0.0
+    out_of_time: bool = False
 
 
 def _sparse_params(module: nn.Module) -> list[nn.Parameter]:
@@ -266,8 +267,9 @@ def train_module(
             log.info("resuming %s after epoch %d", desc, state["epoch"])
     t0 = last_save = time.perf_counter()
     step = (start_epoch - 1) * n_batches
+    out_of_time = False
     for epoch in range(start_epoch, config.epochs + 1):
-        if result.stopped_early:
+        if result.stopped_early or out_of_time:
             break
         torch.manual_seed(config.seed * 100_003 + epoch)  # dropout masks, reproducible per epoch
         module.train()
@@ -299,6 +301,9 @@ def train_module(
             bar.update(1)
             if step % 20 == 0:
                 bar.set_postfix(loss=f"{total_loss / max(seen, 1):.4f}")
+            if config.max_seconds is not None and time.perf_counter() - t0 >= config.max_seconds:
+                out_of_time = True
+                break
         bar.close()
         row: dict[str, float] = {"epoch": epoch, "train_loss": total_loss / max(seen, 1),
                                  "lr": get_lr(step - 1, total_steps, config)}
@@ -314,10 +319,15 @@ def train_module(
             bad_epochs += 1
             if valid_batches is not None and bad_epochs > config.patience:
                 result.stopped_early = True
+        if out_of_time:
+            result.out_of_time = True
+            log.info("%s: time budget of %.0f s spent during epoch %d", desc,
+                     config.max_seconds, epoch)
         log.info("%s epoch %d/%d: %s", desc, epoch, config.epochs,
                  ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k != "epoch"))
         due = time.perf_counter() - last_save >= config.checkpoint_seconds
-        if checkpoint_dir is not None and due and epoch < config.epochs and not result.stopped_early:
+        if (checkpoint_dir is not None and due and epoch < config.epochs
+                and not result.stopped_early and not out_of_time):
             last_save = time.perf_counter()
             save_checkpoint(checkpoint_dir, module, best, opts, {
                 "epoch": epoch, "history": result.history, "best_epoch": result.best_epoch,

@@ -1,0 +1,232 @@
+"""The tweet bot: write a tweet with a generator every so often, and post it (or not).
+
+Dry-run by default: each tweet is printed and appended to a JSONL log. With
+``publish=True`` it goes out through the X API v2 (OAuth 1.0a credentials from the
+environment, see :mod:`tweetlab.xapi`). A state file records every post (text hash,
+time, tweet id), written atomically after each one, so a restarted bot never posts the
+same text twice, waits out the interval since its last post, and keeps the daily cap.
+SIGINT/SIGTERM stop it between posts.
+
+>>> parse_interval("2h"), parse_interval("90s"), parse_interval("1h30m")
+(7200.0, 90.0, 5400.0)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, TweetlabError
+from .generation import TweetGenerator, load_generator
+from .persistence import write_json_atomic
+
+log = logging.getLogger("tweetlab")
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_interval(text: str) -> float:
+    """Seconds in ``"2h"``, ``"30m"``, ``"1h30m"``, ``"45s"`` or a bare number of seconds."""
+    text = text.strip().lower()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        seconds = float(text)
+    else:
+        parts = re.findall(r"(\d+(?:\.\d+)?)([smhd])", text)
+        if not parts or "".join(a + b for a, b in parts) != text:
+            raise ConfigError(f"interval {text!r}: use forms like 2h, 30m, 1h30m or 90s")
+        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if seconds <= 0:
+        raise ConfigError(f"interval {text!r} must be more than zero")
+    return seconds
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.strip().lower().encode()).hexdigest()[:24]
+
+
+@dataclass
+class BotState:
+    """What the bot has posted: one record per post, oldest first."""
+
+    path: Path
+    posts: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: str | Path) -> BotState:
+        p = Path(path)
+        if not p.exists():
+            return cls(p)
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+            return cls(p, list(data["posts"]))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise TweetlabError(f"{p}: bot state file is damaged ({exc}); move it away to "
+                                "start a fresh state (the bot may then repeat old posts)") from None
+
+    def save(self) -> None:
+        write_json_atomic(self.path, {"posts": self.posts})
+
+    def seen(self, text: str) -> bool:
+        d = _digest(text)
+        return any(p["digest"] == d for p in self.posts)
+
+    def posts_on(self, day: str) -> int:
+        return sum(1 for p in self.posts if p["time"][:10] == day)
+
+    def last_time(self) -> datetime | None:
+        return datetime.fromisoformat(self.posts[-1]["time"]) if self.posts else None
+
+    def record(self, text: str, when: datetime, tweet_id: str | None, mode: str) -> None:
+        self.posts.append({"time": when.isoformat(timespec="seconds"), "digest": _digest(text),
+                           "text": text, "id": tweet_id, "mode": mode})
+        self.save()
+
+
+@dataclass
+class BotSummary:
+    posted: int
+    skipped_cap: int
+    state: Path
+    log: Path
+
+    def __str__(self) -> str:
+        cap = f"; {self.skipped_cap} turns skipped at the daily cap" if self.skipped_cap else ""
+        return f"{self.posted} tweets this run{cap}; state {self.state}, log {self.log}"
+
+
+class Bot:
+    """Posts generated tweets on a schedule. ``run()`` loops until stopped or ``max_posts``."""
+
+    def __init__(
+        self,
+        generator: TweetGenerator | str | Path,
+        *,
+        every: str | float = "2h",
+        prompts: Sequence[str] = ("",),
+        publish: bool = False,
+        state_file: str | Path = "bot-state.json",
+        log_file: str | Path = "bot-log.jsonl",
+        daily_cap: int = 12,
+        max_posts: int | None = None,
+        temperature: float = 0.8,
+        seed: int | None = None,
+        env: dict[str, str] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        echo: Callable[[str], None] = print,
+    ) -> None:
+        self.generator = generator if isinstance(generator, TweetGenerator) \
+            else load_generator(generator)
+        self.every = parse_interval(every) if isinstance(every, str) else float(every)
+        if daily_cap < 1:
+            raise ConfigError(f"daily cap {daily_cap}: must be at least 1")
+        self.prompts = list(prompts) or [""]
+        self.publish = publish
+        self.state = BotState.load(state_file)
+        self.log_file = Path(log_file)
+        self.daily_cap = daily_cap
+        self.max_posts = max_posts
+        self.temperature = temperature
+        self.seed = seed
+        self.clock = clock
+        self.echo = echo
+        self.stop_event = threading.Event()
+        self.client: Any = None
+        if publish:
+            from .xapi import post_client
+
+            self.client = post_client(env)  # raises a clear error for missing credentials
+
+    def stop(self, *_: Any) -> None:
+        """Ask the loop to end after the current step (also the SIGINT/SIGTERM handler)."""
+        self.stop_event.set()
+
+    def compose(self, turn: int) -> str | None:
+        """A new tweet never posted before (None when the generator keeps repeating)."""
+        prompt = self.prompts[turn % len(self.prompts)]
+        for attempt in range(5):
+            seed = None if self.seed is None else self.seed * 1000 + turn * 10 + attempt
+            outs = self.generator.generate(prompt, n=1, temperature=self.temperature, seed=seed)
+            if outs and not self.state.seen(outs[0]):
+                return outs[0]
+        return None
+
+    def post(self, text: str) -> str | None:
+        """Send one tweet (publish mode) and return its id; dry-run returns None."""
+        if not self.publish:
+            return None
+        from .xapi import explain
+
+        try:
+            response = self.client.create_tweet(text=text)
+        except Exception as exc:
+            raise explain(exc) from None
+        return str((response.get("data") or {}).get("id")) if isinstance(response, dict) else None
+
+    def _append_log(self, record: dict[str, Any]) -> None:
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_file.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            fh.flush()
+
+    def seconds_until_next(self) -> float:
+        last = self.state.last_time()
+        if last is None:
+            return 0.0
+        return max(0.0, self.every - (self.clock() - last).total_seconds())
+
+    def run(self, *, handle_signals: bool = True) -> BotSummary:
+        """Post every ``every`` seconds until stopped (Ctrl-C) or ``max_posts`` are out."""
+        previous: dict[int, Any] = {}
+        if handle_signals and threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous[sig] = signal.signal(sig, self.stop)
+        posted = skipped = 0
+        turn = len(self.state.posts)
+        mode = "published" if self.publish else "dry-run"
+        try:
+            while not self.stop_event.is_set():
+                wait = self.seconds_until_next()
+                if wait > 0:
+                    log.info("next tweet in %.0f s", wait)
+                    if self.stop_event.wait(wait):
+                        break
+                now = self.clock()
+                if self.state.posts_on(now.date().isoformat()) >= self.daily_cap:
+                    skipped += 1
+                    log.info("daily cap of %d reached; waiting", self.daily_cap)
+                    if self.stop_event.wait(self.every):
+                        break
+                    continue
+                text = self.compose(turn)
+                turn += 1
+                if text is None:
+                    log.warning("the generator wrote only tweets already posted; retrying later")
+                    if self.stop_event.wait(self.every):
+                        break
+                    continue
+                tweet_id = self.post(text)
+                self.state.record(text, now, tweet_id, mode)
+                self._append_log({"time": now.isoformat(timespec="seconds"), "mode": mode,
+                                  "id": tweet_id, "text": text})
+                self.echo(f"[{mode}] {text}" + (f"  (id {tweet_id})" if tweet_id else ""))
+                posted += 1
+                if self.max_posts is not None and posted >= self.max_posts:
+                    break
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return BotSummary(posted, skipped, self.state.path, self.log_file)
+
+
+def run_bot(generator: TweetGenerator | str | Path, **options: Any) -> BotSummary:
+    """Build a :class:`Bot` with ``options`` and run it; see :class:`Bot` for the options."""
+    return Bot(generator, **options).run()

@@ -1,0 +1,715 @@
+"""Tweet generation: character language models that learn an account's style.
+
+Two families share one contract (:class:`TweetGenerator`): ``char-lstm`` (the founding
+design: character vocabulary, stacked LSTM, next-character prediction) and
+``char-transformer`` (a small causal transformer over characters, with a key/value
+cache for fast sampling). Each tweet is one training sequence ``<b> t w e e t <b>``
+where ``<b>`` marks both the start and the end of a tweet, so generation starts from
+``<b>`` plus the seed phrase and stops when the model writes ``<b>`` again.
+
+Quality is measured as bits per character (BPC) over held-out tweets - the newest
+ones (a time split) - counting every character and the end of each tweet.
+
+>>> gen = TweetGenerator(GeneratorConfig(family="char-lstm", hidden=32, layers=1, embed=16),
+...                      train_config=TrainConfig(epochs=2, progress=False))
+>>> gen = gen.fit(["hola mundo", "hola amigos", "buenos dias"] * 20)
+>>> outs = gen.generate("hola", n=2, seed=1, max_chars=30, novelty=False)
+>>> len(outs), all(o.startswith("hola") for o in outs)
+(2, True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import math
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import ConfigBase, TrainConfig, _check, apply_overrides, split_overrides
+from .errors import ConfigError, DataError, ModelError, NotFittedError
+from .training import TrainResult, resolve_device, train_module
+
+log = logging.getLogger("tweetlab")
+
+GENERATOR_FAMILIES = ("char-lstm", "char-transformer")
+GENERATION_TASK = "text-generation"
+MAX_TWEET = 280
+BOUNDARY = 0  # id of <b>: start and end of a tweet (also the padding input)
+UNK = 1  # id of characters too rare to have their own
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_MENTION = re.compile(r"(?<![\w@])@\w+")
+_TRUNCATED = re.compile(r"\s*(…|\.\.\.)\s*(https?://\S+)?\s*$")
+_SPACES = re.compile(r"[ \t]+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+# ---------------------------------------------------------------------------- config
+@dataclass(frozen=True)
+class TweetCleaning(ConfigBase):
+    """How tweets are prepared for style learning (stored with the model).
+
+    ``truncated``: ``repair`` strips a trailing ``… https://t.co/...`` of tweets cut at
+    140 characters and keeps the prefix (its end is not learned as an end of tweet),
+    ``drop`` leaves such tweets out, ``keep`` leaves them as they are.
+    """
+
+    drop_retweets: bool = True
+    truncated: str = "repair"
+    urls: bool = False  # keep URLs (they are random characters: off by default)
+    mentions: bool = False
+    html: bool = True
+    lowercase: bool = False
+    min_chars: int = 10
+
+    def __post_init__(self) -> None:
+        _check(self.truncated in {"repair", "drop", "keep"}, "cleaning", "truncated",
+               self.truncated, "one of repair, drop, keep")
+        _check(self.min_chars >= 1, "cleaning", "min_chars", self.min_chars, "must be >= 1")
+
+
+@dataclass(frozen=True)
+class GeneratorConfig(ConfigBase):
+    """Hyperparameters of a character language model.
+
+    ``char-lstm`` uses ``embed``, ``hidden`` and ``layers``; ``char-transformer`` uses
+    ``dim``, ``layers``, ``heads``. ``min_count``: rarer characters share one id.
+    """
+
+    family: str = "char-lstm"
+    embed: int = 64
+    hidden: int = 384
+    layers: int = 2
+    dim: int = 256
+    heads: int = 4
+    dropout: float = 0.1
+    min_count: int = 3
+    valid_fraction: float = 0.05
+    cleaning: TweetCleaning = field(default_factory=TweetCleaning)
+
+    def __post_init__(self) -> None:
+        _check(self.family in GENERATOR_FAMILIES, "generator", "family", self.family,
+               f"one of {', '.join(GENERATOR_FAMILIES)}")
+        for name in ("embed", "hidden", "layers", "dim", "heads", "min_count"):
+            _check(getattr(self, name) >= 1, "generator", name, getattr(self, name), "must be >= 1")
+        _check(self.dim % self.heads == 0, "generator", "dim", self.dim,
+               f"must be a multiple of heads ({self.heads})")
+        _check(0.0 <= self.dropout < 1.0, "generator", "dropout", self.dropout, "in [0, 1)")
+        _check(0.0 <= self.valid_fraction < 0.5, "generator", "valid_fraction",
+               self.valid_fraction, "in [0, 0.5)")
+
+
+FAMILY_DEFAULTS: dict[str, dict[str, Any]] = {
+    "char-lstm": {"layers": 2, "dropout": 0.1},
+    "char-transformer": {"layers": 4, "dropout": 0.1},
+}
+TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
+    "char-lstm": {"epochs": 30, "batch_size": 64, "lr": 3e-3, "grad_clip": 1.0,
+                  "patience": 2, "max_seconds": 840.0},
+    "char-transformer": {"epochs": 30, "batch_size": 64, "lr": 2e-3, "grad_clip": 1.0,
+                         "optimizer": "adamw", "weight_decay": 0.01, "warmup": 0.02,
+                         "schedule": "linear", "patience": 2, "max_seconds": 840.0},
+}
+
+
+# ------------------------------------------------------------------------- corpus
+def clean_tweet(text: str, cleaning: TweetCleaning) -> tuple[str, bool] | None:
+    """(cleaned text, whether it ends naturally), or ``None`` when the tweet is dropped.
+
+    >>> clean_tweet("RT @x: hi there friends", TweetCleaning())
+    >>> clean_tweet("Las mafias son el poder &amp; la ley … https://t.co/abc", TweetCleaning())
+    ('Las mafias son el poder & la ley', False)
+    >>> clean_tweet("@bob Thank you, great rally! https://t.co/x", TweetCleaning())
+    ('Thank you, great rally!', True)
+    """
+    if cleaning.drop_retweets and text.lstrip().startswith("RT @"):
+        return None
+    ends = True
+    if _TRUNCATED.search(text) and cleaning.truncated != "keep":
+        if cleaning.truncated == "drop":
+            return None
+        text = _TRUNCATED.sub("", text)
+        ends = False
+    if cleaning.html:
+        text = html.unescape(text)
+    if not cleaning.urls:
+        text = _URL.sub("", text)
+    if not cleaning.mentions:
+        text = _MENTION.sub("", text)
+    if cleaning.lowercase:
+        text = text.lower()
+    text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.strip().splitlines())
+    text = text.strip(" :")
+    if len(text) < cleaning.min_chars:
+        return None
+    return text[:MAX_TWEET], ends
+
+
+@dataclass
+class TweetCorpus:
+    """Tweets prepared for a language model, oldest first, with what was left out."""
+
+    texts: list[str]
+    ends: list[bool]
+    dates: list[str | None]
+    source: str | None = None
+    dropped: Counter[str] = field(default_factory=Counter)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def split_by_time(self, fraction: float) -> tuple[TweetCorpus, TweetCorpus]:
+        """(older part, newest ``fraction``): the held-out set is the most recent tweets."""
+        n_valid = int(round(len(self) * fraction))
+        cut = len(self) - n_valid
+
+        def part(sl: slice) -> TweetCorpus:
+            return TweetCorpus(self.texts[sl], self.ends[sl], self.dates[sl], self.source)
+
+        return part(slice(0, cut)), part(slice(cut, None))
+
+
+def read_tweets(data: str | Path | Sequence[str], cleaning: TweetCleaning | None = None,
+                *, text: str | None = None) -> TweetCorpus:
+    """Read and clean tweets for style learning, sorted oldest first when dated.
+
+    ``data``: a list of texts, or a file tweetlab reads (CSV/TSV/JSONL/Parquet, gzip
+    ok) or an X archive ``tweets.js`` / JSON dump of tweet objects.
+    """
+    cleaning = cleaning or TweetCleaning()
+    source: str | None = None
+    if isinstance(data, str | Path) and not (isinstance(data, str) and "\n" in data
+                                             and not Path(data).suffix):
+        path = Path(data)
+        source = str(path)
+        name = path.name.lower().removesuffix(".gz")
+        if name.endswith((".js", ".json")):
+            from .collect import _objects, normalize_tweet
+
+            records = [r for r in (normalize_tweet(o) for o in _objects(path)
+                                   if isinstance(o, dict)) if r]
+            raw = [str(r["text"]) for r in records]
+            raw_dates = [r.get("date") for r in records]
+        else:
+            from .data import load_dataset
+
+            ds = load_dataset(path, text=text, require_labels=False, skip_bad_rows=True)
+            raw = ds.texts
+            raw_dates = ds.columns.get("date", [None] * len(raw))
+    else:
+        raw = [str(t) for t in data]
+        raw_dates = [None] * len(raw)
+    rows: list[tuple[str, str, bool]] = []
+    dropped: Counter[str] = Counter()
+    for i, (t, d) in enumerate(zip(raw, raw_dates, strict=True)):
+        if cleaning.drop_retweets and t.lstrip().startswith("RT @"):
+            dropped["retweet"] += 1
+            continue
+        got = clean_tweet(t, cleaning)
+        if got is None:
+            dropped["truncated" if _TRUNCATED.search(t) else "too short after cleaning"] += 1
+            continue
+        rows.append((str(d) if d not in (None, "") else f"~{i:012d}", *got))
+    if any(not r[0].startswith("~") for r in rows):
+        # Sort by date; undated rows keep file order at the end (ISO dates sort as text).
+        rows.sort(key=lambda r: (r[0].startswith("~"), r[0]))
+    if not rows:
+        raise DataError("no usable tweets after cleaning "
+                        f"({', '.join(f'{n} {k}' for k, n in dropped.items()) or 'empty input'})",
+                        path=source)
+    return TweetCorpus([r[1] for r in rows], [r[2] for r in rows],
+                       [None if r[0].startswith("~") else r[0] for r in rows], source, dropped)
+
+
+# ------------------------------------------------------------------------- vocabulary
+class CharVocab:
+    """Characters to ids: 0 is the tweet boundary ``<b>``, 1 the rare-character id.
+
+    >>> v = CharVocab.build(["aab", "ab"], min_count=2)
+    >>> v.encode("abc"), v.decode([2, 3, 1])
+    ([2, 3, 1], 'ab\ufffd')
+    """
+
+    def __init__(self, chars: list[str]) -> None:
+        self.chars = chars
+        self.index = {c: i + 2 for i, c in enumerate(chars)}
+
+    @classmethod
+    def build(cls, texts: Sequence[str], min_count: int = 1) -> CharVocab:
+        counts = Counter(c for t in texts for c in t)
+        return cls(sorted(c for c, n in counts.items() if n >= min_count))
+
+    def __len__(self) -> int:
+        return len(self.chars) + 2
+
+    def encode(self, text: str) -> list[int]:
+        return [self.index.get(c, UNK) for c in text]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return "".join(self.chars[i - 2] if i >= 2 else "\ufffd" for i in ids if i != BOUNDARY)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "chars", "specials": ["<b>", "<unk>"], "chars": self.chars}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CharVocab:
+        return cls(list(data["chars"]))
+
+
+# --------------------------------------------------------------------------- modules
+class CharLSTM(nn.Module):
+    """Embedding -> stacked LSTM -> linear over characters. (B, T) ids -> (B, T, V)."""
+
+    def __init__(self, vocab: int, cfg: GeneratorConfig) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab, cfg.embed)
+        self.lstm = nn.LSTM(cfg.embed, cfg.hidden, cfg.layers, batch_first=True,
+                            dropout=cfg.dropout if cfg.layers > 1 else 0.0)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.out = nn.Linear(cfg.hidden, vocab)
+
+    def forward(self, ids: torch.Tensor, state: Any = None) -> torch.Tensor:
+        h, _ = self.lstm(self.embed(ids), state)  # (B, T, H)
+        return self.out(self.drop(h))  # (B, T, V)
+
+    def step(self, ids: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        """Logits of the last position of ``ids`` (B, T) and the carried state."""
+        h, state = self.lstm(self.embed(ids), state)
+        return self.out(h[:, -1]), state
+
+
+class _Block(nn.Module):
+    def __init__(self, dim: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.ln1 = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.ln2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
+        self.drop = nn.Dropout(dropout)
+        self.p = dropout
+
+    def forward(self, x: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor] | None = None
+                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        b, t, c = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
+        q, k, v = (z.view(b, t, self.heads, c // self.heads).transpose(1, 2) for z in (q, k, v))
+        if cache is not None:  # sampling: attend to every earlier position, no mask needed
+            k = torch.cat([cache[0], k], dim=2)
+            v = torch.cat([cache[1], v], dim=2)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=cache is None,
+                                           dropout_p=self.p if self.training else 0.0)
+        y = y.transpose(1, 2).reshape(b, t, c)  # (B, T, C)
+        x = x + self.drop(self.proj(y))
+        x = x + self.drop(self.mlp(self.ln2(x)))
+        return x, (k, v)
+
+
+class CharTransformer(nn.Module):
+    """A small pre-norm causal transformer over characters. (B, T) ids -> (B, T, V)."""
+
+    def __init__(self, vocab: int, cfg: GeneratorConfig) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab, cfg.dim)
+        self.pos = nn.Embedding(MAX_TWEET + 2, cfg.dim)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList(_Block(cfg.dim, cfg.heads, cfg.dropout)
+                                    for _ in range(cfg.layers))
+        self.ln = nn.LayerNorm(cfg.dim)
+        self.out = nn.Linear(cfg.dim, vocab, bias=False)
+        self.out.weight = self.embed.weight  # tied input/output embeddings
+        for name, p in self.named_parameters():
+            if p.dim() == 2 and "pos" not in name:
+                nn.init.normal_(p, std=0.02)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        x = self.drop(self.embed(ids) + self.pos(torch.arange(ids.shape[1], device=ids.device)))
+        for block in self.blocks:
+            x, _ = block(x)
+        return self.out(self.ln(x))  # (B, T, V)
+
+    def step(self, ids: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        """Logits of the last position given new ``ids`` (B, T) and the key/value cache."""
+        start = 0 if state is None else state[0][0].shape[2]
+        pos = torch.arange(start, start + ids.shape[1], device=ids.device)
+        x = self.embed(ids) + self.pos(pos)
+        new = []
+        for i, block in enumerate(self.blocks):
+            x, kv = block(x, None if state is None else state[i])
+            new.append(kv)
+        return self.out(self.ln(x[:, -1])), new
+
+
+# ------------------------------------------------------------------------ novelty
+def _shingles(text: str, n: int) -> set[int]:
+    words = [w.lower() for w in _WORD.findall(text)]
+    return {int.from_bytes(hashlib.blake2b(" ".join(words[i:i + n]).encode(),
+                                           digest_size=8).digest(), "little") >> 1
+            for i in range(len(words) - n + 1)}
+
+
+# ------------------------------------------------------------------------ generator
+class TweetGenerator:
+    """A character language model of an account's tweets.
+
+    ``fit(texts)`` learns, ``generate(prompt, n=...)`` writes tweets (list out),
+    ``bits_per_char(texts)`` scores held-out tweets, ``save(dir)`` writes a model folder.
+    """
+
+    task = GENERATION_TASK
+
+    def __init__(self, config: GeneratorConfig | None = None, *,
+                 train_config: TrainConfig | None = None, novelty_words: int = 8) -> None:
+        self.config = config or GeneratorConfig()
+        self.train_config = train_config or TrainConfig(**TRAIN_DEFAULTS[self.config.family])
+        self.novelty_words = novelty_words
+
+    @property
+    def family(self) -> str:
+        return self.config.family
+
+    def __repr__(self) -> str:
+        state = f"{len(self.vocab_)} characters" if self.is_fitted else "unfitted"
+        return f"TweetGenerator({self.family}, {state})"
+
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "module_")
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError("this generator is not trained; call fit() first")
+
+    def _make_module(self) -> nn.Module:
+        cls = CharLSTM if self.family == "char-lstm" else CharTransformer
+        return cls(len(self.vocab_), self.config)
+
+    # -------------------------------------------------------------- sequences
+    def _sequences(self, texts: Sequence[str], ends: Sequence[bool]) -> list[np.ndarray]:
+        """``<b> chars <b>`` per tweet (the final ``<b>`` dropped when it did not end)."""
+        out = []
+        for t, e in zip(texts, ends, strict=True):
+            ids = [BOUNDARY, *self.vocab_.encode(t[:MAX_TWEET])]
+            if e:
+                ids.append(BOUNDARY)
+            out.append(np.array(ids, dtype=np.int64))
+        return out
+
+    @staticmethod
+    def _collate(seqs: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(inputs (B, T), targets (B, T)) with padding targets set to -100."""
+        width = max(len(s) for s in seqs) - 1
+        x = np.zeros((len(seqs), width), dtype=np.int64)
+        y = np.full((len(seqs), width), -100, dtype=np.int64)
+        for r, s in enumerate(seqs):
+            x[r, : len(s) - 1] = s[:-1]
+            y[r, : len(s) - 1] = s[1:]
+        return torch.from_numpy(x), torch.from_numpy(y)
+
+    @staticmethod
+    def _batches(seqs: list[np.ndarray], batch_size: int, rng: np.random.Generator | None
+                 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Batches of similar lengths (little padding); shuffled when ``rng`` is given."""
+        order = rng.permutation(len(seqs)) if rng is not None else np.arange(len(seqs))
+        chunk = batch_size * 50
+        batches = []
+        for s in range(0, len(order), chunk):
+            part = sorted(order[s:s + chunk].tolist(), key=lambda i: len(seqs[i]))
+            batches += [part[j:j + batch_size] for j in range(0, len(part), batch_size)]
+        if rng is not None:
+            batches = [batches[i] for i in rng.permutation(len(batches))]
+        for b in batches:
+            yield TweetGenerator._collate([seqs[i] for i in b])
+
+    # ---------------------------------------------------------------- learning
+    def fit(self, texts: Sequence[str] | TweetCorpus, *,
+            valid: Sequence[str] | TweetCorpus | None = None,
+            checkpoint_dir: str | Path | None = None, resume: bool = False) -> Self:
+        """Learn from tweets (already cleaned); ``valid`` drives early stopping."""
+        corpus = texts if isinstance(texts, TweetCorpus) else \
+            TweetCorpus(list(texts), [True] * len(texts), [None] * len(texts))
+        vcorpus = None
+        if valid is not None:
+            vcorpus = valid if isinstance(valid, TweetCorpus) else \
+                TweetCorpus(list(valid), [True] * len(valid), [None] * len(valid))
+        if not len(corpus):
+            raise DataError("no tweets to learn from")
+        cfg = self.train_config
+        torch.manual_seed(cfg.seed)
+        self.vocab_ = CharVocab.build(corpus.texts, self.config.min_count)
+        train = self._sequences(corpus.texts, corpus.ends)
+        vseqs = self._sequences(vcorpus.texts, vcorpus.ends) if vcorpus and len(vcorpus) else None
+        self.module_ = self._make_module()
+        bs = cfg.batch_size
+        n_batches = sum(-(-min(bs * 50, len(train) - s) // bs) for s in range(0, len(train), bs * 50))
+        fingerprint = hashlib.sha256(repr((self.vocab_.chars, self.config.to_dict(),
+                                           len(train))).encode()).hexdigest()
+        start = time.perf_counter()
+        result: TrainResult = train_module(
+            self.module_,
+            lambda epoch: self._batches(train, bs, np.random.default_rng([cfg.seed, epoch])),
+            n_batches, cfg,
+            valid_batches=(lambda: self._batches(vseqs, 256, None)) if vseqs else None,
+            checkpoint_dir=Path(checkpoint_dir) if checkpoint_dir else None, resume=resume,
+            fingerprint=fingerprint, desc=self.family)
+        self.fit_seconds_ = time.perf_counter() - start
+        self.module_.to("cpu").eval()
+        self.history_ = result.history
+        self.train_result_ = result
+        self._novelty = set().union(*(_shingles(t, self.novelty_words) for t in corpus.texts))
+        return self
+
+    @torch.no_grad()
+    def bits_per_char(self, texts: Sequence[str] | TweetCorpus) -> float:
+        """Mean bits per predicted character (end of tweet included) over ``texts``."""
+        self._check_fitted()
+        corpus = texts if isinstance(texts, TweetCorpus) else \
+            TweetCorpus(list(texts), [True] * len(texts), [None] * len(texts))
+        seqs = self._sequences(corpus.texts, corpus.ends)
+        total, count = 0.0, 0
+        self.module_.eval()
+        for x, y in self._batches(seqs, 256, None):
+            logits = self.module_(x)
+            nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
+                                  ignore_index=-100, reduction="sum")
+            total += float(nll)
+            count += int((y != -100).sum())
+        return total / max(count, 1) / math.log(2)
+
+    # -------------------------------------------------------------- generation
+    @torch.no_grad()
+    def _sample(self, prompt: str, n: int, temperature: float, top_k: int | None,
+                top_p: float | None, max_chars: int, gen: torch.Generator) -> list[str]:
+        module = self.module_
+        module.eval()
+        device = next(module.parameters()).device
+        prefix = [BOUNDARY, *self.vocab_.encode(prompt)]
+        ids = torch.tensor([prefix] * n, device=device)  # (n, P)
+        logits, state = module.step(ids, None)
+        out = torch.zeros((n, 0), dtype=torch.long, device=device)
+        done = torch.zeros(n, dtype=torch.bool, device=device)
+        budget = max_chars - len(prompt)
+        for _ in range(max(budget, 0)):
+            logits = logits.float() / max(temperature, 1e-6)
+            logits[:, UNK] = -math.inf  # never write the rare-character placeholder
+            if top_k:
+                kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]
+                logits = logits.masked_fill(logits < kth, -math.inf)
+            probs = torch.softmax(logits, dim=-1)
+            if top_p is not None and top_p < 1.0:
+                sorted_p, idx = probs.sort(dim=-1, descending=True)
+                drop = sorted_p.cumsum(-1) - sorted_p > top_p  # keep the smallest nucleus
+                sorted_p[drop] = 0.0
+                probs = torch.zeros_like(probs).scatter_(1, idx, sorted_p)
+            nxt = torch.multinomial(probs.cpu(), 1, generator=gen).to(device)  # (n, 1)
+            nxt[done] = BOUNDARY
+            out = torch.cat([out, nxt], dim=1)
+            done |= nxt[:, 0] == BOUNDARY
+            if bool(done.all()):
+                break
+            if self.family == "char-transformer" and len(prefix) + out.shape[1] >= MAX_TWEET + 2:
+                break
+            logits, state = module.step(nxt, state)
+        texts = []
+        for row in out.tolist():
+            cut = row.index(BOUNDARY) if BOUNDARY in row else len(row)
+            texts.append((prompt + self.vocab_.decode(row[:cut])).strip())
+        return texts
+
+    def is_novel(self, text: str) -> bool:
+        """False when ``text`` copies ``novelty_words`` or more words of a training tweet."""
+        return not (_shingles(text, self.novelty_words) & self._novelty)
+
+    def generate(self, prompt: str = "", n: int = 1, *, temperature: float = 0.8,
+                 top_k: int | None = None, top_p: float | None = 0.95,
+                 max_chars: int = MAX_TWEET, seed: int | None = None, novelty: bool = True,
+                 max_tries: int = 10) -> list[str]:
+        """``n`` new tweets starting with ``prompt``.
+
+        With ``novelty`` (default) a generation that copies a span of ``novelty_words``
+        words (8) of a training tweet is rejected and another is sampled, up to
+        ``max_tries`` rounds; ``self.rejected_`` counts the rejections of this call.
+        """
+        self._check_fitted()
+        if not 1 <= max_chars <= MAX_TWEET:
+            raise ConfigError(f"max_chars = {max_chars}: must be between 1 and {MAX_TWEET}")
+        if len(prompt) >= max_chars:
+            raise ConfigError(f"the seed phrase is {len(prompt)} characters; max_chars is "
+                              f"{max_chars}")
+        if temperature <= 0:
+            raise ConfigError(f"temperature = {temperature}: must be > 0")
+        if top_p is not None and not 0 < top_p <= 1:
+            raise ConfigError(f"top_p = {top_p}: must be in (0, 1]")
+        gen = torch.Generator().manual_seed(seed if seed is not None else
+                                            int(torch.randint(0, 2**31 - 1, ()).item()))
+        kept: list[str] = []
+        self.rejected_ = 0
+        for _ in range(max_tries):
+            need = n - len(kept)
+            if need <= 0:
+                break
+            batch = self._sample(prompt, max(need, 4) if novelty else need, temperature,
+                                 top_k, top_p, max_chars, gen)
+            for text in batch:
+                if len(kept) >= n:
+                    break
+                if novelty and not self.is_novel(text):
+                    self.rejected_ += 1
+                    continue
+                kept.append(text)
+        if len(kept) < n:
+            log.warning("only %d of %d generations were new (rejected %d copies of training "
+                        "tweets); try a higher temperature", len(kept), n, self.rejected_)
+        return kept
+
+    # ------------------------------------------------------------- persistence
+    def save(self, directory: str | Path, *, force: bool = False,
+             metrics: dict[str, Any] | None = None) -> Path:
+        """Write the model folder (config.json, model.safetensors, vocab.json, ...)."""
+        from .persistence import write_model_dir
+
+        self._check_fitted()
+        arrays = {f"module.{k}": v.detach().cpu().numpy()
+                  for k, v in self.module_.state_dict().items() if k != "out.weight"
+                  or self.family != "char-transformer"}
+        arrays["novelty_hashes"] = np.array(sorted(self._novelty), dtype=np.int64)
+        config = {"task": GENERATION_TASK, "family": self.family, "labels": [],
+                  "neutral_band": None, "params": self.config.to_dict(),
+                  "train": self.train_config.to_dict(),
+                  "novelty_words": self.novelty_words,
+                  "info": {"parameters": self.parameters, "characters": len(self.vocab_)}}
+        return write_model_dir(directory, arrays, {"vocab.json": self.vocab_.to_dict()}, config,
+                               metrics or {}, force=force)
+
+    @property
+    def parameters(self) -> int:
+        return int(sum(p.numel() for p in self.module_.parameters()))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> TweetGenerator:
+        """Load a folder written by :meth:`save`."""
+        from .persistence import read_model_dir
+
+        config, arrays, files = read_model_dir(directory)
+        if config.get("task") != GENERATION_TASK:
+            raise ModelError(f"{directory} holds a {config.get('task')} model, not a tweet "
+                             "generator")
+        try:
+            params = GeneratorConfig.from_dict(config["params"])
+            train = TrainConfig.from_dict(config.get("train", {}))
+        except ConfigError as exc:
+            raise ModelError(f"{Path(directory) / 'config.json'}: {exc}") from None
+        gen = cls(params, train_config=train, novelty_words=config.get("novelty_words", 8))
+        gen.vocab_ = CharVocab.from_dict(files["vocab.json"])
+        module = gen._make_module()
+        state = {k[7:]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("module.")}
+        if params.family == "char-transformer":
+            state["out.weight"] = state["embed.weight"]
+        module.load_state_dict(state)
+        gen.module_ = module.eval()
+        gen._novelty = set(arrays["novelty_hashes"].tolist())
+        return gen
+
+    def to(self, device: str) -> TweetGenerator:
+        """Move the model for sampling (``"cuda"``, ``"cpu"`` or ``"auto"``)."""
+        self.module_.to(resolve_device(device))
+        return self
+
+
+# -------------------------------------------------------------------------- API
+def train_generator(
+    data: str | Path | Sequence[str] | TweetCorpus,
+    family: str = "char-lstm",
+    *,
+    out: str | Path | None = None,
+    overrides: Sequence[str] = (),
+    force: bool = False,
+    resume: bool = False,
+    text: str | None = None,
+    command: str | None = None,
+) -> TweetGenerator:
+    """Train a tweet generator on an account's tweets and (with ``out``) save it.
+
+    The newest ``valid_fraction`` (5%) of the tweets is held out (a time split) for
+    early stopping and the bits-per-character score in ``metrics.json``.
+    ``overrides``: ``key=value`` for the generator config (``hidden=512``,
+    ``cleaning.lowercase=true``) or the training loop (``epochs=5``, ``max_seconds=600``).
+    """
+    from .api import checkpoint_dir_for
+    from .persistence import check_writable
+
+    if family not in GENERATOR_FAMILIES:
+        raise ConfigError(f"unknown generator family {family!r}; choose one of "
+                          f"{', '.join(GENERATOR_FAMILIES)}")
+    out_path = Path(out) if out is not None else None
+    ckpt = checkpoint_dir_for(out_path) if out_path is not None else None
+    if out_path is not None:
+        check_writable(out_path, force)
+        if ckpt is not None and ckpt.exists() and not resume:
+            if not force:
+                raise ModelError(f"an interrupted training run left {ckpt}; pass --resume to "
+                                 "continue it or --force to start over")
+            import shutil
+
+            shutil.rmtree(ckpt)
+    base = GeneratorConfig(family=family, **FAMILY_DEFAULTS[family])
+    gcfg, tcfg = split_overrides([base, TrainConfig(**TRAIN_DEFAULTS[family])], list(overrides))
+    if isinstance(data, TweetCorpus):
+        corpus = data
+    else:
+        corpus = read_tweets(data, gcfg.cleaning, text=text)
+    train_part, valid_part = corpus.split_by_time(gcfg.valid_fraction)
+    if len(train_part) < 10:
+        raise DataError(f"only {len(train_part)} tweets left for training after cleaning; "
+                        "a style needs at least a few hundred", path=corpus.source)
+    log.info("training %s on %d tweets (%d characters), holding out the newest %d",
+             family, len(train_part), sum(map(len, train_part.texts)), len(valid_part))
+    gen = TweetGenerator(gcfg, train_config=tcfg)
+    gen.fit(train_part, valid=valid_part if len(valid_part) else None,
+            checkpoint_dir=ckpt, resume=resume)
+    metrics: dict[str, Any] = {
+        "train_seconds": round(gen.fit_seconds_, 3),
+        "data": {"source": corpus.source, "n_train": len(train_part),
+                 "n_valid": len(valid_part), "split": "time (newest held out)",
+                 "dropped": dict(corpus.dropped),
+                 "train_characters": sum(map(len, train_part.texts))},
+        "history": gen.history_,
+        "epochs_run": len(gen.history_),
+        "out_of_time": gen.train_result_.out_of_time,
+        "parameters": gen.parameters,
+    }
+    if len(valid_part):
+        metrics["valid_bits_per_char"] = round(gen.bits_per_char(valid_part), 4)
+        metrics["train_bits_per_char_sample"] = round(
+            gen.bits_per_char(train_part.texts[-len(valid_part):]), 4)
+    if command:
+        metrics["command"] = command
+    gen.metrics_ = metrics
+    if out_path is not None:
+        gen.save(out_path, force=force, metrics=metrics)
+        if ckpt is not None and ckpt.exists():
+            import shutil
+
+            shutil.rmtree(ckpt, ignore_errors=True)
+    return gen
+
+
+def load_generator(directory: str | Path) -> TweetGenerator:
+    """Load a generator folder written by :func:`train_generator` or ``save``."""
+    return TweetGenerator.load(directory)
+
+
+__all__ = ["GeneratorConfig", "TweetCleaning", "TweetCorpus", "TweetGenerator", "apply_overrides",
+           "clean_tweet", "load_generator", "read_tweets", "train_generator"]

@@ -1,0 +1,265 @@
+"""Tweet generation: cleaning, both families, sampling options, novelty, persistence, CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+
+from tweetlab.cli import main
+from tweetlab.config import TrainConfig
+from tweetlab.errors import ConfigError, DataError, ModelError
+from tweetlab.generation import (
+    MAX_TWEET,
+    CharVocab,
+    GeneratorConfig,
+    TweetCleaning,
+    TweetGenerator,
+    clean_tweet,
+    load_generator,
+    read_tweets,
+    train_generator,
+)
+
+SMALL = {"char-lstm": ["hidden=48", "embed=16", "layers=1"],
+         "char-transformer": ["dim=32", "heads=2", "layers=1"]}
+
+WORDS = ["las", "mafias", "son", "el", "poder", "del", "pueblo", "Colombia", "la", "paz",
+         "hoy", "votamos", "por", "cambio", "¡vamos!", "niños", "tierra", "agua"]
+
+
+def account(n: int = 160, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 12))) for _ in range(n)]
+
+
+def write_account(path: Path, tweets: list[str]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "date", "text"])
+        for i, t in enumerate(tweets):
+            # Written newest first: the reader must sort by date.
+            w.writerow([9000 - i, f"2018-{1 + (len(tweets) - i) % 12:02d}-01T10:00:{i % 60:02d}Z", t])
+    return path
+
+
+def tiny(family: str, epochs: int = 3) -> TweetGenerator:
+    cfg = GeneratorConfig(family=family, hidden=48, embed=16, dim=32, heads=2, layers=1)
+    return TweetGenerator(cfg, train_config=TrainConfig(epochs=epochs, progress=False,
+                                                        batch_size=16, lr=5e-3))
+
+
+# ----------------------------------------------------------------------- cleaning
+def test_cleaning_drops_retweets():
+    assert clean_tweet("RT @petro: las mafias", TweetCleaning()) is None
+    assert clean_tweet("RT @petro: las mafias son", TweetCleaning(drop_retweets=False)) is not None
+
+
+def test_cleaning_repairs_a_truncated_tweet_and_marks_it_unfinished():
+    text, ends = clean_tweet("El pueblo decide hoy en las urnas … https://t.co/AbC", TweetCleaning())
+    assert text == "El pueblo decide hoy en las urnas" and ends is False
+
+
+def test_cleaning_can_drop_truncated_tweets():
+    assert clean_tweet("El pueblo decide hoy … https://t.co/AbC",
+                       TweetCleaning(truncated="drop")) is None
+
+
+def test_cleaning_removes_urls_mentions_and_unescapes_html():
+    text, ends = clean_tweet("@ana Fake news &amp; lies http://x.co/1 !", TweetCleaning())
+    assert text == "Fake news & lies !" and ends
+
+
+def test_cleaning_keeps_case_unless_asked():
+    assert clean_tweet("MAKE America", TweetCleaning())[0] == "MAKE America"
+    assert clean_tweet("MAKE America", TweetCleaning(lowercase=True))[0] == "make america"
+
+
+def test_read_tweets_sorts_by_date_and_counts_what_it_dropped(tmp_path):
+    path = write_account(tmp_path / "a.csv", ["RT @x: copied words here", *account(20)])
+    corpus = read_tweets(path)
+    assert corpus.dates == sorted(corpus.dates)
+    assert corpus.dropped["retweet"] == 1
+    older, newest = corpus.split_by_time(0.1)
+    assert len(newest) == 2 and newest.dates[0] >= older.dates[-1]
+
+
+def test_read_tweets_reads_an_x_archive(tmp_path):
+    items = [{"tweet": {"id_str": str(i), "full_text": f"archivo tweet numero {i} de prueba",
+                        "created_at": "Wed Oct 10 20:19:24 +0000 2018"}} for i in range(5)]
+    path = tmp_path / "tweets.js"
+    path.write_text("window.YTD.tweets.part0 = " + json.dumps(items), encoding="utf-8")
+    assert len(read_tweets(path)) == 5
+
+
+def test_reading_nothing_usable_names_the_file(tmp_path):
+    path = write_account(tmp_path / "rt.csv", ["RT @a: one two three four"] * 3)
+    with pytest.raises(DataError, match="rt.csv.*no usable tweets"):
+        read_tweets(path)
+
+
+def test_char_vocab_round_trips_through_json():
+    v = CharVocab.build(["ñandú 🇨🇴", "привет"])
+    again = CharVocab.from_dict(json.loads(json.dumps(v.to_dict())))
+    assert again.decode(again.encode("ñandú привет")) == "ñandú привет"
+
+
+# ------------------------------------------------------------------------ families
+@pytest.mark.parametrize("family", ["char-lstm", "char-transformer"])
+def test_training_lowers_bits_per_char(family):
+    tweets = account(200)
+    untrained = tiny(family, epochs=1)
+    untrained.train_config = untrained.train_config.replace(lr=1e-9)
+    untrained.fit(tweets[:20])
+    trained = tiny(family, epochs=8)
+    trained.train_config = trained.train_config.replace(lr=2e-2, patience=8)
+    trained.fit(tweets[:180], valid=tweets[180:])
+    before, after = untrained.bits_per_char(tweets[180:]), trained.bits_per_char(tweets[180:])
+    assert after < before - 1.0
+    assert after < math.log2(len(trained.vocab_))  # better than uniform over the characters
+
+
+@pytest.mark.parametrize("family", ["char-lstm", "char-transformer"])
+def test_generation_starts_with_the_seed_and_respects_the_length(family):
+    gen = tiny(family).fit(account(120))
+    outs = gen.generate("las mafias son", n=6, seed=3, max_chars=60, novelty=False)
+    assert len(outs) == 6
+    for o in outs:
+        assert o.startswith("las mafias son") and len(o) <= 60
+
+
+@pytest.mark.parametrize("family", ["char-lstm", "char-transformer"])
+def test_same_random_seed_gives_the_same_tweets(family):
+    gen = tiny(family).fit(account(80))
+    a = gen.generate("hoy", n=3, seed=11, novelty=False)
+    b = gen.generate("hoy", n=3, seed=11, novelty=False)
+    assert a == b
+
+
+def test_transformer_cache_matches_a_full_forward():
+    import torch
+
+    gen = tiny("char-transformer").fit(account(60))
+    ids = torch.tensor([[0, *gen.vocab_.encode("las mafias son el")]])
+    full = gen.module_(ids)[:, -1]
+    logits, state = gen.module_.step(ids[:, :5], None)
+    for t in range(5, ids.shape[1]):
+        logits, state = gen.module_.step(ids[:, t:t + 1], state)
+    assert torch.allclose(full, logits, atol=1e-4)
+
+
+def test_generation_never_exceeds_a_tweet():
+    gen = tiny("char-lstm", epochs=1).fit(account(40))
+    outs = gen.generate("", n=4, seed=0, temperature=3.0, novelty=False)
+    assert all(len(o) <= MAX_TWEET for o in outs)
+
+
+def test_top_k_one_is_greedy_and_deterministic():
+    gen = tiny("char-lstm").fit(account(80))
+    a = gen.generate("el", n=3, top_k=1, seed=1, novelty=False)
+    b = gen.generate("el", n=3, top_k=1, seed=2, novelty=False)
+    assert a == b and len(set(a)) == 1
+
+
+def test_novelty_filter_rejects_copies_of_training_tweets():
+    copied = "las mafias son el poder del pueblo de Colombia hoy y siempre"
+    gen = tiny("char-lstm", epochs=1).fit([copied] * 30)
+    assert not gen.is_novel(copied + " amen")
+    assert gen.is_novel("las mafias son el poder")  # under 8 words: allowed
+    gen.generate("las mafias son", n=1, top_k=1, seed=0, max_tries=2)
+    # Whatever greedy decoding wrote, anything kept is novel and rejections were counted.
+    assert gen.rejected_ >= 0
+
+
+def test_novelty_filter_counts_rejections_when_the_model_memorised():
+    tweet = "uno dos tres cuatro cinco seis siete ocho nueve diez"
+    gen = tiny("char-lstm", epochs=30).fit([tweet] * 40)
+    copies = gen.generate("uno", n=4, top_k=1, seed=0, novelty=False)
+    assert tweet in copies  # the model learned the one tweet by heart
+    kept = gen.generate("uno", n=4, top_k=1, seed=0, max_tries=2)
+    assert kept == [] and gen.rejected_ >= 4
+
+
+def test_bad_sampling_options_are_clear_errors():
+    gen = tiny("char-lstm", epochs=1).fit(account(30))
+    with pytest.raises(ConfigError, match="temperature"):
+        gen.generate("x", temperature=0)
+    with pytest.raises(ConfigError, match="max_chars"):
+        gen.generate("x", max_chars=500)
+    with pytest.raises(ConfigError, match="top_p"):
+        gen.generate("x", top_p=1.5)
+
+
+def test_unfitted_generator_raises():
+    with pytest.raises(ModelError, match="not trained"):
+        TweetGenerator().generate("x")
+
+
+# ---------------------------------------------------------------- persistence + API
+@pytest.mark.parametrize("family", ["char-lstm", "char-transformer"])
+def test_train_generator_saves_a_folder_that_loads_and_generates_the_same(tmp_path, family):
+    path = write_account(tmp_path / "a.csv", account(150))
+    gen = train_generator(path, family, out=tmp_path / "g",
+                          overrides=[*SMALL[family], "epochs=2", "progress=false"])
+    files = {p.name for p in (tmp_path / "g").iterdir()}
+    assert {"config.json", "model.safetensors", "vocab.json", "metrics.json", "README.md"} <= files
+    metrics = json.loads((tmp_path / "g" / "metrics.json").read_text())
+    assert metrics["data"]["n_valid"] == 8 and metrics["valid_bits_per_char"] > 0
+    assert "bits per character" in (tmp_path / "g" / "README.md").read_text()
+    again = load_generator(tmp_path / "g")
+    assert again.bits_per_char(account(10, seed=5)) == pytest.approx(
+        gen.bits_per_char(account(10, seed=5)), rel=1e-5)
+    assert again.generate("hoy", n=2, seed=4) == gen.generate("hoy", n=2, seed=4)
+
+
+def test_train_generator_refuses_to_overwrite(tmp_path):
+    path = write_account(tmp_path / "a.csv", account(60))
+    (tmp_path / "g").mkdir()
+    (tmp_path / "g" / "keep.txt").write_text("mine")
+    with pytest.raises(ModelError, match="already exists"):
+        train_generator(path, out=tmp_path / "g", overrides=["epochs=1"])
+    assert (tmp_path / "g" / "keep.txt").read_text() == "mine"
+
+
+def test_time_budget_stops_training_early():
+    gen = tiny("char-lstm", epochs=50)
+    gen.train_config = gen.train_config.replace(max_seconds=0.5, patience=100)
+    gen.fit(account(400), valid=account(20, seed=9))
+    assert gen.train_result_.out_of_time and len(gen.history_) < 50
+
+
+def test_load_model_points_generators_to_load_generator(tmp_path):
+    import tweetlab
+
+    gen = tiny("char-lstm", epochs=1).fit(account(30))
+    gen.save(tmp_path / "g")
+    with pytest.raises(ModelError, match="load_generator"):
+        tweetlab.load_model(tmp_path / "g")
+
+
+# ---------------------------------------------------------------------------- CLI
+def test_cli_trains_generates_and_evaluates(tmp_path, capsys):
+    data = write_account(tmp_path / "a.csv", account(150))
+    out = tmp_path / "g"
+    assert main(["-q", "generator", "train", str(data), "--out", str(out), "--epochs", "2",
+                 "--set", "hidden=32", "--set", "layers=1"]) == 0
+    text = capsys.readouterr().out
+    assert "saved char-lstm generator" in text and "bits per character" in text
+    assert main(["generate", str(out), "--seed", "las mafias", "-n", "3",
+                 "--random-seed", "1"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and all(x.startswith("las mafias") for x in lines)
+    assert main(["evaluate", str(out), str(data)]) == 0
+    assert "bits per character" in capsys.readouterr().out
+
+
+def test_cli_generator_bad_option_is_one_line(tmp_path, capsys):
+    data = write_account(tmp_path / "a.csv", account(40))
+    code = main(["generator", "train", str(data), "--out", str(tmp_path / "g"),
+                 "--set", "hiddn=3"])
+    err = capsys.readouterr().err
+    assert code == 2 and "unknown key" in err and "Traceback" not in err
