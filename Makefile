@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DATA ?= $(firstword $(wildcard ../shared/data/disaster_train.csv.gz) examples/tiny_tweets.csv)
 
-.PHONY: install demo test lint bench bench-ref clean
+.PHONY: install browser demo test lint bench bench-ref clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,10 @@ demo: install
 	$(VENV)/bin/tweetlab predict demo/disaster-fasttext \
 		"Forest fire near La Ronge Sask. Canada" "What a lovely sunny day at the beach"
 
-test: install
+browser:
+	@bash scripts/install_browser.sh
+
+test: install browser
 	$(PY) -m pytest -q
 
 lint: install

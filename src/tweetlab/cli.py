@@ -143,13 +143,14 @@ def _format_prediction(label: str, confidence: float, text: str) -> str:
 def cmd_predict(args: argparse.Namespace) -> int:
     from .api import load
 
+    from .bundled import BUNDLED, resolve
+
     texts = list(args.texts)
     model_dir = args.model
-    if model_dir is None:
-        if not texts:
-            raise DataError("name a model folder: tweetlab predict MODEL_DIR [TEXT ...]")
-        model_dir = texts.pop(0)
-    model = load(model_dir)
+    if model_dir is None and texts and (texts[0] in BUNDLED or Path(texts[0]).is_dir()):
+        model_dir = texts.pop(0)  # tweetlab predict MODEL "text"
+    # No model named: the bundled English sentiment model.
+    model = load(resolve(model_dir))
     band = _band(args.neutral_band)
     if model.task == "image-classification":
         if not args.input:
@@ -388,6 +389,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serving import serve
+
+    serve(args.models or None, host=args.host, port=args.port,
+          log_level="warning" if args.quiet else "info")
+    return 0
+
+
 def cmd_bot(args: argparse.Namespace) -> int:
     from .bot import run_bot
 
@@ -447,7 +456,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="label tweets given as arguments, a file or typed in",
                        description="Label tweets. With no text and no --input, reads tweets "
                                    "interactively (or line by line from a pipe).")
-    p.add_argument("--model", "-m", help="model folder (or give it as the first argument)")
+    p.add_argument("--model", "-m", help="model folder or bundled name (en-sentiment, "
+                   "es-sentiment, disaster); default en-sentiment. A folder may also be the "
+                   "first argument")
     p.add_argument("texts", nargs="*", metavar="[MODEL] TEXT")
     p.add_argument("--input", "-i", help="file of tweets to label")
     p.add_argument("--output", "-o", help="CSV to write (default: standard output)")
@@ -546,6 +557,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-posts", type=int, help="stop after N posts")
     p.add_argument("--temperature", "-t", type=float, default=0.8)
     p.set_defaults(func=cmd_bot)
+
+    p = sub.add_parser("serve", help="REST API and web page for models",
+                       description="Serve models over HTTP: POST /v1/predict, GET /v1/models, "
+                                   "/healthz, /metrics, a web page at / and docs at /docs. "
+                                   "Binding beyond 127.0.0.1 needs TWEETLAB_API_KEY.")
+    p.add_argument("models", nargs="*", help="model folders or bundled names (default: the "
+                                             "bundled models); the first is the default")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("info", help="describe a model folder")
     p.add_argument("model")

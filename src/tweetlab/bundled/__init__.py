@@ -1,0 +1,44 @@
+"""Default models shipped inside the package, usable by name with no download.
+
+``en-sentiment`` (negative/neutral/positive, English), ``es-sentiment`` (Spanish, TASS
+labels N/NEU/NONE/P) and ``disaster`` (Kaggle disaster tweets, 1 = real disaster).
+Each folder is an ordinary model directory with its model card; see
+``scripts/train_bundled.py`` for how they were trained.
+
+>>> "en-sentiment" in BUNDLED
+True
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import ModelError
+
+HERE = Path(__file__).resolve().parent
+BUNDLED = ("en-sentiment", "es-sentiment", "disaster")
+DEFAULT = "en-sentiment"
+
+
+def bundled_path(name: str) -> Path:
+    """The folder of bundled model ``name``."""
+    if name not in BUNDLED:
+        raise ModelError(f"no bundled model {name!r}; bundled: {', '.join(BUNDLED)}")
+    path = HERE / name
+    if not (path / "config.json").exists():
+        raise ModelError(f"bundled model {name!r} is missing from this installation ({path})")
+    return path
+
+
+def resolve(model: str | Path | None) -> Path:
+    """A model folder for a bundled name, a folder path, or ``None`` (the default model)."""
+    if model is None:
+        return bundled_path(DEFAULT)
+    if isinstance(model, str) and model in BUNDLED and not Path(model).exists():
+        return bundled_path(model)
+    return Path(model)
+
+
+def available() -> list[str]:
+    """Bundled models present in this installation."""
+    return [n for n in BUNDLED if (HERE / n / "config.json").exists()]

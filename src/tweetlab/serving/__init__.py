@@ -1,0 +1,5 @@
+"""The REST service: ``create_app(models)`` for tests and embedding, ``serve`` to run it."""
+
+from .app import ServeSettings, check_exposure, create_app, serve
+
+__all__ = ["ServeSettings", "check_exposure", "create_app", "serve"]

@@ -1,0 +1,418 @@
+"""The FastAPI app: ``create_app(models)`` builds it; models load in the lifespan.
+
+Routes: ``POST /v1/predict``, ``POST /v1/predict-csv``, ``GET /v1/models``,
+``GET /healthz``, ``GET /metrics`` (Prometheus), ``GET /`` (a web page to try the
+models), OpenAPI docs at ``/docs``. Bad input always gets a 4xx JSON body
+``{"error": ..., "detail": ...}``, never a 5xx.
+
+>>> from fastapi.testclient import TestClient
+>>> import tempfile, tweetlab
+>>> m = tweetlab.create("tfidf").fit(["good", "great", "bad", "awful"], ["pos", "pos", "neg", "neg"])
+>>> path = m.save(tempfile.mkdtemp() + "/m")
+>>> with TestClient(create_app([path])) as client:
+...     client.post("/v1/predict", json={"texts": ["great"]}).json()["predictions"][0]["label"]
+'pos'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hmac
+import io
+import ipaddress
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import __version__
+from ..errors import ConfigError, TweetlabError
+from .batching import MicroBatcher
+from .metrics import Metrics
+from .schemas import Health, ModelInfo, ModelList, Prediction, PredictRequest, PredictResponse
+
+log = logging.getLogger("tweetlab")
+STATIC = Path(__file__).resolve().parent / "static"
+LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """Limits and switches of the service; ``from_env`` reads ``TWEETLAB_*`` variables.
+
+    ``api_key``: when set, every ``/v1`` and ``/metrics`` request needs
+    ``Authorization: Bearer KEY``. Binding to a non-loopback address requires one.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_key: str | None = field(default=None, repr=False)  # never printed
+    max_texts: int = 1000
+    max_chars: int = 2000
+    max_body: int = 1_000_000
+    max_csv_body: int = 20_000_000
+    max_batch: int = 64
+    max_wait_ms: float = 2.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name not in {"host", "api_key"} and value <= 0:
+                raise ConfigError(f"serve setting {f.name} = {value!r}: must be > 0")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ServeSettings:
+        """Settings from ``TWEETLAB_API_KEY``, ``TWEETLAB_MAX_TEXTS``... then ``overrides``."""
+        source = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = source.get(f"TWEETLAB_{f.name.upper()}")
+            if raw is None or f.name in {"host", "port"}:
+                continue
+            if f.name == "api_key":
+                values[f.name] = raw or None
+                continue
+            try:
+                values[f.name] = float(raw) if f.name == "max_wait_ms" else int(raw)
+            except ValueError:
+                raise ConfigError(f"TWEETLAB_{f.name.upper()}={raw!r}: expected a number") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def loopback(self) -> bool:
+        if self.host in LOOPBACK_NAMES:
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+def check_exposure(settings: ServeSettings) -> None:
+    """Refuse to listen beyond this machine without an API key."""
+    if not settings.loopback and not settings.api_key:
+        raise ConfigError(f"serving on {settings.host} exposes the API to the network: set "
+                          "TWEETLAB_API_KEY (clients send it as 'Authorization: Bearer KEY'), "
+                          "or bind to 127.0.0.1")
+
+
+@dataclass
+class Served:
+    """One loaded model with its micro-batcher."""
+
+    name: str
+    model: Any
+    source: str
+    metrics: dict[str, float | None]
+    batcher: MicroBatcher | None = None
+
+
+def _model_sources(models: Sequence[str | Path] | Mapping[str, str | Path] | None
+                   ) -> dict[str, Path]:
+    from ..bundled import available, resolve
+
+    if models is None or (not isinstance(models, Mapping) and len(models) == 0):
+        names = available()
+        if not names:
+            raise ConfigError("no models to serve: name model folders (tweetlab serve DIR ...)")
+        return {n: resolve(n) for n in names}
+    if isinstance(models, Mapping):
+        return {str(k): resolve(str(v)) for k, v in models.items()}
+    out: dict[str, Path] = {}
+    for m in models:
+        path = resolve(str(m))
+        name = str(m) if path.parent.name == "bundled" and str(m) == path.name else path.name
+        base, i = name, 2
+        while name in out:
+            name, i = f"{base}-{i}", i + 1
+        out[name] = path
+    return out
+
+
+def _error(status: int, error: str, detail: Any = None) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status)
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for bodies over the limit, counted even without Content-Length."""
+
+    def __init__(self, app: ASGIApp, settings: ServeSettings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = (self.settings.max_csv_body if scope["path"] == "/v1/predict-csv"
+                 else self.settings.max_body)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        too_big = _error(413, "request body too large", f"the limit is {limit:,} bytes")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                await _error(400, "invalid Content-Length header")(scope, receive, send)
+                return
+            if declared > limit:
+                await too_big(scope, receive, send)
+                return
+        if scope["method"] not in {"POST", "PUT", "PATCH"}:
+            await self.app(scope, receive, send)
+            return
+        # Read the whole (bounded) body first, so that nothing downstream sees a partial one.
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body = message.get("body", b"")
+            seen += len(body)
+            if seen > limit:
+                await too_big(scope, receive, send)
+                return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = None,
+               settings: ServeSettings | None = None) -> FastAPI:
+    """The REST app serving ``models`` (folders or bundled names; default: bundled ones).
+
+    The first model is the default of ``POST /v1/predict``. Models are loaded when the
+    app starts (its lifespan), not here.
+    """
+    settings = settings or ServeSettings.from_env()
+    sources = _model_sources(models)
+    metrics = Metrics()
+    served: dict[str, Served] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from ..persistence import load_model, read_metrics
+
+        for name, path in sources.items():
+            model = await asyncio.to_thread(load_model, path)
+            held = read_metrics(path).get("validation") or {}
+            entry = Served(name, model, str(path),
+                           {"accuracy": held.get("accuracy"), "macro_f1": held.get("macro_f1")})
+            entry.batcher = MicroBatcher(model.predict_proba, max_batch=settings.max_batch,
+                                         max_wait=settings.max_wait_ms / 1000,
+                                         on_batch=metrics.count_batch)
+            entry.batcher.start()
+            served[name] = entry
+            log.info("serving %s (%s) from %s", name, model.family, path)
+        try:
+            yield
+        finally:
+            for entry in served.values():
+                if entry.batcher:
+                    await entry.batcher.stop()
+            served.clear()
+
+    app = FastAPI(title="tweetlab", version=__version__, lifespan=lifespan,
+                  description="Label tweets with tweetlab models.")
+    app.state.settings = settings
+    app.state.served = served
+    app.state.metrics = metrics
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Any) -> Response:
+        start = time.perf_counter()
+        path = request.url.path
+        if settings.api_key and (path.startswith("/v1/") or path == "/metrics"):
+            given = request.headers.get("authorization", "")
+            expected = f"Bearer {settings.api_key}"
+            if not hmac.compare_digest(given.encode(), expected.encode()):
+                response: Response = _error(401, "missing or wrong API key",
+                                            "send 'Authorization: Bearer KEY'")
+                metrics.observe(path if path.startswith("/v1/") else "/metrics", 401,
+                                time.perf_counter() - start)
+                return response
+        try:
+            response = await call_next(request)
+        except Exception:  # a bug, not bad input: log it, answer JSON
+            log.exception("unhandled error on %s", path)
+            response = _error(500, "internal error")
+        route = request.scope.get("route")
+        metrics.observe(getattr(route, "path", "other"), response.status_code,
+                        time.perf_counter() - start)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        return _error(422, "invalid request", detail)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        if isinstance(exc.detail, dict):
+            return _error(exc.status_code, exc.detail.get("error", ""), exc.detail.get("detail"))
+        return _error(exc.status_code, str(exc.detail))
+
+    app.add_middleware(BodyLimit, settings=settings)
+    app.include_router(_routes(served, settings, metrics))
+    return app
+
+
+def _pick(served: dict[str, Served], name: str | None) -> Served:
+    if not served:
+        raise HTTPException(503, "no model loaded yet")
+    if name is None:
+        return next(iter(served.values()))
+    if name not in served:
+        raise HTTPException(404, {"error": f"unknown model {name!r}",
+                                  "detail": {"models": list(served)}})
+    return served[name]
+
+
+def _predictions(model: Any, proba: np.ndarray, band: Any) -> list[Prediction]:
+    try:
+        labels = model.labels_from_proba(proba, band)
+    except TweetlabError as exc:
+        raise HTTPException(422, str(exc)) from None
+    out = []
+    for lab, p in zip(labels, proba, strict=True):
+        probs = {c: round(float(v), 6) for c, v in zip(model.classes_, p, strict=True)}
+        conf = probs[lab] if lab in probs else 1.0 - abs(float(p[1]) - 0.5) * 2
+        out.append(Prediction(label=lab, confidence=round(conf, 6), probabilities=probs))
+    return out
+
+
+def _routes(served: dict[str, Served], settings: ServeSettings, metrics: Metrics) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/v1/predict", response_model=PredictResponse,
+                 responses={401: {}, 404: {}, 413: {}, 422: {}})
+    async def predict(req: PredictRequest) -> PredictResponse:
+        """Label tweets: one label, its confidence and all class probabilities per text."""
+        entry = _pick(served, req.model)
+        if len(req.texts) > settings.max_texts:
+            raise HTTPException(422, f"{len(req.texts)} texts in one request; the limit is "
+                                     f"{settings.max_texts}")
+        long = [i for i, t in enumerate(req.texts) if len(t) > settings.max_chars]
+        if long:
+            raise HTTPException(422, {"error": f"text {long[0]} has {len(req.texts[long[0]])} "
+                                               f"characters; the limit is {settings.max_chars}",
+                                      "detail": {"texts": long[:20]}})
+        if len(req.texts) == 1 and entry.batcher is not None:
+            proba = (await entry.batcher.submit(req.texts[0]))[None, :]
+        else:
+            proba = await asyncio.to_thread(entry.model.predict_proba, req.texts)
+        metrics.count_texts(entry.name, len(req.texts))
+        return PredictResponse(model=entry.name,
+                               predictions=_predictions(entry.model, proba, req.neutral_band))
+
+    @router.post("/v1/predict-csv", response_class=PlainTextResponse,
+                 responses={200: {"content": {"text/csv": {}}}, 404: {}, 413: {}, 422: {}},
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     "text/csv": {"schema": {"type": "string"}}}}})
+    async def predict_csv(request: Request,
+                          model: str | None = Query(None, description="model name"),
+                          text_column: str | None = Query(None, description="column of the "
+                                                          "tweets (guessed when omitted)")
+                          ) -> Response:
+        """Label every row of a CSV (sent as the body); returns it with label columns added."""
+        entry = _pick(served, model)
+        raw = await request.body()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise HTTPException(422, f"the CSV is not UTF-8 (byte {exc.start})") from None
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        if not rows or not rows[0]:
+            raise HTTPException(422, "the CSV is empty")
+        header, body = rows[0], rows[1:]
+        lowered = [h.strip().lower() for h in header]
+        if text_column is not None:
+            if text_column not in header:
+                raise HTTPException(422, f"no column {text_column!r}; columns: {header}")
+            col = header.index(text_column)
+        else:
+            guesses = [i for i, h in enumerate(lowered) if h in {"text", "tweet", "full_text",
+                                                               "content", "message"}]
+            if not guesses and len(header) > 1:
+                raise HTTPException(422, f"cannot tell which column holds the tweets "
+                                         f"(columns: {header}); pass text_column=")
+            col = guesses[0] if guesses else 0
+        if len(body) > settings.max_texts * 100:
+            raise HTTPException(422, f"{len(body):,} rows; the limit is {settings.max_texts * 100:,}")
+        bad = [n + 2 for n, r in enumerate(body) if len(r) <= col]
+        if bad:
+            raise HTTPException(422, f"line {bad[0]}: row has no field {header[col]!r}")
+        texts = [r[col] for r in body]
+        proba = await asyncio.to_thread(entry.model.predict_proba, texts) if texts else \
+            np.zeros((0, len(entry.model.classes_)))
+        preds = _predictions(entry.model, proba, None)
+        metrics.count_texts(entry.name, len(texts))
+        out = io.StringIO()
+        w = csv.writer(out)
+        classes = list(entry.model.classes_)
+        w.writerow([*header, "label", "confidence", *(f"p_{c}" for c in classes)])
+        for r, p in zip(body, preds, strict=True):
+            w.writerow([*r, p.label, f"{p.confidence:.4f}",
+                        *(f"{p.probabilities[c]:.4f}" for c in classes)])
+        return Response(out.getvalue(), media_type="text/csv", headers={
+            "Content-Disposition": 'attachment; filename="scored.csv"'})
+
+    @router.get("/v1/models", response_model=ModelList)
+    async def list_models() -> ModelList:
+        """The models served: name, family, labels and held-out scores."""
+        return ModelList(models=[ModelInfo(name=e.name, family=e.model.family,
+                                           labels=list(e.model.output_labels),
+                                           task=e.model.task, metrics=e.metrics,
+                                           source=Path(e.source).name)
+                                 for e in served.values()],
+                         default=next(iter(served), ""))
+
+    @router.get("/healthz", response_model=Health)
+    async def healthz() -> Health:
+        """Liveness: ok once the models are loaded."""
+        return Health(status="ok" if served else "loading", models=len(served))
+
+    @router.get("/metrics", response_class=PlainTextResponse)
+    async def prometheus() -> PlainTextResponse:
+        """Requests, errors and latency in the Prometheus text format."""
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @router.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def page() -> HTMLResponse:
+        return HTMLResponse((STATIC / "index.html").read_text(encoding="utf-8"))
+
+    return router
+
+
+def serve(models: Sequence[str | Path] | None = None, *, host: str = "127.0.0.1",
+          port: int = 8000, log_level: str = "info") -> None:
+    """Run the service with uvicorn until Ctrl-C (CLI: ``tweetlab serve``)."""
+    import uvicorn
+
+    settings = ServeSettings.from_env(host=host, port=port)
+    check_exposure(settings)
+    app = create_app(models, settings)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)

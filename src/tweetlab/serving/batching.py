@@ -1,0 +1,79 @@
+"""Micro-batching: concurrent single-text requests share one ``predict_proba`` call.
+
+A request puts its text on the queue and awaits a future. A worker takes the first
+waiting text, then gathers more for at most ``max_wait`` seconds or until ``max_batch``
+texts, runs the model once in a worker thread, and resolves every future. Under light
+load a text waits at most ``max_wait``; under heavy load batches fill up and the
+per-text cost of the model falls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+class MicroBatcher:
+    """Batches calls of ``fn(list_of_texts) -> array (n, k)`` across concurrent requests."""
+
+    def __init__(self, fn: Callable[[list[str]], np.ndarray], *, max_batch: int = 64,
+                 max_wait: float = 0.002, on_batch: Callable[[int], None] | None = None) -> None:
+        self.fn = fn
+        self.max_batch = max_batch
+        self.max_wait = max_wait
+        self.on_batch = on_batch
+        self.queue: asyncio.Queue[tuple[str, asyncio.Future[Any]]] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+    async def submit(self, text: str) -> np.ndarray:
+        """Probabilities (k,) of one text."""
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        await self.queue.put((text, fut))
+        return await fut  # type: ignore[no-any-return]
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            items = [await self.queue.get()]
+            deadline = loop.time() + self.max_wait
+            while len(items) < self.max_batch:
+                try:
+                    items.append(self.queue.get_nowait())
+                    continue
+                except asyncio.QueueEmpty:
+                    pass
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                try:
+                    items.append(await asyncio.wait_for(self.queue.get(), left))
+                except TimeoutError:
+                    break
+            live = [(t, f) for t, f in items if not f.done()]
+            if not live:
+                continue
+            try:
+                proba = await asyncio.to_thread(self.fn, [t for t, _ in live])
+            except Exception as exc:  # hand the error to every waiting request
+                for _, f in live:
+                    if not f.done():
+                        f.set_exception(exc)
+                continue
+            if self.on_batch:
+                self.on_batch(len(live))
+            for (_, f), p in zip(live, proba, strict=True):
+                if not f.done():
+                    f.set_result(p)

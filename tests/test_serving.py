@@ -1,0 +1,229 @@
+"""The REST service: predictions, models, limits with 4xx JSON, API key, metrics, batching."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from tweetlab.errors import ConfigError
+from tweetlab.models import create
+from tweetlab.serving import ServeSettings, check_exposure, create_app
+from tweetlab.serving.batching import MicroBatcher
+
+from .conftest import make_corpus
+
+
+@pytest.fixture(scope="module")
+def model_dirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("served")
+    texts, labels = make_corpus(200)
+    sentiment = create("tfidf").fit(texts, labels).save(root / "sentiment")
+    t3, l3 = make_corpus(150, classes=3)
+    three = create("tfidf").fit(t3, l3).save(root / "three")
+    return sentiment, three
+
+
+@pytest.fixture
+def client(model_dirs):
+    with TestClient(create_app(list(model_dirs), ServeSettings(max_texts=50, max_chars=300,
+                                                                max_body=20_000))) as c:
+        yield c
+
+
+def test_predict_returns_a_label_and_probabilities_per_text(client):
+    r = client.post("/v1/predict", json={"texts": ["I love this awesome day", "hate, awful"]})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["model"] == "sentiment"
+    labels = [p["label"] for p in body["predictions"]]
+    assert labels == ["positive", "negative"]
+    for p in body["predictions"]:
+        assert sum(p["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+        assert p["confidence"] == p["probabilities"][p["label"]]
+
+
+def test_single_text_request_gives_a_list_too(client):
+    r = client.post("/v1/predict", json={"texts": ["love it"]})
+    assert len(r.json()["predictions"]) == 1
+
+
+def test_a_model_is_picked_by_name(client):
+    r = client.post("/v1/predict", json={"model": "three", "texts": ["the movie today"]})
+    assert r.status_code == 200 and r.json()["model"] == "three"
+    assert set(r.json()["predictions"][0]["probabilities"]) == {"negative", "neutral", "positive"}
+
+
+def test_neutral_band_for_binary_models(client):
+    r = client.post("/v1/predict", json={"texts": ["the"], "neutral_band": [0.0, 1.0]})
+    assert r.json()["predictions"][0]["label"] == "neutral"
+    r = client.post("/v1/predict", json={"model": "three", "texts": ["x"],
+                                         "neutral_band": [0.4, 0.6]})
+    assert r.status_code == 422 and "binary" in r.json()["error"]
+
+
+def test_models_lists_names_labels_and_family(client):
+    body = client.get("/v1/models").json()
+    assert body["default"] == "sentiment"
+    assert [m["name"] for m in body["models"]] == ["sentiment", "three"]
+    assert body["models"][0]["labels"] == ["negative", "positive"]
+    assert body["models"][0]["family"] == "tfidf"
+
+
+def test_healthz(client):
+    assert client.get("/healthz").json() == {"status": "ok", "models": 2}
+
+
+@pytest.mark.parametrize("payload, status, words", [
+    ({"model": "nope", "texts": ["a"]}, 404, "unknown model"),
+    ({"texts": "not a list"}, 422, "invalid request"),
+    ({"texts": [1, 2]}, 422, "invalid request"),
+    ({"texts": []}, 422, "invalid request"),
+    ({}, 422, "invalid request"),
+    ({"texts": ["a"], "colour": "red"}, 422, "invalid request"),
+    ({"texts": ["a"] * 51}, 422, "the limit is 50"),
+    ({"texts": ["a" * 301]}, 422, "the limit is 300"),
+    ({"texts": ["a"], "neutral_band": [0.9, 0.1]}, 422, "neutral band"),
+])
+def test_bad_requests_get_a_4xx_json_error(client, payload, status, words):
+    r = client.post("/v1/predict", json=payload)
+    assert r.status_code == status
+    assert words in r.json()["error"]
+
+
+def test_malformed_json_is_a_422(client):
+    r = client.post("/v1/predict", content=b"{nope", headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["error"] == "invalid request"
+
+
+def test_body_over_the_limit_is_413(client):
+    r = client.post("/v1/predict", json={"texts": ["a" * 100] * 300})
+    assert r.status_code == 413 and "too large" in r.json()["error"]
+
+
+def test_chunked_body_over_the_limit_is_413(client):
+    def chunks():
+        for _ in range(30):
+            yield b"x" * 1000
+
+    r = client.post("/v1/predict", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_metrics_count_requests_errors_and_latency(client):
+    client.post("/v1/predict", json={"texts": ["love"]})
+    client.post("/v1/predict", json={"model": "nope", "texts": ["x"]})
+    text = client.get("/metrics").text
+    assert 'tweetlab_requests_total{route="/v1/predict",status="200"} 1' in text
+    assert 'tweetlab_errors_total{route="/v1/predict"} 1' in text
+    assert 'tweetlab_request_seconds_bucket{route="/v1/predict",le="+Inf"} 2' in text
+    assert 'tweetlab_texts_total{model="sentiment"} 1' in text
+
+
+def test_csv_upload_is_scored_and_returned(client):
+    csv_text = "id,text\n1,I love this awesome day\n2,\"hate, awful, worst\"\n"
+    r = client.post("/v1/predict-csv", content=csv_text.encode(),
+                    headers={"Content-Type": "text/csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    lines = r.text.strip().splitlines()
+    assert lines[0] == "id,text,label,confidence,p_negative,p_positive"
+    assert lines[1].startswith("1,I love this awesome day,positive,")
+    assert lines[2].split(",")[-4] == "negative"
+
+
+def test_csv_without_a_text_column_is_a_clear_422(client):
+    r = client.post("/v1/predict-csv", content=b"a,b\n1,2\n", headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422 and "text_column" in r.json()["error"]
+    r = client.post("/v1/predict-csv?text_column=b", content=b"a,b\n1,love\n",
+                    headers={"Content-Type": "text/csv"})
+    assert r.status_code == 200 and "positive" in r.text
+
+
+def test_web_page_is_served(client):
+    r = client.get("/")
+    assert r.status_code == 200 and "<textarea" in r.text and "/v1/predict" in r.text
+
+
+def test_openapi_documents_the_routes(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/v1/predict", "/v1/models", "/healthz", "/metrics", "/v1/predict-csv"} <= set(paths)
+
+
+def test_api_key_is_required_when_set(model_dirs):
+    settings = ServeSettings(api_key="s3cret")
+    with TestClient(create_app([model_dirs[0]], settings)) as c:
+        assert c.post("/v1/predict", json={"texts": ["a"]}).status_code == 401
+        bad = c.post("/v1/predict", json={"texts": ["a"]}, headers={"Authorization": "Bearer x"})
+        assert bad.status_code == 401 and "s3cret" not in bad.text
+        ok = c.post("/v1/predict", json={"texts": ["a"]},
+                    headers={"Authorization": "Bearer s3cret"})
+        assert ok.status_code == 200
+        assert c.get("/healthz").status_code == 200  # liveness stays open
+        assert c.get("/metrics").status_code == 401
+
+
+def test_non_loopback_bind_needs_an_api_key():
+    with pytest.raises(ConfigError, match="TWEETLAB_API_KEY"):
+        check_exposure(ServeSettings(host="0.0.0.0"))
+    check_exposure(ServeSettings(host="0.0.0.0", api_key="k"))
+    check_exposure(ServeSettings(host="127.0.0.1"))
+    check_exposure(ServeSettings(host="::1"))
+
+
+def test_settings_come_from_the_environment():
+    s = ServeSettings.from_env({"TWEETLAB_API_KEY": "k", "TWEETLAB_MAX_TEXTS": "7"})
+    assert s.api_key == "k" and s.max_texts == 7 and "k" not in repr(s)
+    with pytest.raises(ConfigError, match="TWEETLAB_MAX_TEXTS"):
+        ServeSettings.from_env({"TWEETLAB_MAX_TEXTS": "many"})
+
+
+def test_concurrent_single_texts_share_micro_batches():
+    calls: list[int] = []
+
+    def fn(texts):
+        calls.append(len(texts))
+        return np.array([[len(t), 1.0] for t in texts])
+
+    async def main():
+        b = MicroBatcher(fn, max_batch=8, max_wait=0.05)
+        b.start()
+        out = await asyncio.gather(*(b.submit("x" * i) for i in range(20)))
+        await b.stop()
+        return out
+
+    out = asyncio.run(main())
+    assert [o[0] for o in out] == list(range(20))  # each request gets its own row
+    assert sum(calls) == 20 and len(calls) <= 4 and max(calls) <= 8
+
+
+def test_micro_batcher_passes_model_errors_to_every_waiter():
+    def fn(texts):
+        raise RuntimeError("boom")
+
+    async def main():
+        b = MicroBatcher(fn, max_wait=0.01)
+        b.start()
+        res = await asyncio.gather(b.submit("a"), b.submit("b"), return_exceptions=True)
+        await b.stop()
+        return res
+
+    assert all(isinstance(r, RuntimeError) for r in asyncio.run(main()))
+
+
+def test_threads_hitting_the_app_at_once_all_get_answers(client):
+    results: list[int] = []
+
+    def hit(i):
+        r = client.post("/v1/predict", json={"texts": [f"love day {i}"]})
+        results.append(r.status_code)
+
+    threads = [threading.Thread(target=hit, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [200] * 16
+    assert "tweetlab_microbatches_total" in client.get("/metrics").text
