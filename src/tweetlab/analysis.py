@@ -36,7 +36,8 @@ from .text import tokenize
 
 log = logging.getLogger("tweetlab")
 
-PERIODS = {"hour": "h", "day": "D", "week": "W-SUN", "month": "M"}  # weeks run Mon-Sun
+# Weeks run Mon-Sun; "all" counts the whole file as one period (no date column needed).
+PERIODS = {"hour": "h", "day": "D", "week": "W-SUN", "month": "M", "all": ""}
 HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
 NO_GROUP = "(all)"
 STOP_TOKENS = {"<url>", "<user>", "rt", "amp"}
@@ -104,8 +105,9 @@ def analyze(
     """Score every tweet of ``data`` with ``model`` and count labels per period and group.
 
     Args:
-        model: a classifier or a model directory.
-        by: ``hour``, ``day``, ``week`` or ``month``.
+        model: a classifier, a model directory or a bundled name (``None``: the
+            bundled English sentiment model).
+        by: ``hour``, ``day``, ``week``, ``month``, or ``all`` (one period, no dates).
         group: ``hashtag`` (one count per hashtag of a tweet), ``entity``, ``user`` or any
             column name; ``None`` for no grouping.
         out: folder for ``counts.csv``, ``typical.csv``, ``terms.csv``, PNG charts and
@@ -121,7 +123,9 @@ def analyze(
 
     if by not in PERIODS:
         raise DataError(f"unknown period {by!r}; choose one of {', '.join(PERIODS)}")
-    clf = load_model(model) if isinstance(model, str | Path) else model
+    from .bundled import resolve
+
+    clf = load_model(resolve(model)) if model is None or isinstance(model, str | Path) else model
     if getattr(clf, "task", "text-classification") != "text-classification":
         raise DataError(f"analyze needs a text classifier; this is a {clf.task} model")
     band = check_neutral_band(neutral_band) or clf.neutral_band
@@ -139,13 +143,15 @@ def analyze(
     seq = 0
     bar = tqdm(desc="analyze", unit=" tweets", disable=None if progress else True)
     for chunk in iter_chunks(data, chunk_size=chunk_size, text=text):
-        if "date" not in chunk.columns:
-            raise DataError(f"no date column to count {by} by (looked for "
-                            "date, created_at, timestamp...)", path=str(data))
+        if by != "all" and "date" not in chunk.columns:
+            raise DataError(f"no date column to count {by} by (looked for date, created_at, "
+                            "timestamp...); use by='all' (CLI: --by all) for no time axis",
+                            path=str(data))
         chunk = chunk[chunk["text"].str.strip() != ""]
         if chunk.empty:
             continue
-        dates = parse_dates(chunk["date"].tolist())
+        dates = parse_dates(chunk["date"].tolist()) if by != "all" else \
+            np.zeros(len(chunk), dtype="datetime64[s]")
         ok = ~np.isnat(dates)
         if not ok.all():
             bad = np.flatnonzero(~ok)
@@ -163,7 +169,10 @@ def analyze(
             # In a band, a neutral tweet is most typical when P(positive) is mid-band.
             mid = (band[0] + band[1]) / 2
             conf = np.where(labels == "neutral", 1 - np.abs(proba[:, 1] - mid) * 2, conf)
-        periods = pd.DatetimeIndex(dates).to_period(PERIODS[by]).astype(str)
+        if by == "all":
+            periods = pd.Index(["all"] * len(chunk))
+        else:
+            periods = pd.DatetimeIndex(dates).to_period(PERIODS[by]).astype(str)
         if by == "week":
             periods = pd.Index([p.split("/")[0] for p in periods])
         rows, gvals = _groups_for(chunk, group)

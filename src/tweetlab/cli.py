@@ -472,8 +472,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "labels per period and group, and write counts.csv, "
                                    "typical.csv, terms.csv, PNG charts and report.html.")
     p.add_argument("data", help="tweets with a date column (CSV/TSV/JSONL/Parquet, gzip ok)")
-    p.add_argument("--model", "-m", required=True, help="classifier model folder")
-    p.add_argument("--by", default="day", choices=["hour", "day", "week", "month"])
+    p.add_argument("--model", "-m", help="classifier folder or bundled name (default "
+                                          "en-sentiment; es-sentiment for Spanish)")
+    p.add_argument("--by", default="day", choices=["hour", "day", "week", "month", "all"],
+                   help="period to count by; 'all' for no time axis (files without dates)")
     p.add_argument("--group", help="hashtag, entity, user or any column name")
     p.add_argument("--neutral-band", type=float, nargs=2, metavar=("LOW", "HIGH"),
                    help="binary models: P(positive) below LOW negative, above HIGH positive")

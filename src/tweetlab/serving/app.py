@@ -145,6 +145,48 @@ def _error(status: int, error: str, detail: Any = None) -> JSONResponse:
     return JSONResponse({"error": error, "detail": detail}, status_code=status)
 
 
+class Observe:
+    """ASGI middleware: the API key check, and request counts and latency per route."""
+
+    def __init__(self, app: ASGIApp, settings: ServeSettings, metrics: Metrics) -> None:
+        self.app = app
+        self.settings = settings
+        self.metrics = metrics
+        self.expected = f"Bearer {settings.api_key}".encode() if settings.api_key else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        path = scope["path"]
+        status = 500
+        if self.expected is not None and (path.startswith("/v1/") or path == "/metrics"):
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                await _error(401, "missing or wrong API key",
+                             "send 'Authorization: Bearer KEY'")(scope, receive, send)
+                self.metrics.observe(path if path in KNOWN_ROUTES else "other", 401,
+                                     time.perf_counter() - start)
+                return
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = scope.get("route")
+            self.metrics.observe(getattr(route, "path", "other"), status,
+                                 time.perf_counter() - start)
+
+
+KNOWN_ROUTES = {"/v1/predict", "/v1/predict-csv", "/v1/models", "/metrics"}
+
+
 class BodyLimit:
     """ASGI middleware: 413 for bodies over the limit, counted even without Content-Length."""
 
@@ -241,29 +283,6 @@ def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = 
     app.state.served = served
     app.state.metrics = metrics
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Any) -> Response:
-        start = time.perf_counter()
-        path = request.url.path
-        if settings.api_key and (path.startswith("/v1/") or path == "/metrics"):
-            given = request.headers.get("authorization", "")
-            expected = f"Bearer {settings.api_key}"
-            if not hmac.compare_digest(given.encode(), expected.encode()):
-                response: Response = _error(401, "missing or wrong API key",
-                                            "send 'Authorization: Bearer KEY'")
-                metrics.observe(path if path.startswith("/v1/") else "/metrics", 401,
-                                time.perf_counter() - start)
-                return response
-        try:
-            response = await call_next(request)
-        except Exception:  # a bug, not bad input: log it, answer JSON
-            log.exception("unhandled error on %s", path)
-            response = _error(500, "internal error")
-        route = request.scope.get("route")
-        metrics.observe(getattr(route, "path", "other"), response.status_code,
-                        time.perf_counter() - start)
-        return response
-
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
@@ -276,6 +295,7 @@ def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = 
         return _error(exc.status_code, str(exc.detail))
 
     app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(Observe, settings=settings, metrics=metrics)  # outermost
     app.include_router(_routes(served, settings, metrics))
     return app
 

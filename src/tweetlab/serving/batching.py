@@ -1,10 +1,10 @@
 """Micro-batching: concurrent single-text requests share one ``predict_proba`` call.
 
 A request puts its text on the queue and awaits a future. A worker takes the first
-waiting text, then gathers more for at most ``max_wait`` seconds or until ``max_batch``
-texts, runs the model once in a worker thread, and resolves every future. Under light
-load a text waits at most ``max_wait``; under heavy load batches fill up and the
-per-text cost of the model falls.
+waiting text, then gathers the others that arrive while it yields to the event loop -
+until a pass brings nothing new, ``max_batch`` texts, or ``max_wait`` seconds - runs the
+model once in a worker thread, and resolves every future. Under light load a text is
+scored at once; under heavy load batches fill up and the per-text cost of the model falls.
 """
 
 from __future__ import annotations
@@ -49,18 +49,18 @@ class MicroBatcher:
         while True:
             items = [await self.queue.get()]
             deadline = loop.time() + self.max_wait
-            while len(items) < self.max_batch:
-                try:
-                    items.append(self.queue.get_nowait())
-                    continue
-                except asyncio.QueueEmpty:
-                    pass
-                left = deadline - loop.time()
-                if left <= 0:
-                    break
-                try:
-                    items.append(await asyncio.wait_for(self.queue.get(), left))
-                except TimeoutError:
+            # Gather while requests keep arriving: after each drain, let the event loop
+            # parse what is already on the sockets; stop as soon as a pass brings nothing
+            # new (light load: no added wait), the batch is full, or max_wait is spent.
+            while len(items) < self.max_batch and loop.time() < deadline:
+                before = len(items)
+                while len(items) < self.max_batch:
+                    try:
+                        items.append(self.queue.get_nowait())
+                    except asyncio.QueueEmpty:
+                        break
+                await asyncio.sleep(0)
+                if len(items) == before and self.queue.empty():
                     break
             live = [(t, f) for t, f in items if not f.done()]
             if not live:

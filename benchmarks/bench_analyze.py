@@ -1,0 +1,118 @@
+"""`analyze` end to end: tweets/s and peak memory on 250k and 1M-row files.
+
+The files are built from real tweets (disaster + entity + airline texts, sampled with
+replacement) with dates spread over 90 days, a user column and hashtags. Each size is
+analyzed in a fresh process (`tweetlab analyze ... --by day --group user`) with a fast
+family (the bundled `en-sentiment` model unless --model is given); the figure is the
+whole command's wall time (reading, cleaning, scoring, aggregating, charts) and its peak
+RSS. Flat memory = the 1M run's peak close to the 250k run's.
+
+Also analyzes ../shared/data/petro_tweets.csv.gz by week with the Spanish model and the
+entity data by entity, writing the charts used in the README (docs/img/).
+Usage: python benchmarks/bench_analyze.py [--sizes 250000,1000000] [--model DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import OUT, ROOT, data_dir, machine, save, stamp
+
+from tweetlab.data import load_dataset
+
+TWEETLAB = [sys.executable, "-m", "tweetlab.cli"]
+
+
+def build_file(path: Path, n: int, texts: list[str], seed: int = 0) -> None:
+    rng = random.Random(seed)
+    users = [f"user{i}" for i in range(40)]
+    tags = ["#news", "#sports", "#travel", "#gaming", ""]
+    with gzip.open(path, "wt", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "date", "user", "text"])
+        for i in range(n):
+            day = rng.randrange(90)
+            text = rng.choice(texts)
+            tag = rng.choice(tags)
+            w.writerow([i, f"2024-{1 + day // 30:02d}-{1 + day % 28:02d}T{rng.randrange(24):02d}:00:00Z",
+                        rng.choice(users), f"{text} {tag}".strip()])
+
+
+def run_analyze(path: Path, model: str, out: Path, extra: list[str]) -> dict:
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c",
+         "import resource, sys, runpy; sys.argv = ['tweetlab'] + sys.argv[1:];\n"
+         "from tweetlab.cli import main\n"
+         "code = main()\n"
+         "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)\n"
+         "sys.exit(code)",
+         "-q", "analyze", str(path), "--model", model, "--out", str(out), "--force", *extra],
+        capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-2000:])
+    rss = next(int(x.split()[1]) for x in proc.stdout.splitlines() if x.startswith("MAXRSS"))
+    scored = next(x for x in proc.stdout.splitlines() if x.startswith("scored"))
+    return {"seconds": seconds, "peak_rss_mb": rss / 1024, "summary": scored}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="250000,1000000")
+    parser.add_argument("--model", default="en-sentiment")
+    args = parser.parse_args()
+    data = data_dir()
+    texts: list[str] = []
+    for name in ("disaster_train.csv.gz", "twitter_entity_train.csv.gz", "airline_train.csv.gz"):
+        texts += [t for t in load_dataset(data / name, require_labels=False,
+                                          skip_bad_rows=True).texts if t.strip()]
+    work = OUT / "analyze"
+    work.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for n in [int(x) for x in args.sizes.split(",")]:
+        path = work / f"tweets_{n}.csv.gz"
+        if not path.exists():
+            build_file(path, n, texts)
+        r = run_analyze(path, args.model, work / f"report_{n}", ["--by", "day", "--group", "user"])
+        r.update({"rows": n, "tweets_per_s_end_to_end": n / r["seconds"]})
+        rows.append(r)
+        print(f"{n:>9,} rows: {r['seconds']:.1f} s end to end = "
+              f"{r['tweets_per_s_end_to_end']:,.0f} tweets/s; peak RSS {r['peak_rss_mb']:.0f} MB"
+              f"  [{r['summary']}]", flush=True)
+    # Real data for the README: Petro's tweets by week (Spanish), entity data by entity.
+    img = ROOT / "docs" / "img"
+    img.mkdir(parents=True, exist_ok=True)
+    demos = {}
+    for name, file, model, extra in [
+        ("petro", "petro_tweets.csv.gz", "es-sentiment", ["--by", "week"]),
+        ("entity", "twitter_entity_train.csv.gz", args.model, ["--by", "all", "--group",
+                                                               "entity"]),
+    ]:
+        out = work / f"demo_{name}"
+        try:
+            r = run_analyze(data / file, model, out, extra)
+        except RuntimeError as exc:
+            print(f"{name} demo failed: {exc}")
+            continue
+        demos[name] = r
+        print(f"{name}: {r['summary']}", flush=True)
+        for png in sorted(out.glob("*.png")):
+            shutil.copy(png, img / f"analyze_{name}_{png.name}")
+    save("analyze", {"date": stamp(), "machine": machine(), "rows": rows, "demos": demos,
+                     "model": args.model})
+    print(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""Train the default models shipped in ``src/tweetlab/bundled/`` from ``../shared/data``.
+
+    python scripts/train_bundled.py [--only en-sentiment] [--families tfidf,fasttext]
+
+For each bundled model, every candidate family is trained on the same 90% and scored
+on the same held-out 10% of each source (grouped by id for the entity data). The best
+macro-F1 among candidates whose folder fits the size budget is kept and written into the
+package with its model card; `metrics.json` records every candidate's score and size.
+
+* en-sentiment: airline (negative/neutral/positive), TweetEval validation (0/1/2) and the
+  entity data (Positive/Negative/Neutral; Irrelevant dropped, duplicate texts removed).
+* es-sentiment: TASS 2019 (N, NEU, NONE, P -> negative, mixed, none, positive).
+* disaster: Kaggle disaster tweets (target 1 -> disaster, 0 -> not_disaster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+import tweetlab  # noqa: E402
+from tweetlab.data import Dataset, load_dataset, split_dataset  # noqa: E402
+from tweetlab.evaluation import evaluate_model  # noqa: E402
+from tweetlab.persistence import write_metrics  # noqa: E402
+
+BUNDLED = ROOT / "src" / "tweetlab" / "bundled"
+BUDGET_MB = {"en-sentiment": 10.0, "es-sentiment": 6.0, "disaster": 6.0}
+CANDIDATES = {
+    "tfidf": ["max_word_features=30000", "max_char_features=60000", "min_df=3"],
+    "fasttext": ["dim=32", "buckets=131072"],
+    "bow-mlp": [],
+}
+
+
+def relabel(ds: Dataset, mapping: dict[str, str | None]) -> Dataset:
+    keep = [i for i, lab in enumerate(ds.labels or []) if mapping.get(lab) is not None]
+    sub = ds.subset(keep)
+    sub.labels = [mapping[lab] or "" for lab in sub.labels or []]
+    return sub
+
+
+def dedupe(ds: Dataset) -> Dataset:
+    seen: set[str] = set()
+    keep = []
+    for i, t in enumerate(ds.texts):
+        key = t.strip().lower()
+        if key and key not in seen:
+            seen.add(key)
+            keep.append(i)
+    return ds.subset(keep)
+
+
+def concat(parts: list[Dataset]) -> Dataset:
+    return Dataset(texts=[t for p in parts for t in p.texts],
+                   labels=[x for p in parts for x in p.labels or []],
+                   source="+".join(Path(p.source or "?").name for p in parts), format="mixed")
+
+
+def sources(data: Path, name: str) -> list[tuple[str, Dataset, str]]:
+    """(source name, relabelled dataset, split kind) for one bundled model."""
+    three = {"negative": "negative", "neutral": "neutral", "positive": "positive"}
+    if name == "en-sentiment":
+        airline = relabel(load_dataset(data / "airline_train.csv.gz"), three)
+        tweeteval = relabel(load_dataset(data / "tweeteval_sentiment_val.csv.gz"),
+                            {"0": "negative", "1": "neutral", "2": "positive"})
+        entity = relabel(load_dataset(data / "twitter_entity_train.csv.gz", skip_bad_rows=True),
+                         {"Negative": "negative", "Neutral": "neutral", "Positive": "positive"})
+        return [("airline", airline, "stratified"), ("tweeteval", tweeteval, "stratified"),
+                ("entity", entity, "group")]
+    if name == "es-sentiment":
+        tass = relabel(load_dataset(data / "tass2019_sentiment_train.csv.gz"),
+                       {"N": "negative", "NEU": "mixed", "NONE": "none", "P": "positive"})
+        return [("tass2019", tass, "stratified")]
+    disaster = relabel(load_dataset(data / "disaster_train.csv.gz"),
+                       {"1": "disaster", "0": "not_disaster"})
+    return [("disaster", disaster, "stratified")]
+
+
+def folder_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def build(data: Path, name: str, families: list[str]) -> dict:
+    train_parts, tests = [], {}
+    for src, ds, split in sources(data, name):
+        train, test = split_dataset(ds, test_size=0.1, by=split, seed=0)
+        if src == "entity":
+            train = dedupe(train)  # six paraphrases per id: keep distinct texts only
+            test = dedupe(test)
+        train_parts.append(train)
+        tests[src] = test
+    train = concat(train_parts)
+    print(f"{name}: {len(train)} training tweets {train.label_counts()}", flush=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"bundled-{name}-"))
+    results = {}
+    for family in families:
+        start = time.perf_counter()
+        model = tweetlab.train(train, family, out=tmp / family, valid_size=0.05,
+                               overrides=["progress=false", *CANDIDATES[family]], force=True)
+        seconds = time.perf_counter() - start
+        scores = {src: evaluate_model(model, t.texts, t.labels or []).to_dict()
+                  for src, t in tests.items()}
+        mean_f1 = sum(s["macro_f1"] for s in scores.values()) / len(scores)
+        results[family] = {"macro_f1_mean": mean_f1, "size_mb": folder_mb(tmp / family),
+                           "train_seconds": seconds,
+                           "held_out": {src: {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"],
+                                              "n": s["n"]} for src, s in scores.items()}}
+        print(f"  {family:<9} mean macro-F1 {mean_f1:.4f}  size {results[family]['size_mb']:.2f} MB"
+              f"  ({seconds:.0f} s)  " + ", ".join(
+                  f"{src} acc {s['accuracy']:.3f} F1 {s['macro_f1']:.3f}" for src, s in scores.items()),
+              flush=True)
+    fitting = {f: r for f, r in results.items() if r["size_mb"] <= BUDGET_MB[name]}
+    if not fitting:
+        raise SystemExit(f"{name}: no candidate fits {BUDGET_MB[name]} MB: {results}")
+    best = max(fitting, key=lambda f: fitting[f]["macro_f1_mean"])
+    target = BUNDLED / name
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(tmp / best, target)
+    # Drop the evaluation side folders; keep the model card truthful about what was measured.
+    metrics = json.loads((target / "metrics.json").read_text())
+    first = next(iter(results[best]["held_out"].values()))
+    metrics["validation_note"] = "5% validation split of the training part (early stopping)"
+    metrics["held_out_test"] = results[best]["held_out"]
+    metrics["candidates"] = results
+    metrics["chosen"] = best
+    metrics["trained"] = datetime.now(UTC).strftime("%Y-%m-%d")
+    metrics["command"] = f"python scripts/train_bundled.py --only {name}"
+    metrics["summary"] = {"accuracy": first["accuracy"], "macro_f1": first["macro_f1"]}
+    write_metrics(target, metrics)
+    shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{name}: kept {best} ({results[best]['size_mb']:.2f} MB) -> {target}", flush=True)
+    return {"chosen": best, **results}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", help="one of en-sentiment, es-sentiment, disaster")
+    parser.add_argument("--families", default="tfidf,fasttext,bow-mlp")
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    args = parser.parse_args()
+    data = Path(args.data)
+    if not data.is_dir():
+        print(f"skipped: no shared data at {data}")
+        return
+    names = [args.only] if args.only else list(BUDGET_MB)
+    report = {n: build(data, n, args.families.split(",")) for n in names}
+    out = ROOT / "benchmarks" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bundled.json").write_text(json.dumps(report, indent=2))
+    total = sum(folder_mb(BUNDLED / n) for n in BUDGET_MB if (BUNDLED / n).exists())
+    print(f"bundled models in all: {total:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()
