@@ -19,7 +19,6 @@ import csv
 import gzip
 import json
 import random
-import resource
 import shutil
 import subprocess
 import sys

@@ -142,7 +142,6 @@ def _format_prediction(label: str, confidence: float, text: str) -> str:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from .api import load
-
     from .bundled import BUNDLED, resolve
 
     texts = list(args.texts)
