@@ -19,7 +19,7 @@ from .models import FAMILIES, create
 from .persistence import load_model, save_model
 from .text import normalize
 
-_LAZY = {"TweetGenerator": "generation", "load_generator": "generation",
+_LAZY = {"compare": "comparison", "TweetGenerator": "generation", "load_generator": "generation",
          "train_generator": "generation"}
 
 
@@ -44,6 +44,7 @@ __all__ = [
     "__version__",
     "analyze",
     "check_leakage",
+    "compare",
     "create",
     "evaluate",
     "load",

@@ -388,6 +388,51 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .comparison import compare
+
+    families = [m.strip() for m in args.models.split(",") if m.strip()]
+    overrides: dict[str, list[str]] = {}
+    for pair in args.set or []:
+        fam, sep, rest = pair.partition(":")
+        if sep and fam in families:
+            overrides.setdefault(fam, []).append(rest)
+        else:
+            for f in families:
+                overrides.setdefault(f, []).append(pair)
+    if args.epochs is not None:
+        for f in families:
+            overrides.setdefault(f, []).append(f"epochs={args.epochs}")
+    data = _load_data(args.data, args)
+    test = _load_data(args.test, args) if args.test else None
+    board = compare(data, families, out=args.out, test=test, test_size=args.test_size,
+                    split=args.split, folds=args.folds, seed=args.seed, overrides=overrides,
+                    resume=args.resume, progress=not args.quiet)
+    _print_board(board)
+    print(f"wrote {', '.join(str(f) for f in board.files[:3])}; models in {args.out}/models/")
+    return 0
+
+
+def _print_board(board: Any) -> None:
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        print(board.to_markdown())
+        return
+    from .comparison import _fmt
+
+    table = Table(title=f"{board.n_test:,} held-out tweets ({board.split} split), "
+                        "best macro-F1 first")
+    cols = ["family", "accuracy", "macro_f1", *(f"f1_{c}" for c in board.classes),
+            "train_s", "tweets_per_s", "size_mb"]
+    for c in cols:
+        table.add_column(c, justify="left" if c == "family" else "right")
+    for r in board.rows:
+        table.add_row(*(_fmt(r, c) for c in cols))
+    Console(width=max(Console().width, 120)).print(table)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serving import serve
 
@@ -558,6 +603,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-posts", type=int, help="stop after N posts")
     p.add_argument("--temperature", "-t", type=float, default=0.8)
     p.set_defaults(func=cmd_bot)
+
+    p = sub.add_parser("compare", help="train several families on one split; leaderboard",
+                       description="Train each family on the same training part, score it on "
+                                   "the same held-out part (or k folds), and write "
+                                   "leaderboard.csv, leaderboard.md, report.html and the "
+                                   "models. Ctrl-C keeps what finished; --resume continues.")
+    p.add_argument("data", help="labelled tweet file")
+    p.add_argument("--models", default="tfidf,fasttext,bow-mlp,lstm,cnn",
+                   help="comma-separated families (default tfidf,fasttext,bow-mlp,lstm,cnn)")
+    p.add_argument("--out", "-o", default="compare", help="output folder (default compare)")
+    p.add_argument("--test", help="separate test file (default: hold out --test-size)")
+    p.add_argument("--test-size", type=float, default=0.2)
+    p.add_argument("--split", default="auto", choices=SPLITS)
+    p.add_argument("--folds", type=int, help="k-fold cross-validation instead of one split")
+    p.add_argument("--set", action="append", metavar="[FAMILY:]KEY=VALUE",
+                   help="an option for every family, or one (--set lstm:hidden=64)")
+    p.add_argument("--epochs", type=int, help="epochs for every torch family")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="reuse families finished in --out")
+    _read_options(p)
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("serve", help="REST API and web page for models",
                        description="Serve models over HTTP: POST /v1/predict, GET /v1/models, "

@@ -328,3 +328,98 @@ def write_analysis_report(result: Any, out: Path, *, by: str, group: str | None,
     os.replace(tmp, report)
     files.append(report)
     return files
+
+
+def plot_leaderboard(rows: list[dict[str, Any]], path: Path, title: str) -> Path:
+    """Macro-F1 per family (bars) beside predict speed (log scale)."""
+    plt = _pyplot()
+    names = [r["family"] for r in rows][::-1]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 0.55 * len(rows) + 1.6), sharey=True)
+    f1 = [r["macro_f1"] for r in rows][::-1]
+    ax1.barh(names, f1, color="tab:blue")
+    for y, v in enumerate(f1):
+        ax1.text(v, y, f" {v:.3f}", va="center", fontsize=9)
+    ax1.set_xlim(0, min(1.0, max(f1) * 1.18 if f1 else 1.0))
+    ax1.set_xlabel("macro-F1 (held out)")
+    speed = [r["tweets_per_s"] for r in rows][::-1]
+    ax2.barh(names, speed, color="tab:green")
+    ax2.set_xscale("log")
+    for y, v in enumerate(speed):
+        ax2.text(v, y, f" {v:,.0f}", va="center", fontsize=9)
+    ax2.set_xlabel("predict tweets/s (log scale)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def write_compare_report(board: Any, out: Path) -> list[Path]:
+    """``leaderboard.csv``, ``leaderboard.md`` and a self-contained ``report.html``."""
+    import base64
+    import csv
+    import html
+    import tempfile
+
+    from .evaluation import EvaluationReport
+
+    out.mkdir(parents=True, exist_ok=True)
+    figs = out / "figures"
+    figs.mkdir(exist_ok=True)
+    cols = ["family", "accuracy", "macro_f1", *(f"f1_{c}" for c in board.classes),
+            "train_s", "tweets_per_s", "size_mb"]
+    fd, tmp = tempfile.mkstemp(dir=out, suffix=".tmp")
+    with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(cols)
+        for r in board.rows:
+            w.writerow([r["family"], f"{r['accuracy']:.4f}", f"{r['macro_f1']:.4f}",
+                        *(f"{r['per_class_f1'].get(c, 0):.4f}" for c in board.classes),
+                        f"{r['train_s']:.2f}", f"{r['tweets_per_s']:.0f}",
+                        "" if r.get("size_mb") is None else f"{r['size_mb']:.3f}"])
+    os.replace(tmp, out / "leaderboard.csv")
+    md = out / "leaderboard.md"
+    md.write_text(f"# Leaderboard\n\n{board.n_train:,} training tweets, {board.n_test:,} held out "
+                  f"({board.split} split).\n\n{board.to_markdown()}\n", encoding="utf-8")
+    images = [plot_leaderboard(board.rows, figs / "leaderboard.png",
+                               f"{len(board.rows)} models, {board.n_test:,} held-out tweets")]
+    per_model: list[tuple[str, list[Path]]] = []
+    for r in board.rows:
+        pics = []
+        if r.get("history"):
+            pics.append(plot_history(r["history"], figs / f"{r['family']}_history.png",
+                                     f"{r['family']}: training curves"))
+        rep = EvaluationReport(labels=r["classes"], accuracy=r["accuracy"],
+                               macro_f1=r["macro_f1"], per_class={}, confusion=r["confusion"],
+                               n=r["n_test"])
+        pics.append(plot_confusion(rep, figs / f"{r['family']}_confusion.png",
+                                   f"{r['family']}: accuracy {r['accuracy']:.3f}, "
+                                   f"macro-F1 {r['macro_f1']:.3f}"))
+        per_model.append((r["family"], pics))
+    esc = html.escape
+
+    def img(p: Path) -> str:
+        return (f"<img alt='{esc(p.stem)}' src='data:image/png;base64,"
+                f"{base64.b64encode(p.read_bytes()).decode()}'>")
+
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>tweetlab compare</title>",
+             "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;"
+             "padding:0 1em;color:#222}table{border-collapse:collapse;font-size:14px}"
+             "td,th{border:1px solid #ddd;padding:4px 10px;text-align:right}"
+             "td:first-child,th:first-child{text-align:left}th{background:#f4f4f4}"
+             "img{max-width:100%}.pics{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}"
+             ".pics img{max-width:48%}</style></head><body>",
+             "<h1>Model comparison</h1>",
+             f"<p>{board.n_train:,} training tweets, {board.n_test:,} held out ({esc(board.split)} "
+             "split); ranked by macro-F1.</p><table><tr>"
+             + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr>"]
+    from .comparison import _fmt
+
+    for r in board.rows:
+        parts.append("<tr>" + "".join(f"<td>{esc(_fmt(r, c))}</td>" for c in cols) + "</tr>")
+    parts.append("</table>" + img(images[0]))
+    for family, pics in per_model:
+        parts.append(f"<h2>{esc(family)}</h2><div class='pics'>"
+                     + "".join(img(p) for p in pics) + "</div>")
+    parts.append("</body></html>")
+    page = out / "report.html"
+    page.write_text("\n".join(parts), encoding="utf-8")
+    return [out / "leaderboard.csv", md, page, *images]

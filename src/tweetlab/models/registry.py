@@ -4,7 +4,7 @@ Families are imported on first use so that ``tweetlab info`` or the ``tfidf`` fa
 not pay for importing torch.
 
 >>> sorted(FAMILIES)
-['bow-mlp', 'fasttext', 'image-cnn', 'tfidf']
+['bow-mlp', 'cnn', 'fasttext', 'image-cnn', 'lstm', 'tfidf']
 >>> get_family("tfidf").__name__
 'TfidfClassifier'
 """
@@ -22,6 +22,8 @@ FAMILIES: dict[str, str] = {
     "bow-mlp": "tweetlab.models.bow_mlp:BowMLPClassifier",
     "fasttext": "tweetlab.models.fasttext:FastTextClassifier",
     "image-cnn": "tweetlab.models.image_cnn:ImageCNNClassifier",
+    "lstm": "tweetlab.models.lstm:LSTMClassifier",
+    "cnn": "tweetlab.models.cnn:CNNClassifier",
 }
 
 

@@ -1,0 +1,66 @@
+"""Tweet generators on two accounts: held-out bits per character, train time, speed, samples.
+
+For each account (Petro in Spanish, Trump in English) and each family (char-lstm,
+char-transformer): `train_generator` with its defaults (retweets dropped, truncated
+tweets repaired, URLs and mentions removed, case kept; a 14-minute time budget), the
+newest 5% of the own tweets held out by time. Reports bits per character on that
+held-out part, train seconds, parameters, generation speed (100 tweets, default
+sampling, novelty filter on) and a few samples from a seed phrase.
+Usage: python benchmarks/bench_generate.py [--accounts petro,trump] [--families ...]
+       [--minutes 14] [--set key=value ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from common import OUT, data_dir, machine, save, stamp
+
+from tweetlab.generation import train_generator
+
+ACCOUNTS = {"petro": ("petro_tweets.csv.gz", "las mafias son"),
+            "trump": ("trump_tweets.csv.gz", "The fake news media")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--accounts", default="petro,trump")
+    parser.add_argument("--families", default="char-lstm,char-transformer")
+    parser.add_argument("--minutes", type=float, default=14)
+    parser.add_argument("--set", action="append", default=[])
+    args = parser.parse_args()
+    data = data_dir()
+    rows = []
+    for account in args.accounts.split(","):
+        file, seed_text = ACCOUNTS[account]
+        for family in args.families.split(","):
+            overrides = ["progress=false", f"max_seconds={args.minutes * 60}", *args.set]
+            gen = train_generator(data / file, family, overrides=overrides,
+                                  out=OUT / f"gen_{account}_{family}", force=True)
+            m = gen.metrics_
+            gen.generate(seed_text, n=5, seed=0)  # warm-up
+            start = time.perf_counter()
+            outs = gen.generate(seed_text, n=100, seed=1)
+            gen_s = time.perf_counter() - start
+            samples = gen.generate(seed_text, n=5, seed=2)
+            row = {"account": account, "family": family, "valid_bpc": m["valid_bits_per_char"],
+                   "train_seconds": m["train_seconds"], "epochs": m["epochs_run"],
+                   "out_of_time": m["out_of_time"], "parameters": m["parameters"],
+                   "n_train": m["data"]["n_train"], "n_valid": m["data"]["n_valid"],
+                   "train_characters": m["data"]["train_characters"],
+                   "tweets_per_s": len(outs) / gen_s, "rejected_of_100": gen.rejected_,
+                   "mean_chars": sum(map(len, outs)) / max(len(outs), 1),
+                   "samples": samples, "history": m["history"]}
+            rows.append(row)
+            print(f"{account:<6} {family:<16} BPC {row['valid_bpc']:.3f}  train "
+                  f"{row['train_seconds']:.0f} s ({row['epochs']} epochs, "
+                  f"{row['parameters']:,} params)  generate {row['tweets_per_s']:.1f} tweets/s",
+                  flush=True)
+            for s in samples:
+                print(f"    {s}", flush=True)
+    save("generate", {"date": stamp(), "machine": machine(), "rows": rows})
+
+
+if __name__ == "__main__":
+    main()

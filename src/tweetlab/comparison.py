@@ -1,0 +1,218 @@
+"""``compare``: several families on one split (or k folds), one leaderboard.
+
+Every family is trained on the same training part and scored on the same held-out
+part; the leaderboard has accuracy, macro-F1, per-class F1, train seconds, predict
+tweets/s and size on disk. Each finished model is kept as a normal model folder under
+``OUT/models/FAMILY`` with its row in ``OUT/rows/FAMILY.json``, so an interrupted
+comparison keeps what finished and ``resume=True`` skips it on the next run.
+
+>>> import tempfile, tweetlab
+>>> ds = tweetlab.Dataset(texts=["good", "great", "bad", "awful"] * 10,
+...                       labels=["pos", "pos", "neg", "neg"] * 10)
+>>> board = compare(ds, ["tfidf"], out=tempfile.mkdtemp() + "/cmp", progress=False)
+>>> board.rows[0]["family"], board.rows[0]["accuracy"]
+('tfidf', 1.0)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .data import Dataset, split_dataset
+from .data.splits import choose_split
+from .errors import ConfigError, DataError
+from .evaluation import evaluate_model
+from .persistence import write_json_atomic
+
+log = logging.getLogger("tweetlab")
+
+
+@dataclass
+class Leaderboard:
+    """Rows (one per family, best macro-F1 first) and the files written."""
+
+    rows: list[dict[str, Any]]
+    classes: list[str]
+    split: str
+    n_train: int
+    n_test: int
+    files: list[Path] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        best = self.rows[0] if self.rows else None
+        head = f"best {best['family']} macro-F1 {best['macro_f1']:.4f}" if best else "empty"
+        return f"Leaderboard({len(self.rows)} models, {head})"
+
+    def to_markdown(self) -> str:
+        cols = ["family", "accuracy", "macro_f1", *(f"f1_{c}" for c in self.classes),
+                "train_s", "tweets_per_s", "size_mb"]
+        lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        for r in self.rows:
+            lines.append("| " + " | ".join(_fmt(r, c) for c in cols) + " |")
+        return "\n".join(lines)
+
+
+def _fmt(row: dict[str, Any], col: str) -> str:
+    value = row.get(col) if not col.startswith("f1_") else row["per_class_f1"].get(col[3:])
+    if value is None:
+        return ""
+    if col in {"accuracy", "macro_f1"} or col.startswith("f1_"):
+        std = row.get(f"{col}_std")
+        return f"{value:.4f}" + (f" ± {std:.4f}" if std else "")
+    if col == "tweets_per_s":
+        return f"{value:,.0f}"
+    if col in {"train_s", "size_mb"}:
+        return f"{value:.2f}" if value < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def _folder_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def _folds(ds: Dataset, k: int, split: str, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import GroupKFold, StratifiedKFold
+
+    idx = np.arange(len(ds))
+    labels = np.array(ds.labels or [])
+    if split == "group":
+        groups = np.array([str(x) for x in ds.column("id")])
+        return list(GroupKFold(n_splits=k).split(idx, labels, groups))
+    return list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(idx, labels))
+
+
+def _score(family: str, train: Dataset, test: Dataset, out: Path | None,
+           overrides: Sequence[str], seed: int) -> dict[str, Any]:
+    from .api import train as train_model
+
+    start = time.perf_counter()
+    model = train_model(train, family, out=out, valid_size=0.1, seed=seed,
+                        overrides=["progress=false", *overrides], force=True)
+    train_s = time.perf_counter() - start
+    start = time.perf_counter()
+    report = evaluate_model(model, test.texts, test.labels or [])
+    predict_s = time.perf_counter() - start
+    return {"family": family, "accuracy": report.accuracy, "macro_f1": report.macro_f1,
+            "per_class_f1": {c: s.f1 for c, s in report.per_class.items()},
+            "train_s": train_s, "tweets_per_s": len(test) / max(predict_s, 1e-9),
+            "size_mb": _folder_mb(out) if out is not None else None,
+            "history": getattr(model, "history_", []), "confusion": report.confusion,
+            "classes": list(report.labels), "n_test": len(test)}
+
+
+def compare(
+    data: Dataset | str | Path,
+    models: Sequence[str] = ("tfidf", "fasttext", "bow-mlp", "lstm", "cnn"),
+    *,
+    out: str | Path = "compare",
+    test: Dataset | str | Path | None = None,
+    test_size: float = 0.2,
+    split: str = "auto",
+    folds: int | None = None,
+    seed: int = 0,
+    overrides: dict[str, Sequence[str]] | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    **read: Any,
+) -> Leaderboard:
+    """Train each family in ``models`` on one split and rank them by macro-F1.
+
+    Args:
+        test: a separate test file; otherwise ``test_size`` of ``data`` is held out by
+            ``split`` (``auto`` groups by id when ids repeat).
+        folds: k-fold cross-validation instead of one split (mean ± std per metric;
+            the models of the first fold are kept).
+        overrides: per family ``key=value`` settings, e.g. ``{"lstm": ["epochs=3"]}``.
+        resume: reuse families already finished in ``out`` (same data and split).
+    """
+    from tqdm.auto import tqdm
+
+    from .api import _as_dataset
+    from .models import get_family
+
+    for name in models:
+        get_family(name)  # unknown names fail before any training
+    ds = _as_dataset(data, **read)
+    if not isinstance(ds, Dataset) or ds.labels is None:
+        raise DataError("compare needs labelled tweets", path=getattr(ds, "source", None))
+    out_path = Path(out)
+    rows_dir = out_path / "rows"
+    if out_path.exists() and not resume and any(rows_dir.glob("*.json")):
+        raise ConfigError(f"{out_path} holds an earlier comparison; pass resume=True "
+                          "(CLI: --resume) to continue it, or choose another --out")
+    split_used = choose_split(ds) if split == "auto" else split
+    if test is not None:
+        splits = [(ds, _as_dataset(test, **read))]
+        split_used = "given"
+    elif folds:
+        if folds < 2:
+            raise ConfigError(f"folds = {folds}: need at least 2")
+        splits = [(ds.subset(tr.tolist()), ds.subset(te.tolist()))
+                  for tr, te in _folds(ds, folds, split_used, seed)]
+    else:
+        splits = [split_dataset(ds, test_size=test_size, by=split_used, seed=seed)]
+    train0, test0 = splits[0]
+    fingerprint = {"n": len(ds), "source": ds.source, "split": split_used, "folds": folds,
+                   "test_size": test_size, "seed": seed, "n_test": len(test0)}
+    rows: list[dict[str, Any]] = []
+    bar = tqdm(total=len(models) * len(splits), desc="compare", unit="model",
+               disable=None if progress else True)
+    try:
+        for family in models:
+            row_file = rows_dir / f"{family}.json"
+            if resume and row_file.exists():
+                saved = json.loads(row_file.read_text(encoding="utf-8"))
+                if saved.get("fingerprint") == fingerprint:
+                    log.info("compare: %s already done, reusing it", family)
+                    rows.append(saved["row"])
+                    bar.update(len(splits))
+                    continue
+            bar.set_postfix(model=family)
+            fold_rows = []
+            for i, (tr, te) in enumerate(splits):
+                model_dir = out_path / "models" / family if i == 0 else None
+                fold_rows.append(_score(family, tr, te, model_dir,
+                                        (overrides or {}).get(family, ()), seed))
+                bar.update(1)
+            row = fold_rows[0]
+            if len(fold_rows) > 1:
+                for key in ("accuracy", "macro_f1", "train_s", "tweets_per_s"):
+                    values = [r[key] for r in fold_rows]
+                    row[key] = float(np.mean(values))
+                    if key in {"accuracy", "macro_f1"}:
+                        row[f"{key}_std"] = float(np.std(values))
+                row["per_class_f1"] = {c: float(np.mean([r["per_class_f1"][c] for r in fold_rows]))
+                                       for c in row["per_class_f1"]}
+                row["folds"] = len(fold_rows)
+            write_json_atomic(row_file, {"fingerprint": fingerprint, "row": row})
+            rows.append(row)
+            log.info("compare: %s accuracy %.4f macro-F1 %.4f (%.1f s)", family,
+                     row["accuracy"], row["macro_f1"], row["train_s"])
+    except KeyboardInterrupt:
+        log.warning("compare interrupted: %d of %d models finished and saved in %s; run "
+                    "again with --resume to continue", len(rows), len(models), out_path)
+        if rows:
+            _finish(rows, out_path, split_used, len(train0), len(test0))
+        raise
+    finally:
+        bar.close()
+    return _finish(rows, out_path, split_used, len(train0), len(test0))
+
+
+def _finish(rows: list[dict[str, Any]], out: Path, split: str, n_train: int,
+            n_test: int) -> Leaderboard:
+    from .reports import write_compare_report
+
+    rows = sorted(rows, key=lambda r: -r["macro_f1"])
+    classes = sorted({c for r in rows for c in r["per_class_f1"]})
+    board = Leaderboard(rows, classes, split, n_train, n_test)
+    board.files = write_compare_report(board, out)
+    return board

@@ -1,0 +1,104 @@
+"""compare: one split for every family, leaderboard files, resume, folds, CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+import tweetlab
+from tweetlab.cli import main
+from tweetlab.comparison import compare
+from tweetlab.errors import ConfigError
+
+from .conftest import make_corpus
+
+FAST = {"lstm": ["epochs=3", "hidden=16", "embed=16"], "cnn": ["epochs=3", "filters=8"],
+        "fasttext": ["epochs=5"]}
+
+
+@pytest.fixture
+def data():
+    texts, labels = make_corpus(160)
+    return tweetlab.Dataset(texts=texts, labels=labels)
+
+
+def test_every_family_is_scored_on_the_same_held_out_tweets(data, tmp_path):
+    board = compare(data, ["tfidf", "cnn"], out=tmp_path / "c", overrides=FAST, progress=False)
+    assert {r["family"] for r in board.rows} == {"tfidf", "cnn"}
+    assert {r["n_test"] for r in board.rows} == {32}
+    assert board.rows[0]["macro_f1"] >= board.rows[1]["macro_f1"]  # best first
+    for r in board.rows:
+        assert set(r["per_class_f1"]) == {"negative", "positive"}
+        assert r["train_s"] > 0 and r["tweets_per_s"] > 0 and r["size_mb"] > 0
+
+
+def test_leaderboard_files_and_kept_models(data, tmp_path):
+    out = tmp_path / "c"
+    compare(data, ["tfidf", "lstm"], out=out, overrides=FAST, progress=False)
+    rows = list(csv.DictReader((out / "leaderboard.csv").open(encoding="utf-8")))
+    assert [r["family"] for r in rows] and set(rows[0]) >= {"accuracy", "macro_f1",
+                                                            "f1_negative", "size_mb"}
+    assert "| family |" in (out / "leaderboard.md").read_text()
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") >= 4  # leaderboard, curves, 2 confusions
+    again = tweetlab.load_model(out / "models" / "lstm")
+    assert again.predict(["love this"]) in (["positive"], ["negative"])
+
+
+def test_resume_reuses_finished_models(data, tmp_path, monkeypatch):
+    out = tmp_path / "c"
+    compare(data, ["tfidf"], out=out, progress=False)
+    with pytest.raises(ConfigError, match="resume"):
+        compare(data, ["tfidf", "cnn"], out=out, overrides=FAST, progress=False)
+    import tweetlab.comparison as comparison
+
+    trained: list[str] = []
+    real = comparison._score
+
+    def spy(family, *args, **kw):
+        trained.append(family)
+        return real(family, *args, **kw)
+
+    monkeypatch.setattr(comparison, "_score", spy)
+    board = compare(data, ["tfidf", "cnn"], out=out, overrides=FAST, resume=True,
+                    progress=False)
+    assert trained == ["cnn"] and len(board.rows) == 2
+
+
+def test_interrupt_keeps_what_finished(data, tmp_path, monkeypatch):
+    import tweetlab.comparison as comparison
+
+    real = comparison._score
+
+    def stop_on_cnn(family, *args, **kw):
+        if family == "cnn":
+            raise KeyboardInterrupt
+        return real(family, *args, **kw)
+
+    monkeypatch.setattr(comparison, "_score", stop_on_cnn)
+    with pytest.raises(KeyboardInterrupt):
+        compare(data, ["tfidf", "cnn"], out=tmp_path / "c", overrides=FAST, progress=False)
+    saved = json.loads((tmp_path / "c" / "rows" / "tfidf.json").read_text())
+    assert saved["row"]["family"] == "tfidf"
+    assert (tmp_path / "c" / "leaderboard.csv").exists()
+
+
+def test_folds_report_mean_and_spread(data, tmp_path):
+    board = compare(data, ["tfidf"], out=tmp_path / "c", folds=3, progress=False)
+    row = board.rows[0]
+    assert row["folds"] == 3 and "accuracy_std" in row
+
+
+def test_unknown_family_fails_before_training(data, tmp_path):
+    with pytest.raises(ConfigError, match="unknown model family"):
+        compare(data, ["tfidf", "nope"], out=tmp_path / "c", progress=False)
+
+
+def test_cli_compare_prints_a_table(tmp_path, csv_file, capsys):
+    code = main(["-q", "compare", str(csv_file), "--models", "tfidf,cnn", "--out",
+                 str(tmp_path / "c"), "--set", "cnn:filters=8", "--epochs", "3"])
+    out = capsys.readouterr().out
+    assert code == 0 and "tfidf" in out and "cnn" in out and "macro_f1" in out
+    assert (tmp_path / "c" / "report.html").exists()
