@@ -40,7 +40,8 @@ def main() -> None:
             print(f"{task.name:<10} {family:<9} {task.metric}={score:.4f} acc={report.accuracy:.4f} "
                   f"macroF1={report.macro_f1:.4f} train={t.seconds:6.1f}s "
                   f"predict={row['predict_tweets_per_s']:,.0f}/s", flush=True)
-    save("families", {"date": stamp(), "machine": machine(), "rows": rows})
+    tag = "" if args.families == "tfidf,bow-mlp,fasttext" else "_" + args.families.replace(",", "_")
+    save(f"families{tag}", {"date": stamp(), "machine": machine(), "rows": rows})
     print("\n| task | family | metric | score | accuracy | train s | predict tweets/s |")
     print("|---|---|---|---:|---:|---:|---:|")
     for r in rows:

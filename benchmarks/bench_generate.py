@@ -59,7 +59,8 @@ def main() -> None:
                   flush=True)
             for s in samples:
                 print(f"    {s}", flush=True)
-    save("generate", {"date": stamp(), "machine": machine(), "rows": rows})
+    save("generate_" + args.accounts.replace(",", "_"), {"date": stamp(), "machine": machine(),
+                                                       "rows": rows})
 
 
 if __name__ == "__main__":

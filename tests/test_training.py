@@ -137,3 +137,23 @@ def test_cuda_request_without_gpu_is_a_clear_error():
     x, y = toy_problem()
     with pytest.raises(ModelError, match="no CUDA GPU"):
         train_module(net(), batches(x, y), 8, CFG.replace(device="cuda"))
+
+
+def test_a_time_budget_decays_the_rate_by_the_clock():
+    cfg = TrainConfig(lr=1.0, schedule="linear", max_seconds=100)
+    assert get_lr(0, 1000, cfg, elapsed=0) == pytest.approx(1.0)
+    assert get_lr(0, 1000, cfg, elapsed=75) == pytest.approx(0.25)  # time runs out first
+    assert get_lr(900, 1000, cfg, elapsed=10) == pytest.approx(0.1)  # steps run out first
+
+
+def test_accumulating_two_half_batches_equals_one_full_batch():
+    x, y = toy_problem()
+    full_cfg = TrainConfig(epochs=1, lr=0.05, optimizer="sgd", progress=False,
+                           checkpoint_seconds=0)
+    a = net()
+    train_module(a, lambda e: [(x[:64], y[:64])], 1, full_cfg)
+    b = net()
+    halves = lambda e: [(x[:32], y[:32]), (x[32:64], y[32:64])]  # noqa: E731
+    train_module(b, halves, 2, full_cfg.replace(accumulate=2))
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.allclose(pa, pb, atol=1e-6)

@@ -11,6 +11,8 @@ state in its metadata), replaced atomically. No pickle.
 1.0
 >>> get_lr(50, 100, TrainConfig(lr=1.0, schedule="linear"))
 0.5
+>>> get_lr(10, 100, TrainConfig(lr=1.0, schedule="linear", max_seconds=60), elapsed=45)
+0.25
 """
 
 from __future__ import annotations
@@ -40,14 +42,21 @@ Batch = Sequence[torch.Tensor]  # (*inputs, target)
 CHECKPOINT_FILE = "checkpoint.safetensors"
 
 
-def get_lr(step: int, total_steps: int, config: TrainConfig) -> float:
-    """Learning rate at ``step``: optional linear warmup, then constant or linear decay."""
+def get_lr(step: int, total_steps: int, config: TrainConfig, elapsed: float = 0.0) -> float:
+    """Learning rate at ``step``: optional linear warmup, then constant or linear decay.
+
+    With a time budget (``max_seconds``) the decay follows whichever runs out first,
+    steps or time, so a run cut by the clock still ends at a small learning rate.
+    """
     warm = int(config.warmup * total_steps)
     if step < warm:
         return config.lr * (step + 1) / warm
     if config.schedule == "linear":
         remaining = max(total_steps - warm, 1)
-        return config.lr * max(0.0, 1.0 - (step - warm) / remaining)
+        done = (step - warm) / remaining
+        if config.max_seconds:
+            done = max(done, elapsed / config.max_seconds)
+        return config.lr * max(0.0, 1.0 - done)
     return config.lr
 
 
@@ -283,7 +292,7 @@ def train_module(
         for i, batch in enumerate(train_batches(epoch)):
             *inputs, target = (t.to(device, non_blocking=True) for t in batch)
             if i % accum == 0:
-                lr = get_lr(step, total_steps, config)
+                lr = get_lr(step, total_steps, config, time.perf_counter() - t0)
                 for opt in opts:
                     for group in opt.param_groups:
                         group["lr"] = lr
@@ -313,7 +322,8 @@ def train_module(
                 break
         bar.close()
         row: dict[str, float] = {"epoch": epoch, "train_loss": total_loss / max(seen, 1),
-                                 "lr": get_lr(step - 1, total_steps, config)}
+                                 "lr": get_lr(step - 1, total_steps, config,
+                                              time.perf_counter() - t0)}
         if valid_batches is not None:
             row.update(evaluate_loss(module, valid_batches(), loss_fn, device))
         row["seconds"] = time.perf_counter() - epoch_start
