@@ -263,3 +263,11 @@ def test_cli_generator_bad_option_is_one_line(tmp_path, capsys):
                  "--set", "hiddn=3"])
     err = capsys.readouterr().err
     assert code == 2 and "unknown key" in err and "Traceback" not in err
+
+
+def test_cli_info_describes_a_generator(tmp_path, capsys):
+    data = write_account(tmp_path / "a.csv", account(80))
+    train_generator(data, out=tmp_path / "g", overrides=["epochs=1", "hidden=16", "progress=false"])
+    assert main(["info", str(tmp_path / "g")]) == 0
+    out = capsys.readouterr().out
+    assert "tweet generation" in out and "bits per character" in out

@@ -250,15 +250,27 @@ def _predict_images(model: Any, args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from .api import load
+    from .bundled import resolve
     from .persistence import read_config, read_metrics
 
+    args.model = resolve(args.model)
     config = read_config(args.model)
-    model = load(args.model)
     metrics = read_metrics(args.model)
     size = sum(f.stat().st_size for f in Path(args.model).rglob("*") if f.is_file())
     print(f"model:    {args.model}")
     print(f"family:   {config['family']}  (tweetlab {config['tweetlab_version']}, "
           f"created {config['created']})")
+    if config.get("task") == "text-generation":
+        print(f"task:     tweet generation; {config['info']['parameters']:,} parameters, "
+              f"{config['info']['characters']} characters")
+        print(f"size:     {size / 1e6:.2f} MB on disk")
+        if "valid_bits_per_char" in metrics:
+            d = metrics["data"]
+            print(f"trained on: {d['source']} ({d['n_train']:,} tweets, "
+                  f"{metrics['train_seconds']:.0f} s); held-out {metrics['valid_bits_per_char']:.4f} "
+                  f"bits per character on the newest {d['n_valid']:,}")
+        return 0
+    model = load(args.model)
     print(f"labels:   {', '.join(model.output_labels)}")
     if model.neutral_band:
         print(f"neutral band: {model.neutral_band[0]} - {model.neutral_band[1]}")
@@ -431,6 +443,16 @@ def _print_board(board: Any) -> None:
     for r in board.rows:
         table.add_row(*(_fmt(r, c) for c in cols))
     Console(width=max(Console().width, 120)).print(table)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_model
+
+    path = export_model(args.model, int8=args.int8)
+    size = path.stat().st_size / 1e6
+    print(f"wrote {path} ({size:.1f} MB); predict, serve and analyze now run it with ONNX "
+          "Runtime")
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -625,6 +647,13 @@ def build_parser() -> argparse.ArgumentParser:
     _read_options(p)
     p.set_defaults(func=cmd_compare)
 
+    p = sub.add_parser("export", help="export a model folder to ONNX (ONNX Runtime inference)")
+    p.add_argument("model", help="model folder (fasttext, bow-mlp, cnn, transformer)")
+    p.add_argument("--format", default="onnx", choices=["onnx"])
+    p.add_argument("--int8", action="store_true",
+                   help="also write a dynamically int8-quantized copy and use it")
+    p.set_defaults(func=cmd_export)
+
     p = sub.add_parser("serve", help="REST API and web page for models",
                        description="Serve models over HTTP: POST /v1/predict, GET /v1/models, "
                                    "/healthz, /metrics, a web page at / and docs at /docs. "
@@ -636,7 +665,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("info", help="describe a model folder")
-    p.add_argument("model")
+    p.add_argument("model", help="model folder or bundled name")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("leakage", help="count tweets of TEST that also occur in TRAIN")

@@ -80,7 +80,7 @@ class _Layer(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         b, t, d = x.shape
-        q, k, v = self.qkv(x).view(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = self.qkv(x).view(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
         a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,  # (B, H, T, D/H)
                                            dropout_p=self.p if self.training else 0.0)
         x = self.ln1(x + self.drop(self.attn_out(a.transpose(1, 2).reshape(b, t, d))))

@@ -182,8 +182,15 @@ def read_model_dir(directory: str | Path) -> tuple[dict[str, Any], dict[str, np.
     return config, arrays, files
 
 
-def load_model(directory: str | Path) -> Classifier:
-    """Load a classifier directory written by :func:`save_model`."""
+def load_model(directory: str | Path, *, backend: str = "auto") -> Classifier:
+    """Load a classifier directory written by :func:`save_model`.
+
+    ``backend``: for a folder exported to ONNX (``tweetlab export``), ``auto`` runs the
+    network in ONNX Runtime when it is installed, ``onnx`` requires it, ``torch`` ignores
+    the export.
+    """
+    if backend not in {"auto", "torch", "onnx"}:
+        raise ConfigError(f"backend {backend!r}: choose auto, torch or onnx")
     d = Path(directory)
     config = read_config(d)
     if config.get("task") == "text-generation":
@@ -199,4 +206,7 @@ def load_model(directory: str | Path) -> Classifier:
     model.classes_ = list(config["labels"])
     _, arrays, files = read_model_dir(d)
     cls._restore(model, arrays, files)
+    from .export import attach_onnx
+
+    attach_onnx(model, d, config, backend)
     return model

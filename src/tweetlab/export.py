@@ -1,0 +1,131 @@
+"""Export a torch model folder to ONNX; load it back with ONNX Runtime.
+
+``export_model(DIR)`` writes ``model.onnx`` (and with ``int8=True`` a dynamically
+quantized ``model.int8.onnx``) into the model folder and records it in
+``config.json``. From then on :func:`tweetlab.load_model` scores that folder with ONNX
+Runtime when it is installed (``onnxruntime``), and with PyTorch otherwise: the
+featurizer (cleaning, vocabulary, tokenizer) stays the same Python code, only the
+network runs in ONNX Runtime. Outputs match PyTorch within ``TOLERANCE`` (probabilities,
+float32 export); int8 trades a little accuracy for speed on CPU.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .errors import ModelError
+
+log = logging.getLogger("tweetlab")
+TOLERANCE = 1e-4  # max |p_onnx - p_torch| for the float32 export (tested)
+ONNX_FILE = "model.onnx"
+INT8_FILE = "model.int8.onnx"
+
+
+class OnnxModule:
+    """Stands in for a family's ``nn.Module`` at prediction time: same inputs, same logits."""
+
+    def __init__(self, path: Path, n_inputs: int) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = torch.get_num_threads()
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.names = [i.name for i in self.session.get_inputs()][:n_inputs]
+        self.path = path
+        self._device_probe = torch.zeros(1)
+
+    def __call__(self, *inputs: torch.Tensor) -> torch.Tensor:
+        feeds = {n: t.cpu().numpy() for n, t in zip(self.names, inputs, strict=True)}
+        return torch.from_numpy(self.session.run(None, feeds)[0])
+
+    # The classifier code asks these of its module; an ONNX session is always on the CPU.
+    def parameters(self) -> Any:
+        yield self._device_probe
+
+    def eval(self) -> OnnxModule:
+        return self
+
+    def to(self, device: Any) -> OnnxModule:
+        return self
+
+
+def export_model(directory: str | Path, *, int8: bool = False, check: bool = True) -> Path:
+    """Write ``model.onnx`` (and ``model.int8.onnx``) into a model folder; returns the file."""
+    from .models.torch_base import TorchTextClassifier
+    from .persistence import CONFIG_FILE, load_model, read_config, write_json_atomic
+
+    d = Path(directory)
+    model = load_model(d, backend="torch")
+    if not isinstance(model, TorchTextClassifier):
+        raise ModelError(f"{d}: only torch text families export to ONNX; this is "
+                         f"{model.family}")
+    if model.family == "lstm":
+        raise ModelError("the lstm family packs sequences, which ONNX cannot express; "
+                         "export cnn, fasttext, bow-mlp or transformer models")
+    sample = ["an example tweet to trace the network with", "short one", "x"]
+    inputs = next(iter(model._batches(model._encode(model.clean(sample)), None, 8,
+                                      np.arange(len(sample)))))
+    names = [f"input{i}" for i in range(len(inputs))]
+    axes = {n: {k: f"{n}_dim{k}" for k in range(t.dim())} for n, t in zip(names, inputs,
+                                                                          strict=True)}
+    axes["logits"] = {0: "batch"}
+    buf = io.BytesIO()
+    module = model.module_.eval()
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation chatter
+        torch.onnx.export(module, tuple(inputs), buf, input_names=names,
+                          output_names=["logits"], dynamic_axes=axes, opset_version=17,
+                          dynamo=False)
+    path = d / ONNX_FILE
+    tmp = d / f".{ONNX_FILE}.tmp"
+    tmp.write_bytes(buf.getvalue())
+    os.replace(tmp, path)
+    files = {"file": ONNX_FILE, "int8": None, "inputs": len(inputs)}
+    if int8:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        tmp8 = d / f".{INT8_FILE}.tmp"
+        quantize_dynamic(str(path), str(tmp8), weight_type=QuantType.QInt8)
+        os.replace(tmp8, d / INT8_FILE)
+        files["int8"] = INT8_FILE
+    config = read_config(d)
+    config["onnx"] = files
+    write_json_atomic(d / CONFIG_FILE, config)
+    if check:
+        texts = [*sample, "another tweet with words the model may know"]
+        exported = load_model(d, backend="onnx")
+        if not int8:
+            diff = float(np.abs(exported.predict_proba(texts) - model.predict_proba(texts)).max())
+            if diff > TOLERANCE:
+                raise ModelError(f"ONNX export differs from PyTorch by {diff:.2e} (> "
+                                 f"{TOLERANCE}); please report this model's family")
+    log.info("exported %s to %s%s", d, path, f" and {INT8_FILE}" if int8 else "")
+    return d / (INT8_FILE if int8 else ONNX_FILE)
+
+
+def attach_onnx(model: Any, directory: Path, config: dict[str, Any], backend: str) -> bool:
+    """Swap ``model.module_`` for an ONNX Runtime session when the folder has an export."""
+    info = config.get("onnx")
+    if not info or backend == "torch":
+        return False
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        if backend == "onnx":
+            raise ModelError("this needs onnxruntime: pip install onnxruntime") from None
+        return False
+    name = info.get("int8") or info["file"]
+    path = directory / name
+    if not path.exists():
+        raise ModelError(f"{directory}: config.json names {name}, which is missing")
+    model.module_ = OnnxModule(path, int(info.get("inputs", 2)))
+    model.backend_ = f"onnxruntime ({name})"
+    return True

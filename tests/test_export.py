@@ -1,0 +1,60 @@
+"""ONNX export: the exported network predicts what the PyTorch one does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tweetlab.cli import main
+from tweetlab.config import TrainConfig
+from tweetlab.errors import ModelError
+from tweetlab.export import TOLERANCE, export_model
+from tweetlab.models import create
+from tweetlab.persistence import load_model
+
+from .conftest import family_options, make_corpus
+
+pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+pytest.importorskip("onnx", reason="onnx is not installed")
+FAST = TrainConfig(epochs=2, progress=False, checkpoint_seconds=0)
+
+
+@pytest.mark.parametrize("family", ["fasttext", "bow-mlp", "cnn", "transformer"])
+def test_onnx_export_matches_pytorch(family, tmp_path, request):
+    texts, labels = make_corpus(80)
+    model = create(family, train_config=FAST, **family_options(family, request)).fit(texts, labels)
+    model.save(tmp_path / "m")
+    export_model(tmp_path / "m")
+    onnx_model = load_model(tmp_path / "m")
+    assert onnx_model.backend_.startswith("onnxruntime")
+    torch_model = load_model(tmp_path / "m", backend="torch")
+    probe = texts[:20] + ["", "zyxwv unseen words only", "love " * 60]
+    diff = np.abs(onnx_model.predict_proba(probe) - torch_model.predict_proba(probe)).max()
+    assert diff <= TOLERANCE
+
+
+def test_int8_export_stays_close(tmp_path, request):
+    texts, labels = make_corpus(80)
+    model = create("transformer", train_config=FAST,
+                   **family_options("transformer", request)).fit(texts, labels)
+    model.save(tmp_path / "m")
+    export_model(tmp_path / "m", int8=True)
+    q = load_model(tmp_path / "m")
+    assert "int8" in q.backend_
+    diff = np.abs(q.predict_proba(texts) - model.predict_proba(texts)).max()
+    assert diff < 0.1
+
+
+def test_lstm_export_is_refused_clearly(tmp_path):
+    texts, labels = make_corpus(40)
+    create("lstm", train_config=FAST, hidden=8, embed=8).fit(texts, labels).save(tmp_path / "m")
+    with pytest.raises(ModelError, match="lstm"):
+        export_model(tmp_path / "m")
+
+
+def test_cli_export_then_predict(tmp_path, capsys):
+    texts, labels = make_corpus(80)
+    create("fasttext", train_config=FAST).fit(texts, labels).save(tmp_path / "m")
+    assert main(["export", str(tmp_path / "m")]) == 0
+    assert "model.onnx" in capsys.readouterr().out
+    assert main(["predict", str(tmp_path / "m"), "love this awesome day"]) == 0
