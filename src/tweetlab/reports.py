@@ -93,9 +93,16 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
         lines += ["", "## Held-out score", "",
                   f"**{metrics['valid_bits_per_char']:.3f} bits per character** on the newest "
                   f"{data.get('n_valid')} tweets (time split; lower is better)."]
+    tests = metrics.get("held_out_test")
+    if tests:
+        lines += ["", "## Held-out test scores", "",
+                  "Each source's test part was never seen in training or validation.", "",
+                  "| test set | tweets | accuracy | macro-F1 |", "|---|---:|---:|---:|"]
+        for name, sc in tests.items():
+            lines.append(f"| {name} | {sc['n']} | {sc['accuracy']:.4f} | {sc['macro_f1']:.4f} |")
     held = metrics.get("validation")
     if held:
-        lines += ["", "## Held-out scores", "",
+        lines += ["", "## Validation scores" if tests else "## Held-out scores", "",
                   f"Accuracy **{held['accuracy']:.4f}**, macro-F1 **{held['macro_f1']:.4f}** "
                   f"on {held['n']} tweets ({metrics.get('validation_note', 'validation split')}).",
                   "", "| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]

@@ -260,7 +260,8 @@ def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = 
 
         for name, path in sources.items():
             model = await asyncio.to_thread(load_model, path)
-            held = read_metrics(path).get("validation") or {}
+            saved = read_metrics(path)
+            held = saved.get("summary") or saved.get("validation") or {}
             entry = Served(name, model, str(path),
                            {"accuracy": held.get("accuracy"), "macro_f1": held.get("macro_f1")})
             entry.batcher = MicroBatcher(model.predict_proba, max_batch=settings.max_batch,

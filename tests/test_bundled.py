@@ -1,0 +1,66 @@
+"""Bundled default models: present, small, documented, and used when no model is named."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tweetlab.bundled import BUNDLED, HERE, bundled_path, resolve
+from tweetlab.cli import main
+from tweetlab.errors import ModelError
+from tweetlab.persistence import load_model
+from tweetlab.serving import ServeSettings, create_app
+
+
+def test_every_bundled_model_loads_and_has_a_card_with_test_scores():
+    for name in BUNDLED:
+        path = bundled_path(name)
+        card = (path / "README.md").read_text()
+        assert "Held-out test scores" in card and "scripts/train_bundled.py" in card
+        metrics = json.loads((path / "metrics.json").read_text())
+        assert metrics["held_out_test"] and metrics["trained"]
+        assert load_model(path).predict(["a tweet"])
+
+
+def test_bundled_weights_stay_under_25_mb():
+    total = sum(f.stat().st_size for f in HERE.rglob("*") if f.is_file())
+    assert total <= 25e6
+
+
+def test_bundled_models_label_obvious_tweets():
+    en = load_model(bundled_path("en-sentiment"))
+    assert en.predict(["I absolutely love this, best day ever!",
+                       "This is the worst service, I hate it"]) == ["positive", "negative"]
+    es = load_model(bundled_path("es-sentiment"))
+    assert es.predict(["Odio este gobierno corrupto, qué vergüenza"]) == ["negative"]
+    dis = load_model(bundled_path("disaster"))
+    assert dis.predict(["Forest fire near La Ronge Sask. Canada, evacuation ordered"]) == ["disaster"]
+
+
+def test_predict_without_a_model_uses_english_sentiment(capsys):
+    assert main(["predict", "I love this so much"]) == 0
+    assert capsys.readouterr().out.startswith("positive")
+
+
+def test_predict_picks_a_bundled_model_by_name(capsys):
+    assert main(["predict", "--model", "disaster", "Earthquake destroys houses, many dead"]) == 0
+    assert capsys.readouterr().out.startswith("disaster")
+    assert main(["predict", "es-sentiment", "me encanta este día maravilloso"]) == 0
+    assert capsys.readouterr().out.startswith("positive")
+
+
+def test_unknown_bundled_name_is_a_clear_error():
+    with pytest.raises(ModelError, match="bundled"):
+        bundled_path("fr-sentiment")
+    assert resolve(None) == bundled_path("en-sentiment")
+
+
+def test_serve_with_no_models_serves_the_bundled_ones():
+    with TestClient(create_app(None, ServeSettings())) as client:
+        models = client.get("/v1/models").json()
+        assert [m["name"] for m in models["models"]] == list(BUNDLED)
+        assert models["models"][0]["metrics"]["accuracy"] > 0.5
+        r = client.post("/v1/predict", json={"model": "disaster", "texts": ["flood warning"]})
+        assert r.status_code == 200
