@@ -94,16 +94,7 @@ def train(
         resume: continue an interrupted run of the same command from its checkpoint.
     """
     cls = get_family(model)
-    out_path = Path(out) if out is not None else None
-    ckpt = checkpoint_dir_for(out_path) if out_path is not None else None
-    if out_path is not None:
-        check_writable(out_path, force)
-        if ckpt is not None and ckpt.exists() and not resume:
-            if force:
-                shutil.rmtree(ckpt)
-            else:
-                raise ModelError(f"an interrupted training run left {ckpt}; pass --resume to "
-                                 "continue it or --force to start over")
+    out_path, ckpt = prepare_output(out, force=force, resume=resume)
     ds = _as_dataset(data, cls.task, **read)
     if ds.labels is None:
         raise DataError("the data has no labels to train on", path=ds.source)
@@ -160,11 +151,38 @@ def train(
         else:
             log.info("held-out: %r", report)
     clf.metrics_ = metrics
-    if out_path is not None:
-        clf.save(out_path, force=force, metrics=metrics)
-        if ckpt is not None and ckpt.exists():
-            shutil.rmtree(ckpt, ignore_errors=True)
+    finish_output(clf, out_path, ckpt, force=force, metrics=metrics)
     return clf
+
+
+def prepare_output(out: str | Path | None, *, force: bool, resume: bool
+                   ) -> tuple[Path | None, Path | None]:
+    """(model folder, checkpoint folder) of a training run, checked before any work.
+
+    Refuses an existing folder without ``force``, and a checkpoint left by an
+    interrupted run unless ``resume`` (continue it) or ``force`` (start over).
+    """
+    if out is None:
+        return None, None
+    out_path = Path(out)
+    ckpt = checkpoint_dir_for(out_path)
+    check_writable(out_path, force)
+    if ckpt.exists() and not resume:
+        if not force:
+            raise ModelError(f"an interrupted training run left {ckpt}; pass --resume to "
+                             "continue it or --force to start over")
+        shutil.rmtree(ckpt)
+    return out_path, ckpt
+
+
+def finish_output(model: Any, out_path: Path | None, ckpt: Path | None, *, force: bool,
+                  metrics: dict[str, Any]) -> None:
+    """Save the trained model (if asked) and drop its now useless checkpoint."""
+    if out_path is None:
+        return
+    model.save(out_path, force=force, metrics=metrics)
+    if ckpt is not None and ckpt.exists():
+        shutil.rmtree(ckpt, ignore_errors=True)
 
 
 def evaluate(model: Classifier | str | Path, data: AnyDataset | str | Path, *,

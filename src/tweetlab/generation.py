@@ -649,23 +649,12 @@ def train_generator(
     ``overrides``: ``key=value`` for the generator config (``hidden=512``,
     ``cleaning.lowercase=true``) or the training loop (``epochs=5``, ``max_seconds=600``).
     """
-    from .api import checkpoint_dir_for
-    from .persistence import check_writable
+    from .api import finish_output, prepare_output
 
     if family not in GENERATOR_FAMILIES:
         raise ConfigError(f"unknown generator family {family!r}; choose one of "
                           f"{', '.join(GENERATOR_FAMILIES)}")
-    out_path = Path(out) if out is not None else None
-    ckpt = checkpoint_dir_for(out_path) if out_path is not None else None
-    if out_path is not None:
-        check_writable(out_path, force)
-        if ckpt is not None and ckpt.exists() and not resume:
-            if not force:
-                raise ModelError(f"an interrupted training run left {ckpt}; pass --resume to "
-                                 "continue it or --force to start over")
-            import shutil
-
-            shutil.rmtree(ckpt)
+    out_path, ckpt = prepare_output(out, force=force, resume=resume)
     base = GeneratorConfig(family=family, **FAMILY_DEFAULTS[family])
     gcfg, tcfg = split_overrides([base, TrainConfig(**TRAIN_DEFAULTS[family])], list(overrides))
     if isinstance(data, TweetCorpus):
@@ -699,12 +688,7 @@ def train_generator(
     if command:
         metrics["command"] = command
     gen.metrics_ = metrics
-    if out_path is not None:
-        gen.save(out_path, force=force, metrics=metrics)
-        if ckpt is not None and ckpt.exists():
-            import shutil
-
-            shutil.rmtree(ckpt, ignore_errors=True)
+    finish_output(gen, out_path, ckpt, force=force, metrics=metrics)
     return gen
 
 
