@@ -1,0 +1,115 @@
+"""Print the tables of benchmarks/RESULTS.md from the JSON files the scripts wrote (out/).
+
+Usage: python benchmarks/render_results.py > /tmp/tables.md   (then paste into RESULTS.md)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def load(name: str) -> dict | None:
+    path = OUT / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def header(d: dict, title: str) -> None:
+    print(f"\n### {title}\n\n_{d['date']}; {d['machine']}_\n")
+
+
+def families(name: str, title: str) -> None:
+    d = load(name)
+    if not d:
+        return
+    header(d, title)
+    print("| task | family | metric | score | accuracy | macro-F1 | train s | predict tweets/s |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
+    for r in d["rows"]:
+        print(f"| {r['task']} | {r['family']} | {r['metric']} | {r['score']:.4f} | "
+              f"{r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['train_seconds']:.1f} | "
+              f"{r['predict_tweets_per_s']:,.0f} |")
+
+
+def main() -> None:
+    families("families", "Fast families on every task")
+    families("families_lstm_cnn", "lstm and cnn on every task")
+    families("families_transformer", "transformer (all-MiniLM-L6-v2 fine-tuned)")
+    d = load("keras_vs_bowmlp")
+    if d:
+        header(d, "bow-mlp vs the founding Keras MLP")
+        k, b = d["keras"], d["bow_mlp"]
+        print(f"| | seconds per epoch ({d['timing_rows']:,} tweets) | held-out accuracy | macro-F1 |")
+        print("|---|---:|---:|---:|")
+        print(f"| Keras/TensorFlow MLP (batch 32) | {k['epoch_seconds'][-1]:.1f} | "
+              f"{d['keras_best']['accuracy']:.4f} (best of {len(k['scores'])} epochs) | "
+              f"{d['keras_best'].get('macro_f1', float('nan')):.4f} |")
+        print(f"| tweetlab bow-mlp | {b['epoch_seconds'][-1]:.2f} | {b['accuracy']:.4f} | "
+              f"{b['macro_f1']:.4f} |")
+        print(f"\nSpeed-up per epoch: **{d['speedup_per_epoch']:.1f}x**.")
+    d = load("fasttext_vs_ours")
+    if d:
+        header(d, "fasttext family vs fastText")
+        print("| task | ours train s | ours accuracy | fastText train s | fastText accuracy (best lr) | time ratio |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for r in d["rows"]:
+            best = max(r["fasttext"], key=lambda x: x["accuracy"])
+            print(f"| {r['task']} | {r['ours']['train_seconds']:.2f} | {r['ours']['accuracy']:.4f} | "
+                  f"{best['train_seconds']:.2f} | {best['accuracy']:.4f} (lr {best['params']['lr']}) | "
+                  f"{r['time_ratio']:.2f}x |")
+    d = load("digits")
+    if d:
+        header(d, "image-cnn on MNIST (digits)")
+        print(f"Held-out accuracy **{d['accuracy']:.4f}** (TTA {d['accuracy_tta']:.4f}) on "
+              f"{d['n_test']:,} images; trained in **{d['train_seconds']:.0f} s** "
+              f"({d['epochs_run']} epochs, best {d['best_epoch']}); predict "
+              f"{d['predict_images_per_s']:,.0f} images/s.")
+    for name in ("generate_petro", "generate_trump"):
+        d = load(name)
+        if not d:
+            continue
+        header(d, f"Generators: {name.split('_')[1]}")
+        print("| family | held-out BPC | train s | epochs | parameters | tweets/s | rejected (of 100) |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for r in d["rows"]:
+            print(f"| {r['family']} | {r['valid_bpc']:.3f} | {r['train_seconds']:.0f} | {r['epochs']} | "
+                  f"{r['parameters']:,} | {r['tweets_per_s']:.1f} | {r['rejected_of_100']} |")
+        for r in d["rows"]:
+            print(f"\nSamples, {r['family']}:\n")
+            for s in r["samples"]:
+                print(f"> {s}\n")
+    d = load("analyze")
+    if d:
+        header(d, "analyze throughput")
+        print("| rows | seconds end to end | tweets/s | peak RSS MB |")
+        print("|---:|---:|---:|---:|")
+        for r in d["rows"]:
+            print(f"| {r['rows']:,} | {r['seconds']:.1f} | {r['tweets_per_s_end_to_end']:,.0f} | "
+                  f"{r['peak_rss_mb']:.0f} |")
+    for name in sorted(p.stem for p in OUT.glob("serve_*.json")):
+        d = load(name)
+        header(d, f"serve ({d['model']})")
+        print("| load | concurrency | requests/s | tweets/s | p50 ms | p99 ms | errors |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for r in d["rows"]:
+            tps = r.get("tweets_per_s", r["requests_per_s"])
+            print(f"| {r['kind']} | {r['concurrency']} | {r['requests_per_s']:,.0f} | {tps:,.0f} | "
+                  f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} |")
+        if d.get("soak"):
+            s = d["soak"]
+            print(f"\nSoak {s['seconds']:.0f} s: {s['requests']:,} requests, {s['errors']} errors, "
+                  f"RSS {s['rss_start_mb']:.0f} -> {s['rss_end_mb']:.0f} MB (max {s['rss_max_mb']:.0f}).")
+    d = load("transformer_speed")
+    if d:
+        header(d, "transformer inference speed (batch 32, 2 threads)")
+        print("| implementation | tweets/s | vs Hugging Face eager | min cosine vs HF |")
+        print("|---|---:|---:|---:|")
+        for name, r in d["rows"].items():
+            cos = f"{r['min_cosine_vs_hf']:.5f}" if "min_cosine_vs_hf" in r else ""
+            print(f"| {name} | {r['tweets_per_s']:.1f} | {r['speedup']:.2f}x | {cos} |")
+
+
+if __name__ == "__main__":
+    main()
