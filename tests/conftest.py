@@ -69,6 +69,6 @@ def tiny_encoder(tmp_path_factory) -> Path:
 
 def family_options(family: str, request: pytest.FixtureRequest) -> dict:
     """Extra settings a family needs in tests (the transformer gets the tiny local encoder)."""
-    if family == "transformer":
+    if family in {"transformer", "embed-lr"}:
         return {"encoder": str(request.getfixturevalue("tiny_encoder"))}
     return {}

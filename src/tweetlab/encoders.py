@@ -190,3 +190,36 @@ def make_tokenizer(data: dict[str, Any], max_len: int) -> Any:
     tok.no_padding()
     tok.enable_truncation(max_length=max_len)
     return tok
+
+
+def load_encoder(folder: Path) -> tuple[BertEncoder, Any, dict[str, Any]]:
+    """(encoder with its pretrained weights, tokenizer, tokenizer JSON) of a local folder."""
+    from safetensors.numpy import load_file
+
+    config, tok_json, weights = read_encoder(folder)
+    encoder = BertEncoder(config)
+    encoder.load_hf_state(load_file(str(weights)))
+    return encoder.eval(), make_tokenizer(tok_json, 128), tok_json
+
+
+@torch.no_grad()
+def embed_texts(encoder: BertEncoder, tokenizer: Any, texts: list[str],
+                batch_size: int = 64) -> np.ndarray:
+    """Mean-pooled, L2-normalised sentence vectors (n, D), in batches of similar lengths."""
+    rows = [e.ids for e in tokenizer.encode_batch(texts)]
+    order = np.argsort([len(r) for r in rows], kind="stable")
+    out = np.zeros((len(rows), encoder.config.hidden_size), dtype=np.float32)
+    device = next(encoder.parameters()).device
+    pad = encoder.config.pad_token_id
+    for s in range(0, len(order), batch_size):
+        idx = order[s:s + batch_size]
+        width = max(max(len(rows[i]) for i in idx), 1)
+        ids = np.full((len(idx), width), pad, dtype=np.int64)
+        att = np.zeros((len(idx), width), dtype=np.int64)
+        for r, i in enumerate(idx):
+            ids[r, : len(rows[i])] = rows[i]
+            att[r, : len(rows[i])] = 1
+        t_ids, t_att = torch.from_numpy(ids).to(device), torch.from_numpy(att).to(device)
+        v = mean_pool(encoder(t_ids, t_att), t_att)
+        out[idx] = F.normalize(v, dim=1).cpu().numpy()
+    return out

@@ -70,7 +70,13 @@ def resolve_device(name: str) -> torch.device:
 
 
 def classification_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy over (B, C) or (B, T, C) logits; target -100 is ignored."""
+    """Mean cross-entropy over (B, C) or (B, T, C) logits; target -100 is ignored.
+
+    A float target of shape (B, C) holds soft labels (class probabilities, as a
+    teacher model gives them for distillation).
+    """
+    if target.is_floating_point():
+        return F.cross_entropy(logits, target)
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
                            ignore_index=-100)
 
@@ -371,6 +377,8 @@ def evaluate_loss(module: nn.Module, batches: Iterable[Batch],
         n = target.shape[0]
         total += loss_fn(logits, target).item() * n
         rows += n
+        if target.is_floating_point():  # soft labels: agreement with the likeliest class
+            target = target.argmax(-1)
         mask = target != -100
         correct += int((logits.argmax(-1) == target)[mask].sum())
         count += int(mask.sum())

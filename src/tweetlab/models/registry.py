@@ -4,7 +4,7 @@ Families are imported on first use so that ``tweetlab info`` or the ``tfidf`` fa
 not pay for importing torch.
 
 >>> sorted(FAMILIES)
-['bow-mlp', 'cnn', 'fasttext', 'image-cnn', 'lstm', 'tfidf', 'transformer']
+['bow-mlp', 'cnn', 'distill', 'embed-lr', 'fasttext', 'image-cnn', 'lstm', 'tfidf', 'transformer']
 >>> get_family("tfidf").__name__
 'TfidfClassifier'
 """
@@ -25,6 +25,8 @@ FAMILIES: dict[str, str] = {
     "lstm": "tweetlab.models.lstm:LSTMClassifier",
     "cnn": "tweetlab.models.cnn:CNNClassifier",
     "transformer": "tweetlab.models.transformer:TransformerClassifier",
+    "embed-lr": "tweetlab.models.embed_lr:EmbedLRClassifier",
+    "distill": "tweetlab.models.distill:DistillClassifier",
 }
 
 

@@ -1,0 +1,128 @@
+"""``distill``: a fast student trained on a teacher model's soft labels.
+
+The teacher (any saved classifier, typically a fine-tuned ``transformer``) labels the
+training tweets and, if given, extra unlabelled tweets with class probabilities; a fast
+student family (``fasttext`` or ``bow-mlp``) learns to reproduce them. Labelled tweets
+get ``alpha`` x their gold label + (1 - ``alpha``) x the teacher's probabilities. The
+result saves as an ordinary student model folder (loaded as that family), recording
+what it was distilled from, so predictions run at the fast family's speed.
+
+    tweetlab train disaster.csv --model distill --set teacher=models/disaster-transformer \\
+        --set unlabelled=more_tweets.csv --out models/disaster-fast
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..config import ConfigBase, _check
+from ..errors import ConfigError, DataError
+from .base import TextClassifier
+from .registry import create
+
+
+@dataclass(frozen=True)
+class DistillConfig(ConfigBase):
+    """Settings of ``distill``: the teacher folder, the student family, extra tweets."""
+
+    teacher: str = ""
+    student: str = "fasttext"
+    unlabelled: str | None = None
+    alpha: float = 0.3
+    max_unlabelled: int = 200_000
+
+    def __post_init__(self) -> None:
+        _check(self.student in {"fasttext", "bow-mlp"}, "distill", "student", self.student,
+               "fasttext or bow-mlp")
+        _check(0.0 <= self.alpha <= 1.0, "distill", "alpha", self.alpha, "in [0, 1]")
+
+
+class DistillClassifier(TextClassifier):
+    """Trains a fast student on soft labels; predicts (and saves) as that student."""
+
+    family = "distill"
+    Config = DistillConfig
+    config: DistillConfig
+
+    # The default student's loop settings (fasttext); --set overrides them for bow-mlp.
+    train_defaults = {"epochs": None, "batch_size": 32, "lr": 10.0, "optimizer": "sgd",
+                      "schedule": "linear", "patience": 25}
+
+    def fit(self, texts: Any, labels: Any, *, valid: Any = None, checkpoint_dir: Any = None,
+            resume: bool = False) -> DistillClassifier:
+        """Label ``texts`` (and the unlabelled file) with the teacher, then fit the student."""
+        from ..persistence import load_model
+
+        if not self.config.teacher:
+            raise ConfigError("distill needs a teacher model folder: --set teacher=DIR")
+        teacher = load_model(self.config.teacher)
+        texts, labels = list(texts), [str(x) for x in labels]
+        unknown = sorted(set(labels) - set(teacher.classes_))
+        if unknown:
+            raise DataError(f"labels {unknown} are not among the teacher's classes "
+                            f"{teacher.classes_}", field="label")
+        extra: list[str] = []
+        if self.config.unlabelled:
+            from ..data import load_dataset
+
+            extra = load_dataset(self.config.unlabelled, require_labels=False,
+                                 skip_bad_rows=True).texts[: self.config.max_unlabelled]
+        soft = teacher.predict_proba(texts + extra)  # (n + m, k)
+        gold = np.zeros((len(texts), len(teacher.classes_)), dtype=np.float32)
+        gold[np.arange(len(texts)), [teacher.classes_.index(x) for x in labels]] = 1.0
+        targets = soft.astype(np.float32)
+        targets[: len(texts)] = self.config.alpha * gold + (1 - self.config.alpha) * soft[: len(texts)]
+        student: Any = create(self.config.student, train_config=self.train_config,
+                              neutral_band=self.neutral_band)
+        student.classes_ = list(teacher.classes_)
+        v = None
+        if valid is not None:
+            index = {c: i for i, c in enumerate(student.classes_)}
+            v = (student.clean(list(valid[0])), np.array([index[str(x)] for x in valid[1]]))
+        import time
+
+        start = time.perf_counter()
+        student._fit(student.clean(texts + extra), targets, v,
+                     Path(checkpoint_dir) if checkpoint_dir else None, resume)
+        student.fit_seconds_ = time.perf_counter() - start
+        self.fit_seconds_ = student.fit_seconds_
+        self.student_ = student
+        self.classes_ = list(teacher.classes_)
+        self.history_ = getattr(student, "history_", [])
+        self.teacher_info_ = {"teacher": str(self.config.teacher),
+                              "teacher_family": teacher.family,
+                              "unlabelled": len(extra), "alpha": self.config.alpha}
+        return self
+
+    def _fit(self, *args: Any) -> None:  # fit() is overridden; nothing family-specific here
+        raise NotImplementedError
+
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        return self.student_._predict_proba(texts)  # type: ignore[no-any-return]
+
+    def clean(self, texts: Any) -> list[str]:
+        return self.student_.clean(texts) if hasattr(self, "student_") else list(texts)
+
+    def unknown_words(self, text: str) -> list[str]:
+        return self.student_.unknown_words(text)  # type: ignore[no-any-return]
+
+    def save(self, directory: str | Path, *, force: bool = False,
+             metrics: dict[str, Any] | None = None) -> Path:
+        """Saved as the student family (it loads as that family), noting the teacher."""
+        self._check_fitted()
+        return self.student_.save(directory, force=force,
+                                  metrics={**(metrics or {}), "distilled": self.teacher_info_})
+
+    def _state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        return self.student_._state()  # type: ignore[no-any-return]
+
+    @classmethod
+    def _restore(cls, model: Any, arrays: Any, files: Any) -> None:
+        raise NotImplementedError("a distilled model loads as its student family")
+
+    def extra_info(self) -> dict[str, Any]:
+        return {**self.student_.extra_info(), **self.teacher_info_}

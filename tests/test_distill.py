@@ -1,0 +1,67 @@
+"""distill: a fast student learns a teacher's soft labels and saves as the student family."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+import tweetlab
+from tweetlab.config import TrainConfig
+from tweetlab.errors import ConfigError, DataError
+from tweetlab.models import create
+from tweetlab.models.fasttext import FastTextClassifier
+
+from .conftest import make_corpus
+
+
+@pytest.fixture(scope="module")
+def teacher(tmp_path_factory):
+    texts, labels = make_corpus(300)
+    return create("tfidf").fit(texts, labels).save(tmp_path_factory.mktemp("t") / "teacher")
+
+
+def test_student_agrees_with_the_teacher_and_saves_as_its_family(teacher, tmp_path):
+    extra = tmp_path / "extra.csv"
+    with extra.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text"])
+        w.writerows([t] for t in make_corpus(300, seed=5)[0])
+    texts, labels = make_corpus(60, seed=1)
+    clf = create("distill", teacher=str(teacher), unlabelled=str(extra),
+                 train_config=TrainConfig(epochs=10, progress=False, batch_size=32, lr=5.0,
+                                          optimizer="sgd", schedule="linear"))
+    clf.fit(texts, labels)
+    probe, _ = make_corpus(80, seed=9)
+    teacher_model = tweetlab.load_model(teacher)
+    agree = np.mean([a == b for a, b in zip(clf.predict(probe), teacher_model.predict(probe),
+                                           strict=True)])
+    assert agree >= 0.9
+    clf.save(tmp_path / "student")
+    loaded = tweetlab.load_model(tmp_path / "student")
+    assert isinstance(loaded, FastTextClassifier)
+    assert np.allclose(loaded.predict_proba(probe), clf.predict_proba(probe), atol=1e-5)
+    metrics = json.loads((tmp_path / "student" / "metrics.json").read_text())
+    assert metrics["distilled"]["unlabelled"] == 300
+
+
+def test_train_api_distills_with_set_options(teacher, tmp_path):
+    texts, labels = make_corpus(120, seed=2)
+    ds = tweetlab.Dataset(texts=texts, labels=labels)
+    model = tweetlab.train(ds, "distill", out=tmp_path / "m",
+                           overrides=[f"teacher={teacher}", "student=bow-mlp", "epochs=40",
+                                      "lr=0.001", "optimizer=adam", "batch_size=32"])
+    assert tweetlab.load_model(tmp_path / "m").family == "bow-mlp"
+    assert model.predict(["love this awesome day"]) == ["positive"]
+
+
+def test_distill_without_a_teacher_is_a_clear_error():
+    with pytest.raises(ConfigError, match="teacher"):
+        create("distill").fit(["a", "b"], ["x", "y"])
+
+
+def test_labels_outside_the_teacher_are_rejected(teacher):
+    with pytest.raises(DataError, match="teacher's classes"):
+        create("distill", teacher=str(teacher)).fit(["a", "b"], ["negative", "sarcasm"])
