@@ -20,13 +20,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", default="disaster,entity,tass-es,tweeteval")
     parser.add_argument("--families", default="tfidf,bow-mlp,fasttext")
+    parser.add_argument("--set", action="append", default=[],
+                        help="family or training option for every family, e.g. max_seconds=600")
     args = parser.parse_args()
     tasks = load_tasks(data_dir(), args.tasks.split(","))
     rows = []
     for task in tasks:
         for family in args.families.split(","):
             with Timer() as t:
-                model = tweetlab.train(task.train, family, overrides=["progress=false"])
+                model = tweetlab.train(task.train, family, overrides=["progress=false", *args.set])
             start = time.perf_counter()
             report = tweetlab.evaluate(model, task.test)
             predict_s = time.perf_counter() - start

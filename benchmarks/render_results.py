@@ -101,6 +101,14 @@ def main() -> None:
             s = d["soak"]
             print(f"\nSoak {s['seconds']:.0f} s: {s['requests']:,} requests, {s['errors']} errors, "
                   f"RSS {s['rss_start_mb']:.0f} -> {s['rss_end_mb']:.0f} MB (max {s['rss_max_mb']:.0f}).")
+    d = load("soak")
+    if d:
+        header(d, "serve soak")
+        print(f"{d['seconds']:.0f} s at {d['rate']:.0f} requests/s (4 clients, the three bundled "
+              f"models, singles and batches of 20): {d['requests']:,} requests, **{d['errors']} "
+              f"errors**; p50 {d['p50_ms']:.1f} ms, p99 {d['p99_ms']:.1f} ms; server RSS "
+              f"{d['rss_start_mb']:.0f} MB after warm-up -> {d['rss_end_mb']:.0f} MB at the end "
+              f"(max {d['rss_max_mb']:.0f}).")
     d = load("transformer_speed")
     if d:
         header(d, "transformer inference speed (batch 32, 2 threads)")
