@@ -157,3 +157,23 @@ def test_accumulating_two_half_batches_equals_one_full_batch():
     train_module(b, halves, 2, full_cfg.replace(accumulate=2))
     for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.allclose(pa, pb, atol=1e-6)
+
+
+def test_an_entity_column_reaches_the_model(tmp_path):
+    # The label depends only on the entity: a model that sees it learns the task.
+    texts = ["same words every time"] * 60
+    entities = ["Nvidia", "Amazon"] * 30
+    labels = ["Positive", "Negative"] * 30
+    ds = Dataset(texts=texts, labels=labels, columns={"entity": entities,
+                                                      "id": list(range(60))})
+    model = train(ds, "tfidf", out=tmp_path / "m", valid_size=0.2)
+    assert model.entity_input
+    from tweetlab.models.base import with_entity
+    from tweetlab.persistence import load_model
+
+    again = load_model(tmp_path / "m")
+    assert again.entity_input
+    assert again.predict(with_entity(["same words every time"] * 2, ["Nvidia", "Amazon"])) == \
+        ["Positive", "Negative"]
+    plain = train(ds, "tfidf", valid_size=0.2, entity=False)
+    assert not plain.entity_input

@@ -32,6 +32,7 @@ import numpy as np
 from .data.splits import parse_dates
 from .data.stream import iter_chunks
 from .errors import DataError
+from .models.base import with_entity
 from .text import tokenize
 
 log = logging.getLogger("tweetlab")
@@ -161,7 +162,10 @@ def analyze(
             chunk, dates = chunk[ok], dates[ok]
             if chunk.empty:
                 continue
-        cleaned = clf.clean(chunk["text"].tolist())
+        raw = chunk["text"].tolist()
+        if getattr(clf, "entity_input", False) and "entity" in chunk.columns:
+            raw = with_entity(raw, chunk["entity"].tolist())
+        cleaned = clf.clean(raw)
         proba = clf._predict_proba(cleaned)  # cleaned once, reused for the term counts
         labels = np.array(clf.labels_from_proba(proba, band), dtype=object)
         conf = proba.max(axis=1)

@@ -24,6 +24,7 @@ from .data.splits import choose_split
 from .errors import DataError, ModelError
 from .evaluation import EvaluationReport, evaluate_model
 from .models import Classifier, get_family
+from .models.base import with_entity
 from .persistence import check_writable, load_model
 
 log = logging.getLogger("tweetlab")
@@ -77,6 +78,7 @@ def train(
     force: bool = False,
     resume: bool = False,
     command: str | None = None,
+    entity: bool = True,
     **read: Any,
 ) -> Classifier:
     """Train a ``model`` family on ``data`` and (with ``out``) save it.
@@ -92,6 +94,8 @@ def train(
         overrides: ``key=value`` strings for the family config or the training loop.
         neutral_band: (low, high) stored with a binary model.
         resume: continue an interrupted run of the same command from its checkpoint.
+        entity: when the data has an ``entity`` column, train on "[entity] text" so the
+            model knows what each tweet is about (entity-level sentiment).
     """
     cls = get_family(model)
     out_path, ckpt = prepare_output(out, force=force, resume=resume)
@@ -120,8 +124,13 @@ def train(
     log.info("training %s on %d tweets (%s), validating on %d", model, len(train_ds),
              ", ".join(f"{k}: {v}" for k, v in sorted(train_ds.label_counts().items())),
              len(valid_ds) if valid_ds is not None else 0)
-    clf.fit(train_ds.texts, train_ds.labels or [],
-            valid=(valid_ds.texts, valid_ds.labels or []) if valid_ds is not None else None,
+    use_entity = entity and isinstance(train_ds, Dataset) and "entity" in train_ds.columns
+    if use_entity:
+        clf.entity_input = True
+        log.info("the data has an entity column: the model sees each tweet as '[entity] text'")
+    clf.fit(model_inputs(clf, train_ds), train_ds.labels or [],
+            valid=(model_inputs(clf, valid_ds), valid_ds.labels or [])
+            if valid_ds is not None else None,
             checkpoint_dir=ckpt, resume=resume)
     metrics: dict[str, Any] = {
         "train_seconds": round(clf.fit_seconds_, 3),
@@ -139,7 +148,7 @@ def train(
         if unseen:
             raise DataError(f"validation labels {unseen} never occur in the training part",
                             path=valid_ds.source, field="label")
-        report = evaluate_model(clf, valid_ds.texts, valid_ds.labels or [])
+        report = evaluate_model(clf, model_inputs(clf, valid_ds), valid_ds.labels or [])
         metrics["validation"] = report.to_dict()
         metrics["validation_note"] = ("validation split, also used for early stopping"
                                       if hasattr(clf, "history_") else "validation split")
@@ -195,7 +204,19 @@ def evaluate(model: Classifier | str | Path, data: AnyDataset | str | Path, *,
     ds = _as_dataset(data, clf.task, **read)
     if ds.labels is None:
         raise DataError("the data has no labels to evaluate against", path=ds.source)
-    return evaluate_model(clf, ds.texts, ds.labels, neutral_band=neutral_band)
+    return evaluate_model(clf, model_inputs(clf, ds), ds.labels, neutral_band=neutral_band)
+
+
+def model_inputs(model: Any, ds: AnyDataset) -> Any:
+    """What ``model`` predicts from for the rows of ``ds``: texts, "[entity] text" for a
+    model trained with entities (rows without an entity stay plain), or pixels."""
+    if not isinstance(ds, Dataset):
+        return ds.texts
+    if getattr(model, "entity_input", False) and "entity" in ds.columns:
+        return with_entity(ds.texts, ds.columns["entity"])
+    if getattr(model, "entity_input", False):
+        log.warning("this model was trained with entities, but the data has no entity column")
+    return ds.texts
 
 
 def load(model: str | Path) -> Classifier:

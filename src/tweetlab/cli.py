@@ -146,7 +146,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     texts = list(args.texts)
     model_dir = args.model
-    if model_dir is None and texts and (texts[0] in BUNDLED or Path(texts[0]).is_dir()):
+    if model_dir is None and texts and _names_a_model(texts[0], BUNDLED):
         model_dir = texts.pop(0)  # tweetlab predict MODEL "text"
     # No model named: the bundled English sentiment model.
     model = load(resolve(model_dir))
@@ -158,6 +158,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return _predict_images(model, args)
     if args.input:
         return _predict_file(model, args, band)
+    if args.entity:
+        from .models.base import with_entity
+
+        if not getattr(model, "entity_input", False):
+            log.warning("this model was not trained with entities; --entity is ignored")
+        else:
+            texts = with_entity(texts, [args.entity] * len(texts))
     if texts:
         proba = model.predict_proba(texts)
         labels = model.labels_from_proba(proba, band)
@@ -190,6 +197,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _names_a_model(arg: str, bundled: Sequence[str]) -> bool:
+    """Whether the first argument of predict is a model (a folder, a path, a bundled name).
+
+    A path-like word (a slash, no spaces, not a URL) counts even when it does not exist,
+    so that a mistyped folder is an error rather than a tweet.
+    """
+    if arg in bundled or Path(arg).is_dir():
+        return True
+    return os.sep in arg and not any(c.isspace() for c in arg) and "://" not in arg
+
+
 def _confidence(model: Any, label: str, p: Any) -> float:
     """Probability of the predicted label (for 'neutral' in a band: 1 - |p - 0.5| * 2)."""
     if label in model.classes_:
@@ -202,7 +220,9 @@ def _predict_file(model: Any, args: argparse.Namespace, band: Any) -> int:
     out = Path(args.output) if args.output else None
     if out is not None and out.exists() and not args.force:
         raise TweetlabError(f"{out} already exists; pass --force to overwrite it")
-    proba = model.predict_proba(ds.texts)
+    from .api import model_inputs
+
+    proba = model.predict_proba(model_inputs(model, ds))
     labels = model.labels_from_proba(proba, band)
     header = [*(["id"] if "id" in ds.columns else []), "text", "label", "confidence",
               *(f"p_{c}" for c in model.classes_)]
@@ -527,6 +547,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "first argument")
     p.add_argument("texts", nargs="*", metavar="[MODEL] TEXT")
     p.add_argument("--input", "-i", help="file of tweets to label")
+    p.add_argument("--entity", help="what the tweets are about, for models trained on "
+                                    "entity-level data (files use their entity column)")
     p.add_argument("--output", "-o", help="CSV to write (default: standard output)")
     p.add_argument("--neutral-band", type=float, nargs=2, metavar=("LOW", "HIGH"))
     p.add_argument("--force", action="store_true", help="overwrite --output")

@@ -91,6 +91,7 @@ def _folds(ds: Dataset, k: int, split: str, seed: int) -> list[tuple[np.ndarray,
 
 def _score(family: str, train: Dataset, test: Dataset, out: Path | None,
            overrides: Sequence[str], seed: int) -> dict[str, Any]:
+    from .api import model_inputs
     from .api import train as train_model
 
     start = time.perf_counter()
@@ -98,7 +99,7 @@ def _score(family: str, train: Dataset, test: Dataset, out: Path | None,
                         overrides=["progress=false", *overrides], force=True)
     train_s = time.perf_counter() - start
     start = time.perf_counter()
-    report = evaluate_model(model, test.texts, test.labels or [])
+    report = evaluate_model(model, model_inputs(model, test), test.labels or [])
     predict_s = time.perf_counter() - start
     return {"family": family, "accuracy": report.accuracy, "macro_f1": report.macro_f1,
             "per_class_f1": {c: s.f1 for c, s in report.per_class.items()},

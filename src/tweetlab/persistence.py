@@ -116,6 +116,7 @@ def save_model(model: Classifier, directory: str | Path, *, force: bool = False,
         "family": model.family,
         "labels": list(model.classes_),
         "neutral_band": list(model.neutral_band) if model.neutral_band else None,
+        "entity_input": bool(getattr(model, "entity_input", False)),
         "params": model.config.to_dict(),
         "train": model.train_config.to_dict(),
         "info": model.extra_info(),
@@ -204,6 +205,7 @@ def load_model(directory: str | Path, *, backend: str = "auto") -> Classifier:
         raise ModelError(f"{d / CONFIG_FILE}: {exc}") from None
     model = cls(params, train_config=train, neutral_band=config.get("neutral_band"))
     model.classes_ = list(config["labels"])
+    model.entity_input = bool(config.get("entity_input", False))
     _, arrays, files = read_model_dir(d)
     cls._restore(model, arrays, files)
     from .export import attach_onnx

@@ -33,6 +33,19 @@ from ..text import normalize, tokenize
 NEUTRAL = "neutral"
 
 
+def with_entity(texts: Sequence[str], entities: Sequence[Any]) -> list[str]:
+    """Tweets prefixed with the entity they are about: ``"[Nvidia] new drivers are great"``.
+
+    Models trained on a dataset with an ``entity`` column see their input this way
+    (``entity_input`` in config.json); pass each tweet's entity the same way to predict.
+
+    >>> with_entity(["so good"], ["Borderlands"])
+    ['[Borderlands] so good']
+    """
+    return [f"[{e}] {t}" if e not in (None, "") else t
+            for t, e in zip(texts, entities, strict=True)]
+
+
 def check_neutral_band(band: Sequence[float] | None) -> tuple[float, float] | None:
     """Validate a (low, high) probability band; ``None`` means no band."""
     if band is None:
@@ -67,6 +80,7 @@ class Classifier(ABC):
         self.config = base.replace(**params) if params else base
         self.train_config = train_config or TrainConfig(**self.train_defaults)
         self.neutral_band = check_neutral_band(neutral_band)
+        self.entity_input = False  # trained on "[entity] text" (see with_entity)
 
     def __repr__(self) -> str:
         state = f"{len(self.classes_)} classes" if self.is_fitted else "unfitted"
