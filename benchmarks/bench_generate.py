@@ -59,8 +59,8 @@ def main() -> None:
                   flush=True)
             for s in samples:
                 print(f"    {s}", flush=True)
-    save("generate_" + args.accounts.replace(",", "_"), {"date": stamp(), "machine": machine(),
-                                                       "rows": rows})
+    name = "_".join(["generate", *args.accounts.split(","), *args.families.split(",")])
+    save(name, {"date": stamp(), "machine": machine(), "rows": rows})
 
 
 if __name__ == "__main__":

@@ -66,16 +66,14 @@ def main() -> None:
               f"{d['n_test']:,} images; trained in **{d['train_seconds']:.0f} s** "
               f"({d['epochs_run']} epochs, best {d['best_epoch']}); predict "
               f"{d['predict_images_per_s']:,.0f} images/s.")
-    for name in ("generate_petro", "generate_trump"):
+    for name in sorted(p.stem for p in OUT.glob("generate_*.json")):
         d = load(name)
-        if not d:
-            continue
-        header(d, f"Generators: {name.split('_')[1]}")
+        header(d, f"Generators: {name.removeprefix('generate_')}")
         print("| family | held-out BPC | train s | epochs | parameters | tweets/s | rejected (of 100) |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for r in d["rows"]:
             print(f"| {r['family']} | {r['valid_bpc']:.3f} | {r['train_seconds']:.0f} | {r['epochs']} | "
-                  f"{r['parameters']:,} | {r['tweets_per_s']:.1f} | {r['rejected_of_100']} |")
+                  f"{r['parameters']:,} | {r['tweets_per_s']:.1f} | {r['rejected_of_100'] if r['rejected_of_100'] is not None else '-'} |")
         for r in d["rows"]:
             print(f"\nSamples, {r['family']}:\n")
             for s in r["samples"]:

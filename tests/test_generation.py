@@ -271,3 +271,10 @@ def test_cli_info_describes_a_generator(tmp_path, capsys):
     assert main(["info", str(tmp_path / "g")]) == 0
     out = capsys.readouterr().out
     assert "tweet generation" in out and "bits per character" in out
+
+
+def test_a_transformer_with_tied_weights_checkpoints_and_resumes(tmp_path):
+    gen = tiny("char-transformer", epochs=2)
+    gen.train_config = gen.train_config.replace(checkpoint_seconds=0)
+    gen.fit(account(60), checkpoint_dir=tmp_path / "ckpt")
+    assert (tmp_path / "ckpt" / "checkpoint.safetensors").exists()

@@ -200,7 +200,9 @@ def save_checkpoint(path: Path, module: nn.Module, best: dict[str, torch.Tensor]
                     opts: list[torch.optim.Optimizer], loop_state: dict[str, Any]) -> None:
     """Write weights, best weights, optimizer state and loop state as one file, atomically."""
     path.mkdir(parents=True, exist_ok=True)
-    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+    # Cloned: tied weights (one tensor under two names) must be separate in safetensors.
+    tensors = {f"model.{k}": v.detach().cpu().clone().contiguous()
+               for k, v in module.state_dict().items()}
     tensors.update({f"best.{k}": v.contiguous() for k, v in best.items()})
     opt_tensors, opt_meta = _flatten_optimizers(opts)
     tensors.update(opt_tensors)
