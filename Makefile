@@ -20,6 +20,7 @@ demo: install
 	$(VENV)/bin/tweetlab evaluate demo/disaster-fasttext $(DATA) --out demo/evaluation
 	$(VENV)/bin/tweetlab predict demo/disaster-fasttext \
 		"Forest fire near La Ronge Sask. Canada" "What a lovely sunny day at the beach"
+	$(VENV)/bin/tweetlab predict "What a lovely sunny day at the beach" "My flight got cancelled again"
 
 browser:
 	@bash scripts/install_browser.sh
@@ -33,14 +34,17 @@ lint: install
 bench: install
 	cd benchmarks && ../$(PY) bench_families.py
 
-# Reference implementations for the side-by-side benchmarks (TensorFlow/Keras, fastText).
+# Reference implementations for the side-by-side benchmarks (TensorFlow/Keras, fastText,
+# Hugging Face transformers).
 .venv-ref/.installed:
 	$(PYTHON) -m venv .venv-ref
 	.venv-ref/bin/python -m pip install -q tensorflow-cpu fasttext-numpy2-wheel numpy
+	.venv-ref/bin/python -m pip install -q -c constraints.txt torch transformers
 	touch $@
 
 bench-ref: install .venv-ref/.installed
-	cd benchmarks && ../$(PY) bench_keras_vs_bowmlp.py && ../$(PY) bench_fasttext.py
+	cd benchmarks && ../$(PY) bench_keras_vs_bowmlp.py && ../$(PY) bench_fasttext.py \
+		&& ../$(PY) bench_transformer_speed.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache
