@@ -115,8 +115,10 @@ def test_training_lowers_bits_per_char(family):
     untrained = tiny(family, epochs=1)
     untrained.train_config = untrained.train_config.replace(lr=1e-9)
     untrained.fit(tweets[:20])
+    # At the small default rate: a badly scaled initialisation (e.g. position vectors
+    # drowning the token vectors) keeps a transformer near unigram level here.
     trained = tiny(family, epochs=8)
-    trained.train_config = trained.train_config.replace(lr=2e-2, patience=8)
+    trained.train_config = trained.train_config.replace(patience=8)
     trained.fit(tweets[:180], valid=tweets[180:])
     before, after = untrained.bits_per_char(tweets[180:]), trained.bits_per_char(tweets[180:])
     assert after < before - 1.0

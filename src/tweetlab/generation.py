@@ -332,8 +332,11 @@ class CharTransformer(nn.Module):
         self.ln = nn.LayerNorm(cfg.dim)
         self.out = nn.Linear(cfg.dim, vocab, bias=False)
         self.out.weight = self.embed.weight  # tied input/output embeddings
-        for name, p in self.named_parameters():
-            if p.dim() == 2 and "pos" not in name:
+        # Small normal init for every matrix, positions included: position vectors of
+        # nn.Embedding's default scale (std 1) drown the token vectors (std 0.02), and the
+        # model then stays near a unigram model for many epochs.
+        for p in self.parameters():
+            if p.dim() == 2:
                 nn.init.normal_(p, std=0.02)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
