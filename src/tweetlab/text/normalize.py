@@ -106,10 +106,27 @@ def normalize(text: str, config: CleaningConfig = DEFAULT_CLEANING) -> str:
     # point; that is what makes normalize() idempotent.
     for _ in range(5):
         new = _normalize_once(text, config)
-        if new == text:
-            break
+        if new == text or not _may_change_again(new, config):
+            return new
         text = new
     return text
+
+
+_TRIGGERS = ("&", "@", "#", "://", "www.")
+
+
+def _may_change_again(text: str, config: CleaningConfig) -> bool:
+    """Whether another pass could change ``text`` (checked instead of running one).
+
+    A pass's output can only change again through an entity, mention, hashtag, URL or
+    emoji it still holds, or a run of three equal characters made by lower-casing
+    ("aAAa"); plain ASCII text without those is final. Numbers: always re-checked.
+    """
+    if config.numbers is not None or not text.isascii():
+        return True
+    if any(t in text for t in _TRIGGERS):
+        return True
+    return bool(config.elongations and ELONGATION_RE.search(text))
 
 
 def _normalize_once(text: str, config: CleaningConfig) -> str:
