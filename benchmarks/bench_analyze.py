@@ -108,6 +108,9 @@ def main() -> None:
         demos[name] = r
         print(f"{name}: {r['summary']}", flush=True)
         for png in sorted(out.glob("*.png")):
+            if "--by" in extra and extra[extra.index("--by") + 1] == "all" and \
+                    png.name.startswith("share_over_time"):
+                continue  # one period only: the per-group chart says it all
             shutil.copy(png, img / f"analyze_{name}_{png.name}")
     save("analyze", {"date": stamp(), "machine": machine(), "rows": rows, "demos": demos,
                      "model": args.model})
