@@ -152,7 +152,7 @@ def test_save_refuses_to_overwrite_without_force(tmp_path):
 
 
 def test_unknown_family_lists_known_ones():
-    with pytest.raises(ConfigError, match="bow-mlp, fasttext, image-cnn, tfidf"):
+    with pytest.raises(ConfigError, match="bow-mlp, cnn, distill, embed-lr, fasttext, image-cnn"):
         create("svm")
 
 

@@ -6,10 +6,11 @@ The design of the founding entity-sentiment and Russian-sentiment projects (embe
 last real step of each direction is the tweet's summary.
 
 >>> from tweetlab.config import TrainConfig
->>> clf = LSTMClassifier(train_config=TrainConfig(epochs=15, progress=False), hidden=16, embed=8)
->>> clf = clf.fit(["good film", "bad film"] * 8, ["pos", "neg"] * 8)
->>> clf.predict(["good"])
-['pos']
+>>> clf = LSTMClassifier(train_config=TrainConfig(epochs=30, lr=0.01, progress=False),
+...                      hidden=16, embed=8)
+>>> clf = clf.fit(["good film", "film was bad"] * 8, ["pos", "neg"] * 8)
+>>> clf.predict(["good film", "film was bad"])
+['pos', 'neg']
 """
 
 from __future__ import annotations
