@@ -22,6 +22,7 @@ import numpy as np
 from ..config import ConfigBase, _check
 from ..errors import ConfigError, DataError
 from .base import TextClassifier
+from .fasttext import FastTextClassifier
 from .registry import create
 
 
@@ -49,8 +50,7 @@ class DistillClassifier(TextClassifier):
     config: DistillConfig
 
     # The default student's loop settings (fasttext); --set overrides them for bow-mlp.
-    train_defaults = {"epochs": None, "batch_size": 32, "lr": 10.0, "optimizer": "sgd",
-                      "schedule": "linear", "patience": 25}
+    train_defaults = dict(FastTextClassifier.train_defaults)
 
     def fit(self, texts: Any, labels: Any, *, valid: Any = None, checkpoint_dir: Any = None,
             resume: bool = False) -> DistillClassifier:
