@@ -57,10 +57,12 @@ def to_ms(text: str) -> float:
 
 
 def run_wrk(url: str, script: Path, conns: int, seconds: float) -> dict:
-    proc = subprocess.run(["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency",
+    proc = subprocess.run(["wrk", "-t1", f"-c{conns}", f"-d{int(seconds)}s", "--latency",
                            "-s", str(script), url], capture_output=True, text=True,
                           timeout=seconds + 60)
     out = proc.stdout
+    if "Requests/sec" not in out:
+        raise SystemExit(f"wrk failed (exit {proc.returncode}):\n{out}\n{proc.stderr}")
     lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.M))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -85,6 +87,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--levels", default="1,16,64")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--soak", type=float, default=0, help="soak seconds (0: none)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -98,7 +101,7 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "TWEETLAB_MAX_TEXTS": str(max(1000, args.batch))}
     server = subprocess.Popen([sys.executable, "-m", "tweetlab.cli", "-q", "serve", args.model,
-                               "--port", str(port)], env=env)
+                               "--port", str(port), "--workers", str(args.workers)], env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -152,7 +155,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(10)
-    save(f"serve_{Path(args.model).name}", {"date": stamp(), "machine": machine(),
+    tag = f"_w{args.workers}" if args.workers > 1 else ""
+    save(f"serve_{Path(args.model).name}{tag}", {"date": stamp(), "machine": machine(), "workers": args.workers,
                                             "model": args.model, "rows": rows, "soak": soak,
                                             "mean_microbatch": mean_batch})
 

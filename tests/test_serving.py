@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -227,3 +228,81 @@ def test_threads_hitting_the_app_at_once_all_get_answers(client):
         t.join()
     assert results == [200] * 16
     assert "tweetlab_microbatches_total" in client.get("/metrics").text
+
+
+@pytest.mark.parametrize("payload", [
+    {"texts": ["love it", "hate it", "the movie"]},
+    {"model": "three", "texts": ["awful day"]},
+    {"texts": ["so so"], "neutral_band": [0.2, 0.8]},
+])
+def test_hot_path_answers_exactly_like_the_fastapi_route(model_dirs, payload):
+    app = create_app(list(model_dirs))
+    with TestClient(app) as c:
+        hot = c.post("/v1/predict", json=payload)
+        texts_hot = app.state.metrics.texts.copy()
+        app.hot = None  # the plain FastAPI route
+        plain = c.post("/v1/predict", json=payload)
+    assert hot.status_code == plain.status_code == 200
+    assert hot.json() == plain.json()
+    assert hot.headers["content-type"] == "application/json"
+    assert sum(texts_hot.values()) == len(payload["texts"])
+
+
+def test_hot_path_hands_errors_to_the_route_and_counts_once(client):
+    # invalid band: scored on the hot path, then refused by the route with its 422 body
+    r = client.post("/v1/predict", json={"texts": ["x"], "neutral_band": [0.9, 0.1]})
+    assert r.status_code == 422 and r.json()["error"]
+    assert client.post("/v1/predict", json={"texts": "x"}).status_code == 422
+    text = client.get("/metrics").text
+    assert 'tweetlab_requests_total{route="/v1/predict",status="422"} 2' in text
+    assert 'tweetlab_requests_total{route="/v1/predict",status="200"}' not in text
+    assert 'tweetlab_texts_total{model="sentiment"}' not in text  # nothing was answered
+
+
+def test_micro_batcher_runs_fast_models_inline_and_slow_ones_in_a_thread():
+    main_thread = threading.get_ident()
+
+    def batcher_threads(cost_s: float) -> set[bool]:
+        seen: list[bool] = []
+
+        def fn(texts):
+            seen.append(threading.get_ident() == main_thread)
+            end = time.thread_time() + cost_s
+            while time.thread_time() < end:
+                pass
+            return np.ones((len(texts), 2))
+
+        async def main():
+            b = MicroBatcher(fn, inline_s=0.002)
+            b.start()
+            for _ in range(8):
+                await b.submit("a")
+            await b.stop()
+
+        asyncio.run(main())
+        return seen
+
+    fast = batcher_threads(0.0)
+    assert fast[:3] == [False] * 3 and all(fast[3:])  # measured in the thread, then inline
+    assert not any(batcher_threads(0.01))  # 10 ms a call: always in a worker thread
+
+
+def test_worker_processes_build_the_app_from_the_environment(model_dirs, monkeypatch):
+    import json
+
+    from tweetlab.serving.app import app_from_env
+
+    monkeypatch.setenv("TWEETLAB_SERVE_MODELS", json.dumps({"mine": str(model_dirs[0])}))
+    monkeypatch.setenv("TWEETLAB_THREADS", "1")
+    app = app_from_env()
+    assert app.state.settings.threads == 1
+    with TestClient(app) as c:
+        assert c.get("/v1/models").json()["default"] == "mine"
+        assert c.post("/v1/predict", json={"texts": ["love"]}).status_code == 200
+
+
+def test_serve_refuses_zero_workers():
+    from tweetlab.serving import serve
+
+    with pytest.raises(ConfigError, match="workers"):
+        serve(workers=0)

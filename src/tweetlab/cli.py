@@ -479,7 +479,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .serving import serve
 
     serve(args.models or None, host=args.host, port=args.port,
-          log_level="warning" if args.quiet else "info")
+          log_level="warning" if args.quiet else "info", workers=args.workers,
+          threads=args.threads)
     return 0
 
 
@@ -684,6 +685,11 @@ def build_parser() -> argparse.ArgumentParser:
                                              "bundled models); the first is the default")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes (each loads the models; default 1)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads per process (default: 1 for fast families, all cores "
+                        "for transformer/embed-lr; env TWEETLAB_THREADS)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("info", help="describe a model folder")
