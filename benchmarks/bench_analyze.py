@@ -3,14 +3,15 @@
 The files are built from real tweets (disaster + entity + airline texts, sampled with
 replacement) with dates spread over 90 days, a user column and hashtags. Each size is
 analyzed in a fresh process (`tweetlab analyze ... --by day --group user`) with a fast
-family (--model; default the bundled `en-sentiment`, a tfidf model; the fasttext-based
-`es-sentiment` is the fast one - throughput does not depend on the language); the figure is the
-whole command's wall time (reading, cleaning, scoring, aggregating, charts) and its peak
-RSS. Flat memory = the 1M run's peak close to the 250k run's.
+family (--model; default the bundled fasttext-based `es-sentiment`; throughput does not
+depend on the language; `en-sentiment` is a tfidf model) and analyze's default worker
+processes (--workers to override); the figure is the whole command's wall time (start-up,
+reading, cleaning, scoring, aggregating, charts) and the peak RSS of the main process and
+of the largest worker. Flat memory = the 1M run's peaks close to the 250k run's.
 
 Also analyzes ../shared/data/petro_tweets.csv.gz by week with the Spanish model and the
 entity data by entity, writing the charts used in the README (docs/img/).
-Usage: python benchmarks/bench_analyze.py [--sizes 250000,1000000] [--model DIR]
+Usage: python benchmarks/bench_analyze.py [--sizes 250000,1000000] [--model DIR] [--workers N]
 """
 
 from __future__ import annotations
@@ -55,22 +56,26 @@ def run_analyze(path: Path, model: str, out: Path, extra: list[str]) -> dict:
          "import resource, sys, runpy; sys.argv = ['tweetlab'] + sys.argv[1:];\n"
          "from tweetlab.cli import main\n"
          "code = main()\n"
-         "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)\n"
+         "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+         "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, flush=True)\n"
          "sys.exit(code)",
          "-q", "analyze", str(path), "--model", model, "--out", str(out), "--force", *extra],
         capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
-    rss = next(int(x.split()[1]) for x in proc.stdout.splitlines() if x.startswith("MAXRSS"))
+    rss = next(x.split()[1:] for x in proc.stdout.splitlines() if x.startswith("MAXRSS"))
     scored = next(x for x in proc.stdout.splitlines() if x.startswith("scored"))
-    return {"seconds": seconds, "peak_rss_mb": rss / 1024, "summary": scored}
+    # Peak RSS of the main process, and of the largest worker process (0 without workers).
+    return {"seconds": seconds, "peak_rss_mb": int(rss[0]) / 1024,
+            "worker_peak_rss_mb": int(rss[1]) / 1024, "summary": scored}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="250000,1000000")
-    parser.add_argument("--model", default="en-sentiment")
+    parser.add_argument("--model", default="es-sentiment")
+    parser.add_argument("--workers", default=None, help="analyze --workers (default: auto)")
     args = parser.parse_args()
     data = data_dir()
     texts: list[str] = []
@@ -84,11 +89,15 @@ def main() -> None:
         path = work / f"tweets_{n}.csv.gz"
         if not path.exists():
             build_file(path, n, texts)
-        r = run_analyze(path, args.model, work / f"report_{n}", ["--by", "day", "--group", "user"])
+        extra = ["--by", "day", "--group", "user"]
+        if args.workers:
+            extra += ["--workers", str(args.workers)]
+        r = run_analyze(path, args.model, work / f"report_{n}", extra)
         r.update({"rows": n, "tweets_per_s_end_to_end": n / r["seconds"]})
         rows.append(r)
         print(f"{n:>9,} rows: {r['seconds']:.1f} s end to end = "
               f"{r['tweets_per_s_end_to_end']:,.0f} tweets/s; peak RSS {r['peak_rss_mb']:.0f} MB"
+              f" (largest worker {r['worker_peak_rss_mb']:.0f} MB)"
               f"  [{r['summary']}]", flush=True)
     # Real data for the README: Petro's tweets by week (Spanish), entity data by entity.
     img = ROOT / "docs" / "img"

@@ -88,6 +88,18 @@ def test_small_chunks_give_the_same_result(tmp_path, binary_model):
     assert a.terms == b.terms
 
 
+def test_worker_processes_give_the_same_result(tmp_path, binary_model):
+    path = write_tweets(tmp_path / "t.csv", sample_rows(90))
+    model_dir = binary_model.save(tmp_path / "m")  # workers load the folder
+    one = analyze(path, model_dir, group="hashtag", chunk_size=10, progress=False, workers=1)
+    two = analyze(path, model_dir, group="hashtag", chunk_size=10, progress=False, workers=2)
+    assert one.counts.equals(two.counts)
+    assert one.typical == two.typical
+    assert one.terms == two.terms
+    with pytest.raises(DataError, match="workers"):
+        analyze(path, binary_model, workers=0, progress=False)
+
+
 def test_typical_tweets_are_the_most_confident(tmp_path, binary_model):
     path = write_tweets(tmp_path / "t.csv", sample_rows())
     res = analyze(path, binary_model, top_n=3, progress=False)

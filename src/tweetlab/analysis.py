@@ -18,11 +18,12 @@ and shares, charts (PNG) and one self-contained HTML report.
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,76 @@ def _groups_for(chunk: Any, group: str | None) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(n), values
 
 
+class _Scorer:
+    """Scores a chunk: probabilities, labels, confidence, and term counts per label.
+
+    Runs in the analyzing process or in worker processes (``analyze(workers=N)``); each
+    worker builds its own from a model folder (or a pickled in-memory model).
+    """
+
+    def __init__(self, model: Any, band: tuple[float, float] | None) -> None:
+        from .bundled import resolve
+        from .persistence import load_model
+
+        self.clf = load_model(resolve(model)) if model is None or isinstance(model, str | Path) \
+            else model
+        self.band = band
+
+    def __call__(self, raw: list[str], entities: list[str] | None
+                 ) -> tuple[np.ndarray, np.ndarray, dict[str, Counter[str]]]:
+        clf, band = self.clf, self.band
+        if entities is not None:
+            raw = with_entity(raw, entities)
+        cleaned = clf.clean(raw)
+        tokens = [tokenize(t) for t in cleaned]  # once: for the model and the term counts
+        proba = clf._predict_proba(cleaned, tokens=tokens) if clf.takes_tokens else \
+            clf._predict_proba(cleaned)
+        labels = np.array(clf.labels_from_proba(proba, band), dtype=object)
+        conf = proba.max(axis=1)
+        if band is not None:
+            # In a band, a neutral tweet is most typical when P(positive) is mid-band.
+            mid = (band[0] + band[1]) / 2
+            conf = np.where(labels == "neutral", 1 - np.abs(proba[:, 1] - mid) * 2, conf)
+        # Document frequency of each term per label (a tweet counts a term once).
+        terms: dict[str, Counter[str]] = {}
+        for lab in dict.fromkeys(labels.tolist()):
+            rows = np.flatnonzero(labels == lab)
+            c = terms[lab] = Counter(itertools.chain.from_iterable(
+                set(tokens[i]) for i in rows.tolist()))
+            for t in STOP_TOKENS:
+                c.pop(t, None)
+        return labels, conf, terms
+
+
+_WORKER: _Scorer | None = None
+
+
+def _init_worker(model: Any, band: tuple[float, float] | None) -> None:
+    import torch
+
+    torch.set_num_threads(1)  # the processes are the parallelism
+    global _WORKER
+    _WORKER = _Scorer(model, band)
+
+
+def _score_in_worker(raw: list[str], entities: list[str] | None
+                     ) -> tuple[np.ndarray, np.ndarray, dict[str, Counter[str]]]:
+    assert _WORKER is not None
+    return _WORKER(raw, entities)
+
+
+def _auto_workers(data: str | Path) -> int:
+    """Worker processes for a file: none for small ones (starting them costs ~3 s)."""
+    import os
+
+    try:
+        size = Path(data).stat().st_size
+    except OSError:
+        return 1
+    rows = size / (35 if str(data).endswith(".gz") else 110)  # bytes per tweet row
+    return min(os.cpu_count() or 1, 4) if rows > 150_000 else 1
+
+
 def analyze(
     data: str | Path,
     model: Any,
@@ -99,9 +170,10 @@ def analyze(
     top_n: int = 5,
     n_terms: int = 15,
     max_groups: int = 12,
-    chunk_size: int = 50_000,
+    chunk_size: int = 20_000,
     progress: bool = True,
     force: bool = False,
+    workers: int | None = None,
 ) -> AnalysisResult:
     """Score every tweet of ``data`` with ``model`` and count labels per period and group.
 
@@ -115,6 +187,8 @@ def analyze(
             ``report.html``; ``None`` writes nothing.
         neutral_band: (low, high) for binary models (e.g. 0.45 0.65); stored band if omitted.
         top_n: confident tweets kept per label and group; ``n_terms`` terms per label.
+        workers: processes that clean and score chunks while this one reads and counts
+            (``None``: one per core, up to 4, for files over ~150k tweets; 1: none).
     """
     import pandas as pd
     from tqdm.auto import tqdm
@@ -126,7 +200,8 @@ def analyze(
         raise DataError(f"unknown period {by!r}; choose one of {', '.join(PERIODS)}")
     from .bundled import resolve
 
-    clf = load_model(resolve(model)) if model is None or isinstance(model, str | Path) else model
+    model_ref = resolve(model) if model is None or isinstance(model, str | Path) else model
+    clf = load_model(model_ref) if isinstance(model_ref, Path) else model_ref
     if getattr(clf, "task", "text-classification") != "text-classification":
         raise DataError(f"analyze needs a text classifier; this is a {clf.task} model")
     band = check_neutral_band(neutral_band) or clf.neutral_band
@@ -143,36 +218,42 @@ def analyze(
     first_bad: tuple[int, str] | None = None
     seq = 0
     bar = tqdm(desc="analyze", unit=" tweets", disable=None if progress else True)
-    for chunk in iter_chunks(data, chunk_size=chunk_size, text=text):
-        if by != "all" and "date" not in chunk.columns:
-            raise DataError(f"no date column to count {by} by (looked for date, created_at, "
-                            "timestamp...); use by='all' (CLI: --by all) for no time axis",
-                            path=str(data))
-        chunk = chunk[chunk["text"].str.strip() != ""]
-        if chunk.empty:
-            continue
-        dates = parse_dates(chunk["date"].tolist()) if by != "all" else \
-            np.zeros(len(chunk), dtype="datetime64[s]")
-        ok = ~np.isnat(dates)
-        if not ok.all():
-            bad = np.flatnonzero(~ok)
-            n_skipped += len(bad)
-            if first_bad is None:
-                first_bad = (int(chunk["_row"].iloc[bad[0]]), str(chunk["date"].iloc[bad[0]]))
-            chunk, dates = chunk[ok], dates[ok]
+    n_workers = _auto_workers(data) if workers is None else workers
+    if n_workers < 1:
+        raise DataError(f"workers = {n_workers}: must be >= 1")
+    use_entity = bool(getattr(clf, "entity_input", False))
+
+    def prepared() -> Iterator[tuple[Any, np.ndarray]]:
+        """Chunks with text and a usable date, and their dates (rows without are counted)."""
+        nonlocal n_skipped, first_bad
+        for chunk in iter_chunks(data, chunk_size=chunk_size, text=text):
+            if by != "all" and "date" not in chunk.columns:
+                raise DataError(f"no date column to count {by} by (looked for date, "
+                                "created_at, timestamp...); use by='all' (CLI: --by all) for "
+                                "no time axis", path=str(data))
+            chunk = chunk[chunk["text"].str.strip() != ""]
             if chunk.empty:
                 continue
-        raw = chunk["text"].tolist()
-        if getattr(clf, "entity_input", False) and "entity" in chunk.columns:
-            raw = with_entity(raw, chunk["entity"].tolist())
-        cleaned = clf.clean(raw)
-        proba = clf._predict_proba(cleaned)  # cleaned once, reused for the term counts
-        labels = np.array(clf.labels_from_proba(proba, band), dtype=object)
-        conf = proba.max(axis=1)
-        if band is not None:
-            # In a band, a neutral tweet is most typical when P(positive) is mid-band.
-            mid = (band[0] + band[1]) / 2
-            conf = np.where(labels == "neutral", 1 - np.abs(proba[:, 1] - mid) * 2, conf)
+            dates = parse_dates(chunk["date"].tolist()) if by != "all" else \
+                np.zeros(len(chunk), dtype="datetime64[s]")
+            ok = ~np.isnat(dates)
+            if not ok.all():
+                bad = np.flatnonzero(~ok)
+                n_skipped += len(bad)
+                if first_bad is None:
+                    first_bad = (int(chunk["_row"].iloc[bad[0]]), str(chunk["date"].iloc[bad[0]]))
+                chunk, dates = chunk[ok], dates[ok]
+                if chunk.empty:
+                    continue
+            yield chunk, dates
+
+    def inputs(chunk: Any) -> tuple[list[str], list[str] | None]:
+        ents = chunk["entity"].tolist() if use_entity and "entity" in chunk.columns else None
+        return chunk["text"].tolist(), ents
+
+    def count(chunk: Any, dates: np.ndarray, labels: np.ndarray, conf: np.ndarray,
+              terms: dict[str, Counter[str]]) -> None:
+        nonlocal seq, n_scored
         if by == "all":
             periods = pd.Index(["all"] * len(chunk))
         else:
@@ -198,10 +279,38 @@ def analyze(
                 heapq.heappush(heap, item)
             elif item > heap[0]:
                 heapq.heapreplace(heap, item)
-        for lab, toks in zip(labels.tolist(), cleaned, strict=True):
-            term_counts[lab].update(set(tokenize(toks)) - STOP_TOKENS)
+        for lab, c in terms.items():
+            term_counts[lab].update(c)
         n_scored += len(chunk)
         bar.update(len(chunk))
+
+    if n_workers == 1:
+        scorer = _Scorer(clf, band)
+        for chunk, dates in prepared():
+            count(chunk, dates, *scorer(*inputs(chunk)))
+    else:
+        # Workers clean and score; this process reads, parses dates and counts. At most
+        # two chunks per worker are in flight, so memory stays flat in the file size.
+        import multiprocessing
+        from concurrent.futures import Future, ProcessPoolExecutor
+
+        import torch
+
+        # fork: workers inherit the loaded model, and a script calling analyze() needs no
+        # __main__ guard; spawn where fork is missing or CUDA is in use (not fork-safe).
+        fork = "fork" in multiprocessing.get_all_start_methods() and \
+            not torch.cuda.is_initialized()
+        ctx = multiprocessing.get_context("fork" if fork else "spawn")
+        pending: list[tuple[Any, np.ndarray, Future[Any]]] = []
+        with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(clf if fork else model_ref, band)) as pool:
+            for chunk, dates in prepared():
+                pending.append((chunk, dates, pool.submit(_score_in_worker, *inputs(chunk))))
+                if len(pending) >= 2 * n_workers:
+                    c, d, fut = pending.pop(0)
+                    count(c, d, *fut.result())
+            for c, d, fut in pending:
+                count(c, d, *fut.result())
     bar.close()
     if n_scored == 0:
         detail = f"; e.g. row {first_bad[0]} has date {first_bad[1]!r}" if first_bad else ""
@@ -255,6 +364,6 @@ def distinctive_terms(term_counts: dict[str, Counter[str]], n: int = 15,
             lo = np.log((a + 1) / (n_lab - a + 1)) - np.log((b + 1) / (n_rest - b + 1))
             se = np.sqrt(1 / (a + 1) + 1 / (b + 1))
             scored.append((t, float(lo / se), a))
-        scored.sort(key=lambda x: -x[1])
+        scored.sort(key=lambda x: (-x[1], x[0]))  # ties by term: same order however counted
         out[lab] = [s for s in scored if s[2] > 0][:n]
     return out

@@ -327,7 +327,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(f"{Path(args.data).name.split('.')[0]}-analysis")
     result = analyze(args.data, args.model, by=args.by, group=args.group, out=out,
                      neutral_band=_band(args.neutral_band), text=args.text, top_n=args.top,
-                     progress=not args.quiet, force=args.force)
+                     progress=not args.quiet, force=args.force, workers=args.workers)
     print(f"scored {result.n_scored:,} tweets in {result.seconds:.1f} s "
           f"({result.tweets_per_second:,.0f} tweets/s)"
           + (f"; skipped {result.n_skipped_dates:,} without a usable date"
@@ -572,6 +572,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=5, help="typical tweets per label and group")
     p.add_argument("--out", "-o", help="report folder (default DATA-analysis)")
     p.add_argument("--force", action="store_true", help="overwrite --out")
+    p.add_argument("--workers", type=int, default=None,
+                   help="scoring processes (default: one per core for files over ~150k "
+                        "tweets, none for smaller ones)")
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("collect", help="collect tweets from the X API or import files",

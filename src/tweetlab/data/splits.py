@@ -139,9 +139,21 @@ def parse_dates(values: list[object]) -> np.ndarray:
         out = pd.to_datetime(pd.Series(strings).replace("", None), unit="s", utc=True,
                              errors="coerce")
         return out.dt.tz_localize(None).to_numpy()
-    cleaned = [re.sub(r"\b(PDT|PST|EDT|EST|UTC|GMT)\b", "", s).strip() for s in strings]
-    out = pd.to_datetime(pd.Series(cleaned), utc=True, errors="coerce", format="mixed")
-    return out.dt.tz_localize(None).to_numpy()
+    # ISO-8601 (the common case) parses vectorised; the rest goes through the slower
+    # per-value "mixed" parser with time zone abbreviations dropped.
+    series = pd.Series(strings, dtype=object)
+    out = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
+    result = out.dt.tz_localize(None).to_numpy().copy()
+    missing = np.flatnonzero(out.isna().to_numpy() & (series != "").to_numpy())
+    if len(missing):
+        cleaned = [_TZ_ABBREV_RE.sub("", strings[i]).strip() for i in missing.tolist()]
+        rest = pd.to_datetime(pd.Series(cleaned, dtype=object), utc=True, errors="coerce",
+                              format="mixed")
+        result[missing] = rest.dt.tz_localize(None).to_numpy()
+    return result
+
+
+_TZ_ABBREV_RE = re.compile(r"\b(PDT|PST|EDT|EST|UTC|GMT)\b")
 
 
 def _time_split(ds: Dataset, test_size: float) -> np.ndarray:

@@ -178,6 +178,9 @@ class Classifier(ABC):
 class TextClassifier(Classifier):
     """Base class of every text-classifier family."""
 
+    # True where ``_predict_proba(cleaned, tokens=...)`` accepts the texts' tokens.
+    takes_tokens = False
+
     # ----------------------------------------------------------------- learning
     @property
     def is_fitted(self) -> bool:

@@ -14,6 +14,7 @@ are zero and not stored, which keeps the saved model small.
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,6 +78,7 @@ class FastTextClassifier(TorchTextClassifier):
     """Averaged word + hashed char/word n-gram embeddings with a linear output."""
 
     family = "fasttext"
+    takes_tokens = True  # _predict_proba(texts, tokens=...) skips tokenizing again
     Config = FastTextConfig
     config: FastTextConfig
     # fastText trains with SGD and a linearly decaying rate; with mini-batches the
@@ -137,7 +139,7 @@ class FastTextClassifier(TorchTextClassifier):
                                        min_count=self.config.min_count, unk=None)
         self._cache: dict[str, tuple[int, list[int]]] = {}
 
-    def _encode(self, texts: list[str]) -> Ragged:
+    def _encode(self, texts: list[str], tokens: list[list[str]] | None = None) -> Ragged:
         """Feature ids of every text, computed for whole arrays of tokens at once.
 
         Gives the same ids as :meth:`_features` (bag order may differ, which a mean
@@ -146,11 +148,14 @@ class FastTextClassifier(TorchTextClassifier):
         """
         cfg = self.config
         n = len(texts)
-        tokens = [tokenize(t) for t in texts]
+        if tokens is None:
+            tokens = [tokenize(t) for t in texts]
         lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=n)
-        word_index: dict[str, int] = {}
-        tok = np.fromiter((word_index.setdefault(w, len(word_index)) for ts in tokens for w in ts),
-                          dtype=np.int64, count=int(lengths.sum()))
+        flat_tokens = list(itertools.chain.from_iterable(tokens))
+        # Distinct words in first-seen order, then each token's index: C-level loops only.
+        word_index = {w: i for i, w in enumerate(dict.fromkeys(flat_tokens))}
+        tok = np.fromiter(map(word_index.__getitem__, flat_tokens), dtype=np.int64,
+                          count=len(flat_tokens))
         feats = [self._word_features(w) for w in word_index]
         own = Ragged.from_lists([f[1] for f in feats])
         word_hash = np.array([f[0] for f in feats], dtype=np.uint64)

@@ -164,8 +164,11 @@ class TorchTextClassifier(TextClassifier):
 
     # -------------------------------------------------------------- prediction
     @torch.no_grad()
-    def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        data = self._encode(texts)
+    def _predict_proba(self, texts: list[str],
+                       tokens: list[list[str]] | None = None) -> np.ndarray:
+        # tokens: ``tokenize`` of each text, given by callers that already have them
+        # (families with ``takes_tokens``).
+        data = self._encode(texts) if tokens is None else self._encode(texts, tokens=tokens)
         module = self.module_
         module.eval()
         device = next(module.parameters()).device

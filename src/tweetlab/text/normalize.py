@@ -112,19 +112,28 @@ def normalize(text: str, config: CleaningConfig = DEFAULT_CLEANING) -> str:
     return text
 
 
-_TRIGGERS = ("&", "@", "#", "://", "www.")
+_TRIGGERS = ("://", "www.")
 
 
 def _may_change_again(text: str, config: CleaningConfig) -> bool:
     """Whether another pass could change ``text`` (checked instead of running one).
 
-    A pass's output can only change again through an entity, mention, hashtag, URL or
-    emoji it still holds, or a run of three equal characters made by lower-casing
-    ("aAAa"); plain ASCII text without those is final. Numbers: always re-checked.
+    A pass's output can only change again through an entity, URL or emoji it still
+    holds (an "&" that is no entity is final), a mention or hashtag the next pass would match (one pass can expose one: the
+    space after "<user>" in "@a@a"), or a run of three equal characters made by
+    lower-casing ("aAAa"); plain ASCII text without those is final. Kept hashtags and
+    kept mentions never change. Numbers: always re-checked.
     """
     if config.numbers is not None or not text.isascii():
         return True
     if any(t in text for t in _TRIGGERS):
+        return True
+    # An entity left after a pass (a later step made it: "&aaacute;" -> "&aacute;").
+    if config.html and "&" in text and html.unescape(text) != text:
+        return True
+    if config.mentions is not None and "@" in text and MENTION_RE.search(text):
+        return True
+    if config.hashtags != "keep" and "#" in text and HASHTAG_RE.search(text):
         return True
     return bool(config.elongations and ELONGATION_RE.search(text))
 
@@ -141,7 +150,7 @@ def _normalize_once(text: str, config: CleaningConfig) -> str:
         text = NUMBER_RE.sub(f" {config.numbers} ", text)
     if config.lowercase:
         text = text.lower()
-    return SPACE_RE.sub(" ", text).strip()
+    return " ".join(text.split())  # = SPACE_RE.sub(" ", text).strip(), ~4x faster
 
 
 
