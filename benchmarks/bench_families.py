@@ -22,6 +22,8 @@ def main() -> None:
     parser.add_argument("--families", default="tfidf,bow-mlp,fasttext")
     parser.add_argument("--set", action="append", default=[],
                         help="family or training option for every family, e.g. max_seconds=600")
+    parser.add_argument("--keep", help="save each trained model to KEEP/TASK-FAMILY")
+    parser.add_argument("--tag", help="name of the output JSON (families_TAG.json)")
     args = parser.parse_args()
     tasks = load_tasks(data_dir(), args.tasks.split(","))
     rows = []
@@ -32,6 +34,8 @@ def main() -> None:
             start = time.perf_counter()
             report = tweetlab.evaluate(model, task.test)
             predict_s = time.perf_counter() - start
+            if args.keep:
+                model.save(f"{args.keep}/{task.name}-{family}", force=True)
             score = report.extra.get("positive_f1") if task.metric == "positive_f1" else report.macro_f1
             row = {"task": task.name, "family": family, "metric": task.metric, "score": score,
                    "accuracy": report.accuracy, "macro_f1": report.macro_f1,
@@ -43,6 +47,8 @@ def main() -> None:
                   f"macroF1={report.macro_f1:.4f} train={t.seconds:6.1f}s "
                   f"predict={row['predict_tweets_per_s']:,.0f}/s", flush=True)
     tag = "" if args.families == "tfidf,bow-mlp,fasttext" else "_" + args.families.replace(",", "_")
+    if args.tag:
+        tag = f"_{args.tag}"
     save(f"families{tag}", {"date": stamp(), "machine": machine(), "rows": rows})
     print("\n| task | family | metric | score | accuracy | train s | predict tweets/s |")
     print("|---|---|---|---:|---:|---:|---:|")

@@ -58,6 +58,7 @@ def to_ms(text: str) -> float:
 
 def run_wrk(url: str, script: Path, conns: int, seconds: float) -> dict:
     proc = subprocess.run(["wrk", "-t1", f"-c{conns}", f"-d{int(seconds)}s", "--latency",
+                           "--timeout", "30s",
                            "-s", str(script), url], capture_output=True, text=True,
                           timeout=seconds + 60)
     out = proc.stdout

@@ -45,7 +45,10 @@ class ImageCNNConfig(ConfigBase):
     height: int = 28
     width: int = 28
     channels: int = 1
-    blocks: tuple[int, ...] = (32, 64)  # conv channels of each block (one pooling each)
+    # Conv channels of each block (two 3x3 convs, one pooling each). (24, 48) costs ~57%
+    # of (32, 64): 9 epochs instead of 5 fit 10 minutes on 2 cores, and score higher
+    # there (MNIST held out: 99.48% / 99.52% with TTA in 578 s).
+    blocks: tuple[int, ...] = (24, 48)
     hidden: int = 256
     dropout: float = 0.25
     augment: bool = True
