@@ -64,7 +64,9 @@ def run_wrk(url: str, script: Path, conns: int, seconds: float) -> dict:
     out = proc.stdout
     if "Requests/sec" not in out:
         raise SystemExit(f"wrk failed (exit {proc.returncode}):\n{out}\n{proc.stderr}")
-    lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.M))
+    lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)\s*$", out, re.M))
+    if "99" not in lat:
+        raise SystemExit(f"no latency distribution in wrk's output:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)

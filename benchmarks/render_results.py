@@ -37,6 +37,9 @@ def main() -> None:
     families("families", "Fast families on every task")
     families("families_lstm_cnn", "lstm and cnn on every task")
     families("families_transformer", "transformer (all-MiniLM-L6-v2 fine-tuned)")
+    families("families_transformer_disaster",
+             "transformer (all-MiniLM-L6-v2 fine-tuned, 600 s budget) on disaster tweets")
+    families("families_deep_entity", "lstm and cnn on the entity task (300 s budget each)")
     d = load("keras_vs_bowmlp")
     if d:
         header(d, "bow-mlp vs the founding Keras MLP")
@@ -49,6 +52,9 @@ def main() -> None:
         print(f"| tweetlab bow-mlp | {b['epoch_seconds'][-1]:.2f} | {b['accuracy']:.4f} | "
               f"{b['macro_f1']:.4f} |")
         print(f"\nSpeed-up per epoch: **{d['speedup_per_epoch']:.1f}x**.")
+        if k.get("timed_steps"):
+            print(f"\nKeras seconds per epoch: {k['timed_steps']:,} steps timed after as many "
+                  f"warm-up steps, scaled to the epoch's {k['steps_per_epoch']:,} steps.")
     d = load("fasttext_vs_ours")
     if d:
         header(d, "fasttext family vs fastText")
@@ -81,14 +87,16 @@ def main() -> None:
     d = load("analyze")
     if d:
         header(d, "analyze throughput")
-        print("| rows | seconds end to end | tweets/s | peak RSS MB |")
-        print("|---:|---:|---:|---:|")
+        print(f"Model: {d.get('model', 'en-sentiment')}.\n")
+        print("| rows | seconds end to end | tweets/s | peak RSS MB (main) | peak RSS MB (largest "
+              "worker) |")
+        print("|---:|---:|---:|---:|---:|")
         for r in d["rows"]:
             print(f"| {r['rows']:,} | {r['seconds']:.1f} | {r['tweets_per_s_end_to_end']:,.0f} | "
-                  f"{r['peak_rss_mb']:.0f} |")
+                  f"{r['peak_rss_mb']:.0f} | {r.get('worker_peak_rss_mb', 0):.0f} |")
     for name in sorted(p.stem for p in OUT.glob("serve_*.json")):
         d = load(name)
-        header(d, f"serve ({d['model']})")
+        header(d, f"serve ({d['model']}, {d.get('workers', 1)} worker process)")
         print("| load | concurrency | requests/s | tweets/s | p50 ms | p99 ms | errors |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for r in d["rows"]:

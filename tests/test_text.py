@@ -103,3 +103,15 @@ def test_cleaning_leaves_non_emoji_unicode_alone():
 
 def test_cleaning_names_emoji_among_other_unicode():
     assert normalize("día 👍 … ©") == "día :thumbs_up: … :copyright:"
+
+
+def test_emoji_naming_matches_the_emoji_package():
+    import emoji
+
+    from tweetlab.text.normalize import _demojize
+
+    cases = [f"a{e}b" for e in emoji.EMOJI_DATA]
+    cases += ["⭐️⭐️ great", "1️⃣ first", "#️⃣ tag", "stray \ufe0f selector", "❤ plain heart",
+              "👩🏿\u200d🦳 and 🇲🇻", "no emoji at all", "ПРИВЕТ ❄️⛄️"]
+    for text in cases:
+        assert _demojize(text) == emoji.demojize(text, delimiters=(" :", ": ")), text

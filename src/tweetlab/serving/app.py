@@ -449,8 +449,8 @@ class HotPredict:
             return
         try:
             out = await _predict(self.served, self.settings, self.metrics, req)
-        except HTTPException:
-            await full(scope, replay, send)  # the route raises it again, with its error body
+        except Exception:  # noqa: BLE001 - the route raises it again: its error body, metrics
+            await full(scope, replay, send)
             return
         payload = out.model_dump_json().encode()
         await send({"type": "http.response.start", "status": 200,
