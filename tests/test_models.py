@@ -185,3 +185,16 @@ def test_fasttext_array_encoding_equals_per_text_features(word_ngrams):
 def test_bow_mlp_picks_more_epochs_for_small_data():
     clf = create("bow-mlp")
     assert clf._auto_epochs(3_000) > clf._auto_epochs(200_000) >= 10
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_tfidf_fast_scoring_equals_scikit_learn(classes):
+    from tweetlab.models.tfidf import _tfidf
+
+    texts, labels = make_corpus(150, classes=classes)
+    model = create("tfidf").fit(texts, labels)
+    probe = model.clean(texts[:20] + ["", "zzqx unseen words only", "!!!"])
+    for vec in (model.word_vec_, model.char_vec_):
+        assert np.allclose(_tfidf(vec, probe).toarray(), vec.transform(probe).toarray(), atol=1e-6)
+    want = model.head_.predict_proba(model._features(probe))
+    assert np.allclose(model._predict_proba(probe), want, atol=1e-6)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from ..config import CleaningConfig, ConfigBase, _check
@@ -65,6 +65,26 @@ def _char_vectorizer(cfg: TfidfConfig, vocabulary: dict[str, int] | None = None)
     )
 
 
+def _tfidf(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
+    """``vec.transform(texts)`` without scikit-learn's per-call validation (~1 ms).
+
+    The same steps as TfidfTransformer: counts, 1 + log(tf) when sublinear, times idf,
+    rows scaled to unit L2 norm.
+    """
+    X = CountVectorizer.transform(vec, texts).astype(np.float32)
+    X.sort_indices()
+    if vec.sublinear_tf:
+        np.log(X.data, X.data)
+        X.data += 1.0
+    X.data *= vec.idf_[X.indices]
+    per_row = np.diff(X.indptr)
+    row_of = np.repeat(np.arange(X.shape[0]), per_row)
+    norms = np.sqrt(np.bincount(row_of, weights=X.data * X.data, minlength=X.shape[0]))
+    norms[norms == 0] = 1.0
+    X.data /= norms[row_of].astype(np.float32)
+    return X
+
+
 class TfidfClassifier(TextClassifier):
     """TF-IDF over word n-grams (+ char n-grams) and multinomial logistic regression."""
 
@@ -73,9 +93,9 @@ class TfidfClassifier(TextClassifier):
     config: TfidfConfig
 
     def _features(self, texts: list[str]) -> sp.csr_matrix:
-        parts = [self.word_vec_.transform(texts)]
+        parts = [_tfidf(self.word_vec_, texts)]
         if self.char_vec_ is not None:
-            parts.append(self.char_vec_.transform(texts))
+            parts.append(_tfidf(self.char_vec_, texts))
         return sp.hstack(parts, format="csr")
 
     def _fit(self, texts: list[str], y: np.ndarray, valid: Any, checkpoint_dir: Path | None,
@@ -95,7 +115,16 @@ class TfidfClassifier(TextClassifier):
         ).fit(X, y)
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        return self.head_.predict_proba(self._features(texts)).astype(np.float32)
+        # LogisticRegression.predict_proba, computed directly: scikit-learn's input checks
+        # cost ~1 ms a call, more than scoring a tweet.
+        head = self.head_
+        z = np.asarray(self._features(texts) @ head.coef_.T, dtype=np.float64) + head.intercept_
+        if z.shape[1] == 1:  # binary: the one column is the second class's logit
+            p = 1.0 / (1.0 + np.exp(-z[:, 0]))
+            return np.stack([1.0 - p, p], axis=1).astype(np.float32)
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
 
     def unknown_words(self, text: str) -> list[str]:
         vocab = self.word_vec_.vocabulary_
