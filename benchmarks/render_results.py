@@ -39,6 +39,8 @@ def main() -> None:
     families("families_transformer", "transformer (all-MiniLM-L6-v2 fine-tuned)")
     families("families_transformer_disaster",
              "transformer (all-MiniLM-L6-v2 fine-tuned, 600 s budget) on disaster tweets")
+    families("families_transformer_disaster_lr1e-4",
+             "transformer on disaster tweets, lr 1e-4, up to 4 epochs (600 s budget)")
     families("families_deep_entity", "lstm and cnn on the entity task (300 s budget each)")
     d = load("keras_vs_bowmlp")
     if d:
