@@ -91,16 +91,11 @@ def _groups_for(chunk: Any, group: str | None) -> tuple[np.ndarray, np.ndarray]:
 class _Scorer:
     """Scores a chunk: probabilities, labels, confidence, and term counts per label.
 
-    Runs in the analyzing process or in worker processes (``analyze(workers=N)``); each
-    worker builds its own from a model folder (or a pickled in-memory model).
+    Runs in the analyzing process or in worker processes (``analyze(workers=N)``).
     """
 
-    def __init__(self, model: Any, band: tuple[float, float] | None) -> None:
-        from .bundled import resolve
-        from .persistence import load_model
-
-        self.clf = load_model(resolve(model)) if model is None or isinstance(model, str | Path) \
-            else model
+    def __init__(self, clf: Any, band: tuple[float, float] | None) -> None:
+        self.clf = clf
         self.band = band
 
     def __call__(self, raw: list[str], entities: list[str] | None
@@ -133,11 +128,14 @@ _WORKER: _Scorer | None = None
 
 
 def _init_worker(model: Any, band: tuple[float, float] | None) -> None:
+    """``model``: the classifier (fork) or its folder (spawn: each worker loads it)."""
     import torch
+
+    from .persistence import load_model
 
     torch.set_num_threads(1)  # the processes are the parallelism
     global _WORKER
-    _WORKER = _Scorer(model, band)
+    _WORKER = _Scorer(load_model(model) if isinstance(model, Path) else model, band)
 
 
 def _score_in_worker(raw: list[str], entities: list[str] | None

@@ -72,7 +72,6 @@ def _tfidf(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
     rows scaled to unit L2 norm.
     """
     X = CountVectorizer.transform(vec, texts).astype(np.float32)
-    X.sort_indices()
     if vec.sublinear_tf:
         np.log(X.data, X.data)
         X.data += 1.0

@@ -216,6 +216,37 @@ def _too_big(limit: int) -> JSONResponse:
     return _error(413, "request body too large", f"the limit is {limit:,} bytes")
 
 
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool] | None:
+    """The request body, read until its end or just past ``limit`` bytes, and whether more
+    is left unread; ``None`` if the client disconnected."""
+    chunks: list[bytes] = []
+    seen = 0
+    more = True
+    while more and seen <= limit:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body = message.get("body", b"")
+        chunks.append(body)
+        seen += len(body)
+        more = message.get("more_body", False)
+    return b"".join(chunks), more
+
+
+def _replay(body: bytes, more: bool, receive: Receive) -> Receive:
+    """A ``receive`` that hands over ``body`` (already read) first, then reads on."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": more}
+        return await receive()
+
+    return replay
+
+
 class BodyLimit:
     """ASGI middleware: 413 for bodies over the limit, counted even without Content-Length."""
 
@@ -244,30 +275,14 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         # Read the whole (bounded) body first, so that nothing downstream sees a partial one.
-        chunks: list[bytes] = []
-        seen = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body = message.get("body", b"")
-            seen += len(body)
-            if seen > limit:
-                await _too_big(limit)(scope, receive, send)
-                return
-            chunks.append(body)
-            if not message.get("more_body", False):
-                break
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        read = await _read_body(receive, limit)
+        if read is None:
+            return
+        body, more = read
+        if more or len(body) > limit:
+            await _too_big(limit)(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, more, receive), send)
 
 
 def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = None,
@@ -416,30 +431,13 @@ class HotPredict:
         if self.expected is not None and not _key_ok(scope, self.expected):
             await full(scope, receive, send)
             return
-        limit = self.settings.max_body
-        chunks: list[bytes] = []
-        seen = 0
-        more = True
-        while more and seen <= limit:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body = message.get("body", b"")
-            chunks.append(body)
-            seen += len(body)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": more}
-            return await receive()
-
+        read = await _read_body(receive, self.settings.max_body)
+        if read is None:
+            return
+        body, more = read
+        replay = _replay(body, more, receive)
         req = None
-        if not more and seen <= limit:
+        if not more and len(body) <= self.settings.max_body:
             try:
                 req = PredictRequest.model_validate_json(body)
             except ValueError:
