@@ -156,3 +156,62 @@ def test_cli_analyze(tmp_path, binary_model, capsys):
     assert main(["analyze", str(path), "--model", str(model), "--group", "nope",
                  "--out", str(tmp_path / "x")]) == 2
     assert "no column 'nope'" in capsys.readouterr().err
+
+
+def test_term_counts_are_document_frequencies_per_label():
+    from collections import Counter
+
+    from tweetlab.analysis import STOP_TOKENS, _terms_per_label
+
+    rng = np.random.default_rng(0)
+    vocab = ["a", "b", "c", "<url>", "rt", "ß", "d"]
+    tokens = [[vocab[i] for i in rng.integers(0, len(vocab), rng.integers(0, 8))]
+              for _ in range(300)]
+    labels = np.array([["neg", "pos", "neutral"][i] for i in rng.integers(0, 3, 300)],
+                      dtype=object)
+    want: dict[str, Counter[str]] = {}
+    for toks, lab in zip(tokens, labels, strict=False):
+        want.setdefault(lab, Counter()).update(set(toks) - STOP_TOKENS)
+    got = _terms_per_label(tokens, labels).as_counters()
+    assert list(got) == list(dict.fromkeys(labels.tolist()))
+    assert {k: dict(v) for k, v in got.items()} == {k: dict(v) for k, v in want.items()}
+    empty = _terms_per_label([[], []], np.array(["x", "x"], dtype=object))
+    assert empty.as_counters() == {"x": Counter()}
+    # Summed over chunks in arrays = summed as Counters.
+    from tweetlab.analysis import _TermTotals
+
+    totals = _TermTotals(["pos"])
+    for i in range(0, 300, 70):
+        totals.add(_terms_per_label(tokens[i:i + 70], labels[i:i + 70]))
+    merged = totals.total().as_counters()
+    assert {k: dict(v) for k, v in merged.items() if v} == \
+        {k: dict(v) for k, v in want.items()}
+    assert "pos" in merged
+
+
+def test_distinctive_terms_match_a_per_term_reference():
+    from collections import Counter
+
+    from tweetlab.analysis import distinctive_terms
+
+    rng = np.random.default_rng(1)
+    words = [f"w{i}" for i in range(60)]
+    tc = {lab: Counter({w: int(c) for w, c in zip(words, rng.integers(0, 12, 60), strict=False) if c})
+          for lab in ("neg", "pos", "neutral")}
+    total = Counter()
+    for c in tc.values():
+        total.update(c)
+    vocab = [t for t, c in total.items() if c >= 5]
+    all_n = sum(total[t] for t in vocab)
+    for lab, c in tc.items():
+        n_lab = sum(c[t] for t in vocab)
+        n_rest = all_n - n_lab
+        want = []
+        for t in vocab:
+            a, b = c[t], total[t] - c[t]
+            lo = np.log((a + 1) / (n_lab - a + 1)) - np.log((b + 1) / (n_rest - b + 1))
+            want.append((t, float(lo / np.sqrt(1 / (a + 1) + 1 / (b + 1))), a))
+        want = [w for w in sorted(want, key=lambda x: (-x[1], x[0])) if w[2] > 0][:7]
+        got = distinctive_terms(tc, 7)[lab]
+        assert [g[0] for g in got] == [w[0] for w in want]
+        assert np.allclose([g[1] for g in got], [w[1] for w in want])

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from tweetlab.config import TrainConfig
 from tweetlab.errors import ConfigError, DataError, ModelError, NotFittedError
@@ -180,6 +181,31 @@ def test_fasttext_array_encoding_equals_per_text_features(word_ngrams):
     for i, text in enumerate(cleaned):
         row = encoded.flat[encoded.offsets[i]:encoded.offsets[i + 1]]
         assert sorted(row.tolist()) == sorted(clf._features(text))
+
+
+@pytest.mark.parametrize("word_ngrams", [1, 2, 3])
+def test_fasttext_projected_scoring_equals_the_module(word_ngrams, monkeypatch):
+    from tweetlab.models import fasttext as ft
+    from tweetlab.models.torch_base import TorchTextClassifier
+
+    texts, labels = make_corpus(200, classes=3)
+    clf = create("fasttext", word_ngrams=word_ngrams,
+                 train_config=TrainConfig(epochs=2, progress=False)).fit(texts, labels)
+    probe = clf.clean(texts[:50] + ["", "!!!", "zzqx unseen qqwy", "good " * 40])
+
+    def module_path():
+        return TorchTextClassifier._predict_proba(clf, probe)
+
+    assert np.allclose(clf._predict_proba(probe), module_path(), atol=1e-5)
+    # The cache follows the weights: change them in place, scores follow.
+    with torch.no_grad():
+        clf.module_.embedding.weight.mul_(3.0)
+        clf.module_.out.bias.add_(0.5)
+    assert np.allclose(clf._predict_proba(probe), module_path(), atol=1e-5)
+    # A full cache starts again from empty; chunks in a different order give the same rows.
+    monkeypatch.setattr(ft, "_CACHE_LIMIT", 5)
+    again = np.concatenate([clf._predict_proba(probe[i:i + 7]) for i in range(0, len(probe), 7)])
+    assert np.allclose(again, module_path(), atol=1e-5)
 
 
 def test_bow_mlp_picks_more_epochs_for_small_data():

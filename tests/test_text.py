@@ -61,6 +61,29 @@ def test_cleaning_is_idempotent(text):
         assert normalize(once, cfg) == once
 
 
+_CONFIGS = (CleaningConfig(), CleaningConfig(hashtags="split", emoji="remove"),
+            CleaningConfig(lowercase=False, urls="", hashtags="strip"),
+            CleaningConfig(emoji="keep", mentions=None, html=False))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(
+    list("aAb #@&;amplt:/.hHtTswW😂❤\ufe0f\u20e3ñПрΣİ\n!oOo_1")), max_size=60))
+def test_cleaning_shortcuts_give_the_fixed_point(text):
+    # normalize() stops when its checks say another pass cannot change the text; running
+    # every pass until nothing changes must give the same result.
+    from tweetlab.text.normalize import _normalize_once
+
+    for cfg in _CONFIGS:
+        want = text
+        for _ in range(10):
+            new = _normalize_once(want, cfg)
+            if new == want:
+                break
+            want = new
+        assert normalize(text, cfg) == want
+
+
 def test_tokenizer_keeps_placeholders_and_emoji_names():
     assert tokenize("hi <user> :red_heart: #tag don't") == ["hi", "<user>", ":red_heart:", "#tag",
                                                              "don't"]

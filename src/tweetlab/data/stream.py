@@ -79,7 +79,11 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
     def finish(frame: Any) -> Any:
         nonlocal row
         frame = frame.rename(columns=_rename([str(c) for c in frame.columns], text))
-        frame["text"] = frame["text"].fillna("").astype(str)
+        # Plain Python strings (object dtype): the chunk's texts go to Python code next,
+        # and pandas' Arrow-backed strings cost a conversion each way.
+        frame["text"] = pd.Series([t if type(t) is str else "" if t is None or t != t
+                                   else str(t) for t in frame["text"].tolist()],
+                                  index=frame.index, dtype=object)
         frame["_row"] = range(row + 1, row + 1 + len(frame))
         row += len(frame)
         return frame
@@ -127,7 +131,7 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
                 names[layout.label] = "label"
         with _open_text(p, encoding) as fh:
             reader = pd.read_csv(fh, sep=delimiter, header=0 if layout.header else None,
-                                 names=None if layout.header else names, dtype=str,
+                                 names=None if layout.header else names, dtype=object,
                                  keep_default_na=False, chunksize=chunk_size, engine="c")
             for frame in reader:
                 yield finish(frame)
