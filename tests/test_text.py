@@ -84,6 +84,29 @@ def test_cleaning_shortcuts_give_the_fixed_point(text):
         assert normalize(text, cfg) == want
 
 
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(
+    list("aAb #@&;amplt:/.hHtTswW😂❤\ufe0f\u20e3ñПрΣİ\n!oOo_1\x00 ")), max_size=30),
+    min_size=60, max_size=120))
+def test_cleaning_a_chunk_equals_cleaning_each_text(texts):
+    from tweetlab.text import normalize_many
+
+    for cfg in _CONFIGS:
+        assert normalize_many(texts, cfg) == [normalize(t, cfg) for t in texts]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(
+    list("ab :_<>#'’\x00 \n!1ñП-&")), max_size=12), max_size=12))
+def test_token_ids_of_a_chunk_equal_tokenizing_each_text(texts):
+    from tweetlab.text import TokenIds, tokenize
+
+    got = TokenIds.of(texts)
+    assert got.per_text() == [tokenize(t) for t in texts]
+    assert len(set(got.words)) == len(got.words)
+    assert got.ids.max(initial=-1) < len(got.words)
+
+
 def test_tokenizer_keeps_placeholders_and_emoji_names():
     assert tokenize("hi <user> :red_heart: #tag don't") == ["hi", "<user>", ":red_heart:", "#tag",
                                                              "don't"]

@@ -34,7 +34,7 @@ from .data.splits import parse_dates
 from .data.stream import iter_chunks
 from .errors import DataError
 from .models.base import with_entity
-from .text import tokenize
+from .text import TokenIds
 
 log = logging.getLogger("tweetlab")
 
@@ -83,8 +83,8 @@ def _groups_for(chunk: Any, group: str | None) -> tuple[np.ndarray, np.ndarray]:
     if group not in chunk.columns:
         have = ", ".join(c for c in chunk.columns if not c.startswith("_"))
         raise DataError(f"no column {group!r} to group by; columns: {have}", field=group)
-    values = chunk[group].fillna("").astype(str).to_numpy(dtype=object)
-    values[values == ""] = "(none)"
+    values = np.array([v if type(v) is str and v else "(none)" if v is None or v != v or v == ""
+                       else str(v) for v in chunk[group].tolist()], dtype=object)
     return np.arange(n), values
 
 
@@ -106,34 +106,31 @@ class TermCounts:
         return out
 
 
-def _terms_per_label(tokens: list[list[str]], labels: np.ndarray) -> TermCounts:
+def _terms_per_label(tokens: TokenIds | list[list[str]], labels: np.ndarray) -> TermCounts:
     """Document frequency of each term per label (a tweet counts a term once).
 
     Computed on integer codes with numpy (distinct (tweet, term) pairs, then one count
     per label and term) instead of a Python set per tweet. Stop tokens are left out.
     """
-    n = len(tokens)
-    flat = list(itertools.chain.from_iterable(tokens))
-    distinct = dict.fromkeys(flat)
-    for t in STOP_TOKENS:
-        distinct.pop(t, None)
-    index = dict(zip(distinct, itertools.count()))
-    words = list(index)
-    n_words = max(len(words), 1)
-    term = np.fromiter(map(index.get, flat, itertools.repeat(-1)), dtype=np.int64,
-                       count=len(flat))
+    if not isinstance(tokens, TokenIds):
+        tokens = TokenIds.from_tokens(tokens)
+    n = len(tokens.lengths)
+    n_words = max(len(tokens.words), 1)
     label_list = labels.tolist()
     names = dict(zip(dict.fromkeys(label_list), itertools.count()))
     code = np.fromiter(map(names.__getitem__, label_list), dtype=np.int64, count=n)
-    keys = np.repeat(np.arange(n), np.fromiter(map(len, tokens), dtype=np.int64, count=n))
-    keys = keys * n_words + term
+    keys = np.repeat(np.arange(n), tokens.lengths) * n_words + tokens.ids
     # Distinct pairs by sorting (numpy's hash-based np.unique is ~15x slower here).
-    pairs = np.sort(keys[term >= 0])
+    pairs = np.sort(keys)
     if len(pairs):
         pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
     tweet, term = np.divmod(pairs, n_words)
     counts = np.bincount(code[tweet] * n_words + term, minlength=len(names) * n_words)
-    return TermCounts(words, list(names), counts.reshape(len(names), n_words)[:, :len(words)])
+    counts = counts.reshape(len(names), n_words)[:, :len(tokens.words)]
+    keep = [i for i, w in enumerate(tokens.words) if w not in STOP_TOKENS]
+    if len(keep) < len(tokens.words):
+        counts = counts[:, keep]
+    return TermCounts([tokens.words[i] for i in keep], list(names), counts)
 
 
 class _TermTotals:
@@ -184,7 +181,7 @@ class _Scorer:
         if entities is not None:
             raw = with_entity(raw, entities)
         cleaned = clf.clean(raw)
-        tokens = [tokenize(t) for t in cleaned]  # once: for the model and the term counts
+        tokens = TokenIds.of(cleaned)  # once: for the model and the term counts
         proba = clf._predict_proba(cleaned, tokens=tokens) if clf.takes_tokens else \
             clf._predict_proba(cleaned)
         labels = np.array(clf.labels_from_proba(proba, band), dtype=object)
@@ -301,9 +298,12 @@ def analyze(
                 raise DataError(f"no date column to count {by} by (looked for date, "
                                 "created_at, timestamp...); use by='all' (CLI: --by all) for "
                                 "no time axis", path=str(data))
-            chunk = chunk[chunk["text"].str.strip() != ""]
-            if chunk.empty:
-                continue
+            texts = chunk["text"].tolist()
+            has_text = np.fromiter(map(bool, map(str.strip, texts)), dtype=bool, count=len(texts))
+            if not has_text.all():
+                chunk = chunk[has_text]
+                if chunk.empty:
+                    continue
             dates = parse_dates(chunk["date"].tolist()) if by != "all" else \
                 np.zeros(len(chunk), dtype="datetime64[s]")
             ok = ~np.isnat(dates)
@@ -321,30 +321,48 @@ def analyze(
         ents = chunk["entity"].tolist() if use_entity and "entity" in chunk.columns else None
         return chunk["text"].tolist(), ents
 
+    def period_names(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(code of each row, name of each code): each distinct day (hour) named once."""
+        if by == "all":
+            return np.zeros(len(dates), dtype=np.int64), np.array(["all"], dtype=object)
+        unit = "h" if by == "hour" else "D"
+        uniq, code = np.unique(dates.astype(f"datetime64[{unit}]"), return_inverse=True)
+        names = pd.DatetimeIndex(uniq.astype("datetime64[s]")).to_period(PERIODS[by]).astype(str)
+        if by == "week":
+            names = pd.Index([p.split("/")[0] for p in names])
+        return code.reshape(-1), np.asarray(names, dtype=object)
+
     def count(chunk: Any, dates: np.ndarray, labels: np.ndarray, conf: np.ndarray,
               terms: TermCounts) -> None:
         nonlocal seq, n_scored
-        if by == "all":
-            periods = pd.Index(["all"] * len(chunk))
-        else:
-            periods = pd.DatetimeIndex(dates).to_period(PERIODS[by]).astype(str)
-        if by == "week":
-            periods = pd.Index([p.split("/")[0] for p in periods])
         rows, gvals = _groups_for(chunk, group)
-        frame = pd.DataFrame({"period": np.asarray(periods)[rows], "group": gvals,
-                              "label": labels[rows]})
-        for key, n in frame.value_counts(sort=False).items():
-            counts[key] += int(n)  # type: ignore[index]
+        p_code, p_names = period_names(dates)
+        g_code, g_names = pd.factorize(gvals)
+        l_code, l_names = pd.factorize(labels[rows])
+        n_g, n_l = len(g_names), len(l_names)
+        # Cells (period, group, label) as one integer per row, counted by sorting.
+        cell = np.sort((p_code[rows] * n_g + g_code) * n_l + l_code)
+        if len(cell):
+            starts = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))
+            sizes = np.diff(np.append(starts, len(cell)))
+            for key, n in zip(cell[starts].tolist(), sizes.tolist(), strict=True):
+                pg, lab = divmod(key, n_l)
+                p, g = divmod(pg, n_g)
+                counts[(p_names[p], g_names[g], l_names[lab])] += n
         texts = chunk["text"].tolist()
-        # Most confident tweets per (group, label): pandas picks each chunk's candidates,
-        # a bounded heap per key keeps the best over all chunks.
-        cand = pd.DataFrame({"g": gvals, "l": labels[rows], "c": conf[rows], "i": rows})
-        cand = cand.sort_values("c", ascending=False, kind="stable")
-        for g, lab, c, i in cand.groupby(["g", "l"], sort=False).head(top_n).itertuples(
-                index=False):
+        # Most confident tweets per (group, label): the chunk's best top_n per key (rows by
+        # key, then confidence, ties in file order), then a bounded heap per key keeps the
+        # best over all chunks.
+        key_code = g_code * n_l + l_code
+        order = np.lexsort((-conf[rows], key_code))
+        sorted_keys = key_code[order]
+        first = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+        rank = np.arange(len(order)) - np.repeat(first, np.diff(np.append(first, len(order))))
+        for j in order[rank < top_n].tolist():
             seq += 1
+            g, lab = g_names[g_code[j]], l_names[l_code[j]]
             heap = heaps.setdefault((str(g), str(lab)), [])
-            item = (float(c), -seq, texts[int(i)])
+            item = (float(conf[rows[j]]), -seq, texts[int(rows[j])])
             if len(heap) < top_n:
                 heapq.heappush(heap, item)
             elif item > heap[0]:

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..config import ConfigBase, TrainConfig
 from ..errors import ConfigError, DataError, NotFittedError
-from ..text import normalize, tokenize
+from ..text import normalize_many, tokenize
 
 NEUTRAL = "neutral"
 
@@ -223,7 +223,7 @@ class TextClassifier(Classifier):
     # --------------------------------------------------------------- prediction
     def clean(self, texts: Sequence[str]) -> list[str]:
         cleaning = getattr(self.config, "cleaning", None)
-        return [normalize(t, cleaning) for t in texts] if cleaning is not None else list(texts)
+        return normalize_many(texts, cleaning) if cleaning is not None else list(texts)
 
     def tokens(self, text: str) -> list[str]:
         """The tokens this model sees for ``text`` (after cleaning)."""

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from ..config import CleaningConfig, ConfigBase, TrainConfig, _check
-from ..text import Vocabulary, tokenize
+from ..text import TokenIds, Vocabulary, tokenize
 from .torch_base import Ragged, TorchTextClassifier
 
 __all__ = ["FastTextClassifier", "FastTextConfig", "TrainConfig"]
@@ -121,28 +121,27 @@ class _Projected:
                                              count=len(words))
         self.index.update(zip(words, range(start, end), strict=True))
 
-    def rows(self, clf: FastTextClassifier, flat_tokens: list[str]) -> np.ndarray:
-        """Row of every token, adding rows for words not seen before."""
+    def rows(self, clf: FastTextClassifier, words: list[str]) -> np.ndarray:
+        """Row of each word, adding rows for words not seen before."""
         if len(self.index) > _CACHE_LIMIT:
             self.index.clear()  # rows are rewritten from the start
-        rows = np.fromiter(map(self.index.get, flat_tokens, itertools.repeat(-1)),
-                           dtype=np.int64, count=len(flat_tokens))
+        rows = np.fromiter(map(self.index.get, words, itertools.repeat(-1)),
+                           dtype=np.int64, count=len(words))
         missing = np.flatnonzero(rows < 0)
         if len(missing):
-            new_tokens = [flat_tokens[i] for i in missing.tolist()]
-            self.add(clf, list(dict.fromkeys(new_tokens)))
-            rows[missing] = np.fromiter(map(self.index.__getitem__, new_tokens),
-                                        dtype=np.int64, count=len(missing))
+            new = [words[i] for i in missing.tolist()]  # distinct already
+            self.add(clf, new)
+            rows[missing] = np.fromiter(map(self.index.__getitem__, new), dtype=np.int64,
+                                        count=len(new))
         return rows
 
-    def proba(self, clf: FastTextClassifier, tokens: list[list[str]]) -> np.ndarray:
+    def proba(self, clf: FastTextClassifier, tokens: TokenIds) -> np.ndarray:
         cfg = clf.config
-        n = len(tokens)
-        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=n)
-        flat_tokens = list(itertools.chain.from_iterable(tokens))
+        lengths = tokens.lengths
+        n = len(lengths)
         with self.lock:  # serving threads share the cache
             self.refresh(clf)
-            rows = self.rows(clf, flat_tokens)
+            rows = self.rows(clf, tokens.words)[tokens.ids]
             own = self.words[rows]  # (T, k + 1)
             word_hash = self.hashes[rows]
             table, bias = self.table, self.bias
@@ -316,9 +315,15 @@ class FastTextClassifier(TorchTextClassifier):
         return Ragged(flat, offsets)
 
     def _predict_proba(self, texts: list[str],
-                       tokens: list[list[str]] | None = None) -> np.ndarray:
+                       tokens: list[list[str]] | TokenIds | None = None) -> np.ndarray:
+        if not isinstance(self.module_, FastTextModule):  # e.g. an ONNX Runtime session
+            if isinstance(tokens, TokenIds):
+                tokens = tokens.per_text()
+            return super()._predict_proba(texts, tokens)
         if tokens is None:
-            tokens = [tokenize(t) for t in texts]
+            tokens = TokenIds.of(texts)
+        elif not isinstance(tokens, TokenIds):
+            tokens = TokenIds.from_tokens(tokens)
         projected = self.__dict__.get("_projected")
         if projected is None:
             projected = self._projected = _Projected()

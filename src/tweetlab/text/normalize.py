@@ -11,8 +11,10 @@ from __future__ import annotations
 import functools
 import html
 import re
+from collections.abc import Sequence
 
 import emoji as _emoji
+import numpy as np
 
 from ..config import CleaningConfig
 
@@ -121,9 +123,11 @@ def _replace_emoji(text: str, mode: str) -> str:
 
 
 def _may_hold_url(text: str) -> bool:
-    # Every URL_RE match holds "://" or "w." in some case; a substring test is ~20x
-    # cheaper than the case-insensitive search it saves on most tweets.
-    return "://" in text or "w." in text or "W." in text
+    # Every URL_RE match holds "://" or "www." in some case; substring tests are ~20x
+    # cheaper than the case-insensitive search they save on most tweets.
+    if "://" in text:
+        return True
+    return ("w." in text or "W." in text) and "www." in text.lower()
 
 
 def _replace_tokens(text: str, config: CleaningConfig) -> str:
@@ -161,11 +165,17 @@ def normalize(text: str, config: CleaningConfig = DEFAULT_CLEANING) -> str:
     # Each step can expose work for another (dropping an emoji's variation selector can
     # join "&l" + "t;" into an entity, or "@" to a word), so the steps run to a fixed
     # point; that is what makes normalize() idempotent.
+    return _normalize(text, config, True)
+
+
+def _normalize(text: str, config: CleaningConfig, runs: bool) -> str:
+    """``normalize``; ``runs=False``: the caller knows the first pass has no run to cut."""
     for _ in range(5):
-        new = _normalize_once(text, config)
+        new = _normalize_once(text, config, runs)
         if new == text or not _may_change_again(new, config):
             return new
         text = new
+        runs = True
     return text
 
 
@@ -198,7 +208,7 @@ def _may_change_again(text: str, config: CleaningConfig) -> bool:
     return config.lowercase and text.lower() != text
 
 
-def _normalize_once(text: str, config: CleaningConfig) -> str:
+def _normalize_once(text: str, config: CleaningConfig, runs: bool = True) -> str:
     if config.html:
         text = _unescape(text)
     if config.emoji != "keep":
@@ -206,7 +216,7 @@ def _normalize_once(text: str, config: CleaningConfig) -> str:
     text = _replace_tokens(text, config)
     if config.lowercase:  # before cutting runs, so that "aAAa" is one run
         text = text.lower()
-    if config.elongations:
+    if config.elongations and runs:
         text = ELONGATION_RE.sub(r"\1\1", text)
     if config.numbers is not None:
         text = NUMBER_RE.sub(f" {config.numbers} ", text)
@@ -214,6 +224,41 @@ def _normalize_once(text: str, config: CleaningConfig) -> str:
 
 
 
-def normalize_many(texts: list[str], config: CleaningConfig = DEFAULT_CLEANING) -> list[str]:
-    """:func:`normalize` over a list (list in, list out)."""
-    return [normalize(t, config) for t in texts]
+def _may_have_runs(texts: list[str]) -> np.ndarray:
+    """Per text: whether cutting runs could change its first pass (False = surely not).
+
+    A run of three equal non-space characters after a pass needs one in the lower-cased
+    text already, for ASCII text without "&": URLs, mentions and hashtags are replaced
+    by space-padded placeholders or removed where a non-word character stands, so no
+    step before the cut joins equal characters. Entities, non-ASCII text (emoji names)
+    and every text of a chunk that has a NUL are left to the regex. One numpy scan over
+    the chunk's bytes instead of a regex search per tweet (~5 us).
+    """
+    n = len(texts)
+    joined = "\0".join(texts)
+    if joined.count("\0") != n - 1:  # a text holds a NUL: no reliable offsets
+        return np.ones(n, dtype=bool)
+    maybe = np.zeros(n, dtype=bool)
+    ascii_only = joined.isascii()
+    if not ascii_only or "&" in joined:
+        maybe |= np.fromiter((not t.isascii() or "&" in t for t in texts), dtype=bool, count=n)
+    data = joined.encode("utf-8", "surrogatepass").lower()  # ASCII letters only: same length
+    buf = np.frombuffer(data, dtype=np.uint8)
+    run = (buf[:-2] == buf[1:-1]) & (buf[1:-1] == buf[2:]) & (buf[:-2] != 32)
+    hits = np.flatnonzero(run)
+    if len(hits):
+        sizes = np.fromiter((len(t) if ascii_only else len(t.encode("utf-8", "surrogatepass"))
+                             for t in texts), dtype=np.int64, count=n) + 1
+        starts = np.cumsum(sizes) - sizes
+        maybe[np.searchsorted(starts, hits, side="right") - 1] = True
+    return maybe
+
+
+def normalize_many(texts: Sequence[str], config: CleaningConfig = DEFAULT_CLEANING) -> list[str]:
+    """:func:`normalize` over a list (list in, list out); the same result, faster on
+    chunks: one byte scan finds the tweets that can hold a run of repeated characters."""
+    texts = list(texts)
+    if not config.elongations or len(texts) < 64:
+        return [normalize(t, config) for t in texts]
+    maybe = _may_have_runs(texts)
+    return [_normalize(t, config, m) for t, m in zip(texts, maybe.tolist(), strict=True)]
