@@ -103,7 +103,8 @@ def test_token_ids_of_a_chunk_equal_tokenizing_each_text(texts):
 
     got = TokenIds.of(texts)
     assert got.per_text() == [tokenize(t) for t in texts]
-    assert len(set(got.words)) == len(got.words)
+    flat = [t for text in texts for t in tokenize(text)]
+    assert got.words == list(dict.fromkeys(flat))  # distinct, in first-seen order
     assert got.ids.max(initial=-1) < len(got.words)
 
 

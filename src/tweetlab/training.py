@@ -100,6 +100,46 @@ def _sparse_params(module: nn.Module) -> list[nn.Parameter]:
             for p in m.parameters()]
 
 
+class PlainSGD:
+    """Plain SGD, fastText's update: ``p -= lr * grad``, no momentum or weight decay.
+
+    The same update as ``torch.optim.SGD`` without its per-step bookkeeping, and making
+    one does not import ``torch._dynamo`` (~2 s the first time a ``torch.optim``
+    optimizer is made, more than fastText needs to train on a few thousand tweets). Has
+    the parts of the optimizer interface the training loop and checkpoints use.
+
+    >>> w = nn.Parameter(torch.zeros(3, 2)); opt = PlainSGD([w], lr=0.5)
+    >>> w.grad = torch.sparse_coo_tensor([[1, 1]], torch.ones(2, 2), (3, 2)); opt.step()
+    >>> w.detach()[:, 0].tolist()
+    [0.0, -1.0, 0.0]
+    """
+
+    def __init__(self, params: Iterable[nn.Parameter], lr: float) -> None:
+        self.param_groups: list[dict[str, Any]] = [{"params": list(params), "lr": lr}]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        for group in self.param_groups:
+            lr = group["lr"]
+            for p in group["params"]:
+                g = p.grad
+                if g is not None:
+                    p.add_(g, alpha=-lr)  # sparse: torch's sparse add, the fastest on CPU
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"state": {}, "param_groups": [
+            {"lr": g["lr"], "params": list(range(len(g["params"])))} for g in self.param_groups]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for group, saved in zip(self.param_groups, state["param_groups"], strict=True):
+            group["lr"] = saved["lr"]
+
+
 class LazyAdam(torch.optim.Optimizer):
     """Adam for sparse embedding gradients: only the rows a batch touched are updated.
 
@@ -153,7 +193,7 @@ def make_optimizers(module: nn.Module, config: TrainConfig) -> list[torch.optim.
     dense = [p for p in module.parameters() if id(p) not in sparse_ids and p.requires_grad]
     opts: list[torch.optim.Optimizer] = []
     if config.optimizer == "sgd":
-        opts.append(torch.optim.SGD(dense + sparse, lr=config.lr, weight_decay=0.0))
+        opts.append(PlainSGD(dense + sparse, lr=config.lr))  # type: ignore[arg-type]
         return opts
     if dense:
         cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
@@ -286,6 +326,7 @@ def train_module(
     step = (start_epoch - 1) * n_batches
     # bf16 autocast on CUDA when asked (and supported); CPU training stays float32.
     amp = bool(config.amp and device.type == "cuda" and torch.cuda.is_bf16_supported())
+    on_cpu = device.type == "cpu"
     out_of_time = False
     for epoch in range(start_epoch, config.epochs + 1):
         if result.stopped_early or out_of_time:
@@ -298,7 +339,8 @@ def train_module(
                    disable=None if config.progress else True, leave=False, unit="batch")
         accum = config.accumulate
         for i, batch in enumerate(train_batches(epoch)):
-            *inputs, target = (t.to(device, non_blocking=True) for t in batch)
+            *inputs, target = batch if on_cpu else (t.to(device, non_blocking=True)
+                                                    for t in batch)
             if i % accum == 0:
                 lr = get_lr(step, total_steps, config, time.perf_counter() - t0)
                 for opt in opts:
@@ -337,7 +379,12 @@ def train_module(
         row["seconds"] = time.perf_counter() - epoch_start
         result.history.append(row)
         current = row.get("valid_loss", row["train_loss"])
-        if current < result.best_valid_loss - 1e-6:
+        if valid_batches is None:
+            # No validation set: the latest weights are the model (no copy per epoch;
+            # a falling training loss says nothing about which epoch generalises best).
+            result.best_epoch, best = epoch, {}
+            result.best_valid_loss = min(result.best_valid_loss, current)
+        elif current < result.best_valid_loss - 1e-6:
             result.best_valid_loss, result.best_epoch, bad_epochs = current, epoch, 0
             best = _cpu_state(module)
         else:
@@ -354,12 +401,13 @@ def train_module(
         if (checkpoint_dir is not None and due and epoch < config.epochs
                 and not result.stopped_early and not out_of_time):
             last_save = time.perf_counter()
-            save_checkpoint(checkpoint_dir, module, best, opts, {
+            save_checkpoint(checkpoint_dir, module, best or _cpu_state(module), opts, {
                 "epoch": epoch, "history": result.history, "best_epoch": result.best_epoch,
                 "best_valid_loss": result.best_valid_loss, "bad_epochs": bad_epochs,
                 "stopped_early": result.stopped_early, "fingerprint": fingerprint,
             })
-    module.load_state_dict(best)
+    if best:
+        module.load_state_dict(best)
     module.eval()
     result.seconds = time.perf_counter() - t0
     return result

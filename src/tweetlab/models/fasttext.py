@@ -235,11 +235,12 @@ class FastTextClassifier(TorchTextClassifier):
             ids.append(wid)
         if cfg.minn > 0 and not word.startswith("<"):
             wrapped = f"<{word}>"
-            for n in range(cfg.minn, cfg.maxn + 1):
-                for i in range(len(wrapped) - n + 1):
-                    gram = wrapped[i:i + n]
-                    if gram != wrapped or wid is None:  # the whole word is its own feature
-                        ids.append(n_words + _hash(gram) % cfg.buckets)
+            size, buckets, crc = len(wrapped), cfg.buckets, zlib.crc32
+            grams = [wrapped[i:i + n] for n in range(cfg.minn, min(cfg.maxn, size) + 1)
+                     for i in range(size - n + 1)]
+            if wid is not None and cfg.maxn >= size >= cfg.minn:
+                grams.pop()  # the whole word is its own feature (always the last gram)
+            ids += [n_words + crc(g.encode("utf-8")) % buckets for g in grams]
         entry = (_hash(word), ids)
         if len(self._cache) > _CACHE_LIMIT:
             self._cache.clear()
@@ -265,11 +266,18 @@ class FastTextClassifier(TorchTextClassifier):
         return ids
 
     def _prepare(self, texts: list[str]) -> None:
-        self.vocab_ = Vocabulary.build((tokenize(t) for t in texts),
-                                       min_count=self.config.min_count, unk=None)
+        # One tokenize of the training texts, kept for _encode (same list) right after.
+        tokens = TokenIds.of(texts)
+        self._fit_tokens = (texts, tokens)
+        counts = np.bincount(tokens.ids, minlength=len(tokens.words))
+        # Most frequent first, ties by first appearance: Vocabulary.build's order.
+        order = np.argsort(-counts, kind="stable")
+        order = order[counts[order] >= self.config.min_count]
+        self.vocab_ = Vocabulary([tokens.words[i] for i in order.tolist()], unk=None)
         self._cache: dict[str, tuple[int, list[int]]] = {}
 
-    def _encode(self, texts: list[str], tokens: list[list[str]] | None = None) -> Ragged:
+    def _encode(self, texts: list[str],
+                tokens: list[list[str]] | TokenIds | None = None) -> Ragged:
         """Feature ids of every text, computed for whole arrays of tokens at once.
 
         Gives the same ids as :meth:`_features` (bag order may differ, which a mean
@@ -278,15 +286,17 @@ class FastTextClassifier(TorchTextClassifier):
         """
         cfg = self.config
         n = len(texts)
-        if tokens is None:
-            tokens = [tokenize(t) for t in texts]
-        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=n)
-        flat_tokens = list(itertools.chain.from_iterable(tokens))
-        # Distinct words in first-seen order, then each token's index: C-level loops only.
-        word_index = dict(zip(dict.fromkeys(flat_tokens), itertools.count()))
-        tok = np.fromiter(map(word_index.__getitem__, flat_tokens), dtype=np.int64,
-                          count=len(flat_tokens))
-        feats = [self._word_features(w) for w in word_index]
+        fit_tokens = self.__dict__.pop("_fit_tokens", None)
+        if isinstance(tokens, TokenIds):
+            ids = tokens
+        elif tokens is not None:
+            ids = TokenIds.from_tokens(tokens)
+        elif fit_tokens is not None and fit_tokens[0] is texts:
+            ids = fit_tokens[1]
+        else:
+            ids = TokenIds.of(texts)
+        lengths, tok = ids.lengths, ids.ids
+        feats = [self._word_features(w) for w in ids.words]
         own = Ragged.from_lists([f[1] for f in feats])
         word_hash = np.array([f[0] for f in feats], dtype=np.uint64)
         # Part 1: each token's own features (word id + char n-grams), in token order.

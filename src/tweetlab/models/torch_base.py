@@ -115,6 +115,17 @@ class TorchTextClassifier(TextClassifier):
     # ---------------------------------------------------------------- training
     def _batches(self, data: Ragged, y: np.ndarray | None, batch_size: int,
                  order: np.ndarray) -> Iterator[tuple[torch.Tensor, ...]]:
+        if type(self)._collate is TorchTextClassifier._collate:
+            # Bags: gather the rows in ``order`` once, then every batch is a slice.
+            flat, starts = data.take(order)
+            flat_t = torch.from_numpy(flat)
+            bounds = np.append(starts, len(flat))
+            for s in range(0, len(order), batch_size):
+                e = min(s + batch_size, len(order))
+                offsets = torch.from_numpy(starts[s:e] - starts[s])
+                inputs = (flat_t[bounds[s]:bounds[e]], offsets)
+                yield inputs if y is None else (*inputs, torch.from_numpy(y[order[s:e]]))
+            return
         for s in range(0, len(order), batch_size):
             idx = order[s:s + batch_size]
             inputs = self._collate(data, idx)

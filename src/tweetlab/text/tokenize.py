@@ -58,13 +58,10 @@ class TokenIds:
         cuts = np.flatnonzero(ids == sep_id)
         bounds = np.concatenate(([-1], cuts, [len(ids)]))
         lengths = np.diff(bounds) - 1
-        if sep_id >= 0:
+        if sep_id >= 0:  # drop the separator, keeping first-seen order and dense ids
             ids = ids[ids != sep_id]
-            if sep_id != len(words) - 1:  # keep ids dense: the last word takes its place
-                last = len(words) - 1
-                ids[ids == last] = sep_id
-                words[sep_id] = words[last]
-            words.pop()
+            ids[ids > sep_id] -= 1
+            words.pop(sep_id)
         return cls(words, ids, lengths)
 
     @classmethod
