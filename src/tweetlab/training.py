@@ -379,6 +379,8 @@ def train_module(
         row["seconds"] = time.perf_counter() - epoch_start
         result.history.append(row)
         current = row.get("valid_loss", row["train_loss"])
+        if config.monitor == "accuracy" and "valid_accuracy" in row:
+            current = -row["valid_accuracy"]  # lower is better, like a loss
         if valid_batches is None:
             # No validation set: the latest weights are the model (no copy per epoch;
             # a falling training loss says nothing about which epoch generalises best).

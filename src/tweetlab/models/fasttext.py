@@ -215,7 +215,7 @@ class FastTextClassifier(TorchTextClassifier):
     # rate is scaled up: the loss is a batch mean and each bag a mean over its features,
     # so lr 10 at batch 32 moves one example about as far as fastText's 0.1-0.3.
     train_defaults = {"epochs": None, "batch_size": 32, "lr": 10.0, "optimizer": "sgd",
-                      "schedule": "linear", "patience": 25}
+                      "schedule": "linear", "patience": 25, "monitor": "accuracy"}
 
     def _auto_epochs(self, n_train: int) -> int:
         # Small data needs more passes (fastText's tutorial raises epoch to 25 for a few
