@@ -100,6 +100,22 @@ def test_early_stopping_keeps_the_best_epoch():
     assert result.best_valid_loss == pytest.approx(best)
 
 
+def test_monitoring_accuracy_keeps_the_most_accurate_epoch():
+    x, y = toy_problem()
+    cfg = TrainConfig(epochs=8, lr=0.05, progress=False, checkpoint_seconds=0, patience=20,
+                      monitor="accuracy")
+    module = net()
+    result = train_module(module, batches(x, y), 8, cfg, valid_batches=lambda: [(x[:64], y[:64])])
+    accs = [h["valid_accuracy"] for h in result.history]
+    assert result.best_epoch == 1 + accs.index(max(accs))  # first of the most accurate
+    module.eval()
+    with torch.no_grad():
+        acc = (module(x[:64]).argmax(-1) == y[:64]).float().mean().item()
+    assert acc == pytest.approx(max(accs))  # those weights were restored
+    with pytest.raises(Exception, match="monitor"):
+        TrainConfig(monitor="f1")
+
+
 def test_train_api_resumes_an_interrupted_run(tmp_path, monkeypatch):
     texts, labels = make_corpus(200)
     ds = Dataset(texts=texts, labels=labels)
