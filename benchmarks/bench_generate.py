@@ -8,6 +8,8 @@ held-out part, train seconds, parameters, generation speed (100 tweets, default
 sampling, novelty filter on) and a few samples from a seed phrase.
 Usage: python benchmarks/bench_generate.py [--accounts petro,trump] [--families ...]
        [--minutes 14] [--set key=value ...]
+       python benchmarks/bench_generate.py --speed-only   (generation speed of the models a
+       previous run saved in out/gen_*, without training: out/genspeed.json)
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ def main() -> None:
     parser.add_argument("--families", default="char-lstm,char-transformer")
     parser.add_argument("--minutes", type=float, default=14)
     parser.add_argument("--set", action="append", default=[])
+    parser.add_argument("--speed-only", action="store_true")
     args = parser.parse_args()
+    if args.speed_only:
+        speed_only(args)
+        return
     data = data_dir()
     rows = []
     for account in args.accounts.split(","):
@@ -61,6 +67,32 @@ def main() -> None:
                 print(f"    {s}", flush=True)
     name = "_".join(["generate", *args.accounts.split(","), *args.families.split(",")])
     save(name, {"date": stamp(), "machine": machine(), "rows": rows})
+
+
+def speed_only(args: argparse.Namespace) -> None:
+    from tweetlab.generation import load_generator
+
+    rows = []
+    for account in args.accounts.split(","):
+        seed_text = ACCOUNTS[account][1]
+        for family in args.families.split(","):
+            folder = OUT / f"gen_{account}_{family}"
+            if not folder.exists():
+                print(f"{folder}: not there (run without --speed-only first)")
+                continue
+            gen = load_generator(folder)
+            gen.generate(seed_text, n=5, seed=0)  # warm-up
+            start = time.perf_counter()
+            outs = gen.generate(seed_text, n=100, seed=1)
+            seconds = time.perf_counter() - start
+            row = {"account": account, "family": family, "tweets_per_s": len(outs) / seconds,
+                   "mean_chars": sum(map(len, outs)) / max(len(outs), 1),
+                   "rejected_of_100": gen.rejected_, "parameters": gen.parameters}
+            rows.append(row)
+            print(f"{account:<6} {family:<16} {row['tweets_per_s']:.1f} tweets/s "
+                  f"(mean {row['mean_chars']:.0f} characters, {row['rejected_of_100']} rejected)",
+                  flush=True)
+    save("genspeed", {"date": stamp(), "machine": machine(), "rows": rows})
 
 
 if __name__ == "__main__":

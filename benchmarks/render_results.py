@@ -86,6 +86,15 @@ def main() -> None:
             print(f"\nSamples, {r['family']}:\n")
             for s in r["samples"]:
                 print(f"> {s}\n")
+    d = load("genspeed")
+    if d:
+        header(d, "Generation speed (the saved generator models above, 100 tweets, default "
+                  "sampling, novelty filter on)")
+        print("| account | family | parameters | tweets/s | mean characters | rejected |")
+        print("|---|---|---:|---:|---:|---:|")
+        for r in d["rows"]:
+            print(f"| {r['account']} | {r['family']} | {r['parameters']:,} | "
+                  f"{r['tweets_per_s']:.1f} | {r['mean_chars']:.0f} | {r['rejected_of_100']} |")
     d = load("analyze")
     if d:
         header(d, "analyze throughput")

@@ -154,6 +154,23 @@ def test_transformer_cache_matches_a_full_forward():
     assert torch.allclose(full, logits, atol=1e-4)
 
 
+@pytest.mark.parametrize("family", ["char-lstm", "char-transformer"])
+def test_dropping_finished_sequences_keeps_the_others(family):
+    import torch
+
+    gen = tiny(family).fit(account(60))
+    module = gen.module_.eval()
+    ids = torch.tensor([[0, *gen.vocab_.encode(p)] for p in ("las ma", "el pue", "hoy es")])
+    nxt = torch.tensor([[5], [6], [7]])
+    rows = torch.tensor([0, 2])
+    with torch.no_grad():
+        _, state = module.step(ids, None)
+        part, _ = module.step(nxt[rows], module.select(state, rows))
+        _, state = module.step(ids, None)
+        full, _ = module.step(nxt, state)
+    assert torch.allclose(full[rows], part, atol=1e-5)
+
+
 def test_generation_never_exceeds_a_tweet():
     gen = tiny("char-lstm", epochs=1).fit(account(40))
     outs = gen.generate("", n=4, seed=0, temperature=3.0, novelty=False)

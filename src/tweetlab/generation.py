@@ -290,6 +290,12 @@ class CharLSTM(nn.Module):
         h, state = self.lstm(self.embed(ids), state)
         return self.out(h[:, -1]), state
 
+    @staticmethod
+    def select(state: Any, rows: torch.Tensor) -> Any:
+        """The state of the sequences ``rows`` only (finished ones dropped)."""
+        h, c = state
+        return h[:, rows], c[:, rows]
+
 
 class _Block(nn.Module):
     def __init__(self, dim: int, heads: int, dropout: float) -> None:
@@ -317,6 +323,22 @@ class _Block(nn.Module):
         x = x + self.drop(self.proj(y))
         x = x + self.drop(self.mlp(self.ln2(x)))
         return x, (k, v)
+
+    def step(self, x: torch.Tensor, kbuf: torch.Tensor, vbuf: torch.Tensor, start: int
+             ) -> torch.Tensor:
+        """Sampling: ``x`` (B, T) new positions from ``start``; keys and values are written
+        into the preallocated (B, H, L, d) buffers, attention reads their filled part."""
+        b, t, c = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
+        q, k, v = (z.view(b, t, self.heads, c // self.heads).transpose(1, 2) for z in (q, k, v))
+        kbuf[:, :, start:start + t] = k
+        vbuf[:, :, start:start + t] = v
+        # A prompt (t > 1) starts at 0: causal over itself; one new position sees all.
+        y = F.scaled_dot_product_attention(q, kbuf[:, :, :start + t], vbuf[:, :, :start + t],
+                                           is_causal=t > 1)
+        y = y.transpose(1, 2).reshape(b, t, c)
+        x = x + self.proj(y)
+        return x + self.mlp(self.ln2(x))
 
 
 class CharTransformer(nn.Module):
@@ -346,15 +368,32 @@ class CharTransformer(nn.Module):
         return self.out(self.ln(x))  # (B, T, V)
 
     def step(self, ids: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
-        """Logits of the last position given new ``ids`` (B, T) and the key/value cache."""
-        start = 0 if state is None else state[0][0].shape[2]
-        pos = torch.arange(start, start + ids.shape[1], device=ids.device)
+        """Logits of the last position given new ``ids`` (B, T) and the key/value cache.
+
+        The cache is preallocated for a whole tweet (keys, values per block, filled
+        length): no concatenation per character.
+        """
+        b, t = ids.shape
+        if state is None:
+            first = self.blocks[0]
+            shape = (b, first.heads, MAX_TWEET + 2, self.embed.weight.shape[1] // first.heads)
+            state = {"k": [ids.new_zeros(shape, dtype=self.embed.weight.dtype)
+                           for _ in self.blocks],
+                     "v": [ids.new_zeros(shape, dtype=self.embed.weight.dtype)
+                           for _ in self.blocks], "len": 0}
+        start = state["len"]
+        pos = torch.arange(start, start + t, device=ids.device)
         x = self.embed(ids) + self.pos(pos)
-        new = []
-        for i, block in enumerate(self.blocks):
-            x, kv = block(x, None if state is None else state[i])
-            new.append(kv)
-        return self.out(self.ln(x[:, -1])), new
+        for block, kbuf, vbuf in zip(self.blocks, state["k"], state["v"], strict=True):
+            x = block.step(x, kbuf, vbuf, start)
+        state["len"] = start + t
+        return self.out(self.ln(x[:, -1])), state
+
+    @staticmethod
+    def select(state: Any, rows: torch.Tensor) -> Any:
+        """The cache of the sequences ``rows`` only (finished ones dropped)."""
+        return {"k": [k[rows] for k in state["k"]], "v": [v[rows] for v in state["v"]],
+                "len": state["len"]}
 
 
 # ------------------------------------------------------------------------ novelty
@@ -503,10 +542,12 @@ class TweetGenerator:
         prefix = [BOUNDARY, *self.vocab_.encode(prompt)]
         ids = torch.tensor([prefix] * n, device=device)  # (n, P)
         logits, state = module.step(ids, None)
-        out = torch.zeros((n, 0), dtype=torch.long, device=device)
-        done = torch.zeros(n, dtype=torch.bool, device=device)
-        budget = max_chars - len(prompt)
-        for _ in range(max(budget, 0)):
+        budget = max(max_chars - len(prompt), 0)
+        if self.family == "char-transformer":  # positions end at the tweet's maximum
+            budget = min(budget, MAX_TWEET + 2 - len(prefix))
+        out = torch.full((n, max(budget, 1)), BOUNDARY, dtype=torch.long)
+        alive = torch.arange(n)  # rows still writing; finished ones leave the batch
+        for step in range(budget):
             logits = logits.float() / max(temperature, 1e-6)
             logits[:, UNK] = -math.inf  # never write the rare-character placeholder
             if top_k:
@@ -518,15 +559,16 @@ class TweetGenerator:
                 drop = sorted_p.cumsum(-1) - sorted_p > top_p  # keep the smallest nucleus
                 sorted_p[drop] = 0.0
                 probs = torch.zeros_like(probs).scatter_(1, idx, sorted_p)
-            nxt = torch.multinomial(probs.cpu(), 1, generator=gen).to(device)  # (n, 1)
-            nxt[done] = BOUNDARY
-            out = torch.cat([out, nxt], dim=1)
-            done |= nxt[:, 0] == BOUNDARY
-            if bool(done.all()):
+            nxt = torch.multinomial(probs.cpu(), 1, generator=gen)  # (alive, 1)
+            out[alive, step] = nxt[:, 0]
+            going = nxt[:, 0] != BOUNDARY
+            if not bool(going.any()) or step + 1 == budget:
                 break
-            if self.family == "char-transformer" and len(prefix) + out.shape[1] >= MAX_TWEET + 2:
-                break
-            logits, state = module.step(nxt, state)
+            if not bool(going.all()):
+                keep = torch.nonzero(going)[:, 0]
+                alive, nxt = alive[keep], nxt[keep]
+                state = module.select(state, keep.to(device))
+            logits, state = module.step(nxt.to(device), state)
         texts = []
         for row in out.tolist():
             cut = row.index(BOUNDARY) if BOUNDARY in row else len(row)
