@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .data.splits import parse_dates
-from .data.stream import iter_chunks
+from .data.stream import as_text, iter_chunks
 from .errors import DataError
 from .models.base import with_entity
 from .text import TokenIds
@@ -83,9 +83,15 @@ def _groups_for(chunk: Any, group: str | None) -> tuple[np.ndarray, np.ndarray]:
     if group not in chunk.columns:
         have = ", ".join(c for c in chunk.columns if not c.startswith("_"))
         raise DataError(f"no column {group!r} to group by; columns: {have}", field=group)
-    values = np.array([v if type(v) is str and v else "(none)" if v is None or v != v or v == ""
-                       else str(v) for v in chunk[group].tolist()], dtype=object)
+    values = np.array([v or "(none)" for v in as_text(chunk[group].tolist())], dtype=object)
     return np.arange(n), values
+
+
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values starts in a sorted (or grouped) array."""
+    if not len(values):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
 
 
 @dataclass
@@ -112,8 +118,7 @@ def _terms_per_label(tokens: TokenIds | list[list[str]], labels: np.ndarray) -> 
     Computed on integer codes with numpy (distinct (tweet, term) pairs, then one count
     per label and term) instead of a Python set per tweet. Stop tokens are left out.
     """
-    if not isinstance(tokens, TokenIds):
-        tokens = TokenIds.from_tokens(tokens)
+    tokens = TokenIds.ensure(tokens)
     n = len(tokens.lengths)
     n_words = max(len(tokens.words), 1)
     label_list = labels.tolist()
@@ -122,8 +127,7 @@ def _terms_per_label(tokens: TokenIds | list[list[str]], labels: np.ndarray) -> 
     keys = np.repeat(np.arange(n), tokens.lengths) * n_words + tokens.ids
     # Distinct pairs by sorting (numpy's hash-based np.unique is ~15x slower here).
     pairs = np.sort(keys)
-    if len(pairs):
-        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
+    pairs = pairs[_run_starts(pairs)]
     tweet, term = np.divmod(pairs, n_words)
     counts = np.bincount(code[tweet] * n_words + term, minlength=len(names) * n_words)
     counts = counts.reshape(len(names), n_words)[:, :len(tokens.words)]
@@ -151,10 +155,11 @@ class _TermTotals:
             start = len(self.index)
             ids[new] = np.arange(start, start + len(new))
             self.index.update(zip([part.words[i] for i in new.tolist()], ids[new].tolist(), strict=True))
-        rows, cols = len(self.labels), max(self.counts.shape[1], len(self.index))
+        rows, cols = len(self.labels), self.counts.shape[1]
+        if len(self.index) > cols:
+            cols = max(len(self.index), 2 * cols)  # room to grow: fewer copies
         if (rows, cols) != self.counts.shape:
-            grown = np.zeros((rows, max(cols, 2 * self.counts.shape[1]) if cols >
-                              self.counts.shape[1] else cols), dtype=np.int64)
+            grown = np.zeros((rows, cols), dtype=np.int64)
             grown[:self.counts.shape[0], :self.counts.shape[1]] = self.counts
             self.counts = grown
         label_rows = np.array([self.labels[lab] for lab in part.labels], dtype=np.int64)
@@ -342,21 +347,19 @@ def analyze(
         n_g, n_l = len(g_names), len(l_names)
         # Cells (period, group, label) as one integer per row, counted by sorting.
         cell = np.sort((p_code[rows] * n_g + g_code) * n_l + l_code)
-        if len(cell):
-            starts = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))
-            sizes = np.diff(np.append(starts, len(cell)))
-            for key, n in zip(cell[starts].tolist(), sizes.tolist(), strict=True):
-                pg, lab = divmod(key, n_l)
-                p, g = divmod(pg, n_g)
-                counts[(p_names[p], g_names[g], l_names[lab])] += n
+        starts = _run_starts(cell)
+        sizes = np.diff(np.append(starts, len(cell)))
+        for key, n in zip(cell[starts].tolist(), sizes.tolist(), strict=True):
+            pg, lab = divmod(key, n_l)
+            p, g = divmod(pg, n_g)
+            counts[(p_names[p], g_names[g], l_names[lab])] += n
         texts = chunk["text"].tolist()
         # Most confident tweets per (group, label): the chunk's best top_n per key (rows by
         # key, then confidence, ties in file order), then a bounded heap per key keeps the
         # best over all chunks.
         key_code = g_code * n_l + l_code
         order = np.lexsort((-conf[rows], key_code))
-        sorted_keys = key_code[order]
-        first = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+        first = _run_starts(key_code[order])
         rank = np.arange(len(order)) - np.repeat(first, np.diff(np.append(first, len(order))))
         for j in order[rank < top_n].tolist():
             seq += 1

@@ -312,36 +312,36 @@ class _Block(nn.Module):
         self.drop = nn.Dropout(dropout)
         self.p = dropout
 
-    def forward(self, x: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor] | None = None
-                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    def _qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         b, t, c = x.shape
         q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
-        q, k, v = (z.view(b, t, self.heads, c // self.heads).transpose(1, 2) for z in (q, k, v))
-        if cache is not None:  # sampling: attend to every earlier position, no mask needed
-            k = torch.cat([cache[0], k], dim=2)
-            v = torch.cat([cache[1], v], dim=2)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=cache is None,
-                                           dropout_p=self.p if self.training else 0.0)
-        y = y.transpose(1, 2).reshape(b, t, c)  # (B, T, C)
+        return tuple(z.view(b, t, self.heads, c // self.heads).transpose(1, 2)  # type: ignore[return-value]
+                     for z in (q, k, v))
+
+    def _rest(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Attention output (B, H, T, d) -> projection and MLP, both residual."""
+        y = y.transpose(1, 2).reshape(x.shape)  # (B, T, C)
         x = x + self.drop(self.proj(y))
-        x = x + self.drop(self.mlp(self.ln2(x)))
-        return x, (k, v)
+        return x + self.drop(self.mlp(self.ln2(x)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q, k, v = self._qkv(x)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True,
+                                           dropout_p=self.p if self.training else 0.0)
+        return self._rest(x, y)
 
     def step(self, x: torch.Tensor, kbuf: torch.Tensor, vbuf: torch.Tensor, start: int
              ) -> torch.Tensor:
         """Sampling: ``x`` (B, T) new positions from ``start``; keys and values are written
         into the preallocated (B, H, L, d) buffers, attention reads their filled part."""
-        b, t, c = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
-        q, k, v = (z.view(b, t, self.heads, c // self.heads).transpose(1, 2) for z in (q, k, v))
+        q, k, v = self._qkv(x)
+        t = x.shape[1]
         kbuf[:, :, start:start + t] = k
         vbuf[:, :, start:start + t] = v
         # A prompt (t > 1) starts at 0: causal over itself; one new position sees all.
         y = F.scaled_dot_product_attention(q, kbuf[:, :, :start + t], vbuf[:, :, :start + t],
                                            is_causal=t > 1)
-        y = y.transpose(1, 2).reshape(b, t, c)
-        x = x + self.proj(y)
-        return x + self.mlp(self.ln2(x))
+        return self._rest(x, y)
 
 
 class CharTransformer(nn.Module):
@@ -367,7 +367,7 @@ class CharTransformer(nn.Module):
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         x = self.drop(self.embed(ids) + self.pos(torch.arange(ids.shape[1], device=ids.device)))
         for block in self.blocks:
-            x, _ = block(x)
+            x = block(x)
         return self.out(self.ln(x))  # (B, T, V)
 
     def step(self, ids: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:

@@ -294,7 +294,8 @@ def train_module(
     opts = make_optimizers(module, config)
     total_steps = n_batches * config.epochs
     result = TrainResult()
-    best: dict[str, torch.Tensor] = _cpu_state(module)
+    # The weights to restore at the end; without a validation set the latest ones are kept.
+    best: dict[str, torch.Tensor] = _cpu_state(module) if valid_batches is not None else {}
     bad_epochs = 0
     start_epoch = 1
     if checkpoint_dir is not None and resume:
@@ -391,7 +392,7 @@ def train_module(
             best = _cpu_state(module)
         else:
             bad_epochs += 1
-            if valid_batches is not None and bad_epochs > config.patience:
+            if bad_epochs > config.patience:
                 result.stopped_early = True
         if out_of_time:
             result.out_of_time = True

@@ -33,6 +33,11 @@ def _open_text(path: Path, encoding: str) -> io.TextIOBase:
     return io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")  # type: ignore[arg-type]
 
 
+def as_text(values: list[Any]) -> list[str]:
+    """Cells as Python strings: missing (None, NaN) -> "", others ``str()``-ed."""
+    return [v if type(v) is str else "" if v is None or v != v else str(v) for v in values]
+
+
 def _kind(path: Path) -> str:
     name = path.name.lower().removesuffix(".gz")
     if name.endswith((".jsonl", ".ndjson", ".json")):
@@ -81,9 +86,8 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
         frame = frame.rename(columns=_rename([str(c) for c in frame.columns], text))
         # Plain Python strings (object dtype): the chunk's texts go to Python code next,
         # and pandas' Arrow-backed strings cost a conversion each way.
-        frame["text"] = pd.Series([t if type(t) is str else "" if t is None or t != t
-                                   else str(t) for t in frame["text"].tolist()],
-                                  index=frame.index, dtype=object)
+        frame["text"] = pd.Series(as_text(frame["text"].tolist()), index=frame.index,
+                                  dtype=object)
         frame["_row"] = range(row + 1, row + 1 + len(frame))
         row += len(frame)
         return frame

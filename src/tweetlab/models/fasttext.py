@@ -35,20 +35,18 @@ _MASK = (1 << 64) - 1
 _CACHE_LIMIT = 500_000
 
 
-def _word_ngram_ids(h: np.ndarray, lengths: np.ndarray, max_n: int, offset: int, buckets: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def _word_ngram_ids(h: np.ndarray, lengths: np.ndarray, text_of_tok: np.ndarray, max_n: int,
+                    offset: int, buckets: int) -> tuple[np.ndarray, np.ndarray]:
     """Hashed word n-gram ids (2 <= n <= max_n) of texts whose tokens hash to ``h``.
 
     ``h``: (T,) uint64 word hashes of all texts' tokens in order; ``lengths``: tokens per
-    text. Returns the ids (``offset + hash % buckets``) and the text each belongs to, grouped
+    text; ``text_of_tok``: the text of each token. Returns the ids (``offset + hash % buckets``) and the text each belongs to, grouped
     by n; n-grams never cross a text boundary. numpy's uint64 arithmetic wraps mod 2**64
     like fastText's.
     """
-    n = len(lengths)
     ids: list[np.ndarray] = []
     rows: list[np.ndarray] = []
     if max_n >= 2 and len(h):
-        text_of_tok = np.repeat(np.arange(n), lengths)
         pos = np.arange(len(h)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         left = np.repeat(lengths, lengths) - pos  # tokens from here to the text's end
         acc = h.copy()
@@ -97,7 +95,7 @@ class _Projected:
             self.bias = out.bias.detach().to("cpu", torch.float64).numpy()
         k = self.table.shape[1]
         self.index: dict[str, int] = {}
-        self.words = np.zeros((1024, k + 1))  # own features' projected sum, then their count
+        self.per_word = np.zeros((1024, k + 1))  # own features' projected sum, their count
         self.hashes = np.zeros(1024, dtype=np.uint64)
         self.key = key
 
@@ -108,11 +106,11 @@ class _Projected:
         counts = np.diff(own.offsets)
         owner = np.repeat(np.arange(len(words)), counts)
         start, end = len(self.index), len(self.index) + len(words)
-        if end > len(self.words):
-            grow = max(end, 2 * len(self.words))
-            self.words = np.resize(self.words, (grow, self.words.shape[1]))
+        if end > len(self.per_word):
+            grow = max(end, 2 * len(self.per_word))
+            self.per_word = np.resize(self.per_word, (grow, self.per_word.shape[1]))
             self.hashes = np.resize(self.hashes, grow)
-        block = self.words[start:end]
+        block = self.per_word[start:end]
         proj = self.table[own.flat]
         for c in range(proj.shape[1]):
             block[:, c] = np.bincount(owner, weights=proj[:, c], minlength=len(words))
@@ -142,12 +140,12 @@ class _Projected:
         with self.lock:  # serving threads share the cache
             self.refresh(clf)
             rows = self.rows(clf, tokens.words)[tokens.ids]
-            own = self.words[rows]  # (T, k + 1)
+            own = self.per_word[rows]  # (T, k + 1)
             word_hash = self.hashes[rows]
             table, bias = self.table, self.bias
         k = table.shape[1]
         text_of_tok = np.repeat(np.arange(n), lengths)
-        grams, gram_rows = _word_ngram_ids(word_hash, lengths, cfg.word_ngrams,
+        grams, gram_rows = _word_ngram_ids(word_hash, lengths, text_of_tok, cfg.word_ngrams,
                                            len(clf.vocab_), cfg.buckets)
         gram_proj = table[grams]
         z = np.empty((n, k))
@@ -287,24 +285,20 @@ class FastTextClassifier(TorchTextClassifier):
         cfg = self.config
         n = len(texts)
         fit_tokens = self.__dict__.pop("_fit_tokens", None)
-        if isinstance(tokens, TokenIds):
-            ids = tokens
-        elif tokens is not None:
-            ids = TokenIds.from_tokens(tokens)
-        elif fit_tokens is not None and fit_tokens[0] is texts:
-            ids = fit_tokens[1]
-        else:
-            ids = TokenIds.of(texts)
+        if tokens is None and fit_tokens is not None and fit_tokens[0] is texts:
+            tokens = fit_tokens[1]  # the training texts, tokenized by _prepare
+        ids = TokenIds.ensure(tokens, texts)
         lengths, tok = ids.lengths, ids.ids
         feats = [self._word_features(w) for w in ids.words]
         own = Ragged.from_lists([f[1] for f in feats])
         word_hash = np.array([f[0] for f in feats], dtype=np.uint64)
         # Part 1: each token's own features (word id + char n-grams), in token order.
         own_ids, _ = own.take(tok)
-        own_per_text = np.bincount(np.repeat(np.arange(n), lengths), weights=own.lengths(tok),
+        text_of_tok = np.repeat(np.arange(n), lengths)
+        own_per_text = np.bincount(text_of_tok, weights=own.lengths(tok),
                                    minlength=n).astype(np.int64)
         # Part 2: hashed word n-grams that do not cross a text boundary.
-        grams, rows = _word_ngram_ids(word_hash[tok], lengths, cfg.word_ngrams,
+        grams, rows = _word_ngram_ids(word_hash[tok], lengths, text_of_tok, cfg.word_ngrams,
                                       len(self.vocab_), cfg.buckets)
         gram_per_text = np.bincount(rows, minlength=n).astype(np.int64)
         # Interleave: text i holds its own-feature ids, then its n-gram ids.
@@ -330,14 +324,10 @@ class FastTextClassifier(TorchTextClassifier):
             if isinstance(tokens, TokenIds):
                 tokens = tokens.per_text()
             return super()._predict_proba(texts, tokens)
-        if tokens is None:
-            tokens = TokenIds.of(texts)
-        elif not isinstance(tokens, TokenIds):
-            tokens = TokenIds.from_tokens(tokens)
         projected = self.__dict__.get("_projected")
         if projected is None:
             projected = self._projected = _Projected()
-        return projected.proba(self, tokens)
+        return projected.proba(self, TokenIds.ensure(tokens, texts))
 
     def _make_module(self) -> nn.Module:
         n = len(self.vocab_) + self.config.buckets

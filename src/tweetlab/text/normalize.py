@@ -139,14 +139,13 @@ def _replace_tokens(text: str, config: CleaningConfig) -> str:
             text, n = MENTION_RE.subn(f" {config.mentions} " if config.mentions else " ", text)
             if not n or "@" not in text:
                 break
-    if "#" not in text:
-        pass
-    elif config.hashtags == "split":
-        text = HASHTAG_RE.sub(_split_hashtag, text)
-    elif config.hashtags == "strip":
-        text = HASHTAG_RE.sub(r"\1", text)
-    elif config.hashtags == "remove":
-        text = HASHTAG_RE.sub(" ", text)
+    if "#" in text:
+        if config.hashtags == "split":
+            text = HASHTAG_RE.sub(_split_hashtag, text)
+        elif config.hashtags == "strip":
+            text = HASHTAG_RE.sub(r"\1", text)
+        elif config.hashtags == "remove":
+            text = HASHTAG_RE.sub(" ", text)
     return text
 
 

@@ -65,6 +65,17 @@ class TokenIds:
         return cls(words, ids, lengths)
 
     @classmethod
+    def ensure(cls, tokens: TokenIds | list[list[str]] | None,
+               texts: list[str] | None = None) -> TokenIds:
+        """``tokens`` as :class:`TokenIds` (as given, or from per-text token lists), or
+        ``texts`` tokenized when ``tokens`` is None."""
+        if isinstance(tokens, TokenIds):
+            return tokens
+        if tokens is not None:
+            return cls.from_tokens(tokens)
+        return cls.of(texts or [])
+
+    @classmethod
     def from_tokens(cls, tokens: list[list[str]]) -> TokenIds:
         flat = list(itertools.chain.from_iterable(tokens))
         index = dict(zip(dict.fromkeys(flat), itertools.count()))
