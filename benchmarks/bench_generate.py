@@ -32,6 +32,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=14)
     parser.add_argument("--set", action="append", default=[])
     parser.add_argument("--speed-only", action="store_true")
+    parser.add_argument("--tag", default="", help="suffix of the output JSON and model folders "
+                        "(a trial that must not replace the figures of the defaults)")
     args = parser.parse_args()
     if args.speed_only:
         speed_only(args)
@@ -43,14 +45,15 @@ def main() -> None:
         for family in args.families.split(","):
             overrides = ["progress=false", f"max_seconds={args.minutes * 60}", *args.set]
             gen = train_generator(data / file, family, overrides=overrides,
-                                  out=OUT / f"gen_{account}_{family}", force=True)
+                                  out=OUT / f"gen_{account}_{family}{args.tag}", force=True)
             m = gen.metrics_
             gen.generate(seed_text, n=5, seed=0)  # warm-up
             start = time.perf_counter()
             outs = gen.generate(seed_text, n=100, seed=1)
             gen_s = time.perf_counter() - start
             samples = gen.generate(seed_text, n=5, seed=2)
-            row = {"account": account, "family": family, "valid_bpc": m["valid_bits_per_char"],
+            row = {"account": account, "family": family, "settings": args.set,
+                   "valid_bpc": m["valid_bits_per_char"],
                    "train_seconds": m["train_seconds"], "epochs": m["epochs_run"],
                    "out_of_time": m["out_of_time"], "parameters": m["parameters"],
                    "n_train": m["data"]["n_train"], "n_valid": m["data"]["n_valid"],
@@ -65,7 +68,7 @@ def main() -> None:
                   flush=True)
             for s in samples:
                 print(f"    {s}", flush=True)
-    name = "_".join(["generate", *args.accounts.split(","), *args.families.split(",")])
+    name = "_".join(["generate", *args.accounts.split(","), *args.families.split(",")]) + args.tag
     save(name, {"date": stamp(), "machine": machine(), "rows": rows})
 
 

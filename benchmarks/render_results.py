@@ -74,7 +74,8 @@ def main() -> None:
               f"{d['n_test']:,} images; trained in **{d['train_seconds']:.0f} s** "
               f"({d['epochs_run']} epochs, best {d['best_epoch']}); predict "
               f"{d['predict_images_per_s']:,.0f} images/s.")
-    for name in sorted(p.stem for p in OUT.glob("generate_*.json")):
+    names = sorted(p.stem for p in OUT.glob("generate_*.json"))
+    for name in [n for n in names if "_trial" not in n]:
         d = load(name)
         header(d, f"Generators: {name.removeprefix('generate_')}")
         print("| family | held-out BPC | train s | epochs | parameters | tweets/s | rejected (of 100) |")
@@ -86,6 +87,16 @@ def main() -> None:
             print(f"\nSamples, {r['family']}:\n")
             for s in r["samples"]:
                 print(f"> {s}\n")
+    trials = [n for n in names if "_trial" in n]
+    if trials:
+        print("\n### Generator trials (settings on top of the defaults of their time)\n")
+        print("| date | account | family | baseline | settings | held-out BPC | train s | epochs |")
+        print("|---|---|---|---|---|---:|---:|---:|")
+        for d in sorted((load(n) for n in trials), key=lambda d: d["date"]):
+            for r in d["rows"]:
+                print(f"| {d['date']} | {r['account']} | {r['family']} | {d.get('baseline', '')} | "
+                      f"{' '.join(r.get('settings', []))} | {r['valid_bpc']:.3f} | "
+                      f"{r['train_seconds']:.0f} | {r['epochs']} |")
     d = load("genspeed")
     if d:
         header(d, "Generation speed (the saved generator models above, 100 tweets, default "

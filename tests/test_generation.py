@@ -47,8 +47,9 @@ def write_account(path: Path, tweets: list[str]) -> Path:
     return path
 
 
-def tiny(family: str, epochs: int = 3) -> TweetGenerator:
-    cfg = GeneratorConfig(family=family, hidden=48, embed=16, dim=32, heads=2, layers=1)
+def tiny(family: str, epochs: int = 3, positions: str = "learned") -> TweetGenerator:
+    cfg = GeneratorConfig(family=family, hidden=48, embed=16, dim=32, heads=2, layers=1,
+                          positions=positions)
     return TweetGenerator(cfg, train_config=TrainConfig(epochs=epochs, progress=False,
                                                         batch_size=16, lr=5e-3))
 
@@ -142,23 +143,37 @@ def test_same_random_seed_gives_the_same_tweets(family):
     assert a == b
 
 
-def test_transformer_cache_matches_a_full_forward():
+@pytest.mark.parametrize("positions", ["learned", "alibi"])
+def test_transformer_cache_matches_a_full_forward(positions):
     import torch
 
-    gen = tiny("char-transformer").fit(account(60))
+    gen = tiny("char-transformer", positions=positions).fit(account(60))
     ids = torch.tensor([[0, *gen.vocab_.encode("las mafias son el")]])
-    full = gen.module_(ids)[:, -1]
-    logits, state = gen.module_.step(ids[:, :5], None)
-    for t in range(5, ids.shape[1]):
-        logits, state = gen.module_.step(ids[:, t:t + 1], state)
-    assert torch.allclose(full, logits, atol=1e-4)
+    with torch.no_grad():
+        full = gen.module_(ids)
+        logits, state = gen.module_.step(ids[:, :5], None)
+        assert torch.allclose(full[:, 4], logits, atol=1e-4)  # the prompt, causal
+        for t in range(5, ids.shape[1]):
+            logits, state = gen.module_.step(ids[:, t:t + 1], state)
+    assert torch.allclose(full[:, -1], logits, atol=1e-4)
 
 
-@pytest.mark.parametrize("family", ["char-lstm", "char-transformer"])
-def test_dropping_finished_sequences_keeps_the_others(family):
+def test_alibi_transformer_has_no_position_vectors_and_learns():
+    gen = tiny("char-transformer", epochs=4, positions="alibi")
+    data = account(200)
+    gen.fit(data[:180])
+    assert not any("pos" in name for name, _ in gen.module_.named_parameters())
+    # 18 equally likely words: a model that learned them is far below 8 bits a character
+    assert gen.bits_per_char(data[180:]) < 3.5
+
+
+@pytest.mark.parametrize(("family", "positions"), [("char-lstm", "learned"),
+                                                   ("char-transformer", "learned"),
+                                                   ("char-transformer", "alibi")])
+def test_dropping_finished_sequences_keeps_the_others(family, positions):
     import torch
 
-    gen = tiny(family).fit(account(60))
+    gen = tiny(family, positions=positions).fit(account(60))
     module = gen.module_.eval()
     ids = torch.tensor([[0, *gen.vocab_.encode(p)] for p in ("las ma", "el pue", "hoy es")])
     nxt = torch.tensor([[5], [6], [7]])
@@ -219,11 +234,13 @@ def test_unfitted_generator_raises():
 
 
 # ---------------------------------------------------------------- persistence + API
-@pytest.mark.parametrize("family", ["char-lstm", "char-transformer"])
-def test_train_generator_saves_a_folder_that_loads_and_generates_the_same(tmp_path, family):
+@pytest.mark.parametrize(("family", "extra"), [("char-lstm", []), ("char-transformer", []),
+                                               ("char-transformer", ["positions=alibi"])])
+def test_train_generator_saves_a_folder_that_loads_and_generates_the_same(tmp_path, family,
+                                                                          extra):
     path = write_account(tmp_path / "a.csv", account(150))
     gen = train_generator(path, family, out=tmp_path / "g",
-                          overrides=[*SMALL[family], "epochs=2", "progress=false"])
+                          overrides=[*SMALL[family], *extra, "epochs=2", "progress=false"])
     files = {p.name for p in (tmp_path / "g").iterdir()}
     assert {"config.json", "model.safetensors", "vocab.json", "metrics.json", "README.md"} <= files
     metrics = json.loads((tmp_path / "g" / "metrics.json").read_text())
