@@ -42,6 +42,19 @@ def main() -> None:
     families("families_transformer_disaster_lr1e-4",
              "transformer on disaster tweets, lr 1e-4, up to 4 epochs (600 s budget)")
     families("families_deep_entity", "lstm and cnn on the entity task (300 s budget each)")
+    families("families_transformer_entity",
+             "transformer on the entity task (1,500 s budget, split grouped by id)")
+    d = load("distill")
+    if d:
+        header(d, "distill on disaster tweets (fasttext student, transformer teacher, "
+                  "20,000 extra unlabelled English tweets)")
+        print(f"{d['n_train']:,} labelled training tweets, {d['n_test']:,} test tweets.\n")
+        print("| model | positive F1 | accuracy | macro-F1 | train s | predict tweets/s |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for r in d["rows"]:
+            train = f"{r['train_seconds']:.0f}" if r["train_seconds"] is not None else "-"
+            print(f"| {r['model']} | {r['positive_f1']:.4f} | {r['accuracy']:.4f} | "
+                  f"{r['macro_f1']:.4f} | {train} | {r['predict_tweets_per_s']:,.0f} |")
     d = load("keras_vs_bowmlp")
     if d:
         header(d, "bow-mlp vs the founding Keras MLP")
