@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 from common import OUT, data_dir, machine, save, stamp
 
@@ -47,19 +48,14 @@ def main() -> None:
             gen = train_generator(data / file, family, overrides=overrides,
                                   out=OUT / f"gen_{account}_{family}{args.tag}", force=True)
             m = gen.metrics_
-            gen.generate(seed_text, n=5, seed=0)  # warm-up
-            start = time.perf_counter()
-            outs = gen.generate(seed_text, n=100, seed=1)
-            gen_s = time.perf_counter() - start
+            speed = time_generation(gen, seed_text)
             samples = gen.generate(seed_text, n=5, seed=2)
             row = {"account": account, "family": family, "settings": args.set,
                    "valid_bpc": m["valid_bits_per_char"],
                    "train_seconds": m["train_seconds"], "epochs": m["epochs_run"],
                    "out_of_time": m["out_of_time"], "parameters": m["parameters"],
                    "n_train": m["data"]["n_train"], "n_valid": m["data"]["n_valid"],
-                   "train_characters": m["data"]["train_characters"],
-                   "tweets_per_s": len(outs) / gen_s, "rejected_of_100": gen.rejected_,
-                   "mean_chars": sum(map(len, outs)) / max(len(outs), 1),
+                   "train_characters": m["data"]["train_characters"], **speed,
                    "samples": samples, "history": m["history"]}
             rows.append(row)
             print(f"{account:<6} {family:<16} BPC {row['valid_bpc']:.3f}  train "
@@ -70,6 +66,16 @@ def main() -> None:
                 print(f"    {s}", flush=True)
     name = "_".join(["generate", *args.accounts.split(","), *args.families.split(",")]) + args.tag
     save(name, {"date": stamp(), "machine": machine(), "rows": rows})
+
+
+def time_generation(gen: Any, seed_text: str) -> dict[str, Any]:
+    """100 tweets from ``seed_text`` (default sampling, novelty filter on), after a warm-up."""
+    gen.generate(seed_text, n=5, seed=0)
+    start = time.perf_counter()
+    outs = gen.generate(seed_text, n=100, seed=1)
+    seconds = time.perf_counter() - start
+    return {"tweets_per_s": len(outs) / seconds, "rejected_of_100": gen.rejected_,
+            "mean_chars": sum(map(len, outs)) / max(len(outs), 1)}
 
 
 def speed_only(args: argparse.Namespace) -> None:
@@ -84,13 +90,8 @@ def speed_only(args: argparse.Namespace) -> None:
                 print(f"{folder}: not there (run without --speed-only first)")
                 continue
             gen = load_generator(folder)
-            gen.generate(seed_text, n=5, seed=0)  # warm-up
-            start = time.perf_counter()
-            outs = gen.generate(seed_text, n=100, seed=1)
-            seconds = time.perf_counter() - start
-            row = {"account": account, "family": family, "tweets_per_s": len(outs) / seconds,
-                   "mean_chars": sum(map(len, outs)) / max(len(outs), 1),
-                   "rejected_of_100": gen.rejected_, "parameters": gen.parameters}
+            row = {"account": account, "family": family, **time_generation(gen, seed_text),
+                   "parameters": gen.parameters}
             rows.append(row)
             print(f"{account:<6} {family:<16} {row['tweets_per_s']:.1f} tweets/s "
                   f"(mean {row['mean_chars']:.0f} characters, {row['rejected_of_100']} rejected)",

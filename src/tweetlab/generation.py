@@ -395,16 +395,18 @@ class CharTransformer(nn.Module):
             if p.dim() == 2:
                 nn.init.normal_(p, std=0.02)
 
-    def _inputs(self, ids: torch.Tensor, start: int) -> torch.Tensor:
+    def _inputs(self, ids: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Vectors of ``ids`` at positions ``start``... and the attention bias rows of those
+        positions (ALiBi), or position vectors added and no bias (learned)."""
+        end = start + ids.shape[1]
         x = self.embed(ids)
         if self.alibi:
-            return x
-        return x + self.pos(torch.arange(start, start + ids.shape[1], device=ids.device))
+            return x, self.bias[:, start:end, :end]
+        return x + self.pos(torch.arange(start, end, device=ids.device)), None
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        t = ids.shape[1]
-        bias = self.bias[:, :t, :t] if self.alibi else None
-        x = self.drop(self._inputs(ids, 0))
+        x, bias = self._inputs(ids, 0)
+        x = self.drop(x)
         for block in self.blocks:
             x = block(x, bias)
         return self.out(self.ln(x))  # (B, T, V)
@@ -424,8 +426,7 @@ class CharTransformer(nn.Module):
                      "v": [ids.new_zeros(shape, dtype=self.embed.weight.dtype)
                            for _ in self.blocks], "len": 0}
         start = state["len"]
-        bias = self.bias[:, start:start + t, :start + t] if self.alibi else None
-        x = self._inputs(ids, start)
+        x, bias = self._inputs(ids, start)
         for block, kbuf, vbuf in zip(self.blocks, state["k"], state["v"], strict=True):
             x = block.step(x, kbuf, vbuf, start, bias)
         state["len"] = start + t

@@ -40,8 +40,9 @@ def _word_ngram_ids(h: np.ndarray, lengths: np.ndarray, text_of_tok: np.ndarray,
     """Hashed word n-gram ids (2 <= n <= max_n) of texts whose tokens hash to ``h``.
 
     ``h``: (T,) uint64 word hashes of all texts' tokens in order; ``lengths``: tokens per
-    text; ``text_of_tok``: the text of each token. Returns the ids (``offset + hash % buckets``) and the text each belongs to, grouped
-    by n; n-grams never cross a text boundary. numpy's uint64 arithmetic wraps mod 2**64
+    text; ``text_of_tok``: the text of each token. Returns the ids (``offset + hash %
+    buckets``) and the text each belongs to, grouped by n; n-grams never cross a text
+    boundary. numpy's uint64 arithmetic wraps mod 2**64
     like fastText's.
     """
     ids: list[np.ndarray] = []
