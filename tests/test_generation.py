@@ -8,6 +8,7 @@ import math
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tweetlab.cli import main
@@ -22,6 +23,7 @@ from tweetlab.generation import (
     clean_tweet,
     load_generator,
     read_tweets,
+    recency_weights,
     train_generator,
 )
 
@@ -259,6 +261,38 @@ def test_train_generator_refuses_to_overwrite(tmp_path):
     with pytest.raises(ModelError, match="already exists"):
         train_generator(path, out=tmp_path / "g", overrides=["epochs=1"])
     assert (tmp_path / "g" / "keep.txt").read_text() == "mine"
+
+
+def test_recency_weights_halve_every_half_life_and_undated_tweets_count_as_new():
+    w = recency_weights(["2020-01-01T00:00:00Z", "2020-01-31T00:00:00Z", "2020-03-01T00:00:00Z",
+                         None, "not a date"], 30.0)
+    assert w is not None and w.sum() == pytest.approx(1.0)
+    assert w[1] / w[2] == pytest.approx(0.5, rel=0.01)  # 30 days older: half the weight
+    assert w[0] / w[2] == pytest.approx(0.5 ** (60 / 30), rel=0.01)
+    assert w[3] == pytest.approx(w[2]) and w[4] == pytest.approx(w[2])
+    assert recency_weights(["2020-01-01T00:00:00Z"], None) is None
+
+
+def test_weighted_batches_draw_by_weight():
+    seqs = [np.array([0, 5, 6, 0]), np.array([0, 7, 8, 9, 0]), np.array([0, 4, 0])]
+    rng = np.random.default_rng(0)
+    drawn = [x for x, _ in TweetGenerator._batches(seqs * 10, 4, rng,
+                                                   np.array([0.0, 1.0, 0.0] * 10) / 10)]
+    assert sum(len(x) for x in drawn) == 30  # an epoch still has as many tweets
+    assert all(x[:, 1:4].tolist() == [[7, 8, 9]] * len(x) for x in drawn)
+
+
+def test_bad_recency_half_life_is_a_clear_error():
+    with pytest.raises(ConfigError, match="recency_half_life"):
+        GeneratorConfig(recency_half_life=0)
+
+
+def test_train_generator_with_recency_weighting_saves_the_setting(tmp_path):
+    path = write_account(tmp_path / "a.csv", account(120))
+    gen = train_generator(path, out=tmp_path / "g", overrides=[
+        *SMALL["char-lstm"], "epochs=1", "progress=false", "recency_half_life=60"])
+    assert load_generator(tmp_path / "g").config.recency_half_life == 60
+    assert gen.metrics_["valid_bits_per_char"] > 0
 
 
 def test_time_budget_stops_training_early():

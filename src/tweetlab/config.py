@@ -93,7 +93,7 @@ class TrainConfig(ConfigBase):
 
     epochs: int | None = 10  # None: the family picks from the data size
     batch_size: int = 64
-    lr: float = 1e-3
+    lr: float | None = 1e-3  # None: the family picks from the data size
     weight_decay: float = 0.0
     optimizer: str = "adam"
     patience: int = 2
@@ -116,7 +116,8 @@ class TrainConfig(ConfigBase):
         _check(self.epochs is None or self.epochs >= 1, "train", "epochs", self.epochs,
                "must be >= 1 (or none for the family's choice)")
         _check(self.batch_size >= 1, "train", "batch_size", self.batch_size, "must be >= 1")
-        _check(self.lr > 0, "train", "lr", self.lr, "must be > 0")
+        _check(self.lr is None or self.lr > 0, "train", "lr", self.lr,
+               "must be > 0 (or none for the family's choice)")
         _check(self.patience >= 0, "train", "patience", self.patience, "must be >= 0")
         _check(self.optimizer in {"adam", "adamw", "sgd"}, "train", "optimizer",
                self.optimizer, "one of adam, adamw, sgd")

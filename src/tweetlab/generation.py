@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any, Self
 
@@ -88,6 +89,10 @@ class GeneratorConfig(ConfigBase):
     ``alibi`` (no position vectors; each head's attention score falls linearly with the
     distance, at its own slope, so recent characters count from the first step).
     ``min_count``: rarer characters share one id.
+    ``recency_half_life``: days; when set and the tweets are dated, each epoch draws its
+    tweets (as many as there are, with replacement) with weight ``0.5 ** (age / half_life)``,
+    age counted back from the newest tweet, so the model leans to how the account writes
+    now rather than years ago. Undated tweets count as new.
     """
 
     family: str = "char-lstm"
@@ -100,6 +105,7 @@ class GeneratorConfig(ConfigBase):
     dropout: float = 0.1
     min_count: int = 3
     valid_fraction: float = 0.05
+    recency_half_life: float | None = None
     cleaning: TweetCleaning = field(default_factory=TweetCleaning)
 
     def __post_init__(self) -> None:
@@ -114,6 +120,8 @@ class GeneratorConfig(ConfigBase):
         _check(0.0 <= self.dropout < 1.0, "generator", "dropout", self.dropout, "in [0, 1)")
         _check(0.0 <= self.valid_fraction < 0.5, "generator", "valid_fraction",
                self.valid_fraction, "in [0, 0.5)")
+        _check(self.recency_half_life is None or self.recency_half_life > 0, "generator",
+               "recency_half_life", self.recency_half_life, "days, > 0 (or none)")
 
 
 # Sized for a 2-core laptop: within the default 14-minute budget a one-layer LSTM of 384
@@ -245,6 +253,43 @@ def read_tweets(data: str | Path | Sequence[str], cleaning: TweetCleaning | None
                         path=source)
     return TweetCorpus([r[1] for r in rows], [r[2] for r in rows],
                        [None if r[0].startswith("~") else r[0] for r in rows], source, dropped)
+
+
+def recency_weights(dates: Sequence[str | None], half_life: float | None) -> np.ndarray | None:
+    """Sampling probabilities ``0.5 ** (age_days / half_life)``, normalised; age is counted
+    back from the newest dated tweet and undated tweets count as new. ``None`` when no
+    weighting applies (no half-life, or no dates).
+
+    >>> recency_weights(["2020-01-01T00:00:00Z", "2020-01-11T00:00:00Z"], 10.0).round(3)
+    array([0.333, 0.667])
+    >>> recency_weights([None, None], 10.0) is None
+    True
+    """
+    if half_life is None:
+        return None
+    stamps = [_timestamp(d) for d in dates]
+    known = [t for t in stamps if t is not None]
+    if not known:
+        log.info("recency_half_life: the tweets carry no dates, so every tweet weighs the same")
+        return None
+    newest = max(known)
+    age_days = np.array([(newest - t) / 86400.0 if t is not None else 0.0 for t in stamps])
+    w = np.power(0.5, age_days / half_life)
+    return w / w.sum()
+
+
+def _timestamp(date: str | None) -> float | None:
+    if not date:
+        return None
+    from datetime import datetime
+
+    try:
+        d = datetime.fromisoformat(date.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=UTC)
+    return d.timestamp()
 
 
 # ------------------------------------------------------------------------- vocabulary
@@ -506,10 +551,17 @@ class TweetGenerator:
         return torch.from_numpy(x), torch.from_numpy(y)
 
     @staticmethod
-    def _batches(seqs: list[np.ndarray], batch_size: int, rng: np.random.Generator | None
-                 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Batches of similar lengths (little padding); shuffled when ``rng`` is given."""
-        order = rng.permutation(len(seqs)) if rng is not None else np.arange(len(seqs))
+    def _batches(seqs: list[np.ndarray], batch_size: int, rng: np.random.Generator | None,
+                 weights: np.ndarray | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Batches of similar lengths (little padding); shuffled when ``rng`` is given.
+
+        ``weights`` (with ``rng``): draw ``len(seqs)`` sequences with replacement, each
+        with that probability, instead of taking each once.
+        """
+        if rng is not None and weights is not None:
+            order = rng.choice(len(seqs), size=len(seqs), replace=True, p=weights)
+        else:
+            order = rng.permutation(len(seqs)) if rng is not None else np.arange(len(seqs))
         chunk = batch_size * 50
         batches = []
         for s in range(0, len(order), chunk):
@@ -537,6 +589,7 @@ class TweetGenerator:
         torch.manual_seed(cfg.seed)
         self.vocab_ = CharVocab.build(corpus.texts, self.config.min_count)
         train = self._sequences(corpus.texts, corpus.ends)
+        weights = recency_weights(corpus.dates, self.config.recency_half_life)
         vseqs = self._sequences(vcorpus.texts, vcorpus.ends) if vcorpus and len(vcorpus) else None
         self.module_ = self._make_module()
         bs = cfg.batch_size
@@ -546,7 +599,8 @@ class TweetGenerator:
         start = time.perf_counter()
         result: TrainResult = train_module(
             self.module_,
-            lambda epoch: self._batches(train, bs, np.random.default_rng([cfg.seed, epoch])),
+            lambda epoch: self._batches(train, bs, np.random.default_rng([cfg.seed, epoch]),
+                                        weights),
             n_batches, cfg,
             valid_batches=(lambda: self._batches(vseqs, 256, None)) if vseqs else None,
             checkpoint_dir=Path(checkpoint_dir) if checkpoint_dir else None, resume=resume,

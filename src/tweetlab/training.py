@@ -48,16 +48,19 @@ def get_lr(step: int, total_steps: int, config: TrainConfig, elapsed: float = 0.
     With a time budget (``max_seconds``) the decay follows whichever runs out first,
     steps or time, so a run cut by the clock still ends at a small learning rate.
     """
+    base = config.lr
+    if base is None:
+        raise ModelError("no learning rate: the family picks one (lr=none) before training")
     warm = int(config.warmup * total_steps)
     if step < warm:
-        return config.lr * (step + 1) / warm
+        return base * (step + 1) / warm
     if config.schedule == "linear":
         remaining = max(total_steps - warm, 1)
         done = (step - warm) / remaining
         if config.max_seconds:
             done = max(done, elapsed / config.max_seconds)
-        return config.lr * max(0.0, 1.0 - done)
-    return config.lr
+        return base * max(0.0, 1.0 - done)
+    return base
 
 
 def resolve_device(name: str) -> torch.device:
@@ -188,18 +191,21 @@ class LazyAdam(torch.optim.Optimizer):
 
 def make_optimizers(module: nn.Module, config: TrainConfig) -> list[torch.optim.Optimizer]:
     """One optimizer for dense parameters, plus :class:`LazyAdam` for sparse embeddings under Adam."""
+    if config.lr is None:
+        raise ModelError("no learning rate: the family picks one (lr=none) before training")
+    lr = config.lr
     sparse = _sparse_params(module)
     sparse_ids = {id(p) for p in sparse}
     dense = [p for p in module.parameters() if id(p) not in sparse_ids and p.requires_grad]
     opts: list[torch.optim.Optimizer] = []
     if config.optimizer == "sgd":
-        opts.append(PlainSGD(dense + sparse, lr=config.lr))  # type: ignore[arg-type]
+        opts.append(PlainSGD(dense + sparse, lr=lr))  # type: ignore[arg-type]
         return opts
     if dense:
         cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
-        opts.append(cls(dense, lr=config.lr, weight_decay=config.weight_decay))
+        opts.append(cls(dense, lr=lr, weight_decay=config.weight_decay))
     if sparse:
-        opts.append(LazyAdam(sparse, lr=config.lr))
+        opts.append(LazyAdam(sparse, lr=lr))
     return opts
 
 
@@ -264,6 +270,34 @@ def read_checkpoint_state(path: Path) -> dict[str, Any] | None:
     return json.loads(meta.get("loop", "{}"))
 
 
+def _autograd_step(module: nn.Module, opts: list[torch.optim.Optimizer],
+                   inputs: Sequence[torch.Tensor], target: torch.Tensor,
+                   loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                   config: TrainConfig, *, lr: float, first: bool, last: bool,
+                   amp: bool, device: torch.device) -> float:
+    """Forward, backward and (on the last batch of an accumulation group) the optimizer
+    step; ``first``: the group's first batch (set the rate, clear the gradients)."""
+    if first:
+        for opt in opts:
+            for group in opt.param_groups:
+                group["lr"] = lr
+            opt.zero_grad(set_to_none=True)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+        logits = module(*inputs)
+    loss = loss_fn(logits.float(), target)
+    value = loss.item()
+    if not math.isfinite(value):
+        return value
+    accum = config.accumulate
+    (loss / accum if accum > 1 else loss).backward()
+    if last:
+        if config.grad_clip:
+            nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip)
+        for opt in opts:
+            opt.step()
+    return value
+
+
 def train_module(
     module: nn.Module,
     train_batches: Callable[[int], Iterable[Batch]],
@@ -287,8 +321,8 @@ def train_module(
         checkpoint_dir: folder for ``checkpoint.safetensors``; with ``resume`` a run
             continues from it. ``fingerprint`` (e.g. a hash of the vocabulary) must match.
     """
-    if config.epochs is None:
-        raise ModelError("train_module needs a number of epochs")
+    if config.epochs is None or config.lr is None:
+        raise ModelError("train_module needs a number of epochs and a learning rate")
     device = resolve_device(config.device)
     module.to(device)
     opts = make_optimizers(module, config)
@@ -328,6 +362,11 @@ def train_module(
     # bf16 autocast on CUDA when asked (and supported); CPU training stays float32.
     amp = bool(config.amp and device.type == "cuda" and torch.cuda.is_bf16_supported())
     on_cpu = device.type == "cpu"
+    # A module may bring its own compiled SGD step (fasttext): used for plain SGD on the
+    # CPU without accumulation or clipping, where it is exactly "p -= lr * grad" per example.
+    fused = bool(getattr(module, "compiled", False) and on_cpu and config.optimizer == "sgd"
+                 and config.accumulate == 1 and not config.grad_clip
+                 and loss_fn is classification_loss)
     out_of_time = False
     for epoch in range(start_epoch, config.epochs + 1):
         if result.stopped_early or out_of_time:
@@ -342,28 +381,20 @@ def train_module(
         for i, batch in enumerate(train_batches(epoch)):
             *inputs, target = batch if on_cpu else (t.to(device, non_blocking=True)
                                                     for t in batch)
-            if i % accum == 0:
-                lr = get_lr(step, total_steps, config, time.perf_counter() - t0)
-                for opt in opts:
-                    for group in opt.param_groups:
-                        group["lr"] = lr
-                    opt.zero_grad(set_to_none=True)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                logits = module(*inputs)
-            loss = loss_fn(logits.float(), target)
-            if not torch.isfinite(loss):
-                raise ModelError(f"training diverged (loss {loss.item()}) at epoch {epoch}; "
+            lr = get_lr(step, total_steps, config, time.perf_counter() - t0)
+            if fused:
+                loss_value = module.sgd_step(*inputs, target, lr)  # type: ignore[operator]
+            else:
+                loss_value = _autograd_step(module, opts, inputs, target, loss_fn, config,
+                                            lr=lr, first=i % accum == 0,
+                                            last=(i + 1) % accum == 0 or i + 1 == n_batches,
+                                            amp=amp, device=device)
+            if not math.isfinite(loss_value):
+                raise ModelError(f"training diverged (loss {loss_value}) at epoch {epoch}; "
                                  "try a smaller learning rate (--set lr=...)")
-            (loss / accum if accum > 1 else loss).backward()
-            # Step after every ``accumulate`` batches (and after an epoch's last batch).
-            if (i + 1) % accum == 0 or i + 1 == n_batches:
-                if config.grad_clip:
-                    nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip)
-                for opt in opts:
-                    opt.step()
             step += 1
             n = target.shape[0]
-            total_loss += loss.item() * n
+            total_loss += loss_value * n
             seen += n
             bar.update(1)
             if step % 20 == 0:

@@ -109,6 +109,10 @@ class TorchTextClassifier(TextClassifier):
         """Epochs when ``TrainConfig.epochs`` is None."""
         return 10
 
+    def _auto_lr(self, n_train: int) -> float:
+        """Learning rate when ``TrainConfig.lr`` is None."""
+        return 1e-3
+
     def _after_fit(self, train: Ragged) -> None:
         """Hook run once training is done (e.g. prune unused embedding rows)."""
 
@@ -138,6 +142,8 @@ class TorchTextClassifier(TextClassifier):
              checkpoint_dir: Path | None, resume: bool) -> None:
         if self.train_config.epochs is None:
             self.train_config = self.train_config.replace(epochs=self._auto_epochs(len(texts)))
+        if self.train_config.lr is None:
+            self.train_config = self.train_config.replace(lr=self._auto_lr(len(texts)))
         cfg = self.train_config
         assert cfg.epochs is not None
         torch.manual_seed(cfg.seed)
