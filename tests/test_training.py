@@ -116,6 +116,42 @@ def test_monitoring_accuracy_keeps_the_most_accurate_epoch():
         TrainConfig(monitor="f1")
 
 
+def test_monitoring_macro_f1_keeps_the_best_epoch_and_reports_it():
+    x, y = toy_problem()
+    cfg = TrainConfig(epochs=6, lr=0.05, progress=False, checkpoint_seconds=0, patience=20,
+                      monitor="macro_f1")
+    module = net()
+    result = train_module(module, batches(x, y), 8, cfg, valid_batches=lambda: [(x[:64], y[:64])])
+    f1s = [h["valid_macro_f1"] for h in result.history]
+    assert all(0.0 <= f <= 1.0 for f in f1s)
+    assert result.best_epoch == 1 + f1s.index(max(f1s))
+    module.eval()
+    with torch.no_grad():
+        pred = module(x[:64]).argmax(-1)
+    # the restored weights give that macro-F1 (computed here by hand)
+    scores = []
+    for c in torch.unique(torch.cat([pred, y[:64]])).tolist():
+        tp = int(((pred == c) & (y[:64] == c)).sum())
+        scores.append(2 * tp / (int((pred == c).sum()) + int((y[:64] == c).sum())))
+    assert sum(scores) / len(scores) == pytest.approx(max(f1s))
+
+
+def test_monitoring_last_keeps_the_last_epoch_and_never_stops_early():
+    x, y = toy_problem()
+    noisy_y = torch.randint(0, 2, y.shape)  # validation gets worse: loss would stop early
+    cfg = TrainConfig(epochs=5, lr=0.05, progress=False, checkpoint_seconds=0, patience=0,
+                      monitor="last")
+    module = net()
+    result = train_module(module, batches(x, noisy_y), 8, cfg,
+                          valid_batches=lambda: [(x[:64], y[:64])])
+    assert len(result.history) == 5 and not result.stopped_early and result.best_epoch == 5
+    assert "valid_accuracy" in result.history[-1]
+    module.eval()
+    with torch.no_grad():
+        acc = (module(x[:64]).argmax(-1) == y[:64]).float().mean().item()
+    assert acc == pytest.approx(result.history[-1]["valid_accuracy"])
+
+
 def test_train_api_resumes_an_interrupted_run(tmp_path, monkeypatch):
     texts, labels = make_corpus(200)
     ds = Dataset(texts=texts, labels=labels)

@@ -109,7 +109,10 @@ class TrainConfig(ConfigBase):
     amp: bool = True  # bf16 autocast on CUDA (ignored on CPU)
     # What picks the best epoch (and early stopping) on the validation set: "loss", or
     # "accuracy" for models whose loss is a poor guide (fasttext's large SGD steps make
-    # it overconfident early: its lowest validation loss came at epoch 2 of 11).
+    # it overconfident early: its lowest validation loss came at epoch 2 of 11), or
+    # "macro_f1" (classifiers) when the small classes matter as much as the large ones,
+    # or "last": keep the last epoch and never stop early (fastText's way: with a rate
+    # decaying to zero the last epoch is the settled one).
     monitor: str = "loss"
 
     def __post_init__(self) -> None:
@@ -126,8 +129,8 @@ class TrainConfig(ConfigBase):
         _check(0.0 <= self.warmup < 1.0, "train", "warmup", self.warmup,
                "a fraction of all steps in [0, 1)")
         _check(self.accumulate >= 1, "train", "accumulate", self.accumulate, "must be >= 1")
-        _check(self.monitor in {"loss", "accuracy"}, "train", "monitor", self.monitor,
-               "loss or accuracy")
+        _check(self.monitor in {"loss", "accuracy", "macro_f1", "last"}, "train", "monitor",
+               self.monitor, "loss, accuracy, macro_f1 or last")
         _check(self.max_seconds is None or self.max_seconds > 0, "train", "max_seconds",
                self.max_seconds, "must be > 0 (or none for no time budget)")
         _check(self.device in {"auto", "cpu", "cuda"} or self.device.startswith("cuda:"),

