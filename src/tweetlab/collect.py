@@ -72,13 +72,19 @@ def _iso(value: Any) -> str | None:
             return datetime.strptime(text, fmt).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         except ValueError:
             pass
+    dt = parse_iso(text)
+    if dt is None:
+        return text
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime | None:
+    """An ISO-8601 date (``Z`` allowed; no zone means UTC), or ``None`` when it is not one."""
     try:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        return text
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return None
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 def normalize_tweet(obj: dict[str, Any], users: dict[str, str] | None = None,

@@ -29,7 +29,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC
 from pathlib import Path
 from typing import Any, Self
 
@@ -281,15 +280,10 @@ def recency_weights(dates: Sequence[str | None], half_life: float | None) -> np.
 def _timestamp(date: str | None) -> float | None:
     if not date:
         return None
-    from datetime import datetime
+    from .collect import parse_iso
 
-    try:
-        d = datetime.fromisoformat(date.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if d.tzinfo is None:
-        d = d.replace(tzinfo=UTC)
-    return d.timestamp()
+    d = parse_iso(date)
+    return d.timestamp() if d is not None else None
 
 
 # ------------------------------------------------------------------------- vocabulary
