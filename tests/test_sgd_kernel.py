@@ -43,7 +43,7 @@ def test_compiled_step_is_per_example_sgd(soft):
     rng = np.random.default_rng(0)
     torch.manual_seed(0)
     ref = FastTextModule(40, 8, 3)
-    fused = FastTextModule(40, 8, 3, compiled=True)
+    fused = FastTextModule(40, 8, 3, engine="compiled")
     fused.load_state_dict(ref.state_dict())
     bags, y = _bags(rng, 5, 40)  # some bags are empty: their mean is zero
     if soft:  # a teacher's class probabilities (distillation)
@@ -96,3 +96,14 @@ def test_compiled_bags_equal_the_python_and_numpy_assembly(monkeypatch):
     for i, t in enumerate(texts):
         assert sorted(compiled.flat[compiled.offsets[i]:compiled.offsets[i + 1]].tolist()) \
             == sorted(clf._features(t))
+
+
+def test_predicting_with_a_loaded_model_never_imports_numba():
+    import subprocess
+    import sys
+
+    code = ("import sys, tweetlab; from tweetlab.bundled import bundled_path; "
+            "m = tweetlab.load(bundled_path('es-sentiment')); "
+            "assert m.family == 'fasttext'; m.predict(['qué buen día']); "
+            "assert 'numba' not in sys.modules, 'numba imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -212,20 +212,32 @@ def _hash(text: str) -> int:
 class FastTextModule(nn.Module):
     """Mean of feature embeddings -> linear layer. Input: flat ids (N,), bag starts (B,).
 
-    ``compiled``: the training loop calls :meth:`sgd_step` (fastText's per-example update,
-    compiled) instead of autograd + SGD when it trains on the CPU with plain SGD.
+    ``compiled`` (true when ``engine`` is not "torch" and numba is installed): the training
+    loop calls :meth:`sgd_step` (fastText's per-example update, compiled) instead of
+    autograd + SGD when it trains on the CPU with plain SGD. Asked only when training, so
+    loading a model to predict never imports numba.
     """
 
-    def __init__(self, n_features: int, dim: int, n_classes: int, compiled: bool = False,
+    def __init__(self, n_features: int, dim: int, n_classes: int, engine: str = "torch",
                  threads: int = 1) -> None:
         super().__init__()
-        self.compiled = compiled
+        self.engine = engine
         self.threads = threads
         self.embedding = nn.EmbeddingBag(n_features, dim, mode="mean", sparse=True)
         nn.init.uniform_(self.embedding.weight, -1.0 / dim, 1.0 / dim)
         self.out = nn.Linear(dim, n_classes)
         # Unlike fastText (output zero), the output starts random: with mini-batch means a
         # zero output layer gives the embeddings no gradient and learning barely starts.
+
+    @property
+    def compiled(self) -> bool:
+        if self.engine == "torch":
+            return False
+        if not sgd_kernel.available():
+            if self.engine == "compiled":
+                raise ConfigError("fasttext engine=compiled needs numba (pip install numba)")
+            return False
+        return True
 
     def forward(self, ids: torch.Tensor, starts: torch.Tensor) -> torch.Tensor:
         return self.out(self.embedding(ids, starts))  # (B, n_classes)
@@ -391,11 +403,7 @@ class FastTextClassifier(TorchTextClassifier):
 
     def _make_module(self) -> nn.Module:
         n = len(self.vocab_) + self.config.buckets
-        engine = self.config.engine
-        if engine == "compiled" and not sgd_kernel.available():
-            raise ConfigError("fasttext engine=compiled needs numba (pip install numba)")
-        return FastTextModule(n, self.config.dim, len(self.classes_),
-                              compiled=engine != "torch" and sgd_kernel.available(),
+        return FastTextModule(n, self.config.dim, len(self.classes_), engine=self.config.engine,
                               threads=self.config.threads or torch.get_num_threads())
 
     def _after_fit(self, train: Ragged) -> None:
