@@ -107,3 +107,14 @@ def test_predicting_with_a_loaded_model_never_imports_numba():
             "assert m.family == 'fasttext'; m.predict(['qué buen día']); "
             "assert 'numba' not in sys.modules, 'numba imported'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_compiled_gather_equals_ragged_take():
+    from tweetlab.models.torch_base import Ragged
+
+    data = Ragged.from_lists([[1, 2], [], [3, 4, 5], [6]])
+    order = np.array([2, 0, 3, 1, 2])
+    got = sgd_kernel.gather(data.flat, data.offsets, order)
+    want = data.take(order)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])

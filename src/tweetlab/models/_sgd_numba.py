@@ -248,3 +248,20 @@ def word_features(buf: Any, starts: Any, word_id: Any, minn: int, maxn: int, n_w
                     out += 1
         offsets[w + 1] = out
     return flat[:out], offsets, hashes
+
+
+@numba.njit(cache=True)
+def gather(flat: Any, offsets: Any, order: Any) -> tuple[Any, Any]:
+    """Rows ``order`` of a ragged array, one after another: (flat ids, start of each)."""
+    n = order.shape[0]
+    starts = np.empty(n, dtype=np.int64)
+    total = 0
+    for i in range(n):
+        starts[i] = total
+        total += offsets[order[i] + 1] - offsets[order[i]]
+    out = np.empty(total, dtype=np.int64)
+    for i in range(n):
+        s = offsets[order[i]]
+        size = offsets[order[i] + 1] - s
+        out[starts[i]:starts[i] + size] = flat[s:s + size]
+    return out, starts

@@ -223,8 +223,10 @@ class FastTextModule(nn.Module):
         super().__init__()
         self.engine = engine
         self.threads = threads
-        self.embedding = nn.EmbeddingBag(n_features, dim, mode="mean", sparse=True)
-        nn.init.uniform_(self.embedding.weight, -1.0 / dim, 1.0 / dim)
+        # Weights made uniform directly (EmbeddingBag's own normal init of ~30M floats
+        # would be thrown away: 0.24 s on entity).
+        start = torch.empty(n_features, dim).uniform_(-1.0 / dim, 1.0 / dim)
+        self.embedding = nn.EmbeddingBag(n_features, dim, mode="mean", sparse=True, _weight=start)
         self.out = nn.Linear(dim, n_classes)
         # Unlike fastText (output zero), the output starts random: with mini-batch means a
         # zero output layer gives the embeddings no gradient and learning barely starts.
@@ -389,6 +391,12 @@ class FastTextClassifier(TorchTextClassifier):
                                                      gram_per_text)
             flat[offsets[rows] + own_per_text[rows] + rank] = grams
         return Ragged(flat, offsets)
+
+    def _take(self, data: Ragged, order: np.ndarray, training: bool) -> tuple[np.ndarray, np.ndarray]:
+        # While training (numba is loaded for the compiled step anyway) one compiled pass
+        # instead of numpy's three over the epoch's ~14M ids (entity: 0.2 s -> ~0.03 s).
+        got = sgd_kernel.gather(data.flat, data.offsets, order) if training else None
+        return got if got is not None else data.take(order)
 
     def _predict_proba(self, texts: list[str],
                        tokens: list[list[str]] | TokenIds | None = None) -> np.ndarray:

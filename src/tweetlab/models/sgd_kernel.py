@@ -85,6 +85,16 @@ def bags(own_flat: np.ndarray, own_offsets: np.ndarray, tok: np.ndarray, lengths
                            word_hash, int(word_ngrams), int(n_words), int(buckets))
 
 
+def gather(flat: np.ndarray, offsets: np.ndarray, order: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray] | None:
+    """``Ragged(flat, offsets).take(order)`` in one compiled pass; ``None`` without numba."""
+    if not available():
+        return None
+    from . import _sgd_numba
+
+    return _sgd_numba.gather(flat, offsets, order)  # type: ignore[no-any-return]
+
+
 def word_features(words: list[str], word_ids: list[int | None], minn: int, maxn: int,
                   n_words: int, buckets: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Own feature ids (flat, offsets) and CRC-32 hash of each word, compiled; the same

@@ -105,6 +105,10 @@ class TorchTextClassifier(TextClassifier):
         flat, starts = data.take(idx)
         return torch.from_numpy(flat), torch.from_numpy(starts)
 
+    def _take(self, data: Ragged, order: np.ndarray, training: bool) -> tuple[np.ndarray, np.ndarray]:
+        """``data.take(order)``; a family may gather faster while training."""
+        return data.take(order)
+
     def _auto_epochs(self, n_train: int) -> int:
         """Epochs when ``TrainConfig.epochs`` is None."""
         return 10
@@ -121,7 +125,7 @@ class TorchTextClassifier(TextClassifier):
                  order: np.ndarray) -> Iterator[tuple[torch.Tensor, ...]]:
         if type(self)._collate is TorchTextClassifier._collate:
             # Bags: gather the rows in ``order`` once, then every batch is a slice.
-            flat, starts = data.take(order)
+            flat, starts = self._take(data, order, training=y is not None)
             flat_t = torch.from_numpy(flat)
             bounds = np.append(starts, len(flat))
             for s in range(0, len(order), batch_size):
