@@ -96,7 +96,7 @@ class GeneratorConfig(ConfigBase):
 
     family: str = "char-lstm"
     embed: int = 64
-    hidden: int = 384
+    hidden: int = 512
     layers: int = 1
     dim: int = 128
     heads: int = 4
@@ -123,8 +123,10 @@ class GeneratorConfig(ConfigBase):
                "recency_half_life", self.recency_half_life, "days, > 0 (or none)")
 
 
-# Sized for a 2-core laptop: within the default 14-minute budget a one-layer LSTM of 384
-# units sees ~3 epochs of 2M characters; --set layers=2 gives the founding stacked design.
+# Sized for a 2-core laptop: within the default 14-minute budget a one-layer LSTM of 512
+# units sees ~6 epochs of Trump's 1.6M characters; --set layers=2 gives the founding
+# stacked design. Trump, 14 minutes: 512 units 1.985 bits/char (6 epochs), 384: 2.007
+# (8), 256: 2.074 (14), 2 x 256: 2.010: capacity pays more than epochs here.
 FAMILY_DEFAULTS: dict[str, dict[str, Any]] = {
     "char-lstm": {"layers": 1, "dropout": 0.1},
     "char-transformer": {"layers": 4, "dropout": 0.0, "positions": "alibi"},
