@@ -30,17 +30,18 @@ import numpy as np
 
 
 @functools.cache
-def _kernels() -> tuple[Any, Any] | None:
+def _compiled() -> Any:
+    """The numba kernels module, imported on first use; ``None`` without numba."""
     try:
         from . import _sgd_numba
     except ImportError:  # pragma: no cover - numba is a dependency; kept optional
         return None
-    return _sgd_numba.span, _sgd_numba.hogwild
+    return _sgd_numba
 
 
 def available() -> bool:
     """Whether the compiled step can run (numba importable)."""
-    return _kernels() is not None
+    return _compiled() is not None
 
 
 def sgd_bags(emb: np.ndarray, weight: np.ndarray, bias: np.ndarray, flat: np.ndarray,
@@ -52,10 +53,9 @@ def sgd_bags(emb: np.ndarray, weight: np.ndarray, bias: np.ndarray, flat: np.nda
     ``target``: class ids (B,) or class probabilities (B, k) (soft labels, as distillation
     gives them).
     """
-    kernels = _kernels()
+    kernels = _compiled()
     if kernels is None:  # pragma: no cover
         raise RuntimeError("the compiled SGD step needs numba")
-    span, hogwild = kernels
     n_ex = len(starts)
     if n_ex == 0:
         return 0.0
@@ -66,9 +66,9 @@ def sgd_bags(emb: np.ndarray, weight: np.ndarray, bias: np.ndarray, flat: np.nda
     else:
         q = np.ascontiguousarray(target, dtype=np.float32)
     if threads > 1 and n_ex >= 2 * threads:
-        total = hogwild(emb, weight, bias, flat, starts, q, step, int(threads))
+        total = kernels.hogwild(emb, weight, bias, flat, starts, q, step, int(threads))
     else:
-        total = span(emb, weight, bias, flat, starts, q, step, 0, n_ex)
+        total = kernels.span(emb, weight, bias, flat, starts, q, step, 0, n_ex)
     return float(total) / n_ex
 
 
@@ -77,32 +77,29 @@ def bags(own_flat: np.ndarray, own_offsets: np.ndarray, tok: np.ndarray, lengths
          ) -> tuple[np.ndarray, np.ndarray] | None:
     """The ``fasttext`` family's bags (flat ids, offsets) in one compiled pass; ``None``
     without numba (the caller then assembles them with numpy)."""
-    if not available():
+    kernels = _compiled()
+    if kernels is None:
         return None
-    from . import _sgd_numba
-
-    return _sgd_numba.bags(own_flat, own_offsets, tok, lengths,  # type: ignore[no-any-return]
+    return kernels.bags(own_flat, own_offsets, tok, lengths,
                            word_hash, int(word_ngrams), int(n_words), int(buckets))
 
 
 def gather(flat: np.ndarray, offsets: np.ndarray, order: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray] | None:
     """``Ragged(flat, offsets).take(order)`` in one compiled pass; ``None`` without numba."""
-    if not available():
+    kernels = _compiled()
+    if kernels is None:
         return None
-    from . import _sgd_numba
-
-    return _sgd_numba.gather(flat, offsets, order)  # type: ignore[no-any-return]
+    return kernels.gather(flat, offsets, order)
 
 
 def word_features(words: list[str], word_ids: list[int | None], minn: int, maxn: int,
                   n_words: int, buckets: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Own feature ids (flat, offsets) and CRC-32 hash of each word, compiled; the same
     as ``FastTextClassifier._word_features`` word by word (tested). ``None`` without numba."""
-    if not available():
+    kernels = _compiled()
+    if kernels is None:
         return None
-    from . import _sgd_numba
-
     encoded = [w.encode("utf-8") for w in words]
     buf = np.frombuffer(b"".join(b"<" + e + b">" for e in encoded), dtype=np.uint8)
     starts = np.zeros(len(words) + 1, dtype=np.int64)
@@ -110,5 +107,5 @@ def word_features(words: list[str], word_ids: list[int | None], minn: int, maxn:
               out=starts[1:])
     ids = np.fromiter((-1 if i is None else i for i in word_ids), dtype=np.int64,
                       count=len(words))
-    return _sgd_numba.word_features(buf, starts, ids, int(minn),  # type: ignore[no-any-return]
+    return kernels.word_features(buf, starts, ids, int(minn),
                                     int(maxn), int(n_words), int(buckets))
