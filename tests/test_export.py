@@ -33,6 +33,24 @@ def test_onnx_export_matches_pytorch(family, tmp_path, request):
     assert diff <= TOLERANCE
 
 
+def test_mpnet_transformer_round_trips_and_exports(tmp_path):
+    """An MPNet-style encoder (relative position bias, positions after padding) fine-tunes,
+    reloads with the same probabilities, and exports to ONNX within the tolerance."""
+    from .tiny_encoder import make_tiny_encoder
+
+    texts, labels = make_corpus(80)
+    encoder = make_tiny_encoder(tmp_path / "mpnet", kind="mpnet")
+    model = create("transformer", train_config=FAST, encoder=str(encoder)).fit(texts, labels)
+    assert model.encoder_config_.model_type == "mpnet"
+    model.save(tmp_path / "m")
+    probe = texts[:20] + ["", "love " * 60]
+    again = load_model(tmp_path / "m", backend="torch")
+    assert np.abs(again.predict_proba(probe) - model.predict_proba(probe)).max() < 2e-3  # float16
+    export_model(tmp_path / "m")
+    onnx_model = load_model(tmp_path / "m")
+    assert np.abs(onnx_model.predict_proba(probe) - again.predict_proba(probe)).max() <= TOLERANCE
+
+
 def test_int8_export_stays_close(tmp_path, request):
     texts, labels = make_corpus(80)
     model = create("transformer", train_config=FAST,

