@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from safetensors.numpy import load_file, save_file
 
 from tweetlab.encoders import (
