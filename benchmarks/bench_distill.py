@@ -6,7 +6,7 @@ saw the test tweets). Extra unlabelled tweets: English tweets from the other sha
 (airline, entity, TweetEval; no disaster tweets), de-duplicated, shuffled, `--extra` of them.
 Reports the teacher, a plain fasttext and the distilled student on the same test split.
 Usage: python benchmarks/bench_distill.py [--teacher out/models/disaster-transformer]
-       [--extra 20000] [--set key=value ...]
+       [--extra 20000] [--set key=value ...] [--tag NAME]
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--teacher", default=str(OUT / "models" / "disaster-transformer"))
     parser.add_argument("--extra", type=int, default=20_000)
     parser.add_argument("--set", action="append", default=[])
+    parser.add_argument("--tag", help="name of the output JSON (distill_TAG.json)")
     args = parser.parse_args()
     task = load_tasks(data_dir(), ["disaster"])[0]
     extra = unlabelled_file(args.extra)
@@ -75,8 +76,9 @@ def main() -> None:
         rows.append(row)
         print(f"{name:<28} F1 {row['positive_f1']:.4f} acc {row['accuracy']:.4f} "
               f"train {seconds or 0:.0f} s predict {row['predict_tweets_per_s']:,.0f}/s", flush=True)
-    save("distill", {"date": stamp(), "machine": machine(), "n_train": len(task.train),
-                     "n_test": len(task.test), "rows": rows})
+    save(f"distill_{args.tag}" if args.tag else "distill",
+         {"date": stamp(), "machine": machine(), "teacher": args.teacher,
+          "n_train": len(task.train), "n_test": len(task.test), "rows": rows})
 
 
 if __name__ == "__main__":

@@ -33,6 +33,20 @@ def families(name: str, title: str) -> None:
               f"{r['predict_tweets_per_s']:,.0f} |")
 
 
+def distill(name: str, title: str) -> None:
+    d = load(name)
+    if not d:
+        return
+    header(d, title)
+    print(f"{d['n_train']:,} labelled training tweets, {d['n_test']:,} test tweets.\n")
+    print("| model | positive F1 | accuracy | macro-F1 | train s | predict tweets/s |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in d["rows"]:
+        train = f"{r['train_seconds']:.0f}" if r["train_seconds"] is not None else "-"
+        print(f"| {r['model']} | {r['positive_f1']:.4f} | {r['accuracy']:.4f} | "
+              f"{r['macro_f1']:.4f} | {train} | {r['predict_tweets_per_s']:,.0f} |")
+
+
 def main() -> None:
     families("families", "Fast families on every task")
     families("families_lstm_cnn", "lstm and cnn on every task")
@@ -44,17 +58,12 @@ def main() -> None:
     families("families_deep_entity", "lstm and cnn on the entity task (300 s budget each)")
     families("families_transformer_entity",
              "transformer on the entity task (1,500 s budget, split grouped by id)")
-    d = load("distill")
-    if d:
-        header(d, "distill on disaster tweets (fasttext student, transformer teacher, "
-                  "20,000 extra unlabelled English tweets)")
-        print(f"{d['n_train']:,} labelled training tweets, {d['n_test']:,} test tweets.\n")
-        print("| model | positive F1 | accuracy | macro-F1 | train s | predict tweets/s |")
-        print("|---|---:|---:|---:|---:|---:|")
-        for r in d["rows"]:
-            train = f"{r['train_seconds']:.0f}" if r["train_seconds"] is not None else "-"
-            print(f"| {r['model']} | {r['positive_f1']:.4f} | {r['accuracy']:.4f} | "
-                  f"{r['macro_f1']:.4f} | {train} | {r['predict_tweets_per_s']:,.0f} |")
+    families("families_transformer_disaster_mpnet",
+             "transformer with all-mpnet-base-v2 (110M parameters) on disaster tweets")
+    distill("distill", "distill on disaster tweets (fasttext student, all-MiniLM-L6-v2 "
+                       "transformer teacher, 20,000 extra unlabelled English tweets)")
+    distill("distill_mpnet", "distill on disaster tweets (fasttext student, all-mpnet-base-v2 "
+                             "transformer teacher, 20,000 extra unlabelled English tweets)")
     d = load("keras_vs_bowmlp")
     if d:
         header(d, "bow-mlp vs the founding Keras MLP")

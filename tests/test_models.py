@@ -220,7 +220,7 @@ def test_tfidf_fast_scoring_equals_scikit_learn(classes):
     texts, labels = make_corpus(150, classes=classes)
     model = create("tfidf").fit(texts, labels)
     probe = model.clean(texts[:20] + ["", "zzqx unseen words only", "!!!"])
-    for vec in (model.word_vec_, model.char_vec_):
+    for vec in (model.ngrams_.word_vec_, model.ngrams_.char_vec_):
         assert np.allclose(_tfidf(vec, probe).toarray(), vec.transform(probe).toarray(), atol=1e-6)
-    want = model.head_.predict_proba(model._features(probe))
+    want = model.head_.predict_proba(model.ngrams_.transform(probe))
     assert np.allclose(model._predict_proba(probe), want, atol=1e-6)

@@ -84,22 +84,20 @@ def _tfidf(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
     return X
 
 
-class TfidfClassifier(TextClassifier):
-    """TF-IDF over word n-grams (+ char n-grams) and multinomial logistic regression."""
+class NgramTfidf:
+    """Word (and char) n-gram TF-IDF features: fitted vocabularies and idf weights.
 
-    family = "tfidf"
-    Config = TfidfConfig
-    config: TfidfConfig
+    Shared by ``tfidf`` and by ``embed-lr`` with ``ngrams=true``. Saved without pickle:
+    :meth:`state` gives the idf arrays and a JSON-ready vocabulary object.
+    """
 
-    def _features(self, texts: list[str]) -> sp.csr_matrix:
-        parts = [_tfidf(self.word_vec_, texts)]
-        if self.char_vec_ is not None:
-            parts.append(_tfidf(self.char_vec_, texts))
-        return sp.hstack(parts, format="csr")
+    def __init__(self, cfg: TfidfConfig) -> None:
+        self.cfg = cfg
+        self.word_vec_: TfidfVectorizer | None = None
+        self.char_vec_: TfidfVectorizer | None = None
 
-    def _fit(self, texts: list[str], y: np.ndarray, valid: Any, checkpoint_dir: Path | None,
-             resume: bool) -> None:
-        cfg = self.config
+    def fit(self, texts: list[str]) -> NgramTfidf:
+        cfg = self.cfg
         try:
             self.word_vec_ = _word_vectorizer(cfg).fit(texts)
         except ValueError:
@@ -107,55 +105,86 @@ class TfidfClassifier(TextClassifier):
             cfg = cfg.replace(min_df=1)
             self.word_vec_ = _word_vectorizer(cfg).fit(texts)
         self.char_vec_ = _char_vectorizer(cfg).fit(texts) if cfg.char_ngrams else None
-        X = self._features(texts)
-        self.head_ = LogisticRegression(
-            C=cfg.C, max_iter=cfg.max_iter, class_weight=cfg.class_weight,
-            random_state=self.train_config.seed,
-        ).fit(X, y)
+        return self
 
-    def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        # LogisticRegression.predict_proba, computed directly: scikit-learn's input checks
-        # cost ~1 ms a call, more than scoring a tweet.
-        head = self.head_
-        z = np.asarray(self._features(texts) @ head.coef_.T, dtype=np.float64) + head.intercept_
-        if z.shape[1] == 1:  # binary: the one column is the second class's logit
-            p = 1.0 / (1.0 + np.exp(-z[:, 0]))
-            return np.stack([1.0 - p, p], axis=1).astype(np.float32)
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+    def transform(self, texts: list[str]) -> sp.csr_matrix:
+        assert self.word_vec_ is not None, "fit first"
+        parts = [_tfidf(self.word_vec_, texts)]
+        if self.char_vec_ is not None:
+            parts.append(_tfidf(self.char_vec_, texts))
+        return sp.hstack(parts, format="csr")
 
-    def unknown_words(self, text: str) -> list[str]:
-        vocab = self.word_vec_.vocabulary_
-        return [t for t in dict.fromkeys(self.tokens(text)) if t not in vocab]
+    @property
+    def words(self) -> dict[str, int]:
+        assert self.word_vec_ is not None, "fit first"
+        return self.word_vec_.vocabulary_
 
-    # -------------------------------------------------------------- persistence
-    def _state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        arrays = {
-            "word_idf": self.word_vec_.idf_.astype(np.float32),
-            "coef": self.head_.coef_.astype(np.float32),
-            "intercept": self.head_.intercept_.astype(np.float32),
-        }
-        files: dict[str, Any] = {"vocab.json": {
+    def sizes(self) -> dict[str, int]:
+        return {"word n-grams": len(self.words),
+                "char n-grams": len(self.char_vec_.vocabulary_) if self.char_vec_ is not None else 0}
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """(``word_idf`` / ``char_idf`` arrays, the vocabulary object for ``vocab.json``)."""
+        assert self.word_vec_ is not None, "fit first"
+        arrays = {"word_idf": self.word_vec_.idf_.astype(np.float32)}
+        vocab = {
             "format": "tweetlab.tfidf-vocab/1",
             "word": {t: int(i) for t, i in self.word_vec_.vocabulary_.items()},
             "char": ({t: int(i) for t, i in self.char_vec_.vocabulary_.items()}
                      if self.char_vec_ is not None else None),
-        }}
+        }
         if self.char_vec_ is not None:
             arrays["char_idf"] = self.char_vec_.idf_.astype(np.float32)
-        return arrays, files
+        return arrays, vocab
+
+    @classmethod
+    def restore(cls, cfg: TfidfConfig, arrays: dict[str, np.ndarray],
+                vocab: dict[str, Any]) -> NgramTfidf:
+        feats = cls(cfg)
+        feats.word_vec_ = _word_vectorizer(cfg, vocab["word"])
+        feats.word_vec_.idf_ = arrays["word_idf"]
+        if vocab.get("char") is not None:
+            feats.char_vec_ = _char_vectorizer(cfg, vocab["char"])
+            feats.char_vec_.idf_ = arrays["char_idf"]
+        return feats
+
+
+class TfidfClassifier(TextClassifier):
+    """TF-IDF over word n-grams (+ char n-grams) and multinomial logistic regression."""
+
+    family = "tfidf"
+    Config = TfidfConfig
+    config: TfidfConfig
+
+    def _fit(self, texts: list[str], y: np.ndarray, valid: Any, checkpoint_dir: Path | None,
+             resume: bool) -> None:
+        cfg = self.config
+        self.ngrams_ = NgramTfidf(cfg).fit(texts)
+        self.head_ = LogisticRegression(
+            C=cfg.C, max_iter=cfg.max_iter, class_weight=cfg.class_weight,
+            random_state=self.train_config.seed,
+        ).fit(self.ngrams_.transform(texts), y)
+
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        # LogisticRegression.predict_proba, computed directly: scikit-learn's input checks
+        # cost ~1 ms a call, more than scoring a tweet.
+        return linear_proba(self.ngrams_.transform(texts), self.head_.coef_, self.head_.intercept_)
+
+    def unknown_words(self, text: str) -> list[str]:
+        vocab = self.ngrams_.words
+        return [t for t in dict.fromkeys(self.tokens(text)) if t not in vocab]
+
+    # -------------------------------------------------------------- persistence
+    def _state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        arrays, vocab = self.ngrams_.state()
+        arrays["coef"] = self.head_.coef_.astype(np.float32)
+        arrays["intercept"] = self.head_.intercept_.astype(np.float32)
+        return arrays, {"vocab.json": vocab}
 
     @classmethod
     def _restore(cls, model: TfidfClassifier, arrays: dict[str, np.ndarray],  # type: ignore[override]
                  files: dict[str, Any]) -> None:
-        vocab = files["vocab.json"]
-        model.word_vec_ = _word_vectorizer(model.config, vocab["word"])
-        model.word_vec_.idf_ = arrays["word_idf"]
-        model.char_vec_ = None
-        if vocab.get("char") is not None:
-            model.char_vec_ = _char_vectorizer(model.config, vocab["char"])
-            model.char_vec_.idf_ = arrays["char_idf"]
+        model.ngrams_ = NgramTfidf.restore(model.config, arrays, files["vocab.json"])
         head = LogisticRegression()
         head.classes_ = np.arange(len(model.classes_))
         head.coef_ = arrays["coef"].astype(np.float64)
@@ -164,7 +193,16 @@ class TfidfClassifier(TextClassifier):
         model.head_ = head
 
     def extra_info(self) -> dict[str, Any]:
-        return {
-            "word n-grams": len(self.word_vec_.vocabulary_),
-            "char n-grams": len(self.char_vec_.vocabulary_) if self.char_vec_ is not None else 0,
-        }
+        return self.ngrams_.sizes()
+
+
+def linear_proba(x: Any, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    """Class probabilities of a fitted logistic regression: ``coef`` (k, d), or (1, d)
+    for two classes (scikit-learn keeps one column: the second class's logit)."""
+    z = np.asarray(x @ coef.T, dtype=np.float64) + intercept
+    if z.shape[1] == 1:
+        p = 1.0 / (1.0 + np.exp(-z[:, 0]))
+        return np.stack([1.0 - p, p], axis=1).astype(np.float32)
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
