@@ -11,6 +11,7 @@ file order) runs in the reference venv (`make bench-ref`); ours runs here:
 Reports tweets/s, the speed-up over Hugging Face, and agreement of the embeddings
 (cosine similarity of the first 16 against Hugging Face's).
 Usage: python benchmarks/bench_transformer_speed.py [--n 2048] [--batch 32]
+       [--encoder out/encoders/all-mpnet-base-v2 --tag mpnet]   (any local encoder folder)
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def embed(enc, tok, texts, bs, sort):
         for s in range(0, len(order), bs):
             idx = order[s:s + bs]
             width = max(len(rows[i]) for i in idx)
-            ids = torch.tensor([rows[i] + [0] * (width - len(rows[i])) for i in idx])
+            pad = enc.config.pad_token_id if hasattr(enc, "config") else 0
+            ids = torch.tensor([rows[i] + [pad] * (width - len(rows[i])) for i in idx])
             att = (torch.arange(width)[None, :] < torch.tensor([len(rows[i]) for i in idx])[:, None]).long()
             out[idx] = mean_pool(enc(ids, att), att).numpy()
     return out
@@ -46,10 +48,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2048)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--encoder", default="all-MiniLM-L6-v2")
+    parser.add_argument("--tag", help="name of the output JSON (transformer_speed_TAG.json)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     texts = load_dataset(data_dir() / "disaster_train.csv.gz").texts[: args.n]
-    folder = resolve_encoder("all-MiniLM-L6-v2")
+    folder = resolve_encoder(args.encoder)
     config, tok_json, weights = read_encoder(folder)
     tok = make_tokenizer(tok_json, 128)
     enc = BertEncoder(config)
@@ -76,9 +80,9 @@ def main() -> None:
         r["speedup"] = r["tweets_per_s"] / base
         print(f"{name:<18} {r['tweets_per_s']:8.1f} tweets/s  x{r['speedup']:.2f}"
               + (f"  min cosine vs HF {r['min_cosine_vs_hf']:.5f}" if "min_cosine_vs_hf" in r else ""))
-    save("transformer_speed", {"date": stamp(), "machine": machine(), "n": len(texts),
-                               "batch": args.batch, "threads": args.threads,
-                               "hf_torch": ref["torch"], "rows": rows})
+    save(f"transformer_speed_{args.tag}" if args.tag else "transformer_speed",
+         {"date": stamp(), "machine": machine(), "n": len(texts), "encoder": args.encoder,
+          "batch": args.batch, "threads": args.threads, "hf_torch": ref["torch"], "rows": rows})
 
 
 if __name__ == "__main__":

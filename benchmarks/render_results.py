@@ -33,6 +33,23 @@ def families(name: str, title: str) -> None:
               f"{r['predict_tweets_per_s']:,.0f} |")
 
 
+def variants(runs: list[tuple[str, str]], title: str) -> None:
+    """One table from several runs of bench_families.py: (JSON name, settings) each."""
+    found = [(load(name), settings) for name, settings in runs]
+    found = [(d, settings) for d, settings in found if d]
+    if not found:
+        return
+    print(f"\n### {title}\n")
+    print("| task | family | settings | score | accuracy | train s | predict tweets/s | run |")
+    print("|---|---|---|---:|---:|---:|---:|---|")
+    for d, settings in found:
+        for r in d["rows"]:
+            print(f"| {r['task']} | {r['family']} | {settings} | {r['score']:.4f} | "
+                  f"{r['accuracy']:.4f} | {r['train_seconds']:.1f} | "
+                  f"{r['predict_tweets_per_s']:,.0f} | {d['date']} |")
+    print(f"\n_{found[0][0]['machine']}_")
+
+
 def distill(name: str, title: str) -> None:
     d = load(name)
     if not d:
@@ -58,6 +75,21 @@ def main() -> None:
     families("families_deep_entity", "lstm and cnn on the entity task (300 s budget each)")
     families("families_transformer_entity",
              "transformer on the entity task (1,500 s budget, split grouped by id)")
+    variants([("families_tass_tfidf_balanced", "C=1, class_weight=balanced"),
+              ("families_tass_use", "encoder=use-multilingual, C=1, class_weight=balanced"),
+              ("families_tass_use_ngrams", "encoder=use-multilingual, ngrams=true, C=1, "
+                                           "class_weight=balanced")],
+             "TASS Spanish (4 classes, macro-F1): multilingual sentence vectors + n-grams")
+    d = load("cv_embed_lr_tass-es")
+    if d:
+        header(d, "How the TASS settings were chosen: 5-fold CV on the training part "
+                  "(`cv_embed_lr.py`)")
+        print("| features | C | class_weight | CV macro-F1 | test macro-F1 |")
+        print("|---|---:|---|---:|---:|")
+        for r in d["rows"]:
+            mark = "**" if r == d["chosen"] else ""
+            print(f"| {mark}{r['features']}{mark} | {r['C']:g} | {r['class_weight'] or 'none'} | "
+                  f"{mark}{r['cv']:.4f}{mark} (+-{r['cv_std']:.3f}) | {r['test']:.4f} |")
     families("families_transformer_disaster_mpnet",
              "transformer with all-mpnet-base-v2 (110M parameters) on disaster tweets")
     distill("distill", "distill on disaster tweets (fasttext student, all-MiniLM-L6-v2 "
@@ -102,6 +134,19 @@ def main() -> None:
                           f"({o['prepare_seconds']:.2f}) | {o['accuracy']:.4f} | "
                           f"{best['train_seconds']:.2f} | {best['accuracy']:.4f} "
                           f"(lr {best['params']['lr']}) | **{r[f'time_ratio_{th}']:.2f}x** |")
+            seeded = [r for r in d["rows"] if "seed_runs" in r]
+            if seeded:
+                n = seeded[0]["seed_runs"]["seeds"]
+                print(f"\nAccuracy over {n} seeds, 1 thread (fastText: the better lr by mean):\n")
+                print("| task | ours mean (min-max) | fastText mean (min-max) | difference |")
+                print("|---|---:|---:|---:|")
+                for r in seeded:
+                    sr = r["seed_runs"]
+                    theirs = sr["fasttext"][str(sr["fasttext_best_lr"])]
+                    print(f"| {r['task']} | {sr['ours_mean']:.4f} ({min(sr['ours']):.4f}-"
+                          f"{max(sr['ours']):.4f}) | {sr['fasttext_mean']:.4f} ({min(theirs):.4f}-"
+                          f"{max(theirs):.4f}, lr {sr['fasttext_best_lr']}) | "
+                          f"{sr['accuracy_delta_mean']:+.4f} |")
     d = load("digits")
     if d:
         header(d, "image-cnn on MNIST (digits)")
@@ -172,14 +217,18 @@ def main() -> None:
               f"errors**; p50 {d['p50_ms']:.1f} ms, p99 {d['p99_ms']:.1f} ms; server RSS "
               f"{d['rss_start_mb']:.0f} MB after warm-up -> {d['rss_end_mb']:.0f} MB at the end "
               f"(max {d['rss_max_mb']:.0f}).")
-    d = load("transformer_speed")
-    if d:
-        header(d, "transformer inference speed (batch 32, 2 threads)")
+    for name, title in (("transformer_speed", "all-MiniLM-L6-v2"),
+                        ("transformer_speed_mpnet", "all-mpnet-base-v2")):
+        d = load(name)
+        if not d:
+            continue
+        header(d, f"transformer inference speed, {title} ({d['n']:,} disaster tweets, "
+                  f"batch {d['batch']}, {d['threads']} threads)")
         print("| implementation | tweets/s | vs Hugging Face eager | min cosine vs HF |")
         print("|---|---:|---:|---:|")
-        for name, r in d["rows"].items():
+        for impl, r in d["rows"].items():
             cos = f"{r['min_cosine_vs_hf']:.5f}" if "min_cosine_vs_hf" in r else ""
-            print(f"| {name} | {r['tweets_per_s']:.1f} | {r['speedup']:.2f}x | {cos} |")
+            print(f"| {impl} | {r['tweets_per_s']:.1f} | {r['speedup']:.2f}x | {cos} |")
 
 
 if __name__ == "__main__":

@@ -51,12 +51,15 @@ def test_mpnet_transformer_round_trips_and_exports(tmp_path):
     assert np.abs(onnx_model.predict_proba(probe) - again.predict_proba(probe)).max() <= TOLERANCE
 
 
-def test_int8_export_stays_close(tmp_path, request):
+def test_int8_export_stays_close(tmp_path, request, monkeypatch, caplog):
     texts, labels = make_corpus(80)
     model = create("transformer", train_config=FAST,
                    **family_options("transformer", request)).fit(texts, labels)
     model.save(tmp_path / "m")
-    export_model(tmp_path / "m", int8=True)
+    monkeypatch.setattr("tweetlab.export.INT8_WARN", -1.0)  # any change at all warns
+    with caplog.at_level("WARNING", logger="tweetlab"):
+        export_model(tmp_path / "m", int8=True)
+    assert "int8 moves this model's probabilities" in caplog.text
     q = load_model(tmp_path / "m")
     assert "int8" in q.backend_
     diff = np.abs(q.predict_proba(texts) - model.predict_proba(texts)).max()
