@@ -38,9 +38,10 @@ def test_leaderboard_files_and_kept_models(data, tmp_path):
     out = tmp_path / "c"
     compare(data, ["tfidf", "lstm"], out=out, overrides=FAST, progress=False)
     rows = list(csv.DictReader((out / "leaderboard.csv").open(encoding="utf-8")))
-    assert [r["family"] for r in rows] and set(rows[0]) >= {"accuracy", "macro_f1",
-                                                            "f1_negative", "size_mb"}
-    assert "| family |" in (out / "leaderboard.md").read_text()
+    assert [r["model"] for r in rows] and set(rows[0]) >= {"accuracy", "macro_f1",
+                                                           "f1_negative", "size_mb"}
+    assert "family" not in rows[0]  # no variants: the model is the family
+    assert "| model |" in (out / "leaderboard.md").read_text()
     page = (out / "report.html").read_text()
     assert page.count("data:image/png;base64,") >= 4  # leaderboard, curves, 2 confusions
     again = tweetlab.load_model(out / "models" / "lstm")
@@ -102,3 +103,53 @@ def test_cli_compare_prints_a_table(tmp_path, csv_file, capsys):
     out = capsys.readouterr().out
     assert code == 0 and "tfidf" in out and "cnn" in out and "macro_f1" in out
     assert (tmp_path / "c" / "report.html").exists()
+
+
+def test_named_variants_of_one_family_get_their_own_settings(data, tmp_path, monkeypatch):
+    out = tmp_path / "c"
+    board = compare(data, ["tfidf", "strong=tfidf"], out=out, progress=False,
+                    overrides={"strong": ["C=0.01", "class_weight=balanced"]})
+    assert {r["model"] for r in board.rows} == {"tfidf", "strong"}
+    assert {r["family"] for r in board.rows} == {"tfidf"}
+    params = json.loads((out / "models" / "strong" / "config.json").read_text())["params"]
+    assert params["C"] == 0.01 and params["class_weight"] == "balanced"
+    assert json.loads((out / "models" / "tfidf" / "config.json").read_text())["params"]["C"] == 4.0
+    rows = list(csv.DictReader((out / "leaderboard.csv").open(encoding="utf-8")))
+    assert {(r["model"], r["family"]) for r in rows} == {("tfidf", "tfidf"), ("strong", "tfidf")}
+    assert "strong" in (out / "report.html").read_text()
+    # --resume reuses a variant only with the same settings.
+    import tweetlab.comparison as comparison
+
+    trained: list[str] = []
+    real = comparison._score
+
+    def spy(name, *args, **kw):
+        trained.append(name)
+        return real(name, *args, **kw)
+
+    monkeypatch.setattr(comparison, "_score", spy)
+    compare(data, ["tfidf", "strong=tfidf"], out=out, progress=False, resume=True,
+            overrides={"strong": ["C=0.1", "class_weight=balanced"]})
+    assert trained == ["strong"]
+
+
+@pytest.mark.parametrize(("models", "message"), [
+    (["tfidf", "tfidf"], "listed twice"),
+    (["a b=tfidf"], "model name"),
+    (["x=nope"], "unknown model family"),
+])
+def test_bad_model_lists_fail_before_training(data, tmp_path, models, message):
+    with pytest.raises(ConfigError, match=message):
+        compare(data, models, out=tmp_path / "c", progress=False)
+
+
+def test_cli_variants_and_their_settings(tmp_path, csv_file, capsys):
+    code = main(["-q", "compare", str(csv_file), "--models", "tfidf,weak=tfidf", "--out",
+                 str(tmp_path / "c"), "--set", "weak:C=0.01"])
+    out = capsys.readouterr().out
+    assert code == 0 and "weak" in out and "family" in out
+    assert json.loads((tmp_path / "c" / "models" / "weak" / "config.json").read_text()
+                      )["params"]["C"] == 0.01
+    code = main(["-q", "compare", str(csv_file), "--models", "tfidf", "--out",
+                 str(tmp_path / "d"), "--set", "cnn:filters=8"])
+    assert code != 0 and "'cnn' is not one of the models" in capsys.readouterr().err

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import DataError, TweetlabError
+from .errors import ConfigError, DataError, TweetlabError
 
 log = logging.getLogger("tweetlab")
 
@@ -421,23 +421,28 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .comparison import compare
+    from .comparison import compare, parse_models
 
-    families = [m.strip() for m in args.models.split(",") if m.strip()]
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    entries = parse_models(models)
     overrides: dict[str, list[str]] = {}
     for pair in args.set or []:
-        fam, sep, rest = pair.partition(":")
-        if sep and fam in families:
-            overrides.setdefault(fam, []).append(rest)
-        else:
-            for f in families:
-                overrides.setdefault(f, []).append(pair)
+        who, sep, rest = pair.partition(":")
+        if not sep or "=" in who:  # key=value (a value may hold ':'): every model
+            targets, setting = [n for n, _ in entries], pair
+        else:  # NAME:key=value, or FAMILY:key=value for every model of that family
+            targets, setting = [n for n, f in entries if who in (n, f)], rest
+            if not targets:
+                raise ConfigError(f"--set {pair}: {who!r} is not one of the models "
+                                  f"({', '.join(n for n, _ in entries)})")
+        for name in targets:
+            overrides.setdefault(name, []).append(setting)
     if args.epochs is not None:
-        for f in families:
-            overrides.setdefault(f, []).append(f"epochs={args.epochs}")
+        for name, _ in entries:
+            overrides.setdefault(name, []).append(f"epochs={args.epochs}")
     data = _load_data(args.data, args)
     test = _load_data(args.test, args) if args.test else None
-    board = compare(data, families, out=args.out, test=test, test_size=args.test_size,
+    board = compare(data, models, out=args.out, test=test, test_size=args.test_size,
                     split=args.split, folds=args.folds, seed=args.seed, overrides=overrides,
                     resume=args.resume, progress=not args.quiet)
     _print_board(board)
@@ -452,14 +457,13 @@ def _print_board(board: Any) -> None:
     except ImportError:
         print(board.to_markdown())
         return
-    from .comparison import _fmt
+    from .comparison import _fmt, columns
 
     table = Table(title=f"{board.n_test:,} held-out tweets ({board.split} split), "
                         "best macro-F1 first")
-    cols = ["family", "accuracy", "macro_f1", *(f"f1_{c}" for c in board.classes),
-            "train_s", "tweets_per_s", "size_mb"]
+    cols = columns(board.rows, board.classes)
     for c in cols:
-        table.add_column(c, justify="left" if c == "family" else "right")
+        table.add_column(c, justify="left" if c in {"model", "family"} else "right")
     for r in board.rows:
         table.add_row(*(_fmt(r, c) for c in cols))
     Console(width=max(Console().width, 120)).print(table)
@@ -659,14 +663,16 @@ def build_parser() -> argparse.ArgumentParser:
                                    "models. Ctrl-C keeps what finished; --resume continues.")
     p.add_argument("data", help="labelled tweet file")
     p.add_argument("--models", default="tfidf,fasttext,bow-mlp,lstm,cnn",
-                   help="comma-separated families (default tfidf,fasttext,bow-mlp,lstm,cnn)")
+                   help="comma-separated families (default tfidf,fasttext,bow-mlp,lstm,cnn); "
+                        "NAME=FAMILY adds a variant with its own --set NAME:key=value")
     p.add_argument("--out", "-o", default="compare", help="output folder (default compare)")
     p.add_argument("--test", help="separate test file (default: hold out --test-size)")
     p.add_argument("--test-size", type=float, default=0.2)
     p.add_argument("--split", default="auto", choices=SPLITS)
     p.add_argument("--folds", type=int, help="k-fold cross-validation instead of one split")
-    p.add_argument("--set", action="append", metavar="[FAMILY:]KEY=VALUE",
-                   help="an option for every family, or one (--set lstm:hidden=64)")
+    p.add_argument("--set", action="append", metavar="[MODEL:]KEY=VALUE",
+                   help="an option for every model, or one model (--set lstm:hidden=64) "
+                        "or variant (--set bal:class_weight=balanced)")
     p.add_argument("--epochs", type=int, help="epochs for every torch family")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="reuse families finished in --out")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -48,16 +49,48 @@ class Leaderboard:
 
     def __repr__(self) -> str:
         best = self.rows[0] if self.rows else None
-        head = f"best {best['family']} macro-F1 {best['macro_f1']:.4f}" if best else "empty"
+        head = f"best {best['model']} macro-F1 {best['macro_f1']:.4f}" if best else "empty"
         return f"Leaderboard({len(self.rows)} models, {head})"
 
     def to_markdown(self) -> str:
-        cols = ["family", "accuracy", "macro_f1", *(f"f1_{c}" for c in self.classes),
-                "train_s", "tweets_per_s", "size_mb"]
+        cols = columns(self.rows, self.classes)
         lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         for r in self.rows:
             lines.append("| " + " | ".join(_fmt(r, c) for c in cols) + " |")
         return "\n".join(lines)
+
+
+def columns(rows: list[dict[str, Any]], classes: list[str]) -> list[str]:
+    """Leaderboard columns; ``family`` only when some model is a named variant."""
+    named = any(r["model"] != r["family"] for r in rows)
+    return ["model", *(["family"] if named else []), "accuracy", "macro_f1",
+            *(f"f1_{c}" for c in classes), "train_s", "tweets_per_s", "size_mb"]
+
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def parse_models(models: Sequence[str]) -> list[tuple[str, str]]:
+    """(name, family) of each entry: ``fasttext``, or ``NAME=FAMILY`` for a variant with
+    its own settings (``balanced=tfidf`` with ``--set balanced:class_weight=balanced``).
+
+    >>> parse_models(["tfidf", "bal=tfidf"])
+    [('tfidf', 'tfidf'), ('bal', 'tfidf')]
+    """
+    from .models import get_family
+
+    out: list[tuple[str, str]] = []
+    for entry in models:
+        name, sep, family = entry.strip().partition("=")
+        name, family = name.strip(), (family.strip() if sep else name.strip())
+        if not NAME.match(name):
+            raise ConfigError(f"model name {name!r}: use letters, digits, '.', '_' or '-'")
+        get_family(family)  # unknown families fail before any training
+        if name in (n for n, _ in out):
+            raise ConfigError(f"model {name!r} is listed twice; give variants their own "
+                              "names (NAME=FAMILY)")
+        out.append((name, family))
+    return out
 
 
 def _fmt(row: dict[str, Any], col: str) -> str:
@@ -89,7 +122,7 @@ def _folds(ds: Dataset, k: int, split: str, seed: int) -> list[tuple[np.ndarray,
     return list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(idx, labels))
 
 
-def _score(family: str, train: Dataset, test: Dataset, out: Path | None,
+def _score(name: str, family: str, train: Dataset, test: Dataset, out: Path | None,
            overrides: Sequence[str], seed: int) -> dict[str, Any]:
     from .api import model_inputs
     from .api import train as train_model
@@ -101,7 +134,8 @@ def _score(family: str, train: Dataset, test: Dataset, out: Path | None,
     start = time.perf_counter()
     report = evaluate_model(model, model_inputs(model, test), test.labels or [])
     predict_s = time.perf_counter() - start
-    return {"family": family, "accuracy": report.accuracy, "macro_f1": report.macro_f1,
+    return {"model": name, "family": family, "accuracy": report.accuracy,
+            "macro_f1": report.macro_f1,
             "per_class_f1": {c: s.f1 for c, s in report.per_class.items()},
             "train_s": train_s, "tweets_per_s": len(test) / max(predict_s, 1e-9),
             "size_mb": _folder_mb(out) if out is not None else None,
@@ -131,16 +165,16 @@ def compare(
             ``split`` (``auto`` groups by id when ids repeat).
         folds: k-fold cross-validation instead of one split (mean ± std per metric;
             the models of the first fold are kept).
-        overrides: per family ``key=value`` settings, e.g. ``{"lstm": ["epochs=3"]}``.
+        models: family names, or ``NAME=FAMILY`` entries: variants of one family, each with
+            its own ``overrides`` (``["tfidf", "bal=tfidf"]``, ``{"bal": ["C=1"]}``).
+        overrides: per model ``key=value`` settings, e.g. ``{"lstm": ["epochs=3"]}``.
         resume: reuse families already finished in ``out`` (same data and split).
     """
     from tqdm.auto import tqdm
 
     from .api import _as_dataset
-    from .models import get_family
 
-    for name in models:
-        get_family(name)  # unknown names fail before any training
+    entries = parse_models(models)
     ds = _as_dataset(data, **read)
     if not isinstance(ds, Dataset) or ds.labels is None:
         raise DataError("compare needs labelled tweets", path=getattr(ds, "source", None))
@@ -167,21 +201,22 @@ def compare(
     bar = tqdm(total=len(models) * len(splits), desc="compare", unit="model",
                disable=None if progress else True)
     try:
-        for family in models:
-            row_file = rows_dir / f"{family}.json"
+        for name, family in entries:
+            row_file = rows_dir / f"{name}.json"
+            settings = list((overrides or {}).get(name, ()))
             if resume and row_file.exists():
                 saved = json.loads(row_file.read_text(encoding="utf-8"))
-                if saved.get("fingerprint") == fingerprint:
-                    log.info("compare: %s already done, reusing it", family)
+                if saved.get("fingerprint") == {**fingerprint, "family": family,
+                                                "settings": settings}:
+                    log.info("compare: %s already done, reusing it", name)
                     rows.append(saved["row"])
                     bar.update(len(splits))
                     continue
-            bar.set_postfix(model=family)
+            bar.set_postfix(model=name)
             fold_rows = []
             for i, (tr, te) in enumerate(splits):
-                model_dir = out_path / "models" / family if i == 0 else None
-                fold_rows.append(_score(family, tr, te, model_dir,
-                                        (overrides or {}).get(family, ()), seed))
+                model_dir = out_path / "models" / name if i == 0 else None
+                fold_rows.append(_score(name, family, tr, te, model_dir, settings, seed))
                 bar.update(1)
             row = fold_rows[0]
             if len(fold_rows) > 1:
@@ -193,13 +228,14 @@ def compare(
                 row["per_class_f1"] = {c: float(np.mean([r["per_class_f1"][c] for r in fold_rows]))
                                        for c in row["per_class_f1"]}
                 row["folds"] = len(fold_rows)
-            write_json_atomic(row_file, {"fingerprint": fingerprint, "row": row})
+            write_json_atomic(row_file, {"fingerprint": {**fingerprint, "family": family,
+                                                         "settings": settings}, "row": row})
             rows.append(row)
-            log.info("compare: %s accuracy %.4f macro-F1 %.4f (%.1f s)", family,
+            log.info("compare: %s accuracy %.4f macro-F1 %.4f (%.1f s)", name,
                      row["accuracy"], row["macro_f1"], row["train_s"])
     except KeyboardInterrupt:
         log.warning("compare interrupted: %d of %d models finished and saved in %s; run "
-                    "again with --resume to continue", len(rows), len(models), out_path)
+                    "again with --resume to continue", len(rows), len(entries), out_path)
         if rows:
             _finish(rows, out_path, split_used, len(train0), len(test0))
         raise

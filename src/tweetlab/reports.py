@@ -340,7 +340,7 @@ def write_analysis_report(result: Any, out: Path, *, by: str, group: str | None,
 def plot_leaderboard(rows: list[dict[str, Any]], path: Path, title: str) -> Path:
     """Macro-F1 per family (bars) beside predict speed (log scale)."""
     plt = _pyplot()
-    names = [r["family"] for r in rows][::-1]
+    names = [r["model"] for r in rows][::-1]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 0.55 * len(rows) + 1.6), sharey=True)
     f1 = [r["macro_f1"] for r in rows][::-1]
     ax1.barh(names, f1, color="tab:blue")
@@ -371,14 +371,17 @@ def write_compare_report(board: Any, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     figs = out / "figures"
     figs.mkdir(exist_ok=True)
-    cols = ["family", "accuracy", "macro_f1", *(f"f1_{c}" for c in board.classes),
-            "train_s", "tweets_per_s", "size_mb"]
+    from .comparison import columns
+
+    cols = columns(board.rows, board.classes)
     fd, tmp = tempfile.mkstemp(dir=out, suffix=".tmp")
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(cols)
         for r in board.rows:
-            w.writerow([r["family"], f"{r['accuracy']:.4f}", f"{r['macro_f1']:.4f}",
+            named = ["family"] if "family" in cols else []
+            w.writerow([r["model"], *(r[c] for c in named), f"{r['accuracy']:.4f}",
+                        f"{r['macro_f1']:.4f}",
                         *(f"{r['per_class_f1'].get(c, 0):.4f}" for c in board.classes),
                         f"{r['train_s']:.2f}", f"{r['tweets_per_s']:.0f}",
                         "" if r.get("size_mb") is None else f"{r['size_mb']:.3f}"])
@@ -392,15 +395,15 @@ def write_compare_report(board: Any, out: Path) -> list[Path]:
     for r in board.rows:
         pics = []
         if r.get("history"):
-            pics.append(plot_history(r["history"], figs / f"{r['family']}_history.png",
-                                     f"{r['family']}: training curves"))
+            pics.append(plot_history(r["history"], figs / f"{r['model']}_history.png",
+                                     f"{r['model']}: training curves"))
         rep = EvaluationReport(labels=r["classes"], accuracy=r["accuracy"],
                                macro_f1=r["macro_f1"], per_class={}, confusion=r["confusion"],
                                n=r["n_test"])
-        pics.append(plot_confusion(rep, figs / f"{r['family']}_confusion.png",
-                                   f"{r['family']}: accuracy {r['accuracy']:.3f}, "
+        pics.append(plot_confusion(rep, figs / f"{r['model']}_confusion.png",
+                                   f"{r['model']}: accuracy {r['accuracy']:.3f}, "
                                    f"macro-F1 {r['macro_f1']:.3f}"))
-        per_model.append((r["family"], pics))
+        per_model.append((r["model"], pics))
     esc = html.escape
 
     def img(p: Path) -> str:
