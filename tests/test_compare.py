@@ -18,6 +18,21 @@ FAST = {"lstm": ["epochs=3", "hidden=16", "embed=16"], "cnn": ["epochs=3", "filt
         "fasttext": ["epochs=5"]}
 
 
+def record_training(monkeypatch) -> list[str]:
+    """The names of the models compare trains from now on (in order)."""
+    import tweetlab.comparison as comparison
+
+    trained: list[str] = []
+    real = comparison._score
+
+    def spy(name, *args, **kw):
+        trained.append(name)
+        return real(name, *args, **kw)
+
+    monkeypatch.setattr(comparison, "_score", spy)
+    return trained
+
+
 @pytest.fixture
 def data():
     texts, labels = make_corpus(160)
@@ -53,16 +68,7 @@ def test_resume_reuses_finished_models(data, tmp_path, monkeypatch):
     compare(data, ["tfidf"], out=out, progress=False)
     with pytest.raises(ConfigError, match="resume"):
         compare(data, ["tfidf", "cnn"], out=out, overrides=FAST, progress=False)
-    import tweetlab.comparison as comparison
-
-    trained: list[str] = []
-    real = comparison._score
-
-    def spy(family, *args, **kw):
-        trained.append(family)
-        return real(family, *args, **kw)
-
-    monkeypatch.setattr(comparison, "_score", spy)
+    trained = record_training(monkeypatch)
     board = compare(data, ["tfidf", "cnn"], out=out, overrides=FAST, resume=True,
                     progress=False)
     assert trained == ["cnn"] and len(board.rows) == 2
@@ -118,16 +124,7 @@ def test_named_variants_of_one_family_get_their_own_settings(data, tmp_path, mon
     assert {(r["model"], r["family"]) for r in rows} == {("tfidf", "tfidf"), ("strong", "tfidf")}
     assert "strong" in (out / "report.html").read_text()
     # --resume reuses a variant only with the same settings.
-    import tweetlab.comparison as comparison
-
-    trained: list[str] = []
-    real = comparison._score
-
-    def spy(name, *args, **kw):
-        trained.append(name)
-        return real(name, *args, **kw)
-
-    monkeypatch.setattr(comparison, "_score", spy)
+    trained = record_training(monkeypatch)
     compare(data, ["tfidf", "strong=tfidf"], out=out, progress=False, resume=True,
             overrides={"strong": ["C=0.1", "class_weight=balanced"]})
     assert trained == ["strong"]
