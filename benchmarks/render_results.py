@@ -90,6 +90,10 @@ def main() -> None:
             mark = "**" if r == d["chosen"] else ""
             print(f"| {mark}{r['features']}{mark} | {r['C']:g} | {r['class_weight'] or 'none'} | "
                   f"{mark}{r['cv']:.4f}{mark} (+-{r['cv_std']:.3f}) | {r['test']:.4f} |")
+    variants([("families_disaster_embed", "all-MiniLM-L6-v2 vectors"),
+              ("families_disaster_embed_ngrams", "all-MiniLM-L6-v2 vectors + ngrams=true"),
+              ("families_disaster_use_ngrams", "encoder=use-multilingual, ngrams=true")],
+             "disaster tweets (positive-class F1): embed-lr, frozen vectors with and without n-grams")
     families("families_transformer_disaster_mpnet",
              "transformer with all-mpnet-base-v2 (110M parameters) on disaster tweets")
     distill("distill", "distill on disaster tweets (fasttext student, all-MiniLM-L6-v2 "

