@@ -75,6 +75,8 @@ def main() -> None:
     families("families_deep_entity", "lstm and cnn on the entity task (300 s budget each)")
     families("families_transformer_entity",
              "transformer on the entity task (1,500 s budget, split grouped by id)")
+    families("families_transformer_tass",
+             "transformer (all-MiniLM-L6-v2, an English encoder) on TASS Spanish, 600 s budget")
     variants([("families_tass_tfidf_balanced", "C=1, class_weight=balanced"),
               ("families_tass_use", "encoder=use-multilingual, C=1, class_weight=balanced"),
               ("families_tass_use_ngrams", "encoder=use-multilingual, ngrams=true, C=1, "
