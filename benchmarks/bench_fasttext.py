@@ -32,20 +32,22 @@ SETTINGS = {"dim": 100, "wordNgrams": 2, "minn": 3, "maxn": 5, "bucket": 262_144
 THREADS = (1, 2)
 
 
-def seed_runs(task, epochs: int, seeds: int) -> dict[str, object]:
+def reference(task, texts: dict[str, list[str]], settings: list[dict]) -> list[dict]:
+    """fastText (reference venv) on ``task`` under each of ``settings``."""
+    return run_reference("fasttext_ref.py", {
+        "train_texts": texts["train"], "train_labels": task.train.labels,
+        "test_texts": texts["test"], "test_labels": task.test.labels, "settings": settings})
+
+
+def seed_runs(task, texts: dict[str, list[str]], epochs: int, seeds: int) -> dict[str, object]:
     """Mean accuracy over ``seeds`` seeds at 1 thread: ours, and fastText at each lr."""
     ours = []
     for seed in range(seeds):
         model = tweetlab.train(task.train, "fasttext", valid_size=0,
                                overrides=["progress=false", "threads=1", f"seed={seed}"])
         ours.append(tweetlab.evaluate(model, task.test).accuracy)
-    ref = run_reference("fasttext_ref.py", {
-        "train_texts": [normalize(t) for t in task.train.texts],
-        "train_labels": task.train.labels,
-        "test_texts": [normalize(t) for t in task.test.texts], "test_labels": task.test.labels,
-        "settings": [{**SETTINGS, "epoch": epochs, "lr": lr, "thread": 1, "seed": seed}
-                     for lr in (0.5, 0.1) for seed in range(seeds)],
-    })
+    ref = reference(task, texts, [{**SETTINGS, "epoch": epochs, "lr": lr, "thread": 1,
+                                   "seed": seed} for lr in (0.5, 0.1) for seed in range(seeds)])
     theirs = {lr: [r["accuracy"] for r in ref if r["params"]["lr"] == lr] for lr in (0.5, 0.1)}
     best_lr = max(theirs, key=lambda lr: float(np.mean(theirs[lr])))
     return {"seeds": seeds, "ours": ours, "ours_mean": float(np.mean(ours)),
@@ -81,13 +83,10 @@ def main() -> None:
                 "positive_f1": report.extra.get("positive_f1"),
                 "predict_tweets_per_s": len(task.test) / pred_s}
         epochs = int(ours[1]["epochs"])
-        ref = run_reference("fasttext_ref.py", {
-            "train_texts": [normalize(t) for t in task.train.texts],
-            "train_labels": task.train.labels,
-            "test_texts": [normalize(t) for t in task.test.texts], "test_labels": task.test.labels,
-            "settings": [{**SETTINGS, "epoch": epochs, "lr": lr, "thread": th}
-                         for th in THREADS for lr in (0.5, 0.1)],
-        })
+        texts = {"train": [normalize(t) for t in task.train.texts],
+                 "test": [normalize(t) for t in task.test.texts]}
+        ref = reference(task, texts, [{**SETTINGS, "epoch": epochs, "lr": lr, "thread": th}
+                                      for th in THREADS for lr in (0.5, 0.1)])
         row: dict[str, object] = {"task": task.name, "n_train": len(task.train), "epochs": epochs,
                                   "ours": ours, "fasttext": ref}
         for th in THREADS:
@@ -101,7 +100,7 @@ def main() -> None:
                   f"{best['train_seconds']:.2f}s acc {best['accuracy']:.4f} | "
                   f"time ratio {row[f'time_ratio_{th}']:.2f}x", flush=True)
         if args.seeds > 1:
-            row["seed_runs"] = sr = seed_runs(task, epochs, args.seeds)
+            row["seed_runs"] = sr = seed_runs(task, texts, epochs, args.seeds)
             print(f"{task.name:<10} {args.seeds} seeds, 1 thread: ours mean acc {sr['ours_mean']:.4f}"
                   f" | fastText (lr {sr['fasttext_best_lr']}) {sr['fasttext_mean']:.4f}", flush=True)
         rows.append(row)

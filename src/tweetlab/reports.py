@@ -378,12 +378,12 @@ def write_compare_report(board: Any, out: Path) -> list[Path]:
     from .comparison import columns
 
     cols = columns(board.rows, board.classes)
+    named = ["family"] if "family" in cols else []
     fd, tmp = tempfile.mkstemp(dir=out, suffix=".tmp")
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(cols)
         for r in board.rows:
-            named = ["family"] if "family" in cols else []
             w.writerow([r["model"], *(r[c] for c in named), f"{r['accuracy']:.4f}",
                         f"{r['macro_f1']:.4f}",
                         *(f"{r['per_class_f1'].get(c, 0):.4f}" for c in board.classes),

@@ -81,11 +81,11 @@ class EmbedLRClassifier(TextClassifier):
             self.encoder_, self._tokenizer, self.tokenizer_json_ = load_encoder(
                 resolve_encoder(self.config.encoder))
             self._round_encoder()
-        self.ngrams_ = (NgramTfidf(TfidfConfig()).fit(normalize_many(texts, NGRAM_CLEANING))
-                        if self.config.ngrams else None)
+        grams = normalize_many(texts, NGRAM_CLEANING) if self.config.ngrams else None
+        self.ngrams_ = NgramTfidf(TfidfConfig()).fit(grams) if grams is not None else None
         lr = LogisticRegression(C=self.config.C, max_iter=self.config.max_iter,
                                 class_weight=self.config.class_weight)
-        lr.fit(self._features(texts), y)
+        lr.fit(self._features(texts, grams), y)
         # Columns of predict_proba must follow classes_ even if a class is missing.
         self.coef_ = lr.coef_.astype(np.float32)
         self.intercept_ = lr.intercept_.astype(np.float32)
@@ -96,8 +96,9 @@ class EmbedLRClassifier(TextClassifier):
             for p in self.encoder_.parameters():
                 p.copy_(p.half().float())
 
-    def _features(self, texts: list[str]) -> Any:
-        """The sentence vectors (n, D), with the n-gram TF-IDF columns first when used."""
+    def _features(self, texts: list[str], grams: list[str] | None = None) -> Any:
+        """The sentence vectors (n, D), with the n-gram TF-IDF columns first when used
+        (``grams``: ``texts`` already cleaned for the n-grams, when the caller has them)."""
         if isinstance(self.encoder_, UseEmbedder):
             x = self.encoder_.embed(texts)
         else:
@@ -106,8 +107,10 @@ class EmbedLRClassifier(TextClassifier):
             return x
         import scipy.sparse as sp
 
-        grams = self.ngrams_.transform(normalize_many(texts, NGRAM_CLEANING))
-        return sp.hstack([grams, sp.csr_matrix(self.config.embed_weight * x)], format="csr")
+        if grams is None:
+            grams = normalize_many(texts, NGRAM_CLEANING)
+        return sp.hstack([self.ngrams_.transform(grams),
+                          sp.csr_matrix(self.config.embed_weight * x)], format="csr")
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         return linear_proba(self._features(texts), self.coef_, self.intercept_)
