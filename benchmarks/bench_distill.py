@@ -3,7 +3,8 @@
 The teacher is the transformer that `bench_families.py --tasks disaster --families
 transformer --keep out/models` saved (trained on the same fixed 80% split, so it never
 saw the test tweets). Extra unlabelled tweets: English tweets from the other shared files
-(airline, entity, TweetEval; no disaster tweets), de-duplicated, shuffled, `--extra` of them.
+(airline, entity, TweetEval; no disaster tweets), de-duplicated, shuffled, `--extra` of them
+(0: none; `--set augment=N` adds N teacher-labelled perturbed copies of each training tweet).
 Reports the teacher, a plain fasttext and the distilled student on the same test split.
 Usage: python benchmarks/bench_distill.py [--teacher out/models/disaster-transformer]
        [--extra 20000] [--set key=value ...] [--tag NAME]
@@ -49,14 +50,14 @@ def main() -> None:
     parser.add_argument("--tag", help="name of the output JSON (distill_TAG.json)")
     args = parser.parse_args()
     task = load_tasks(data_dir(), ["disaster"])[0]
-    extra = unlabelled_file(args.extra)
+    extra = unlabelled_file(args.extra) if args.extra else None
     rows = []
     teacher = tweetlab.load_model(args.teacher)
     candidates = [
         ("teacher (transformer)", None, []),
         ("fasttext", "fasttext", []),
         ("distill (fasttext student)", "distill",
-         [f"teacher={args.teacher}", f"unlabelled={extra}", *args.set]),
+         [f"teacher={args.teacher}", *([f"unlabelled={extra}"] if extra else []), *args.set]),
     ]
     for name, family, overrides in candidates:
         seconds = None
@@ -72,7 +73,8 @@ def main() -> None:
         row = {"model": name, "positive_f1": report.extra.get("positive_f1"),
                "accuracy": report.accuracy, "macro_f1": report.macro_f1,
                "train_seconds": seconds, "predict_tweets_per_s": len(task.test) / predict_s,
-               "extra_tweets": args.extra if family == "distill" else 0}
+               "extra_tweets": args.extra if family == "distill" else 0,
+               "settings": args.set if family == "distill" else []}
         rows.append(row)
         print(f"{name:<28} F1 {row['positive_f1']:.4f} acc {row['accuracy']:.4f} "
               f"train {seconds or 0:.0f} s predict {row['predict_tweets_per_s']:,.0f}/s", flush=True)

@@ -35,6 +35,8 @@ def main() -> None:
     parser.add_argument("--speed-only", action="store_true")
     parser.add_argument("--tag", default="", help="suffix of the output JSON and model folders "
                         "(a trial that must not replace the figures of the defaults)")
+    parser.add_argument("--baseline", default="", help="for a trial: the defaults it is "
+                        "compared with (shown in the trials table)")
     args = parser.parse_args()
     if args.speed_only:
         speed_only(args)
@@ -65,7 +67,10 @@ def main() -> None:
             for s in samples:
                 print(f"    {s}", flush=True)
     name = "_".join(["generate", *args.accounts.split(","), *args.families.split(",")]) + args.tag
-    save(name, {"date": stamp(), "machine": machine(), "rows": rows})
+    result = {"date": stamp(), "machine": machine(), "rows": rows}
+    if args.baseline:
+        result["baseline"] = args.baseline
+    save(name, result)
 
 
 def time_generation(gen: Any, seed_text: str) -> dict[str, Any]:

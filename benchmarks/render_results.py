@@ -60,7 +60,8 @@ def distill(name: str, title: str) -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for r in d["rows"]:
         train = f"{r['train_seconds']:.0f}" if r["train_seconds"] is not None else "-"
-        print(f"| {r['model']} | {r['positive_f1']:.4f} | {r['accuracy']:.4f} | "
+        name = r["model"] + (f" ({' '.join(r['settings'])})" if r.get("settings") else "")
+        print(f"| {name} | {r['positive_f1']:.4f} | {r['accuracy']:.4f} | "
               f"{r['macro_f1']:.4f} | {train} | {r['predict_tweets_per_s']:,.0f} |")
 
 
@@ -100,6 +101,9 @@ def main() -> None:
              "transformer with all-mpnet-base-v2 (110M parameters) on disaster tweets")
     distill("distill", "distill on disaster tweets (fasttext student, all-MiniLM-L6-v2 "
                        "transformer teacher, 20,000 extra unlabelled English tweets)")
+    distill("distill_aug10", "distill on disaster tweets (fasttext student, all-MiniLM-L6-v2 "
+                             "teacher, no extra tweets: 10 perturbed copies of each training "
+                             "tweet labelled by the teacher)")
     distill("distill_mpnet", "distill on disaster tweets (fasttext student, all-mpnet-base-v2 "
                              "transformer teacher, 20,000 extra unlabelled English tweets)")
     d = load("keras_vs_bowmlp")

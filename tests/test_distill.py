@@ -12,6 +12,7 @@ import tweetlab
 from tweetlab.config import TrainConfig
 from tweetlab.errors import ConfigError, DataError
 from tweetlab.models import create
+from tweetlab.models.distill import augment_texts
 from tweetlab.models.fasttext import FastTextClassifier
 
 from .conftest import make_corpus
@@ -65,3 +66,33 @@ def test_distill_without_a_teacher_is_a_clear_error():
 def test_labels_outside_the_teacher_are_rejected(teacher):
     with pytest.raises(DataError, match="teacher's classes"):
         create("distill", teacher=str(teacher)).fit(["a", "b"], ["negative", "sarcasm"])
+
+
+def test_augmented_copies_perturb_each_tweet_and_are_reproducible():
+    texts = ["forest fire near the town tonight", "flood warning for the river valley", "ok"]
+    out = augment_texts(texts, 5, seed=3)
+    assert len(out) == 15
+    assert out == augment_texts(texts, 5, seed=3)
+    assert out != augment_texts(texts, 5, seed=4)
+    words = {w for t in texts for w in t.split()}
+    for i, text in enumerate(texts[:2]):
+        copies = out[5 * i:5 * i + 5]
+        assert all(c and c != text for c in copies)  # every copy differs from its tweet
+        assert all(set(c.split()) <= words for c in copies)  # only words of the tweets
+    assert all(len(c.split()) == 1 and c in words | {"ok"} for c in out[10:])  # never empty
+
+
+def test_augment_adds_teacher_labelled_copies(teacher, tmp_path):
+    texts, labels = make_corpus(60, seed=1)
+    clf = create("distill", teacher=str(teacher), augment=3,
+                 train_config=TrainConfig(epochs=10, progress=False, batch_size=32, lr=5.0,
+                                          optimizer="sgd", schedule="linear"))
+    clf.fit(texts, labels)
+    probe, _ = make_corpus(80, seed=9)
+    teacher_model = tweetlab.load_model(teacher)
+    agree = np.mean([a == b for a, b in zip(clf.predict(probe), teacher_model.predict(probe),
+                                           strict=True)])
+    assert agree >= 0.85
+    clf.save(tmp_path / "student")
+    info = json.loads((tmp_path / "student" / "metrics.json").read_text())["distilled"]
+    assert info["augmented"] == 180 and info["unlabelled"] == 0

@@ -49,9 +49,9 @@ def write_account(path: Path, tweets: list[str]) -> Path:
     return path
 
 
-def tiny(family: str, epochs: int = 3, positions: str = "learned") -> TweetGenerator:
+def tiny(family: str, epochs: int = 3, positions: str = "learned", **extra) -> TweetGenerator:
     cfg = GeneratorConfig(family=family, hidden=48, embed=16, dim=32, heads=2, layers=1,
-                          positions=positions)
+                          positions=positions, **extra)
     return TweetGenerator(cfg, train_config=TrainConfig(epochs=epochs, progress=False,
                                                         batch_size=16, lr=5e-3))
 
@@ -145,11 +145,15 @@ def test_same_random_seed_gives_the_same_tweets(family):
     assert a == b
 
 
-@pytest.mark.parametrize("positions", ["learned", "alibi"])
-def test_transformer_cache_matches_a_full_forward(positions):
+@pytest.mark.parametrize(("positions", "extra"), [("learned", {}), ("alibi", {}),
+                                                  ("alibi", {"conv": 3, "activation": "relu2"}),
+                                                  ("learned", {"conv": 4})])
+def test_transformer_cache_matches_a_full_forward(positions, extra):
     import torch
 
-    gen = tiny("char-transformer", positions=positions).fit(account(60))
+    gen = tiny("char-transformer", positions=positions, **extra).fit(account(60))
+    if extra.get("conv"):  # the convolution has learned to mix: not the identity any more
+        assert gen.module_.blocks[0].dconv.weight[:, 0, :-1].abs().max() > 1e-3
     ids = torch.tensor([[0, *gen.vocab_.encode("las mafias son el")]])
     with torch.no_grad():
         full = gen.module_(ids)
@@ -169,13 +173,14 @@ def test_alibi_transformer_has_no_position_vectors_and_learns():
     assert gen.bits_per_char(data[180:]) < 3.5
 
 
-@pytest.mark.parametrize(("family", "positions"), [("char-lstm", "learned"),
-                                                   ("char-transformer", "learned"),
-                                                   ("char-transformer", "alibi")])
-def test_dropping_finished_sequences_keeps_the_others(family, positions):
+@pytest.mark.parametrize(("family", "positions", "conv"), [("char-lstm", "learned", 0),
+                                                           ("char-transformer", "learned", 0),
+                                                           ("char-transformer", "alibi", 0),
+                                                           ("char-transformer", "alibi", 3)])
+def test_dropping_finished_sequences_keeps_the_others(family, positions, conv):
     import torch
 
-    gen = tiny(family, positions=positions).fit(account(60))
+    gen = tiny(family, positions=positions, conv=conv).fit(account(60))
     module = gen.module_.eval()
     ids = torch.tensor([[0, *gen.vocab_.encode(p)] for p in ("las ma", "el pue", "hoy es")])
     nxt = torch.tensor([[5], [6], [7]])
@@ -237,7 +242,9 @@ def test_unfitted_generator_raises():
 
 # ---------------------------------------------------------------- persistence + API
 @pytest.mark.parametrize(("family", "extra"), [("char-lstm", []), ("char-transformer", []),
-                                               ("char-transformer", ["positions=alibi"])])
+                                               ("char-transformer", ["positions=learned",
+                                                                     "conv=0",
+                                                                     "activation=gelu"])])
 def test_train_generator_saves_a_folder_that_loads_and_generates_the_same(tmp_path, family,
                                                                           extra):
     path = write_account(tmp_path / "a.csv", account(150))
@@ -280,6 +287,47 @@ def test_weighted_batches_draw_by_weight():
                                                    np.array([0.0, 1.0, 0.0] * 10) / 10)]
     assert sum(len(x) for x in drawn) == 30  # an epoch still has as many tweets
     assert all(x[:, 1:4].tolist() == [[7, 8, 9]] * len(x) for x in drawn)
+
+
+def write_with_retweets(path: Path, n: int = 120) -> Path:
+    """An account that retweets another account's words after every second own tweet."""
+    rows = []
+    for i, text in enumerate(account(n)):
+        rows.append(text)
+        if i % 2:
+            rows.append(f"RT @otro{i}: agua tierra niños {i // 2} " + " ".join(["pueblo"] * 6))
+    return write_account(path, rows)
+
+
+def test_read_tweets_keeps_retweet_texts_apart_and_the_time_split_keeps_only_older_ones(
+        tmp_path):
+    corpus = read_tweets(write_with_retweets(tmp_path / "a.csv"))
+    assert corpus.dropped["retweet"] == 60 and len(corpus.retweets) == 60
+    assert not any(t.startswith(("RT", "@", ":")) for t in corpus.retweets.texts)
+    assert all(t.startswith("agua tierra niños") for t in corpus.retweets.texts)
+    older, newest = corpus.split_by_time(0.25)
+    first_held_out = newest.dates[0]
+    assert older.retweets is not None and 0 < len(older.retweets) < 60
+    assert all(d <= first_held_out for d in older.retweets.dates)
+    later = [d for d in corpus.retweets.dates if d > first_held_out]
+    assert len(older.retweets) + len(later) == 60
+    assert newest.retweets is None  # the held-out part is own tweets only
+
+
+def test_retweet_weight_trains_on_retweets_too_and_the_filter_knows_them(tmp_path):
+    path = write_with_retweets(tmp_path / "a.csv")
+    common = [*SMALL["char-lstm"], "epochs=1", "progress=false"]
+    plain = train_generator(path, overrides=common)
+    mixed = train_generator(path, out=tmp_path / "g", overrides=[*common, "retweet_weight=0.5"])
+    assert plain.metrics_["data"]["retweets_used"] == 0
+    used = mixed.metrics_["data"]["retweets_used"]
+    assert used > 0 and mixed.metrics_["data"]["retweet_characters"] > 0
+    assert plain.metrics_["data"]["n_valid"] == mixed.metrics_["data"]["n_valid"]
+    retweet = "agua tierra niños 3 pueblo pueblo pueblo pueblo pueblo pueblo"
+    assert not mixed.is_novel(retweet) and plain.is_novel(retweet)
+    assert load_generator(tmp_path / "g").config.retweet_weight == 0.5
+    with pytest.raises(ConfigError, match="retweet_weight"):
+        GeneratorConfig(retweet_weight=-1)
 
 
 def test_bad_recency_half_life_is_a_clear_error():

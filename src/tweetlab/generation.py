@@ -20,6 +20,7 @@ ones (a time split) - counting every character and the end of each tweet.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import html
 import logging
@@ -28,7 +29,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Self
 
@@ -53,6 +54,7 @@ _MENTION = re.compile(r"(?<![\w@])@\w+")
 _TRUNCATED = re.compile(r"\s*(…|\.\.\.)\s*(https?://\S+)?\s*$")
 _SPACES = re.compile(r"[ \t]+")
 _WORD = re.compile(r"\w+", re.UNICODE)
+_RETWEET = re.compile(r"^\s*RT @\w+:?\s*")
 
 
 # ---------------------------------------------------------------------------- config
@@ -84,14 +86,23 @@ class GeneratorConfig(ConfigBase):
     """Hyperparameters of a character language model.
 
     ``char-lstm`` uses ``embed``, ``hidden`` and ``layers``; ``char-transformer`` uses
-    ``dim``, ``layers``, ``heads`` and ``positions``: ``learned`` position vectors or
-    ``alibi`` (no position vectors; each head's attention score falls linearly with the
-    distance, at its own slope, so recent characters count from the first step).
+    ``dim``, ``layers``, ``heads``, ``positions``, ``conv`` and ``activation``:
+    ``positions`` is ``learned`` position vectors or ``alibi`` (no position vectors; each
+    head's attention score falls linearly with the distance, at its own slope, so recent
+    characters count from the first step); ``conv`` > 0 mixes each query, key and value
+    with those of the previous ``conv - 1`` characters (a causal depthwise convolution,
+    as in Primer), 0 leaves them as projected; ``activation`` of the MLP: ``gelu`` or
+    ``relu2`` (squared ReLU).
     ``min_count``: rarer characters share one id.
     ``recency_half_life``: days; when set and the tweets are dated, each epoch draws its
     tweets (as many as there are, with replacement) with weight ``0.5 ** (age / half_life)``,
     age counted back from the newest tweet, so the model leans to how the account writes
     now rather than years ago. Undated tweets count as new.
+    ``retweet_weight``: 0 leaves the account's retweets out; > 0 adds their texts (other
+    authors' words the account chose to share, the ``RT @user:`` prefix removed, cleaned
+    like its own tweets) to the training tweets, each drawn with this weight relative to an
+    own tweet - more text in the account's language and topics for a small account. Only
+    retweets older than the held-out tweets are used; the held-out part is own tweets only.
     """
 
     family: str = "char-lstm"
@@ -101,10 +112,13 @@ class GeneratorConfig(ConfigBase):
     dim: int = 128
     heads: int = 4
     positions: str = "learned"
+    conv: int = 0
+    activation: str = "gelu"
     dropout: float = 0.1
     min_count: int = 3
     valid_fraction: float = 0.05
     recency_half_life: float | None = None
+    retweet_weight: float = 0.0
     cleaning: TweetCleaning = field(default_factory=TweetCleaning)
 
     def __post_init__(self) -> None:
@@ -116,11 +130,17 @@ class GeneratorConfig(ConfigBase):
                f"must be a multiple of heads ({self.heads})")
         _check(self.positions in {"learned", "alibi"}, "generator", "positions", self.positions,
                "learned or alibi")
+        _check(0 <= self.conv <= 16, "generator", "conv", self.conv,
+               "a kernel width in [0, 16] (0: off)")
+        _check(self.activation in {"gelu", "relu2"}, "generator", "activation",
+               self.activation, "gelu or relu2")
         _check(0.0 <= self.dropout < 1.0, "generator", "dropout", self.dropout, "in [0, 1)")
         _check(0.0 <= self.valid_fraction < 0.5, "generator", "valid_fraction",
                self.valid_fraction, "in [0, 0.5)")
         _check(self.recency_half_life is None or self.recency_half_life > 0, "generator",
                "recency_half_life", self.recency_half_life, "days, > 0 (or none)")
+        _check(0.0 <= self.retweet_weight <= 10.0, "generator", "retweet_weight",
+               self.retweet_weight, "in [0, 10] (0: retweets left out)")
 
 
 # Sized for a 2-core laptop: within the default 14-minute budget a one-layer LSTM of 512
@@ -129,12 +149,16 @@ class GeneratorConfig(ConfigBase):
 # (8), 256: 2.074 (14), 2 x 256: 2.010: capacity pays more than epochs here.
 FAMILY_DEFAULTS: dict[str, dict[str, Any]] = {
     "char-lstm": {"layers": 1, "dropout": 0.1},
-    "char-transformer": {"layers": 4, "dropout": 0.0, "positions": "alibi"},
+    "char-transformer": {"layers": 4, "dropout": 0.0, "positions": "alibi", "conv": 3,
+                         "activation": "relu2"},
 }
 # char-transformer: ALiBi instead of learned positions and no dropout. On Petro in
 # 5 minutes (batch 16): learned positions, dropout 0.1: 2.47 bits/char; ALiBi: 2.32;
 # ALiBi without dropout: 2.12 (the model was under-fitting; early stopping now guards
-# against over-fitting, which started after ~11 epochs).
+# against over-fitting, which started after ~11 epochs). Then Primer's two changes, a
+# causal depthwise convolution (width 3) over queries, keys and values and squared ReLU,
+# in 5 minutes (2026-11-28): Petro 2.114 -> 2.069, Trump 2.359 -> 2.262 (each ~20% slower
+# per epoch, better per second).
 # char-lstm batch 16: an account has a few thousand tweets, and batches of 64 gave 36
 # updates per epoch on Petro's 2,307 (held-out 2.10 bits/char in 10 minutes); batches of
 # 16 (~4x the updates, each epoch faster: less padding) reached 1.98 in 4 minutes.
@@ -189,19 +213,33 @@ class TweetCorpus:
     dates: list[str | None]
     source: str | None = None
     dropped: Counter[str] = field(default_factory=Counter)
+    # The account's retweets (cleaned, prefix removed), oldest first, and for each the
+    # number of own tweets older than it (what a time split compares).
+    retweets: TweetCorpus | None = None
+    retweet_rank: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def split_by_time(self, fraction: float) -> tuple[TweetCorpus, TweetCorpus]:
-        """(older part, newest ``fraction``): the held-out set is the most recent tweets."""
+        """(older part, newest ``fraction``): the held-out set is the most recent tweets.
+
+        Retweets go with the older part when they are older than every held-out tweet.
+        """
         n_valid = int(round(len(self) * fraction))
         cut = len(self) - n_valid
 
         def part(sl: slice) -> TweetCorpus:
             return TweetCorpus(self.texts[sl], self.ends[sl], self.dates[sl], self.source)
 
-        return part(slice(0, cut)), part(slice(cut, None))
+        older = part(slice(0, cut))
+        if self.retweets is not None:
+            keep = [i for i, r in enumerate(self.retweet_rank) if r <= cut]
+            rt = self.retweets
+            older.retweets = TweetCorpus([rt.texts[i] for i in keep], [rt.ends[i] for i in keep],
+                                         [rt.dates[i] for i in keep], self.source)
+            older.retweet_rank = [self.retweet_rank[i] for i in keep]
+        return older, part(slice(cut, None))
 
 
 def read_tweets(data: str | Path | Sequence[str], cleaning: TweetCleaning | None = None,
@@ -235,25 +273,40 @@ def read_tweets(data: str | Path | Sequence[str], cleaning: TweetCleaning | None
         raw = [str(t) for t in data]
         raw_dates = [None] * len(raw)
     rows: list[tuple[str, str, bool]] = []
+    shared: list[tuple[str, str, bool]] = []  # retweets, cleaned without their prefix
     dropped: Counter[str] = Counter()
+    as_own = replace(cleaning, drop_retweets=False)
     for i, (t, d) in enumerate(zip(raw, raw_dates, strict=True)):
+        key = str(d) if d not in (None, "") else f"~{i:012d}"
         if cleaning.drop_retweets and t.lstrip().startswith("RT @"):
             dropped["retweet"] += 1
+            got = clean_tweet(_RETWEET.sub("", t, count=1), as_own)
+            if got is not None:
+                shared.append((key, *got))
             continue
         got = clean_tweet(t, cleaning)
         if got is None:
             dropped["truncated" if _TRUNCATED.search(t) else "too short after cleaning"] += 1
             continue
-        rows.append((str(d) if d not in (None, "") else f"~{i:012d}", *got))
+        rows.append((key, *got))
     if any(not r[0].startswith("~") for r in rows):
         # Sort by date; undated rows keep file order at the end (ISO dates sort as text).
         rows.sort(key=lambda r: (r[0].startswith("~"), r[0]))
+        shared.sort(key=lambda r: (r[0].startswith("~"), r[0]))
     if not rows:
         raise DataError("no usable tweets after cleaning "
                         f"({', '.join(f'{n} {k}' for k, n in dropped.items()) or 'empty input'})",
                         path=source)
-    return TweetCorpus([r[1] for r in rows], [r[2] for r in rows],
-                       [None if r[0].startswith("~") else r[0] for r in rows], source, dropped)
+
+    def dates(part: list[tuple[str, str, bool]]) -> list[str | None]:
+        return [None if r[0].startswith("~") else r[0] for r in part]
+
+    order = [(r[0].startswith("~"), r[0]) for r in rows]
+    return TweetCorpus([r[1] for r in rows], [r[2] for r in rows], dates(rows), source, dropped,
+                       retweets=TweetCorpus([r[1] for r in shared], [r[2] for r in shared],
+                                            dates(shared), source),
+                       retweet_rank=[bisect.bisect_left(order, (r[0].startswith("~"), r[0]))
+                                     for r in shared])
 
 
 def recency_weights(dates: Sequence[str | None], half_life: float | None) -> np.ndarray | None:
@@ -351,23 +404,41 @@ class CharLSTM(nn.Module):
         return h[:, rows], c[:, rows]
 
 
+class _ReLU2(nn.Module):
+    """Squared ReLU (Primer): ``relu(x) ** 2``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.square(F.relu(x))
+
+
 class _Block(nn.Module):
-    def __init__(self, dim: int, heads: int, dropout: float) -> None:
+    def __init__(self, dim: int, heads: int, dropout: float, conv: int = 0,
+                 activation: str = "gelu") -> None:
         super().__init__()
         self.heads = heads
         self.ln1 = nn.LayerNorm(dim)
         self.qkv = nn.Linear(dim, 3 * dim)
+        # Causal depthwise convolution over the projected queries, keys and values: each
+        # channel mixes its own last ``conv`` positions (left zero padding).
+        self.conv = conv
+        self.dconv = nn.Conv1d(3 * dim, 3 * dim, conv, groups=3 * dim) if conv > 0 else None
         self.proj = nn.Linear(dim, dim)
         self.ln2 = nn.LayerNorm(dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
+        act = _ReLU2() if activation == "relu2" else nn.GELU()
+        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), act, nn.Linear(4 * dim, dim))
         self.drop = nn.Dropout(dropout)
         self.p = dropout
 
-    def _qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        b, t, c = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
+    def _mix(self, raw: torch.Tensor) -> torch.Tensor:
+        """(B, T, 3C) projections -> the causal convolution's (B, T - conv + 1, 3C)."""
+        assert self.dconv is not None
+        return self.dconv(raw.transpose(1, 2)).transpose(1, 2)
+
+    def _heads(self, qkv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        b, t, c3 = qkv.shape
+        c = c3 // 3
         return tuple(z.view(b, t, self.heads, c // self.heads).transpose(1, 2)  # type: ignore[return-value]
-                     for z in (q, k, v))
+                     for z in qkv.split(c, dim=2))
 
     def _rest(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Attention output (B, H, T, d) -> projection and MLP, both residual."""
@@ -377,18 +448,34 @@ class _Block(nn.Module):
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
         """``bias``: (H, T, T) additive attention scores (ALiBi, causal mask included)."""
-        q, k, v = self._qkv(x)
+        raw = self.qkv(self.ln1(x))
+        if self.dconv is not None:
+            raw = self._mix(F.pad(raw, (0, 0, self.conv - 1, 0)))
+        q, k, v = self._heads(raw)
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, is_causal=bias is None,
                                            dropout_p=self.p if self.training else 0.0)
         return self._rest(x, y)
 
-    def step(self, x: torch.Tensor, kbuf: torch.Tensor, vbuf: torch.Tensor, start: int,
+    def step(self, x: torch.Tensor, cache: dict[str, torch.Tensor], start: int,
              bias: torch.Tensor | None = None) -> torch.Tensor:
         """Sampling: ``x`` (B, T) new positions from ``start``; keys and values are written
-        into the preallocated (B, H, L, d) buffers, attention reads their filled part.
-        ``bias``: the (H, T, start + T) rows of the ALiBi scores for these positions."""
-        q, k, v = self._qkv(x)
+        into the preallocated (B, H, L, d) buffers ``cache["k"]``, ``cache["v"]``, attention
+        reads their filled part (and the convolution the projections of the last
+        positions, kept in ``cache["raw"]``). ``bias``: the (H, T, start + T) rows of the
+        ALiBi scores for these positions."""
         t = x.shape[1]
+        raw = self.qkv(self.ln1(x))
+        if self.dconv is not None:
+            buf = cache["raw"]  # (B, L + conv - 1, 3C): conv - 1 zero rows in front
+            buf[:, start + self.conv - 1:start + self.conv - 1 + t] = raw
+            window = buf[:, start:start + self.conv - 1 + t]
+            if t == 1:  # one new character: a weighted sum of the window, no conv call
+                w = self.dconv.weight[:, 0, :].t()  # (conv, 3C)
+                raw = ((window * w).sum(1) + self.dconv.bias).unsqueeze(1)
+            else:
+                raw = self._mix(window)
+        q, k, v = self._heads(raw)
+        kbuf, vbuf = cache["k"], cache["v"]
         kbuf[:, :, start:start + t] = k
         vbuf[:, :, start:start + t] = v
         # A prompt (t > 1) starts at 0: causal over itself; one new position sees all.
@@ -424,7 +511,8 @@ class CharTransformer(nn.Module):
         else:
             self.pos = nn.Embedding(MAX_TWEET + 2, cfg.dim)
         self.drop = nn.Dropout(cfg.dropout)
-        self.blocks = nn.ModuleList(_Block(cfg.dim, cfg.heads, cfg.dropout)
+        self.blocks = nn.ModuleList(_Block(cfg.dim, cfg.heads, cfg.dropout, cfg.conv,
+                                           cfg.activation)
                                     for _ in range(cfg.layers))
         self.ln = nn.LayerNorm(cfg.dim)
         self.out = nn.Linear(cfg.dim, vocab, bias=False)
@@ -435,6 +523,11 @@ class CharTransformer(nn.Module):
         for p in self.parameters():
             if p.dim() == 2:
                 nn.init.normal_(p, std=0.02)
+        for block in self.blocks:  # the convolution starts as the identity
+            if block.dconv is not None:
+                nn.init.zeros_(block.dconv.weight)
+                nn.init.ones_(block.dconv.weight[:, :, -1])
+                nn.init.zeros_(block.dconv.bias)
 
     def _inputs(self, ids: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Vectors of ``ids`` at positions ``start``... and the attention bias rows of those
@@ -455,32 +548,38 @@ class CharTransformer(nn.Module):
     def step(self, ids: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         """Logits of the last position given new ``ids`` (B, T) and the key/value cache.
 
-        The cache is preallocated for a whole tweet (keys, values per block, filled
-        length): no concatenation per character.
+        The cache is preallocated for a whole tweet (per block: keys, values and, with
+        ``conv``, the projections the convolution reads; the filled length): no
+        concatenation per character.
         """
         b, t = ids.shape
         if state is None:
-            first = self.blocks[0]
-            shape = (b, first.heads, MAX_TWEET + 2, self.embed.weight.shape[1] // first.heads)
-            state = {"k": [ids.new_zeros(shape, dtype=self.embed.weight.dtype)
-                           for _ in self.blocks],
-                     "v": [ids.new_zeros(shape, dtype=self.embed.weight.dtype)
-                           for _ in self.blocks], "len": 0}
+            dim = self.embed.weight.shape[1]
+            dtype = self.embed.weight.dtype
+            caches = []
+            for block in self.blocks:
+                shape = (b, block.heads, MAX_TWEET + 2, dim // block.heads)
+                cache = {"k": ids.new_zeros(shape, dtype=dtype),
+                         "v": ids.new_zeros(shape, dtype=dtype)}
+                if block.conv:
+                    cache["raw"] = ids.new_zeros((b, MAX_TWEET + 1 + block.conv, 3 * dim),
+                                                 dtype=dtype)
+                caches.append(cache)
+            state = {"blocks": caches, "len": 0}
         start = state["len"]
         x, bias = self._inputs(ids, start)
-        for block, kbuf, vbuf in zip(self.blocks, state["k"], state["v"], strict=True):
-            x = block.step(x, kbuf, vbuf, start, bias)
+        for block, cache in zip(self.blocks, state["blocks"], strict=True):
+            x = block.step(x, cache, start, bias)
         state["len"] = start + t
         return self.out(self.ln(x[:, -1])), state
 
     @staticmethod
     def select(state: Any, rows: torch.Tensor) -> Any:
         """The cache of the sequences ``rows`` only (finished ones dropped)."""
-        return {"k": [k[rows] for k in state["k"]], "v": [v[rows] for v in state["v"]],
-                "len": state["len"]}
+        return {"blocks": [{name: buf[rows] for name, buf in cache.items()}
+                           for cache in state["blocks"]], "len": state["len"]}
 
 
-# ------------------------------------------------------------------------ novelty
 def _shingles(text: str, n: int) -> set[int]:
     words = [w.lower() for w in _WORD.findall(text)]
     return {int.from_bytes(hashlib.blake2b(" ".join(words[i:i + n]).encode(),
@@ -497,6 +596,8 @@ class TweetGenerator:
     """
 
     task = GENERATION_TASK
+
+    n_retweets_: int = 0
 
     def __init__(self, config: GeneratorConfig | None = None, *,
                  train_config: TrainConfig | None = None, novelty_words: int = 8) -> None:
@@ -583,9 +684,18 @@ class TweetGenerator:
             raise DataError("no tweets to learn from")
         cfg = self.train_config
         torch.manual_seed(cfg.seed)
-        self.vocab_ = CharVocab.build(corpus.texts, self.config.min_count)
-        train = self._sequences(corpus.texts, corpus.ends)
+        texts, ends = list(corpus.texts), list(corpus.ends)
         weights = recency_weights(corpus.dates, self.config.recency_half_life)
+        shared = corpus.retweets if self.config.retweet_weight > 0 else None
+        self.n_retweets_ = len(shared) if shared is not None else 0
+        if shared is not None and len(shared):
+            own = weights * len(texts) if weights is not None else np.ones(len(texts))
+            weights = np.concatenate([own, np.full(len(shared), self.config.retweet_weight)])
+            weights /= weights.sum()
+            texts += shared.texts
+            ends += shared.ends
+        self.vocab_ = CharVocab.build(texts, self.config.min_count)
+        train = self._sequences(texts, ends)
         vseqs = self._sequences(vcorpus.texts, vcorpus.ends) if vcorpus and len(vcorpus) else None
         self.module_ = self._make_module()
         bs = cfg.batch_size
@@ -605,7 +715,7 @@ class TweetGenerator:
         self.module_.to("cpu").eval()
         self.history_ = result.history
         self.train_result_ = result
-        self._novelty = set().union(*(_shingles(t, self.novelty_words) for t in corpus.texts))
+        self._novelty = set().union(*(_shingles(t, self.novelty_words) for t in texts))
         return self
 
     @torch.no_grad()
@@ -818,7 +928,10 @@ def train_generator(
         "data": {"source": corpus.source, "n_train": len(train_part),
                  "n_valid": len(valid_part), "split": "time (newest held out)",
                  "dropped": dict(corpus.dropped),
-                 "train_characters": sum(map(len, train_part.texts))},
+                 "train_characters": sum(map(len, train_part.texts)),
+                 "retweets_used": gen.n_retweets_,
+                 "retweet_characters": sum(map(len, train_part.retweets.texts))
+                 if gen.n_retweets_ and train_part.retweets is not None else 0},
         "history": gen.history_,
         "epochs_run": len(gen.history_),
         "out_of_time": gen.train_result_.out_of_time,

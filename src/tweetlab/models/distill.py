@@ -7,6 +7,12 @@ get ``alpha`` x their gold label + (1 - ``alpha``) x the teacher's probabilities
 result saves as an ordinary student model folder (loaded as that family), recording
 what it was distilled from, so predictions run at the fast family's speed.
 
+Without extra tweets of the same topic, ``augment=N`` makes N perturbed copies of each
+labelled tweet (:func:`augment_texts`: words dropped, replaced by other words of the
+training tweets, or the tweet cut to a span of its words, as in Tang et al. 2019,
+"Distilling task-specific knowledge from BERT into simple neural networks"), labelled by
+the teacher alone: the student sees how the teacher's answer moves as the words change.
+
     tweetlab train disaster.csv --model distill --set teacher=models/disaster-transformer \\
         --set unlabelled=more_tweets.csv --out models/disaster-fast
 """
@@ -35,11 +41,52 @@ class DistillConfig(ConfigBase):
     unlabelled: str | None = None
     alpha: float = 0.3
     max_unlabelled: int = 200_000
+    augment: int = 0
+    seed: int = 0
 
     def __post_init__(self) -> None:
         _check(self.student in {"fasttext", "bow-mlp"}, "distill", "student", self.student,
                "fasttext or bow-mlp")
         _check(0.0 <= self.alpha <= 1.0, "distill", "alpha", self.alpha, "in [0, 1]")
+        _check(0 <= self.augment <= 100, "distill", "augment", self.augment,
+               "copies per labelled tweet, 0 to 100")
+
+
+def augment_texts(texts: list[str], copies: int, *, seed: int = 0, p_drop: float = 0.1,
+                  p_swap: float = 0.1, p_span: float = 0.25) -> list[str]:
+    """``copies`` perturbed versions of each text (text by text), deterministic per ``seed``.
+
+    Words are split on spaces. In each copy every word is dropped with probability
+    ``p_drop`` or replaced, with probability ``p_swap``, by a word drawn from all the
+    texts' words (by frequency); then, with probability ``p_span``, only a random span of
+    at least half of the words is kept. A copy that comes out empty or equal to its text
+    gets one word dropped or, for a one-word text, stays as it is.
+
+    >>> augment_texts(["fire in the forest near town"], 2, seed=1)  # doctest: +SKIP
+    ['fire in forest near town', 'the in the forest near']
+    """
+    rng = np.random.default_rng(seed)
+    words = [t.split() for t in texts]
+    pool = [w for ws in words for w in ws] or [""]
+    out: list[str] = []
+    for ws in words:
+        n = len(ws)
+        for _ in range(copies):
+            if n == 0:
+                out.append("")
+                continue
+            r = rng.random(n)
+            new = [pool[rng.integers(len(pool))] if p_drop <= x < p_drop + p_swap else w
+                   for w, x in zip(ws, r, strict=True) if x >= p_drop]
+            if len(new) > 1 and rng.random() < p_span:
+                size = int(rng.integers((len(new) + 1) // 2, len(new) + 1))
+                first = int(rng.integers(0, len(new) - size + 1))
+                new = new[first:first + size]
+            if (not new or new == ws) and n > 1:
+                new = list(ws)
+                del new[int(rng.integers(n))]
+            out.append(" ".join(new) if new else " ".join(ws))
+    return out
 
 
 class DistillClassifier(TextClassifier):
@@ -75,6 +122,8 @@ class DistillClassifier(TextClassifier):
 
             extra = load_dataset(self.config.unlabelled, require_labels=False,
                                  skip_bad_rows=True).texts[: self.config.max_unlabelled]
+        if self.config.augment:
+            extra += augment_texts(texts, self.config.augment, seed=self.config.seed)
         soft = teacher.predict_proba(texts + extra)  # (n + m, k)
         gold = np.zeros((len(texts), len(teacher.classes_)), dtype=np.float32)
         gold[np.arange(len(texts)), [teacher.classes_.index(x) for x in labels]] = 1.0
@@ -99,7 +148,9 @@ class DistillClassifier(TextClassifier):
         self.history_ = getattr(student, "history_", [])
         self.teacher_info_ = {"teacher": str(self.config.teacher),
                               "teacher_family": teacher.family,
-                              "unlabelled": len(extra), "alpha": self.config.alpha}
+                              "unlabelled": len(extra) - self.config.augment * len(texts),
+                              "augmented": self.config.augment * len(texts),
+                              "alpha": self.config.alpha}
         return self
 
     def _fit(self, *args: Any) -> None:  # fit() is overridden; nothing family-specific here
