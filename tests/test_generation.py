@@ -326,6 +326,7 @@ def test_retweet_weight_trains_on_retweets_too_and_the_filter_knows_them(tmp_pat
     retweet = "agua tierra niños 3 pueblo pueblo pueblo pueblo pueblo pueblo"
     assert not mixed.is_novel(retweet) and plain.is_novel(retweet)
     assert load_generator(tmp_path / "g").config.retweet_weight == 0.5
+    assert f"text of {used} of the account's retweets" in (tmp_path / "g" / "README.md").read_text()
     with pytest.raises(ConfigError, match="retweet_weight"):
         GeneratorConfig(retweet_weight=-1)
 
@@ -373,6 +374,16 @@ def test_cli_trains_generates_and_evaluates(tmp_path, capsys):
     assert len(lines) == 3 and all(x.startswith("las mafias") for x in lines)
     assert main(["evaluate", str(out), str(data)]) == 0
     assert "bits per character" in capsys.readouterr().out
+
+
+def test_cli_says_what_it_did_with_retweets(tmp_path, capsys):
+    data = write_with_retweets(tmp_path / "a.csv", 60)
+    common = ["-q", "generator", "train", str(data), "--epochs", "1", "--set", "hidden=16",
+              "--set", "embed=8"]
+    assert main([*common, "--out", str(tmp_path / "a")]) == 0
+    assert "--set retweet_weight=0.5 also learns" in capsys.readouterr().out
+    assert main([*common, "--out", str(tmp_path / "b"), "--set", "retweet_weight=1"]) == 0
+    assert "also learned from the text of" in capsys.readouterr().out
 
 
 def test_cli_generator_bad_option_is_one_line(tmp_path, capsys):

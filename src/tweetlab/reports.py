@@ -93,6 +93,9 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
     if data:
         lines.append(f"- Trained on: `{data.get('source')}` ({data.get('n_train')} tweets; "
                      f"held out {data.get('n_valid')} by a {data.get('split')} split)")
+        if data.get("retweets_used"):
+            lines.append(f"- Also learned from the text of {data['retweets_used']} of the "
+                         "account's retweets older than the held-out tweets")
     if "valid_bits_per_char" in metrics:
         lines += ["", "## Held-out score", "",
                   f"**{metrics['valid_bits_per_char']:.3f} bits per character** on the newest "
