@@ -172,13 +172,14 @@ def main() -> None:
     for name in [n for n in names if "_trial" not in n]:
         d = load(name)
         header(d, f"Generators: {name.removeprefix('generate_')}")
-        print("| family | held-out BPC | train s | epochs | parameters | tweets/s | rejected (of 100) |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        print("| account | family | held-out BPC | train s | epochs | parameters | tweets/s | "
+              "rejected (of 100) |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
         for r in d["rows"]:
-            print(f"| {r['family']} | {r['valid_bpc']:.3f} | {r['train_seconds']:.0f} | {r['epochs']} | "
+            print(f"| {r.get('account', '')} | {r['family']} | {r['valid_bpc']:.3f} | {r['train_seconds']:.0f} | {r['epochs']} | "
                   f"{r['parameters']:,} | {r['tweets_per_s']:.1f} | {r['rejected_of_100'] if r['rejected_of_100'] is not None else '-'} |")
         for r in d["rows"]:
-            print(f"\nSamples, {r['family']}:\n")
+            print(f"\nSamples, {r.get('account', '')} {r['family']}:\n")
             for s in r["samples"]:
                 print(f"> {s}\n")
     trials = [n for n in names if "_trial" in n]
