@@ -317,8 +317,9 @@ def test_read_tweets_keeps_retweet_texts_apart_and_the_time_split_keeps_only_old
 def test_retweet_weight_trains_on_retweets_too_and_the_filter_knows_them(tmp_path):
     path = write_with_retweets(tmp_path / "a.csv")
     common = [*SMALL["char-lstm"], "epochs=1", "progress=false"]
-    plain = train_generator(path, overrides=common)
+    plain = train_generator(path, overrides=[*common, "retweet_weight=0"])
     mixed = train_generator(path, out=tmp_path / "g", overrides=[*common, "retweet_weight=0.5"])
+    assert train_generator(path, overrides=common).metrics_["data"]["retweets_used"] > 0
     assert plain.metrics_["data"]["retweets_used"] == 0
     used = mixed.metrics_["data"]["retweets_used"]
     assert used > 0 and mixed.metrics_["data"]["retweet_characters"] > 0
@@ -380,9 +381,9 @@ def test_cli_says_what_it_did_with_retweets(tmp_path, capsys):
     data = write_with_retweets(tmp_path / "a.csv", 60)
     common = ["-q", "generator", "train", str(data), "--epochs", "1", "--set", "hidden=16",
               "--set", "embed=8"]
-    assert main([*common, "--out", str(tmp_path / "a")]) == 0
-    assert "--set retweet_weight=0.5 also learns" in capsys.readouterr().out
-    assert main([*common, "--out", str(tmp_path / "b"), "--set", "retweet_weight=1"]) == 0
+    assert main([*common, "--out", str(tmp_path / "a"), "--set", "retweet_weight=0"]) == 0
+    assert "--set retweet_weight=1 also learns" in capsys.readouterr().out
+    assert main([*common, "--out", str(tmp_path / "b")]) == 0  # the default uses them
     assert "also learned from the text of" in capsys.readouterr().out
 
 

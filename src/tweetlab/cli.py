@@ -401,7 +401,7 @@ def cmd_generator_train(args: argparse.Namespace) -> int:
         print(f"also learned from the text of {m['data']['retweets_used']:,} older retweets "
               f"(retweet_weight {gen.config.retweet_weight:g})")
     elif dropped.get("retweet"):
-        print("(--set retweet_weight=0.5 also learns from the retweets' text: more words in "
+        print("(--set retweet_weight=1 also learns from the retweets' text: more words in "
               "the account's language and topics)")
     if "valid_bits_per_char" in m:
         print(f"held-out: {m['valid_bits_per_char']:.4f} bits per character on the newest "
