@@ -24,6 +24,19 @@ def teacher(tmp_path_factory):
     return create("tfidf").fit(texts, labels).save(tmp_path_factory.mktemp("t") / "teacher")
 
 
+def sgd_loop() -> TrainConfig:
+    return TrainConfig(epochs=10, progress=False, batch_size=32, lr=5.0, optimizer="sgd",
+                       schedule="linear")
+
+
+def agreement(clf, teacher) -> float:
+    """Share of probe tweets on which the student predicts what the teacher does."""
+    probe, _ = make_corpus(80, seed=9)
+    return float(np.mean([a == b for a, b in zip(clf.predict(probe),
+                                                 tweetlab.load_model(teacher).predict(probe),
+                                                 strict=True)]))
+
+
 def test_student_agrees_with_the_teacher_and_saves_as_its_family(teacher, tmp_path):
     extra = tmp_path / "extra.csv"
     with extra.open("w", newline="", encoding="utf-8") as fh:
@@ -32,14 +45,10 @@ def test_student_agrees_with_the_teacher_and_saves_as_its_family(teacher, tmp_pa
         w.writerows([t] for t in make_corpus(300, seed=5)[0])
     texts, labels = make_corpus(60, seed=1)
     clf = create("distill", teacher=str(teacher), unlabelled=str(extra),
-                 train_config=TrainConfig(epochs=10, progress=False, batch_size=32, lr=5.0,
-                                          optimizer="sgd", schedule="linear"))
+                 train_config=sgd_loop())
     clf.fit(texts, labels)
+    assert agreement(clf, teacher) >= 0.9
     probe, _ = make_corpus(80, seed=9)
-    teacher_model = tweetlab.load_model(teacher)
-    agree = np.mean([a == b for a, b in zip(clf.predict(probe), teacher_model.predict(probe),
-                                           strict=True)])
-    assert agree >= 0.9
     clf.save(tmp_path / "student")
     loaded = tweetlab.load_model(tmp_path / "student")
     assert isinstance(loaded, FastTextClassifier)
@@ -84,15 +93,9 @@ def test_augmented_copies_perturb_each_tweet_and_are_reproducible():
 
 def test_augment_adds_teacher_labelled_copies(teacher, tmp_path):
     texts, labels = make_corpus(60, seed=1)
-    clf = create("distill", teacher=str(teacher), augment=3,
-                 train_config=TrainConfig(epochs=10, progress=False, batch_size=32, lr=5.0,
-                                          optimizer="sgd", schedule="linear"))
+    clf = create("distill", teacher=str(teacher), augment=3, train_config=sgd_loop())
     clf.fit(texts, labels)
-    probe, _ = make_corpus(80, seed=9)
-    teacher_model = tweetlab.load_model(teacher)
-    agree = np.mean([a == b for a, b in zip(clf.predict(probe), teacher_model.predict(probe),
-                                           strict=True)])
-    assert agree >= 0.85
+    assert agreement(clf, teacher) >= 0.85
     clf.save(tmp_path / "student")
     info = json.loads((tmp_path / "student" / "metrics.json").read_text())["distilled"]
     assert info["augmented"] == 180 and info["unlabelled"] == 0

@@ -293,10 +293,13 @@ def read_tweets(data: str | Path | Sequence[str], cleaning: TweetCleaning | None
             dropped["truncated" if _TRUNCATED.search(t) else "too short after cleaning"] += 1
             continue
         rows.append((key, *got))
+    def when(row: tuple[str, str, bool]) -> tuple[bool, str]:
+        # Dated rows by date (ISO dates sort as text); undated ones after, in file order.
+        return row[0].startswith("~"), row[0]
+
     if any(not r[0].startswith("~") for r in rows):
-        # Sort by date; undated rows keep file order at the end (ISO dates sort as text).
-        rows.sort(key=lambda r: (r[0].startswith("~"), r[0]))
-        shared.sort(key=lambda r: (r[0].startswith("~"), r[0]))
+        rows.sort(key=when)
+        shared.sort(key=when)
     if not rows:
         raise DataError("no usable tweets after cleaning "
                         f"({', '.join(f'{n} {k}' for k, n in dropped.items()) or 'empty input'})",
@@ -305,12 +308,11 @@ def read_tweets(data: str | Path | Sequence[str], cleaning: TweetCleaning | None
     def dates(part: list[tuple[str, str, bool]]) -> list[str | None]:
         return [None if r[0].startswith("~") else r[0] for r in part]
 
-    order = [(r[0].startswith("~"), r[0]) for r in rows]
+    order = [when(r) for r in rows]
     return TweetCorpus([r[1] for r in rows], [r[2] for r in rows], dates(rows), source, dropped,
                        retweets=TweetCorpus([r[1] for r in shared], [r[2] for r in shared],
                                             dates(shared), source),
-                       retweet_rank=[bisect.bisect_left(order, (r[0].startswith("~"), r[0]))
-                                     for r in shared])
+                       retweet_rank=[bisect.bisect_left(order, when(r)) for r in shared])
 
 
 def recency_weights(dates: Sequence[str | None], half_life: float | None) -> np.ndarray | None:
@@ -592,6 +594,7 @@ class CharTransformer(nn.Module):
                            for cache in state["blocks"]], "len": state["len"]}
 
 
+# ------------------------------------------------------------------------ novelty
 def _shingles(text: str, n: int) -> set[int]:
     words = [w.lower() for w in _WORD.findall(text)]
     return {int.from_bytes(hashlib.blake2b(" ".join(words[i:i + n]).encode(),
