@@ -54,6 +54,8 @@ def main() -> None:
             samples = gen.generate(seed_text, n=5, seed=2)
             row = {"account": account, "family": family, "settings": args.set,
                    "valid_bpc": m["valid_bits_per_char"],
+                   "valid_bpc_network": m.get("valid_bits_per_char_network"),
+                   "ngram": m.get("ngram"),
                    "train_seconds": m["train_seconds"], "epochs": m["epochs_run"],
                    "out_of_time": m["out_of_time"], "parameters": m["parameters"],
                    "n_train": m["data"]["n_train"], "n_valid": m["data"]["n_valid"],
@@ -90,18 +92,25 @@ def speed_only(args: argparse.Namespace) -> None:
     for account in args.accounts.split(","):
         seed_text = ACCOUNTS[account][1]
         for family in args.families.split(","):
-            folder = OUT / f"gen_{account}_{family}"
+            folder = OUT / f"gen_{account}_{family}{args.tag}"
             if not folder.exists():
                 print(f"{folder}: not there (run without --speed-only first)")
                 continue
             gen = load_generator(folder)
             row = {"account": account, "family": family, **time_generation(gen, seed_text),
-                   "parameters": gen.parameters}
+                   "parameters": gen.parameters, "folder": folder.name}
+            if gen.ngram_ is not None:  # the same model without its n-gram, side by side
+                ngram, gen.ngram_ = gen.ngram_, None
+                alone = time_generation(gen, seed_text)
+                gen.ngram_ = ngram
+                row["network_alone"] = alone
+                print(f"{account:<6} {family:<16} network alone {alone['tweets_per_s']:.1f} "
+                      f"tweets/s (mean {alone['mean_chars']:.0f} characters)", flush=True)
             rows.append(row)
             print(f"{account:<6} {family:<16} {row['tweets_per_s']:.1f} tweets/s "
                   f"(mean {row['mean_chars']:.0f} characters, {row['rejected_of_100']} rejected)",
                   flush=True)
-    save("genspeed", {"date": stamp(), "machine": machine(), "rows": rows})
+    save("genspeed" + args.tag, {"date": stamp(), "machine": machine(), "rows": rows})
 
 
 if __name__ == "__main__":

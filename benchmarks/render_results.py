@@ -65,6 +65,13 @@ def distill(name: str, title: str) -> None:
               f"{r['macro_f1']:.4f} | {train} | {r['predict_tweets_per_s']:,.0f} |")
 
 
+def network(row: dict) -> str:
+    """The network's own held-out BPC and the n-gram weight, for mixed generators."""
+    if not row.get("ngram"):
+        return "-"
+    return f"{row['valid_bpc_network']:.3f} ({row['ngram']['weight']:g})"
+
+
 def main() -> None:
     families("families", "Fast families on every task")
     families("families_lstm_cnn", "lstm and cnn on every task")
@@ -172,11 +179,12 @@ def main() -> None:
     for name in [n for n in names if "_trial" not in n]:
         d = load(name)
         header(d, f"Generators: {name.removeprefix('generate_')}")
-        print("| account | family | held-out BPC | train s | epochs | parameters | tweets/s | "
-              "rejected (of 100) |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|")
+        print("| account | family | held-out BPC | network alone (n-gram weight) | train s | "
+              "epochs | parameters | tweets/s | rejected (of 100) |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for r in d["rows"]:
-            print(f"| {r.get('account', '')} | {r['family']} | {r['valid_bpc']:.3f} | {r['train_seconds']:.0f} | {r['epochs']} | "
+            print(f"| {r.get('account', '')} | {r['family']} | {r['valid_bpc']:.3f} | {network(r)} | "
+                  f"{r['train_seconds']:.0f} | {r['epochs']} | "
                   f"{r['parameters']:,} | {r['tweets_per_s']:.1f} | {r['rejected_of_100'] if r['rejected_of_100'] is not None else '-'} |")
         for r in d["rows"]:
             print(f"\nSamples, {r.get('account', '')} {r['family']}:\n")
@@ -185,22 +193,28 @@ def main() -> None:
     trials = [n for n in names if "_trial" in n]
     if trials:
         print("\n### Generator trials (settings on top of the defaults of their time)\n")
-        print("| date | account | family | baseline | settings | held-out BPC | train s | epochs |")
-        print("|---|---|---|---|---|---:|---:|---:|")
+        print("| date | account | family | baseline | settings | held-out BPC | network alone "
+              "(n-gram weight) | train s | epochs | tweets/s |")
+        print("|---|---|---|---|---|---:|---:|---:|---:|---:|")
         for d in sorted((load(n) for n in trials), key=lambda d: d["date"]):
             for r in d["rows"]:
                 print(f"| {d['date']} | {r['account']} | {r['family']} | {d.get('baseline', '')} | "
-                      f"{' '.join(r.get('settings', []))} | {r['valid_bpc']:.3f} | "
-                      f"{r['train_seconds']:.0f} | {r['epochs']} |")
-    d = load("genspeed")
-    if d:
-        header(d, "Generation speed (the saved generator models above, 100 tweets, default "
-                  "sampling, novelty filter on)")
-        print("| account | family | parameters | tweets/s | mean characters | rejected |")
-        print("|---|---|---:|---:|---:|---:|")
+                      f"{' '.join(r.get('settings', []))} | {r['valid_bpc']:.3f} | {network(r)} | "
+                      f"{r['train_seconds']:.0f} | {r['epochs']} | {r['tweets_per_s']:.1f} |")
+    for name in sorted(p.stem for p in OUT.glob("genspeed*.json")):
+        d = load(name)
+        header(d, "Generation speed (saved generator models, 100 tweets, default sampling, "
+                  "novelty filter on)" + (f", {name.removeprefix('genspeed_')}"
+                                           if name != "genspeed" else ""))
+        print("| account | family | folder | parameters | tweets/s | mean characters | rejected | "
+              "network alone: tweets/s (mean characters) |")
+        print("|---|---|---|---:|---:|---:|---:|---:|")
         for r in d["rows"]:
-            print(f"| {r['account']} | {r['family']} | {r['parameters']:,} | "
-                  f"{r['tweets_per_s']:.1f} | {r['mean_chars']:.0f} | {r['rejected_of_100']} |")
+            alone = r.get("network_alone")
+            print(f"| {r['account']} | {r['family']} | {r.get('folder', '')} | {r['parameters']:,} | "
+                  f"{r['tweets_per_s']:.1f} | {r['mean_chars']:.0f} | {r['rejected_of_100']} | "
+                  + (f"{alone['tweets_per_s']:.1f} ({alone['mean_chars']:.0f})" if alone else "-")
+                  + " |")
     d = load("analyze")
     if d:
         header(d, "analyze throughput")

@@ -406,6 +406,9 @@ def cmd_generator_train(args: argparse.Namespace) -> int:
     if "valid_bits_per_char" in m:
         print(f"held-out: {m['valid_bits_per_char']:.4f} bits per character on the newest "
               f"{m['data']['n_valid']:,} tweets")
+        if "ngram" in m and "valid_bits_per_char_network" in m:
+            print(f"  (network alone {m['valid_bits_per_char_network']:.4f}; mixed with a "
+                  f"character {m['ngram']['order']}-gram model, weight {m['ngram']['weight']:g})")
     return 0
 
 

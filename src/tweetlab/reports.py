@@ -100,6 +100,11 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
         lines += ["", "## Held-out score", "",
                   f"**{metrics['valid_bits_per_char']:.3f} bits per character** on the newest "
                   f"{data.get('n_valid')} tweets (time split; lower is better)."]
+        ngram = metrics.get("ngram")
+        if ngram and "valid_bits_per_char_network" in metrics:
+            lines.append(f"The network alone: {metrics['valid_bits_per_char_network']:.3f}; "
+                         f"mixed with a character {ngram['order']}-gram model (weight "
+                         f"{ngram['weight']:g}, chosen on {ngram['weight_from']}).")
     tests = metrics.get("held_out_test")
     if tests:
         lines += ["", "## Held-out test scores", "",
