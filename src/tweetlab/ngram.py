@@ -30,6 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant of the rolling hash
+_CHAR_BITS = np.uint64(16)  # tables key contexts by their hash's top 48 bits
 
 
 def context_hashes(x: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +55,7 @@ def context_hashes(x: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
                 back[:, k - 1:] = x[:, : t - k + 1]
             ok &= back >= 0
             h = h * _MULT + (back + 2).astype(np.uint64)
-            hashes[:, :, k] = h
+            hashes[:, :, k] = h * _MULT  # multiplicative hashing: the top bits mix all
             valid[:, :, k] = ok
     return hashes, valid
 
@@ -78,6 +79,8 @@ class CharNgram:
         is a prediction, its context the ids before it in the same sequence)."""
         if order < 1:
             raise ValueError("order must be >= 1")
+        if vocab_size > 1 << 15:
+            raise ValueError("at most 32,768 characters (ids are stored as int16)")
         seqs = [s for s in seqs if len(s) >= 2]
         corpus = np.concatenate(seqs) if seqs else np.zeros(0, dtype=np.int64)
         return cls(order, vocab_size, corpus, np.array([len(s) for s in seqs], dtype=np.int64))
@@ -101,14 +104,16 @@ class CharNgram:
         hashes, valid, targets = self._positions()
         self.tables: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         for k in range(self.order):
-            h, c = hashes[valid[:, k], k], targets[valid[:, k]]
-            order = np.lexsort((c, h))
-            h, c = h[order], c[order]
-            new_pair = np.ones(len(h), dtype=bool)
-            new_pair[1:] = (h[1:] != h[:-1]) | (c[1:] != c[:-1])
+            # one sortable key per prediction: the context's hash (48 bits) and the character
+            pair = (hashes[valid[:, k], k] >> _CHAR_BITS << _CHAR_BITS) | \
+                targets[valid[:, k]].astype(np.uint64)
+            pair.sort()
+            new_pair = np.ones(len(pair), dtype=bool)
+            new_pair[1:] = pair[1:] != pair[:-1]
             starts = np.flatnonzero(new_pair)
-            counts = np.diff(np.append(starts, len(h)))
-            ph, pc = h[starts], c[starts]  # one row per (context, next character)
+            counts = np.diff(np.append(starts, len(pair)))
+            # one row per (context, next character)
+            ph, pc = pair[starts] >> _CHAR_BITS, pair[starts] & np.uint64(0xFFFF)
             new_ctx = np.ones(len(ph), dtype=bool)
             new_ctx[1:] = ph[1:] != ph[:-1]
             cstart = np.flatnonzero(new_ctx)
@@ -143,8 +148,9 @@ class CharNgram:
         for k, (keys, indptr, _, _, totals) in enumerate(self.tables):
             if not len(keys):
                 break
-            at = np.minimum(np.searchsorted(keys, hashes[:, k]), len(keys) - 1)
-            rows = np.flatnonzero(valid[:, k] & (keys[at] == hashes[:, k]))
+            query = hashes[:, k] >> _CHAR_BITS
+            at = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+            rows = np.flatnonzero(valid[:, k] & (keys[at] == query))
             if not len(rows):
                 break  # a longer context cannot be seen when this one was not
             ctx = at[rows]
@@ -188,7 +194,7 @@ class CharNgram:
                 back = history[:, width - k]
                 ok &= back >= 0
                 h = h * _MULT + (back + 2).astype(np.uint64)
-                hashes[:, k] = h
+                hashes[:, k] = h * _MULT
                 valid[:, k] = ok
         return self.probs(hashes, valid)
 
