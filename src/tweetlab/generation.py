@@ -633,9 +633,6 @@ class TweetGenerator:
     task = GENERATION_TASK
 
     n_retweets_: int = 0
-    ngram_: CharNgram | None = None
-    ngram_weight_: float = 0.0
-    ngram_tuning_: dict[float, float] = {}  # noqa: RUF012 (replaced per instance, never mutated)
     NGRAM_WEIGHTS = tuple(round(0.05 * i, 2) for i in range(20))  # 0 .. 0.95
 
     def __init__(self, config: GeneratorConfig | None = None, *,
@@ -643,6 +640,9 @@ class TweetGenerator:
         self.config = config or GeneratorConfig()
         self.train_config = train_config or TrainConfig(**TRAIN_DEFAULTS[self.config.family])
         self.novelty_words = novelty_words
+        self.ngram_: CharNgram | None = None
+        self.ngram_weight_ = 0.0
+        self.ngram_tuning_: dict[float, float] = {}  # weight -> bits/char where it was chosen
 
     @property
     def family(self) -> str:
@@ -817,26 +817,27 @@ class TweetGenerator:
             return np.zeros(0), (np.zeros(0) if self.ngram_ is not None else None)
         return np.concatenate(log_nn), (np.concatenate(p_ng) if self.ngram_ is not None else None)
 
-    @torch.no_grad()
     def bits_per_char(self, texts: Sequence[str] | TweetCorpus) -> float:
         """Mean bits per predicted character (end of tweet included) over ``texts``."""
+        return self.held_out_bits(texts)[0]
+
+    def network_bits_per_char(self, texts: Sequence[str] | TweetCorpus) -> float:
+        """:meth:`bits_per_char` of the network alone (the n-gram model left out)."""
+        return self.held_out_bits(texts)[1]
+
+    def held_out_bits(self, texts: Sequence[str] | TweetCorpus) -> tuple[float, float]:
+        """(bits per character of the model, of its network alone) in one pass; the two
+        are equal without an n-gram."""
         self._check_fitted()
         corpus = texts if isinstance(texts, TweetCorpus) else \
             TweetCorpus(list(texts), [True] * len(texts), [None] * len(texts))
         log_nn, p_ng = self._position_probs(self._sequences(corpus.texts, corpus.ends))
         if not len(log_nn):
-            return 0.0
+            return 0.0, 0.0
+        network = float(-log_nn.mean() / math.log(2))
         if p_ng is None or not self.ngram_weight_:
-            return float(-log_nn.mean() / math.log(2))
-        return _mixed_bits(log_nn, p_ng, self.ngram_weight_)
-
-    def network_bits_per_char(self, texts: Sequence[str] | TweetCorpus) -> float:
-        """:meth:`bits_per_char` of the network alone (the n-gram model left out)."""
-        ngram, self.ngram_ = self.ngram_, None
-        try:
-            return self.bits_per_char(texts)
-        finally:
-            self.ngram_ = ngram
+            return network, network
+        return _mixed_bits(log_nn, p_ng, self.ngram_weight_), network
 
     # -------------------------------------------------------------- generation
     @torch.no_grad()
@@ -1071,10 +1072,10 @@ def train_generator(
             "tuning_bits_per_char": {str(w): b for w, b in gen.ngram_tuning_.items()},
             "characters": len(gen.ngram_.corpus)}
     if len(valid_part):
-        metrics["valid_bits_per_char"] = round(gen.bits_per_char(valid_part), 4)
+        mixed, network = gen.held_out_bits(valid_part)
+        metrics["valid_bits_per_char"] = round(mixed, 4)
         if gen.ngram_ is not None:
-            metrics["valid_bits_per_char_network"] = round(
-                gen.network_bits_per_char(valid_part), 4)
+            metrics["valid_bits_per_char_network"] = round(network, 4)
         metrics["train_bits_per_char_sample"] = round(
             gen.bits_per_char(train_part.texts[-len(valid_part):]), 4)
     if command:

@@ -183,20 +183,8 @@ class CharNgram:
     def next_probs(self, history: np.ndarray) -> np.ndarray:
         """(B, V) distributions of the character after each row of ``history`` (B, L):
         the ids so far, ``-1`` to the left where a row has fewer."""
-        b, width = history.shape
-        hashes = np.zeros((b, self.order), dtype=np.uint64)
-        valid = np.zeros((b, self.order), dtype=bool)
-        valid[:, 0] = True
-        h = np.zeros(b, dtype=np.uint64)
-        ok = np.ones(b, dtype=bool)
-        with np.errstate(over="ignore"):  # the same fold as context_hashes, last position only
-            for k in range(1, min(self.order, width + 1)):
-                back = history[:, width - k]
-                ok &= back >= 0
-                h = h * _MULT + (back + 2).astype(np.uint64)
-                hashes[:, k] = h * _MULT
-                valid[:, k] = ok
-        return self.probs(hashes, valid)
+        hashes, valid = context_hashes(history[:, -max(self.order - 1, 1):], self.order)
+        return self.probs(hashes[:, -1], valid[:, -1])
 
     def state(self) -> dict[str, np.ndarray]:
         return {"ngram.corpus": self.corpus, "ngram.lengths": self.lengths}
