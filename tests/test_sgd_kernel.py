@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from tweetlab.config import TrainConfig
+from tweetlab.errors import ConfigError
 from tweetlab.models import sgd_kernel
 from tweetlab.models.fasttext import FastTextClassifier, FastTextModule
 from tweetlab.training import PlainSGD
@@ -118,3 +119,16 @@ def test_compiled_gather_equals_ragged_take():
     want = data.take(order)
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_fasttext_trains_on_the_cpu_with_the_compiled_step_even_beside_a_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    cfg = TrainConfig(**{**FastTextClassifier.train_defaults, "epochs": 1, "lr": 0.1})
+    assert FastTextClassifier()._training_config(cfg).device == "cpu"  # engine auto
+    assert FastTextClassifier(engine="torch")._training_config(cfg).device == "auto"
+    adam = cfg.replace(optimizer="adam")  # no compiled step for it: the GPU may be used
+    assert FastTextClassifier()._training_config(adam).device == "auto"
+    with pytest.raises(ConfigError, match="engine=compiled trains on the CPU"):
+        FastTextClassifier(engine="compiled")._training_config(cfg.replace(device="cuda"))
+    with pytest.raises(ConfigError, match="plain SGD"):
+        FastTextClassifier(engine="compiled")._training_config(adam)

@@ -33,7 +33,9 @@ def net():
     return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 2))
 
 
-CFG = TrainConfig(epochs=5, lr=0.01, progress=False, checkpoint_seconds=0, patience=10)
+# The loop's logic is tested on the CPU (exact float32 arithmetic); CUDA has its own test.
+CFG = TrainConfig(epochs=5, lr=0.01, progress=False, checkpoint_seconds=0, patience=10,
+                  device="cpu")
 
 
 def test_linear_schedule_decays_to_zero_and_warms_up():
@@ -91,7 +93,8 @@ def test_resume_refuses_a_checkpoint_from_other_data(tmp_path):
 def test_early_stopping_keeps_the_best_epoch():
     x, y = toy_problem()
     noisy_y = torch.randint(0, 2, y.shape, generator=torch.Generator().manual_seed(1))
-    cfg = TrainConfig(epochs=30, lr=0.05, progress=False, checkpoint_seconds=0, patience=1)
+    cfg = TrainConfig(epochs=30, lr=0.05, progress=False, checkpoint_seconds=0, patience=1,
+                      device="cpu")
     result = train_module(net(), batches(x, noisy_y), 8, cfg,
                           valid_batches=lambda: [(x, y)])
     assert result.stopped_early
@@ -102,7 +105,7 @@ def test_early_stopping_keeps_the_best_epoch():
 
 def test_monitoring_accuracy_keeps_the_most_accurate_epoch():
     x, y = toy_problem()
-    cfg = TrainConfig(epochs=8, lr=0.05, progress=False, checkpoint_seconds=0, patience=20,
+    cfg = CFG.replace(epochs=8, lr=0.05, patience=20,
                       monitor="accuracy")
     module = net()
     result = train_module(module, batches(x, y), 8, cfg, valid_batches=lambda: [(x[:64], y[:64])])
@@ -118,7 +121,7 @@ def test_monitoring_accuracy_keeps_the_most_accurate_epoch():
 
 def test_monitoring_macro_f1_keeps_the_best_epoch_and_reports_it():
     x, y = toy_problem()
-    cfg = TrainConfig(epochs=6, lr=0.05, progress=False, checkpoint_seconds=0, patience=20,
+    cfg = CFG.replace(epochs=6, lr=0.05, patience=20,
                       monitor="macro_f1")
     module = net()
     result = train_module(module, batches(x, y), 8, cfg, valid_batches=lambda: [(x[:64], y[:64])])
@@ -139,7 +142,7 @@ def test_monitoring_macro_f1_keeps_the_best_epoch_and_reports_it():
 def test_monitoring_last_keeps_the_last_epoch_and_never_stops_early():
     x, y = toy_problem()
     noisy_y = torch.randint(0, 2, y.shape)  # validation gets worse: loss would stop early
-    cfg = TrainConfig(epochs=5, lr=0.05, progress=False, checkpoint_seconds=0, patience=0,
+    cfg = CFG.replace(epochs=5, lr=0.05, patience=0,
                       monitor="last")
     module = net()
     result = train_module(module, batches(x, noisy_y), 8, cfg,
@@ -191,6 +194,21 @@ def test_cuda_request_without_gpu_is_a_clear_error():
         train_module(net(), batches(x, y), 8, CFG.replace(device="cuda"))
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_training_on_cuda_with_bf16_autocast_learns_and_keeps_the_best_weights():
+    x, y = toy_problem()
+    module = net()
+    cfg = CFG.replace(device="cuda", epochs=8, lr=0.05, monitor="accuracy", patience=20)
+    result = train_module(module, batches(x, y), 8, cfg, valid_batches=lambda: [(x, y)])
+    assert next(module.parameters()).device.type == "cuda"
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    module.eval()
+    with torch.no_grad():
+        acc = (module(x.cuda()).argmax(-1).cpu() == y).float().mean().item()
+    best = max(h["valid_accuracy"] for h in result.history)
+    assert best > 0.9 and acc == pytest.approx(best)  # the best epoch's weights came back
+
+
 def test_a_time_budget_decays_the_rate_by_the_clock():
     cfg = TrainConfig(lr=1.0, schedule="linear", max_seconds=100)
     assert get_lr(0, 1000, cfg, elapsed=0) == pytest.approx(1.0)
@@ -201,7 +219,7 @@ def test_a_time_budget_decays_the_rate_by_the_clock():
 def test_accumulating_two_half_batches_equals_one_full_batch():
     x, y = toy_problem()
     full_cfg = TrainConfig(epochs=1, lr=0.05, optimizer="sgd", progress=False,
-                           checkpoint_seconds=0)
+                           checkpoint_seconds=0, device="cpu")
     a = net()
     train_module(a, lambda e: [(x[:64], y[:64])], 1, full_cfg)
     b = net()

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..config import TrainConfig
 from ..training import TrainResult, resolve_device, train_module
 from .base import TextClassifier
 
@@ -148,7 +149,7 @@ class TorchTextClassifier(TextClassifier):
             self.train_config = self.train_config.replace(epochs=self._auto_epochs(len(texts)))
         if self.train_config.lr is None:
             self.train_config = self.train_config.replace(lr=self._auto_lr(len(texts)))
-        cfg = self.train_config
+        cfg = self._training_config(self.train_config)
         assert cfg.epochs is not None
         torch.manual_seed(cfg.seed)
         self._prepare(texts)
@@ -182,6 +183,10 @@ class TorchTextClassifier(TextClassifier):
         self.history_ = result.history
         self.train_result_ = result
         self._after_fit(train)
+
+    def _training_config(self, cfg: TrainConfig) -> TrainConfig:
+        """The settings ``fit`` trains with; a family may adjust them (fasttext: the device)."""
+        return cfg
 
     # -------------------------------------------------------------- prediction
     @torch.no_grad()
