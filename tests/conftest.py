@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
 import pytest
+import torch
+
+# Under pytest-xdist, each worker takes its share of the cores: 8 workers with 16 torch
+# threads each on 16 cores (a GPU machine, 2026-11-28) left a few generator tests past 40 s.
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    torch.set_num_threads(max(1, (os.cpu_count() or 1)
+                              // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
 
 from tweetlab.config import TrainConfig
 
