@@ -224,3 +224,32 @@ def test_tfidf_fast_scoring_equals_scikit_learn(classes):
         assert np.allclose(_tfidf(vec, probe).toarray(), vec.transform(probe).toarray(), atol=1e-6)
     want = model.head_.predict_proba(model.ngrams_.transform(probe))
     assert np.allclose(model._predict_proba(probe), want, atol=1e-6)
+
+
+def test_tfidf_counts_once_when_fitting_and_matches_scikit_learn():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from tweetlab.models.tfidf import NgramTfidf, TfidfConfig, _char_vectorizer, _word_vectorizer
+
+    texts, _ = make_corpus(120, classes=3)
+    cfg = TfidfConfig()
+    feats = NgramTfidf(cfg)
+    fitted_features = feats.fit_transform(texts)
+    assert abs(fitted_features - feats.transform(texts)).max() == 0.0
+    for ours, make in ((feats.word_vec_, _word_vectorizer), (feats.char_vec_, _char_vectorizer)):
+        reference: TfidfVectorizer = make(cfg).fit(texts)  # scikit-learn's own fit
+        assert ours.vocabulary_ == reference.vocabulary_
+        assert np.allclose(ours.idf_, reference.idf_, rtol=1e-6)
+        assert np.allclose(ours.transform(texts).toarray(), reference.transform(texts).toarray(),
+                           atol=1e-6)
+
+
+def test_tfidf_solvers_agree_and_a_bad_one_is_a_clear_error():
+    texts, labels = make_corpus(150, classes=3)
+    newton = create("tfidf").fit(texts, labels)
+    lbfgs = create("tfidf", solver="lbfgs").fit(texts, labels)
+    # both stop at scikit-learn's tolerance (1e-4), a little apart
+    assert np.allclose(newton.predict_proba(texts), lbfgs.predict_proba(texts), atol=1e-2)
+    assert newton.predict(texts) == lbfgs.predict(texts)
+    with pytest.raises(ConfigError, match="solver"):
+        create("tfidf", solver="adam")
