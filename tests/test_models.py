@@ -253,3 +253,65 @@ def test_tfidf_solvers_agree_and_a_bad_one_is_a_clear_error():
     assert newton.predict(texts) == lbfgs.predict(texts)
     with pytest.raises(ConfigError, match="solver"):
         create("tfidf", solver="adam")
+
+
+@pytest.mark.parametrize("char_ngrams", [(2, 5), (1, 3), (4, 6)])
+def test_compiled_char_ngram_counts_equal_scikit_learn(char_ngrams):
+    pytest.importorskip("numba")
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from tweetlab.models.tfidf import NgramTfidf, TfidfConfig, char_wb_counts
+
+    texts, _ = make_corpus(80, classes=3)
+    odd = ["", "   ", "a", "I", "fire  fire\tfire\n", "the\u00a0\u00a0storm\u2003hit",
+           "ñandú über straße 🔥", "ab abc abcd abcde abcdef abcdefg", "x" * 40]
+    feats = NgramTfidf(TfidfConfig(min_df=1, char_ngrams=char_ngrams))
+    feats.fit(texts + odd)
+    probe = odd + texts[:30] + ["unseen zzqx words", "🔥🔥 ñ"]
+    ours = char_wb_counts(feats.char_vec_, probe)
+    want = CountVectorizer.transform(feats.char_vec_, probe)
+    assert ours is not None and ours.shape == want.shape and ours.nnz == want.nnz
+    assert abs(ours - want).max() == 0
+
+
+def test_tfidf_predicts_the_same_for_one_tweet_and_in_a_large_batch(monkeypatch):
+    from tweetlab.models import tfidf
+
+    monkeypatch.setattr(tfidf, "COMPILED_MIN_TEXTS", 100)
+    texts, labels = make_corpus(150, classes=3)
+    model = create("tfidf").fit(texts, labels)  # compiled vocabulary and counts
+    batch = model.predict_proba(texts)  # >= 100 texts: compiled char n-gram counting
+    singles = np.vstack([model.predict_proba([t]) for t in texts[:10]])
+    assert np.allclose(batch[:10], singles, atol=1e-6)
+
+
+@pytest.mark.parametrize("max_features", [None, 40, 300])
+def test_compiled_char_ngram_vocabulary_equals_scikit_learn(max_features):
+    pytest.importorskip("numba")
+    from tweetlab.models.tfidf import TfidfConfig, _char_vectorizer, fit_char_wb
+
+    texts, _ = make_corpus(200, classes=3)  # many n-grams share a count: ties at the cut
+    texts += ["", "a", "fire  fire\tfire\n", "the\u00a0\u00a0storm\u2003hit", "ñandú 🔥"] * 2
+    cfg = TfidfConfig(max_char_features=max_features)
+    reference = _char_vectorizer(cfg).fit(texts)
+    ours = _char_vectorizer(cfg)
+    assert fit_char_wb(ours, texts)
+    assert ours.vocabulary_ == reference.vocabulary_
+
+
+def test_compiled_char_ngram_vocabulary_grows_past_its_first_table():
+    pytest.importorskip("numba")
+    import random
+
+    from tweetlab.models.tfidf import TfidfConfig, _char_vectorizer, fit_char_wb
+
+    rng = random.Random(0)  # ~100k distinct n-grams: the counter's table doubles twice
+    words = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyzñé", k=rng.randint(3, 12)))
+             for _ in range(6000)]
+    texts = [" ".join(words[i:i + 6]) for i in range(0, len(words), 3)]
+    cfg = TfidfConfig(min_df=1, max_char_features=None)
+    reference = _char_vectorizer(cfg).fit(texts)
+    ours = _char_vectorizer(cfg)
+    assert fit_char_wb(ours, texts)
+    assert len(reference.vocabulary_) > 70_000
+    assert ours.vocabulary_ == reference.vocabulary_

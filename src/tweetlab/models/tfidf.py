@@ -11,6 +11,7 @@ coefficients and intercepts to ``model.safetensors``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,16 +74,134 @@ def _char_vectorizer(cfg: TfidfConfig, vocabulary: dict[str, int] | None = None)
     )
 
 
+COMPILED_MIN_TEXTS = 500  # fewer texts (served tweets): scikit-learn's counting, no numba
+_CHUNK = 1024  # texts per call of the compiled counter (its buffers: ~30 MB for tweets)
+
+
+@functools.cache
+def _charwb_kernels() -> Any:
+    """The compiled char n-gram counter's module, imported on first use; None without numba."""
+    try:
+        from . import _charwb_numba
+    except ImportError:  # pragma: no cover - numba is a dependency; kept optional
+        return None
+    return _charwb_numba
+
+
+def _vocabulary_hashes(vec: TfidfVectorizer, kernels: Any) -> tuple[Any, ...] | None:
+    """The vocabulary's terms as a hash table of their 64-bit hashes and columns, and its
+    size in bits (cached on ``vec``); None if two terms share a hash."""
+    cached = vec.__dict__.get("_tweetlab_hashes")
+    if cached is not None and cached[0] is vec.vocabulary_:
+        return cached[1]
+    terms = list(vec.vocabulary_)
+    cols = np.fromiter(vec.vocabulary_.values(), dtype=np.int64, count=len(terms))
+    codes = np.frombuffer("".join(terms).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    starts = np.zeros(len(terms) + 1, dtype=np.int64)
+    np.cumsum([len(t) for t in terms], out=starts[1:])
+    keys = kernels.term_hashes(codes, starts)
+    order = np.argsort(keys)
+    keys, cols = keys[order], cols[order]
+    result = None
+    if not (len(keys) > 1 and bool(np.any(keys[1:] == keys[:-1]))):
+        bits = max(int(2 * len(keys)).bit_length(), 4)  # at most half full
+        result = (*kernels.hash_table(keys, cols, bits), bits)
+    vec.__dict__["_tweetlab_hashes"] = (vec.vocabulary_, result)
+    return result
+
+
+def char_wb_counts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix | None:
+    """``CountVectorizer.transform`` for a fitted ``char_wb`` vectorizer, compiled: each
+    word padded with spaces, its n-grams hashed and searched in the vocabulary's sorted
+    hashes (scikit-learn builds each n-gram string and looks it up in a dict: ~22 s for
+    the 59k entity tweets). The same counts (tested); None without numba."""
+    kernels = _charwb_kernels()
+    if kernels is None or vec.analyzer != "char_wb" or vec.lowercase or vec.strip_accents \
+            or vec.preprocessor is not None:
+        return None
+    vocab = _vocabulary_hashes(vec, kernels)
+    if vocab is None:
+        return None
+    slot_keys, slot_cols, bits = vocab
+    min_n, max_n = vec.ngram_range
+    parts = []
+    for c in range(0, len(texts), _CHUNK):
+        chunk = texts[c:c + _CHUNK]
+        codes, starts, is_space = _codes(chunk)
+        # each padded word of length L has at most L + 2 windows per n
+        capacity = (max_n - min_n + 1) * (3 * len(codes) + 2) + 1
+        indptr, indices, counts = kernels.count_chunk(
+            codes, is_space, starts, slot_keys, slot_cols, bits, len(vec.vocabulary_), min_n,
+            max_n, capacity)
+        part = sp.csr_matrix((counts, indices, indptr), shape=(len(chunk), len(vec.vocabulary_)))
+        part.sort_indices()  # they come in order of first occurrence
+        parts.append(part)
+    if not parts:
+        return sp.csr_matrix((0, len(vec.vocabulary_)), dtype=np.int64)
+    return sp.vstack(parts, format="csr")
+
+
+def _codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The texts' code points concatenated, where each text starts, and which are spaces."""
+    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    starts = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum([len(t) for t in texts], out=starts[1:])
+    spaces = np.array([u for u in np.unique(codes).tolist() if chr(u).isspace()],
+                      dtype=np.uint32)
+    return codes, starts, np.isin(codes, spaces)
+
+
+def fit_char_wb(vec: TfidfVectorizer, texts: list[str]) -> bool:
+    """``CountVectorizer.fit`` for a ``char_wb`` vectorizer, compiled: each distinct n-gram
+    counted by hash in one pass, then scikit-learn's own selection (``min_df``, then the
+    ``max_features`` most frequent, ties broken by the same ``argsort`` over the terms in
+    alphabetical order), so the vocabulary is the same (tested). False (nothing set) when
+    numba or the settings rule it out."""
+    kernels = _charwb_kernels()
+    if kernels is None or vec.analyzer != "char_wb" or vec.lowercase or vec.strip_accents \
+            or vec.preprocessor is not None or vec.max_df != 1.0 \
+            or not isinstance(vec.min_df, int) or vec.vocabulary is not None:
+        return False
+    joined = "".join(texts)
+    codes, starts, is_space = _codes(texts)
+    min_n, max_n = vec.ngram_range
+    tf, df, where = kernels.count_distinct(codes, is_space, starts, min_n, max_n)
+    keep = np.flatnonzero(df >= vec.min_df)
+    terms = []
+    for lo, length, offset, n in where[keep].tolist():
+        word = " " + joined[lo:lo + length] + " "
+        terms.append(word[offset:offset + n])
+    order = sorted(range(len(terms)), key=terms.__getitem__)
+    terms = [terms[i] for i in order]
+    tfs = tf[keep][order]
+    if not terms:
+        raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+    if vec.max_features is not None and len(terms) > vec.max_features:
+        chosen = np.sort((-tfs).argsort()[:vec.max_features])  # scikit-learn's choice
+        terms = [terms[i] for i in chosen.tolist()]
+    vec.vocabulary_ = {t: i for i, t in enumerate(terms)}
+    vec.fixed_vocabulary_ = False
+    return True
+
+
 def _tfidf(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
-    """``vec.transform(texts)`` without scikit-learn's per-call validation (~1 ms)."""
-    return _weight(vec, CountVectorizer.transform(vec, texts))
+    """``vec.transform(texts)`` without scikit-learn's per-call validation (~1 ms); char
+    n-grams of many texts counted by :func:`char_wb_counts`."""
+    counts = char_wb_counts(vec, texts) if len(texts) >= COMPILED_MIN_TEXTS else None
+    if counts is None:
+        counts = CountVectorizer.transform(vec, texts)
+    return _weight(vec, counts)
 
 
 def _fit_tfidf(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
     """``vec.fit_transform(texts)`` with one pass of n-gram counting (fitting and then
     transforming counts every n-gram twice: 45 s instead of 23 s of char n-grams on the
     59k entity tweets). The idf is scikit-learn's smooth one, ``ln((1 + n) / (1 + df)) + 1``."""
-    counts = CountVectorizer.fit_transform(vec, texts)
+    counts = None
+    if len(texts) >= COMPILED_MIN_TEXTS and fit_char_wb(vec, texts):
+        counts = char_wb_counts(vec, texts)
+    if counts is None:
+        counts = CountVectorizer.fit_transform(vec, texts)
     df = np.bincount(counts.indices, minlength=counts.shape[1])
     vec.idf_ = (np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0).astype(np.float32)
     return _weight(vec, counts)
