@@ -274,7 +274,7 @@ def test_compiled_char_ngram_counts_equal_scikit_learn(char_ngrams):
     assert abs(ours - want).max() == 0
 
 
-def test_tfidf_predicts_the_same_for_one_tweet_and_in_a_large_batch(monkeypatch):
+def test_tfidf_predicts_the_same_for_one_tweet_and_in_a_large_batch(monkeypatch, tmp_path):
     from tweetlab.models import tfidf
 
     monkeypatch.setattr(tfidf, "COMPILED_MIN_TEXTS", 100)
@@ -283,6 +283,8 @@ def test_tfidf_predicts_the_same_for_one_tweet_and_in_a_large_batch(monkeypatch)
     batch = model.predict_proba(texts)  # >= 100 texts: compiled char n-gram counting
     singles = np.vstack([model.predict_proba([t]) for t in texts[:10]])
     assert np.allclose(batch[:10], singles, atol=1e-6)
+    model.save(tmp_path / "m")  # a loaded model (vocabulary from vocab.json) counts the same
+    assert np.allclose(load_model(tmp_path / "m").predict_proba(texts), batch, atol=1e-6)
 
 
 @pytest.mark.parametrize("max_features", [None, 40, 300])
