@@ -82,10 +82,15 @@ class EmbedLRClassifier(TextClassifier):
                 resolve_encoder(self.config.encoder))
             self._round_encoder()
         grams = normalize_many(texts, NGRAM_CLEANING) if self.config.ngrams else None
-        self.ngrams_ = NgramTfidf(TfidfConfig()).fit(grams) if grams is not None else None
+        counted = None
+        if grams is not None:
+            self.ngrams_ = NgramTfidf(TfidfConfig())
+            counted = self.ngrams_.fit_transform(grams)
+        else:
+            self.ngrams_ = None
         lr = LogisticRegression(C=self.config.C, max_iter=self.config.max_iter,
                                 class_weight=self.config.class_weight)
-        lr.fit(self._features(texts, grams), y)
+        lr.fit(self._features(texts, grams, counted), y)
         # Columns of predict_proba must follow classes_ even if a class is missing.
         self.coef_ = lr.coef_.astype(np.float32)
         self.intercept_ = lr.intercept_.astype(np.float32)
@@ -96,9 +101,11 @@ class EmbedLRClassifier(TextClassifier):
             for p in self.encoder_.parameters():
                 p.copy_(p.half().float())
 
-    def _features(self, texts: list[str], grams: list[str] | None = None) -> Any:
+    def _features(self, texts: list[str], grams: list[str] | None = None,
+                  counted: Any = None) -> Any:
         """The sentence vectors (n, D), with the n-gram TF-IDF columns first when used
-        (``grams``: ``texts`` already cleaned for the n-grams, when the caller has them)."""
+        (``grams``: ``texts`` already cleaned for the n-grams, when the caller has them;
+        ``counted``: their TF-IDF matrix, when fitting made it)."""
         if isinstance(self.encoder_, UseEmbedder):
             x = self.encoder_.embed(texts)
         else:
@@ -109,7 +116,9 @@ class EmbedLRClassifier(TextClassifier):
 
         if grams is None:
             grams = normalize_many(texts, NGRAM_CLEANING)
-        return sp.hstack([self.ngrams_.transform(grams),
+        if counted is None:
+            counted = self.ngrams_.transform(grams)
+        return sp.hstack([counted,
                           sp.csr_matrix(self.config.embed_weight * x)], format="csr")
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
