@@ -147,7 +147,9 @@ def test_same_random_seed_gives_the_same_tweets(family):
 
 @pytest.mark.parametrize(("positions", "extra"), [("learned", {}), ("alibi", {}),
                                                   ("alibi", {"conv": 3, "activation": "relu2"}),
-                                                  ("learned", {"conv": 4})])
+                                                  ("learned", {"conv": 4}),
+                                                  ("alibi", {"kv_heads": 1, "conv": 3}),
+                                                  ("learned", {"kv_heads": 1})])
 def test_transformer_cache_matches_a_full_forward(positions, extra):
     import torch
 
@@ -164,6 +166,17 @@ def test_transformer_cache_matches_a_full_forward(positions, extra):
     assert torch.allclose(full[:, -1], logits, atol=1e-4)
 
 
+def test_shared_key_value_heads_shrink_the_projection_and_must_divide_the_heads():
+    from tweetlab.generation import CharTransformer
+
+    full = CharTransformer(20, tiny("char-transformer", kv_heads=0).config)
+    mqa = CharTransformer(20, tiny("char-transformer", kv_heads=1).config)
+    assert full.blocks[0].qkv.out_features == 3 * 32  # dim 32, 2 heads of 16
+    assert mqa.blocks[0].qkv.out_features == 32 + 2 * 16  # one key and one value head
+    with pytest.raises(ConfigError, match="kv_heads"):
+        GeneratorConfig(family="char-transformer", heads=4, kv_heads=3)
+
+
 def test_alibi_transformer_has_no_position_vectors_and_learns():
     gen = tiny("char-transformer", epochs=4, positions="alibi")
     data = account(200)
@@ -173,14 +186,14 @@ def test_alibi_transformer_has_no_position_vectors_and_learns():
     assert gen.bits_per_char(data[180:]) < 3.5
 
 
-@pytest.mark.parametrize(("family", "positions", "conv"), [("char-lstm", "learned", 0),
-                                                           ("char-transformer", "learned", 0),
-                                                           ("char-transformer", "alibi", 0),
-                                                           ("char-transformer", "alibi", 3)])
-def test_dropping_finished_sequences_keeps_the_others(family, positions, conv):
+@pytest.mark.parametrize(("family", "positions", "conv", "kv_heads"),
+                         [("char-lstm", "learned", 0, 0), ("char-transformer", "learned", 0, 0),
+                          ("char-transformer", "alibi", 0, 0), ("char-transformer", "alibi", 3, 0),
+                          ("char-transformer", "alibi", 3, 1)])
+def test_dropping_finished_sequences_keeps_the_others(family, positions, conv, kv_heads):
     import torch
 
-    gen = tiny(family, positions=positions, conv=conv).fit(account(60))
+    gen = tiny(family, positions=positions, conv=conv, kv_heads=kv_heads).fit(account(60))
     module = gen.module_.eval()
     ids = torch.tensor([[0, *gen.vocab_.encode(p)] for p in ("las ma", "el pue", "hoy es")])
     nxt = torch.tensor([[5], [6], [7]])

@@ -93,7 +93,9 @@ class GeneratorConfig(ConfigBase):
     characters count from the first step); ``conv`` > 0 mixes each query, key and value
     with those of the previous ``conv - 1`` characters (a causal depthwise convolution,
     as in Primer), 0 leaves them as projected; ``activation`` of the MLP: ``gelu`` or
-    ``relu2`` (squared ReLU).
+    ``relu2`` (squared ReLU); ``kv_heads``: key/value heads, each shared by a group of
+    query heads (0: one per head; 1: multi-query attention), so writing a tweet reads a
+    smaller key/value cache per character.
     ``min_count``: rarer characters share one id.
     ``recency_half_life``: days; when set and the tweets are dated, each epoch draws its
     tweets (as many as there are, with replacement) with weight ``0.5 ** (age / half_life)``,
@@ -121,6 +123,7 @@ class GeneratorConfig(ConfigBase):
     layers: int = 1
     dim: int = 128
     heads: int = 4
+    kv_heads: int = 0  # char-transformer: key/value heads shared by groups of heads (0: heads)
     positions: str = "learned"
     conv: int = 0
     activation: str = "gelu"
@@ -140,6 +143,9 @@ class GeneratorConfig(ConfigBase):
             _check(getattr(self, name) >= 1, "generator", name, getattr(self, name), "must be >= 1")
         _check(self.dim % self.heads == 0, "generator", "dim", self.dim,
                f"must be a multiple of heads ({self.heads})")
+        _check(self.kv_heads >= 0 and (self.kv_heads == 0 or self.heads % self.kv_heads == 0),
+               "generator", "kv_heads", self.kv_heads,
+               f"0 (one per head) or a divisor of heads ({self.heads})")
         _check(self.positions in {"learned", "alibi"}, "generator", "positions", self.positions,
                "learned or alibi")
         _check(0 <= self.conv <= 16, "generator", "conv", self.conv,
@@ -439,15 +445,20 @@ class _ReLU2(nn.Module):
 
 class _Block(nn.Module):
     def __init__(self, dim: int, heads: int, dropout: float, conv: int = 0,
-                 activation: str = "gelu") -> None:
+                 activation: str = "gelu", kv_heads: int = 0) -> None:
         super().__init__()
         self.heads = heads
+        # Grouped-query attention: kv_heads key/value heads, each shared by heads / kv_heads
+        # query heads (1: multi-query), so sampling reads a smaller key/value cache.
+        self.kv_heads = kv_heads or heads
+        self.head_dim = dim // heads
         self.ln1 = nn.LayerNorm(dim)
-        self.qkv = nn.Linear(dim, 3 * dim)
+        width = dim + 2 * self.kv_heads * self.head_dim
+        self.qkv = nn.Linear(dim, width)
         # Causal depthwise convolution over the projected queries, keys and values: each
         # channel mixes its own last ``conv`` positions (left zero padding).
         self.conv = conv
-        self.dconv = nn.Conv1d(3 * dim, 3 * dim, conv, groups=3 * dim) if conv > 0 else None
+        self.dconv = nn.Conv1d(width, width, conv, groups=width) if conv > 0 else None
         self.proj = nn.Linear(dim, dim)
         self.ln2 = nn.LayerNorm(dim)
         act = _ReLU2() if activation == "relu2" else nn.GELU()
@@ -461,10 +472,18 @@ class _Block(nn.Module):
         return self.dconv(raw.transpose(1, 2)).transpose(1, 2)
 
     def _heads(self, qkv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        b, t, c3 = qkv.shape
-        c = c3 // 3
-        return tuple(z.view(b, t, self.heads, c // self.heads).transpose(1, 2)  # type: ignore[return-value]
-                     for z in qkv.split(c, dim=2))
+        """(B, T, width) -> queries (B, H, T, d), keys and values (B, H_kv, T, d)."""
+        b, t, _ = qkv.shape
+        d, kv = self.head_dim, self.kv_heads * self.head_dim
+        q, k, v = qkv.split([self.heads * d, kv, kv], dim=2)
+        return (q.view(b, t, self.heads, d).transpose(1, 2),
+                k.view(b, t, self.kv_heads, d).transpose(1, 2),
+                v.view(b, t, self.kv_heads, d).transpose(1, 2))
+
+    def _shared(self, z: torch.Tensor) -> torch.Tensor:
+        """Keys or values (B, H_kv, T, d) repeated for each query head of their group."""
+        group = self.heads // self.kv_heads
+        return z if group == 1 else z.repeat_interleave(group, dim=1)
 
     def _rest(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Attention output (B, H, T, d) -> projection and MLP, both residual."""
@@ -478,7 +497,8 @@ class _Block(nn.Module):
         if self.dconv is not None:
             raw = self._mix(F.pad(raw, (0, 0, self.conv - 1, 0)))
         q, k, v = self._heads(raw)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, is_causal=bias is None,
+        y = F.scaled_dot_product_attention(q, self._shared(k), self._shared(v), attn_mask=bias,
+                                           is_causal=bias is None,
                                            dropout_p=self.p if self.training else 0.0)
         return self._rest(x, y)
 
@@ -506,15 +526,18 @@ class _Block(nn.Module):
         vbuf[:, :, start:start + t] = v
         keys, values = kbuf[:, :, :start + t], vbuf[:, :, :start + t]
         if t == 1:
-            # One new position sees all: plain matrix products. (SDPA's CPU fallback
-            # scales the whole key cache on every call, ~3x slower here.)
-            scores = (q * q.shape[-1] ** -0.5) @ keys.transpose(-1, -2)  # (B, H, 1, S)
+            # One new position sees all: plain matrix products, the query heads of a group
+            # side by side against their shared keys. (SDPA's CPU fallback scales the whole
+            # key cache on every call, ~3x slower here.)
+            b, group = x.shape[0], self.heads // self.kv_heads
+            qg = q.reshape(b, self.kv_heads, group, self.head_dim)
+            scores = (qg * self.head_dim ** -0.5) @ keys.transpose(-1, -2)  # (B, H_kv, G, S)
             if bias is not None:
-                scores = scores + bias
-            y = torch.softmax(scores, dim=-1) @ values
+                scores = scores + bias.reshape(self.kv_heads, group, -1)
+            y = (torch.softmax(scores, dim=-1) @ values).reshape(b, self.heads, 1, self.head_dim)
         else:  # a prompt starts at 0: causal over itself
-            y = F.scaled_dot_product_attention(q, keys, values, attn_mask=bias,
-                                               is_causal=bias is None)
+            y = F.scaled_dot_product_attention(q, self._shared(keys), self._shared(values),
+                                               attn_mask=bias, is_causal=bias is None)
         return self._rest(x, y)
 
 
@@ -546,7 +569,7 @@ class CharTransformer(nn.Module):
             self.pos = nn.Embedding(MAX_TWEET + 2, cfg.dim)
         self.drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(_Block(cfg.dim, cfg.heads, cfg.dropout, cfg.conv,
-                                           cfg.activation)
+                                           cfg.activation, cfg.kv_heads)
                                     for _ in range(cfg.layers))
         self.ln = nn.LayerNorm(cfg.dim)
         self.out = nn.Linear(cfg.dim, vocab, bias=False)
@@ -588,16 +611,15 @@ class CharTransformer(nn.Module):
         """
         b, t = ids.shape
         if state is None:
-            dim = self.embed.weight.shape[1]
             dtype = self.embed.weight.dtype
             caches = []
             for block in self.blocks:
-                shape = (b, block.heads, MAX_TWEET + 2, dim // block.heads)
+                shape = (b, block.kv_heads, MAX_TWEET + 2, block.head_dim)
                 cache = {"k": ids.new_zeros(shape, dtype=dtype),
                          "v": ids.new_zeros(shape, dtype=dtype)}
                 if block.conv:
-                    cache["raw"] = ids.new_zeros((b, MAX_TWEET + 1 + block.conv, 3 * dim),
-                                                 dtype=dtype)
+                    cache["raw"] = ids.new_zeros(
+                        (b, MAX_TWEET + 1 + block.conv, block.qkv.out_features), dtype=dtype)
                 caches.append(cache)
             state = {"blocks": caches, "len": 0}
         start = state["len"]
