@@ -419,9 +419,7 @@ class FastTextClassifier(TorchTextClassifier):
         if self.config.engine == "torch":
             return cfg
         plain_sgd = cfg.optimizer == "sgd" and cfg.accumulate == 1 and not cfg.grad_clip
-        if self.config.engine == "compiled":
-            if not sgd_kernel.available():
-                raise ConfigError("fasttext engine=compiled needs numba (pip install numba)")
+        if self.config.engine == "compiled":  # (without numba, FastTextModule.compiled says so)
             if cfg.device.startswith("cuda") or not plain_sgd:
                 raise ConfigError("fasttext engine=compiled trains on the CPU with plain SGD "
                                   "(optimizer=sgd, accumulate=1, no grad_clip); use "

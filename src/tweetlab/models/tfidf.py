@@ -88,6 +88,30 @@ def _charwb_kernels() -> Any:
     return _charwb_numba
 
 
+def _kernels_for(vec: TfidfVectorizer) -> Any:
+    """The compiled counter's module when it can stand in for ``vec``'s analyzer (plain
+    ``char_wb``: no lower-casing, accent stripping or preprocessor); else None."""
+    if vec.analyzer != "char_wb" or vec.lowercase or vec.strip_accents \
+            or vec.preprocessor is not None:
+        return None
+    return _charwb_kernels()
+
+
+def _code_points(texts: list[str]) -> tuple[str, np.ndarray, np.ndarray]:
+    """The texts joined, their code points (uint32) and where each text starts."""
+    joined = "".join(texts)
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    starts = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum([len(t) for t in texts], out=starts[1:])
+    return joined, codes, starts
+
+
+def _spaces(codes: np.ndarray) -> np.ndarray:
+    """Which code points are whitespace (``str.isspace``, what ``str.split`` splits on)."""
+    spaces = [u for u in np.unique(codes).tolist() if chr(u).isspace()]
+    return np.isin(codes, np.array(spaces, dtype=np.uint32))
+
+
 def _vocabulary_hashes(vec: TfidfVectorizer, kernels: Any) -> tuple[Any, ...] | None:
     """The vocabulary's terms as a hash table of their 64-bit hashes and columns, and its
     size in bits (cached on ``vec``); None if two terms share a hash."""
@@ -96,9 +120,7 @@ def _vocabulary_hashes(vec: TfidfVectorizer, kernels: Any) -> tuple[Any, ...] | 
         return cached[1]
     terms = list(vec.vocabulary_)
     cols = np.fromiter(vec.vocabulary_.values(), dtype=np.int64, count=len(terms))
-    codes = np.frombuffer("".join(terms).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    starts = np.zeros(len(terms) + 1, dtype=np.int64)
-    np.cumsum([len(t) for t in terms], out=starts[1:])
+    _, codes, starts = _code_points(terms)
     keys = kernels.term_hashes(codes, starts)
     order = np.argsort(keys)
     keys, cols = keys[order], cols[order]
@@ -112,12 +134,12 @@ def _vocabulary_hashes(vec: TfidfVectorizer, kernels: Any) -> tuple[Any, ...] | 
 
 def char_wb_counts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix | None:
     """``CountVectorizer.transform`` for a fitted ``char_wb`` vectorizer, compiled: each
-    word padded with spaces, its n-grams hashed and searched in the vocabulary's sorted
-    hashes (scikit-learn builds each n-gram string and looks it up in a dict: ~22 s for
-    the 59k entity tweets). The same counts (tested); None without numba."""
-    kernels = _charwb_kernels()
-    if kernels is None or vec.analyzer != "char_wb" or vec.lowercase or vec.strip_accents \
-            or vec.preprocessor is not None:
+    word padded with spaces, its n-grams hashed and looked up in a hash table of the
+    vocabulary's hashes (scikit-learn builds each n-gram string and looks it up in a dict:
+    ~22 s for the 59k entity tweets). The same counts (tested); None when it cannot
+    stand in (no numba, another analyzer)."""
+    kernels = _kernels_for(vec)
+    if kernels is None:
         return None
     vocab = _vocabulary_hashes(vec, kernels)
     if vocab is None:
@@ -127,7 +149,8 @@ def char_wb_counts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix | No
     parts = []
     for c in range(0, len(texts), _CHUNK):
         chunk = texts[c:c + _CHUNK]
-        codes, starts, is_space = _codes(chunk)
+        _, codes, starts = _code_points(chunk)
+        is_space = _spaces(codes)
         # each padded word of length L has at most L + 2 windows per n
         capacity = (max_n - min_n + 1) * (3 * len(codes) + 2) + 1
         indptr, indices, counts = kernels.count_chunk(
@@ -141,31 +164,19 @@ def char_wb_counts(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix | No
     return sp.vstack(parts, format="csr")
 
 
-def _codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The texts' code points concatenated, where each text starts, and which are spaces."""
-    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    starts = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum([len(t) for t in texts], out=starts[1:])
-    spaces = np.array([u for u in np.unique(codes).tolist() if chr(u).isspace()],
-                      dtype=np.uint32)
-    return codes, starts, np.isin(codes, spaces)
-
-
 def fit_char_wb(vec: TfidfVectorizer, texts: list[str]) -> bool:
     """``CountVectorizer.fit`` for a ``char_wb`` vectorizer, compiled: each distinct n-gram
     counted by hash in one pass, then scikit-learn's own selection (``min_df``, then the
     ``max_features`` most frequent, ties broken by the same ``argsort`` over the terms in
     alphabetical order), so the vocabulary is the same (tested). False (nothing set) when
     numba or the settings rule it out."""
-    kernels = _charwb_kernels()
-    if kernels is None or vec.analyzer != "char_wb" or vec.lowercase or vec.strip_accents \
-            or vec.preprocessor is not None or vec.max_df != 1.0 \
-            or not isinstance(vec.min_df, int) or vec.vocabulary is not None:
+    kernels = _kernels_for(vec)
+    if kernels is None or vec.max_df != 1.0 or not isinstance(vec.min_df, int) \
+            or vec.vocabulary is not None:
         return False
-    joined = "".join(texts)
-    codes, starts, is_space = _codes(texts)
+    joined, codes, starts = _code_points(texts)
     min_n, max_n = vec.ngram_range
-    tf, df, where = kernels.count_distinct(codes, is_space, starts, min_n, max_n)
+    tf, df, where = kernels.count_distinct(codes, _spaces(codes), starts, min_n, max_n)
     keep = np.flatnonzero(df >= vec.min_df)
     terms = []
     for lo, length, offset, n in where[keep].tolist():
