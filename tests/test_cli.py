@@ -92,10 +92,51 @@ def test_predict_file_writes_scored_csv(trained, tmp_path, csv_file, capsys):
     assert code == 0 and "wrote 80 predictions" in stdout
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 80
-    assert set(rows[0]) == {"id", "text", "label", "confidence", "p_negative", "p_positive"}
+    assert list(rows[0]) == ["id", "date", "text", "true_label", "label", "confidence",
+                             "p_negative", "p_positive"]
+    assert rows[0]["id"] == "1000" and rows[0]["date"].startswith("2024-01-01")
+    gold = [r[3] for r in csv.reader(csv_file.open())][1:]
+    assert [r["true_label"] for r in rows] == gold
+    for r in rows:
+        p = float(r["p_" + r["label"]])
+        assert p >= 0.5 and float(r["confidence"]) == p
     code, _, err = run(["predict", str(trained), "--input", str(csv_file), "--output",
                         str(out)], capsys)
     assert code == 2 and "already exists" in err
+
+
+@pytest.mark.parametrize("name", ["scored.jsonl", "scored.tsv.gz", "scored.parquet"])
+def test_predict_file_format_follows_the_output_name(trained, tmp_path, csv_file, capsys, name):
+    import pandas as pd
+
+    out = tmp_path / name
+    code, stdout, _ = run(["predict", str(trained), "--input", str(csv_file), "--output",
+                           str(out)], capsys)
+    assert code == 0 and "wrote 80 predictions" in stdout
+    if name.endswith(".jsonl"):
+        table = pd.read_json(out, lines=True)
+    elif name.endswith(".parquet"):
+        table = pd.read_parquet(out)
+    else:
+        table = pd.read_csv(out, sep="\t")
+    assert len(table) == 80
+    assert list(table.columns)[-4:] == ["label", "confidence", "p_negative", "p_positive"]
+    assert (table["p_negative"] + table["p_positive"]).round(3).eq(1.0).all()
+    assert set(table["label"]) <= {"negative", "positive"}
+
+
+def test_predict_file_refuses_an_unknown_output_format(trained, tmp_path, csv_file, capsys):
+    code, _, err = run(["predict", str(trained), "--input", str(csv_file), "--output",
+                        str(tmp_path / "scored.xlsx")], capsys)
+    assert code == 2 and "scored.xlsx" in err and ".jsonl" in err
+    assert not (tmp_path / "scored.xlsx").exists() and "Traceback" not in err
+
+
+def test_predict_file_without_output_prints_csv(trained, csv_file, capsys):
+    code, stdout, _ = run(["predict", str(trained), "--input", str(csv_file)], capsys)
+    lines = stdout.strip().splitlines()
+    assert code == 0 and len(lines) == 81
+    assert lines[0] == "id,date,text,true_label,label,confidence,p_negative,p_positive"
 
 
 def test_predict_reads_lines_from_a_pipe(trained, capsys, monkeypatch):
@@ -133,3 +174,23 @@ def test_missing_model_is_a_clear_error(tmp_path, capsys):
 def test_leakage_command(csv_file, capsys):
     code, out, _ = run(["leakage", str(csv_file), str(csv_file), "--strict"], capsys)
     assert code == 1 and "80 of 80 rows" in out
+
+
+def test_predict_file_api_with_a_neutral_band(trained, tmp_path):
+    import json
+
+    from tweetlab import Dataset
+    from tweetlab.api import predict_file, predict_table
+
+    ds = Dataset(texts=["I love this awesome movie", "meh", "I hate this awful movie"])
+    header, rows = predict_table(trained, ds, neutral_band=(0.2, 0.8))
+    assert "true_label" not in header and len(rows) == 3
+    at = header.index("label")
+    assert {r[at] for r in rows} <= {"negative", "neutral", "positive"}
+    counts = predict_file(trained, ds, tmp_path / "p.jsonl", neutral_band=(0.2, 0.8))
+    lines = [json.loads(x) for x in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert [x["label"] for x in lines] == [r[at] for r in rows]
+    assert sum(counts.values()) == 3
+    for x in lines:
+        if x["label"] == "neutral":
+            assert abs(x["confidence"] - (1 - 2 * abs(x["p_positive"] - 0.5))) < 1e-3

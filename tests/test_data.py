@@ -179,3 +179,13 @@ def test_leakage_check_counts_exact_and_normalised_overlap():
     b = Dataset(texts=["Hello world", "FIRE in town!! https://t.co/y", "new tweet"])
     report = check_leakage(a, b)
     assert (report.exact, report.normalized) == (1, 2)
+
+
+def test_labels_not_required_are_kept_only_when_every_row_has_one(tmp_path):
+    full = tmp_path / "full.csv"
+    full.write_text("text,label\nfine day,pos\nawful day,neg\n")
+    part = tmp_path / "part.csv"
+    part.write_text("text,label\nfine day,pos\nawful day,\n")
+    assert load_dataset(full, require_labels=False).labels == ["pos", "neg"]
+    ds = load_dataset(part, require_labels=False)
+    assert ds.labels is None and ds.texts == ["fine day", "awful day"]

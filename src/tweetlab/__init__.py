@@ -11,7 +11,7 @@
 __version__ = "0.1.0"
 
 from .analysis import analyze
-from .api import evaluate, load, train
+from .api import evaluate, load, predict_file, predict_table, train
 from .config import CleaningConfig, TrainConfig
 from .data import Dataset, check_leakage, load_dataset, split_dataset
 from .errors import DataError, ModelError, TweetlabError
@@ -52,6 +52,8 @@ __all__ = [
     "load_generator",
     "load_model",
     "normalize",
+    "predict_file",
+    "predict_table",
     "save_model",
     "split_dataset",
     "train",

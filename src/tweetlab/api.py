@@ -19,12 +19,20 @@ from pathlib import Path
 from typing import Any
 
 from .config import TrainConfig, split_overrides
-from .data import Dataset, ImageDataset, check_leakage, load_dataset, load_images, split_dataset
+from .data import (
+    KNOWN_COLUMNS,
+    Dataset,
+    ImageDataset,
+    check_leakage,
+    load_dataset,
+    load_images,
+    split_dataset,
+)
 from .data.splits import choose_split
 from .errors import DataError, ModelError
 from .evaluation import EvaluationReport, evaluate_model
 from .models import Classifier, get_family
-from .models.base import with_entity
+from .models.base import label_confidence, with_entity
 from .persistence import check_writable, load_model
 
 log = logging.getLogger("tweetlab")
@@ -205,6 +213,65 @@ def evaluate(model: Classifier | str | Path, data: AnyDataset | str | Path, *,
     if ds.labels is None:
         raise DataError("the data has no labels to evaluate against", path=ds.source)
     return evaluate_model(clf, model_inputs(clf, ds), ds.labels, neutral_band=neutral_band)
+
+
+def predict_table(model: Classifier | str | Path, data: Dataset | str | Path, *,
+                  neutral_band: Sequence[float] | None = None,
+                  **read: Any) -> tuple[list[str], list[list[Any]]]:
+    """Label every row of ``data``: ``(header, rows)``, one row per tweet.
+
+    Columns: those of ``id``, ``date``, ``user``, ``entity``, ``keyword`` the data has,
+    ``text``, ``true_label`` (when the data is labelled), ``label`` (the prediction),
+    ``confidence`` and one ``p_<class>`` per class.
+
+    >>> import tweetlab
+    >>> ds = tweetlab.Dataset(texts=["good", "bad"] * 10, labels=["pos", "neg"] * 10)
+    >>> m = tweetlab.train(ds, model="tfidf", valid_size=0)
+    >>> header, rows = predict_table(m, ds)
+    >>> header, rows[0][:3]
+    (['text', 'true_label', 'label', 'confidence', 'p_neg', 'p_pos'], ['good', 'pos', 'pos'])
+    """
+
+    clf = load(model) if isinstance(model, str | Path) else model
+    ds = data if isinstance(data, Dataset) else _as_dataset(data, clf.task,
+                                                            require_labels=False, **read)
+    if not isinstance(ds, Dataset):
+        raise DataError("predict_table labels tweets; use model.predict for images",
+                        path=getattr(ds, "source", None))
+    proba = clf.predict_proba(model_inputs(clf, ds))
+    labels = clf.labels_from_proba(proba, neutral_band)
+    extra = [c for c in KNOWN_COLUMNS if c in ds.columns]
+    header = [*extra, "text", *(["true_label"] if ds.labels is not None else []), "label",
+              "confidence", *(f"p_{c}" for c in clf.classes_)]
+    rows = []
+    for i, (text, lab, p) in enumerate(zip(ds.texts, labels, proba, strict=True)):
+        rows.append([*(ds.columns[c][i] for c in extra), text,
+                     *([ds.labels[i]] if ds.labels is not None else []), lab,
+                     round(label_confidence(clf.classes_, lab, p), 4),
+                     *(round(float(v), 4) for v in p)])
+    return header, rows
+
+
+def predict_file(model: Classifier | str | Path, data: Dataset | str | Path,
+                 out: str | Path, *, neutral_band: Sequence[float] | None = None,
+                 force: bool = False, **read: Any) -> dict[str, int]:
+    """Label every row of ``data`` and write :func:`predict_table`'s table to ``out``
+    (CSV, TSV, JSON lines or Parquet by its name; ``.gz`` ok; atomic; an existing file
+    only with ``force``). Returns how many tweets got each label.
+    """
+    from .data.writers import table_format, write_table
+
+    table_format(out)  # a bad name fails before the model runs
+    if Path(out).exists() and not force:
+        raise DataError("already exists; pass force=True (CLI: --force) to overwrite it",
+                        path=out)
+    header, rows = predict_table(model, data, neutral_band=neutral_band, **read)
+    write_table(out, header, rows, force=force)
+    at = header.index("label")
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row[at]] = counts.get(row[at], 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def model_inputs(model: Any, ds: AnyDataset) -> Any:

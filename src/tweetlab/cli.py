@@ -209,41 +209,26 @@ def _names_a_model(arg: str, bundled: Sequence[str]) -> bool:
 
 
 def _confidence(model: Any, label: str, p: Any) -> float:
-    """Probability of the predicted label (for 'neutral' in a band: 1 - |p - 0.5| * 2)."""
-    if label in model.classes_:
-        return float(p[model.classes_.index(label)])
-    return float(1.0 - abs(float(p[1]) - 0.5) * 2)
+    from .models.base import label_confidence
+
+    return label_confidence(model.classes_, label, p)
 
 
 def _predict_file(model: Any, args: argparse.Namespace, band: Any) -> int:
-    ds = _load_data(args.input, args, require_labels=False)
-    out = Path(args.output) if args.output else None
-    if out is not None and out.exists() and not args.force:
-        raise TweetlabError(f"{out} already exists; pass --force to overwrite it")
-    from .api import model_inputs
+    """``--input FILE [--output FILE]``: a table of predictions (CSV on stdout without
+    ``--output``; otherwise the format of the output's name)."""
+    from .api import predict_file, predict_table
+    from .data.writers import format_table
 
-    proba = model.predict_proba(model_inputs(model, ds))
-    labels = model.labels_from_proba(proba, band)
-    header = [*(["id"] if "id" in ds.columns else []), "text", "label", "confidence",
-              *(f"p_{c}" for c in model.classes_)]
-    fd, tmp = tempfile.mkstemp(dir=out.parent if out else None, suffix=".csv.tmp")
-    with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        for i, (text, lab, p) in enumerate(zip(ds.texts, labels, proba, strict=True)):
-            row = [*([ds.columns["id"][i]] if "id" in ds.columns else []), text, lab,
-                   f"{_confidence(model, lab, p):.4f}", *(f"{v:.4f}" for v in p)]
-            w.writerow(row)
-    if out is None:
-        sys.stdout.write(Path(tmp).read_text(encoding="utf-8"))
-        os.unlink(tmp)
-    else:
-        os.replace(tmp, out)
-        counts: dict[str, int] = {}
-        for lab in labels:
-            counts[lab] = counts.get(lab, 0) + 1
-        print(f"wrote {len(labels)} predictions to {out} "
-              f"({', '.join(f'{k}: {v}' for k, v in sorted(counts.items()))})")
+    if args.output:
+        ds = _load_data(args.input, args, require_labels=False)
+        counts = predict_file(model, ds, args.output, neutral_band=band, force=args.force)
+        print(f"wrote {sum(counts.values())} predictions to {args.output} "
+              f"({', '.join(f'{k}: {v}' for k, v in counts.items())})")
+        return 0
+    header, rows = predict_table(model, _load_data(args.input, args, require_labels=False),
+                                 neutral_band=band)
+    sys.stdout.write(format_table(header, rows, "csv"))
     return 0
 
 

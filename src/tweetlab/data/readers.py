@@ -199,16 +199,20 @@ def _build(rows: Iterator[tuple[int, dict[str, Any]]], path: Path, fmt: str, nee
     labels: list[str] = []
     lines: list[int] = []
     columns: dict[str, list[Any]] = {}
+    all_labelled = True
     for line, rec in rows:
         txt = rec.get("text")
         if txt is None or not str(txt).strip():
             errors.bad(line, rec.get("_text_field", "text"), "empty text")
             continue
         lab = rec.get("label")
-        if need_label:
-            if lab is None or str(lab).strip() == "":
-                errors.bad(line, label_field, "missing label")
-                continue
+        missing = lab is None or str(lab).strip() == ""
+        if need_label and missing:
+            errors.bad(line, label_field, "missing label")
+            continue
+        if missing:
+            all_labelled = False
+        else:
             lab = str(lab).strip()
             labels.append(label_map.get(lab, lab) if label_map else lab)
         texts.append(str(txt))
@@ -220,7 +224,9 @@ def _build(rows: Iterator[tuple[int, dict[str, Any]]], path: Path, fmt: str, nee
         reason = "no usable rows" + (f" ({len(errors.rows)} bad rows skipped)" if errors.rows else "")
         raise DataError(reason, path=path)
     columns = {k: v for k, v in columns.items() if len(v) == len(texts)}
-    return Dataset(texts=texts, labels=labels if need_label else None, columns=columns,
+    # Labels not required (prediction) are still kept when every row has one.
+    keep = need_label or (all_labelled and len(labels) == len(texts))
+    return Dataset(texts=texts, labels=labels if keep else None, columns=columns,
                    source=str(path), lines=lines, skipped=errors.rows, format=fmt)
 
 
@@ -422,7 +428,8 @@ def load_dataset(
         encoding: text encoding (UTF-8 by default; Sentiment140 is read as latin-1).
         skip_bad_rows: skip malformed rows, empty texts and missing labels instead of
             raising; the skipped rows are in ``dataset.skipped``.
-        require_labels: set False to read unlabelled tweets (for prediction).
+        require_labels: set False to read unlabelled tweets (for prediction); labels
+            are then still read when every row has one.
         label_map: rename labels, e.g. ``{"0": "negative", "1": "positive"}``.
 
     Raises:

@@ -46,6 +46,20 @@ def with_entity(texts: Sequence[str], entities: Sequence[Any]) -> list[str]:
             for t, e in zip(texts, entities, strict=True)]
 
 
+def label_confidence(classes: Sequence[str], label: str, p: Sequence[float]) -> float:
+    """How sure a prediction is: the probability of ``label``; for ``neutral`` from a
+    neutral band (not a class of the model) ``1 - 2 |p_positive - 0.5|``.
+
+    >>> label_confidence(["neg", "pos"], "pos", [0.2, 0.8])
+    0.8
+    >>> round(label_confidence(["neg", "pos"], "neutral", [0.45, 0.55]), 2)
+    0.9
+    """
+    if label in classes:
+        return float(p[list(classes).index(label)])
+    return float(1.0 - abs(float(p[1]) - 0.5) * 2)
+
+
 def check_neutral_band(band: Sequence[float] | None) -> tuple[float, float] | None:
     """Validate a (low, high) probability band; ``None`` means no band."""
     if band is None:

@@ -41,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..errors import ConfigError, TweetlabError
+from ..models.base import label_confidence
 from .batching import MicroBatcher
 from .metrics import Metrics
 from .schemas import Health, ModelInfo, ModelList, Prediction, PredictRequest, PredictResponse
@@ -377,7 +378,7 @@ def _predictions(model: Any, proba: np.ndarray, band: Any) -> list[Prediction]:
     out = []
     for lab, p in zip(labels, proba, strict=True):
         probs = {c: round(float(v), 6) for c, v in zip(model.classes_, p, strict=True)}
-        conf = probs[lab] if lab in probs else 1.0 - abs(float(p[1]) - 0.5) * 2
+        conf = label_confidence(model.classes_, lab, p)
         out.append(Prediction(label=lab, confidence=round(conf, 6), probabilities=probs))
     return out
 
