@@ -54,6 +54,30 @@ def test_week_periods_are_named_by_their_monday(tmp_path, binary_model):
     assert list(res.counts["period"].unique()) == ["2024-02-26"]
 
 
+@pytest.mark.parametrize(("days_apart", "expected"), [(30, "day"), (300, "week"),
+                                                      (3000, "month")])
+def test_auto_period_keeps_charts_to_about_120_bars(tmp_path, binary_model, days_apart,
+                                                    expected):
+    start = np.datetime64("2020-01-01")
+    rows = [(t, str(start + np.timedelta64(i * days_apart // 59, "D")), "x")
+            for i, (t, _, _) in enumerate(sample_rows())]
+    path = write_tweets(tmp_path / "t.csv", rows)
+    auto = analyze(path, binary_model, progress=False)
+    explicit = analyze(path, binary_model, by=expected, progress=False)
+    assert auto.by == expected
+    assert auto.counts.equals(explicit.counts)
+    assert auto.counts["period"].nunique() <= 121
+
+
+def test_auto_period_without_dates_counts_the_whole_file(tmp_path, binary_model):
+    path = tmp_path / "t.csv"
+    path.write_text("text\ngood great day\nawful bad day\n")
+    res = analyze(path, binary_model, progress=False)
+    assert res.by == "all" and list(res.counts["period"].unique()) == ["all"]
+    with pytest.raises(tweetlab.DataError, match="no date column"):
+        analyze(path, binary_model, by="day", progress=False)
+
+
 def test_neutral_band_turns_middle_probabilities_neutral(tmp_path, binary_model):
     path = write_tweets(tmp_path / "t.csv", sample_rows())
     wide = analyze(path, binary_model, neutral_band=(0.0, 1.0), progress=False)

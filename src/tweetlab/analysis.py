@@ -38,8 +38,10 @@ from .text import TokenIds
 
 log = logging.getLogger("tweetlab")
 
-# Weeks run Mon-Sun; "all" counts the whole file as one period (no date column needed).
-PERIODS = {"hour": "h", "day": "D", "week": "W-SUN", "month": "M", "all": ""}
+# Weeks run Mon-Sun; "all" counts the whole file as one period (no date column needed);
+# "auto" counts days, then weeks or months when the days span more than AUTO_MAX_PERIODS.
+PERIODS = {"auto": "D", "hour": "h", "day": "D", "week": "W-SUN", "month": "M", "all": ""}
+AUTO_MAX_PERIODS = 120
 HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
 NO_GROUP = "(all)"
 STOP_TOKENS = {"<url>", "<user>", "rt", "amp"}
@@ -56,6 +58,7 @@ class AnalysisResult:
     n_skipped_dates: int
     seconds: float
     files: list[Path] = field(default_factory=list)
+    by: str = "day"  # the period counted by (what "auto" chose)
 
     @property
     def tweets_per_second(self) -> float:
@@ -234,7 +237,7 @@ def analyze(
     data: str | Path,
     model: Any,
     *,
-    by: str = "day",
+    by: str = "auto",
     group: str | None = None,
     out: str | Path | None = None,
     neutral_band: Sequence[float] | None = None,
@@ -252,7 +255,9 @@ def analyze(
     Args:
         model: a classifier, a model directory or a bundled name (``None``: the
             bundled English sentiment model).
-        by: ``hour``, ``day``, ``week``, ``month``, or ``all`` (one period, no dates).
+        by: ``hour``, ``day``, ``week``, ``month``, ``all`` (one period, no dates), or
+            ``auto``: days, or weeks / months when the tweets span more than 120 days /
+            120 weeks, so that a chart has at most ~120 bars.
         group: ``hashtag`` (one count per hashtag of a tweet), ``entity``, ``user`` or any
             column name; ``None`` for no grouping.
         out: folder for ``counts.csv``, ``typical.csv``, ``terms.csv``, PNG charts and
@@ -297,8 +302,11 @@ def analyze(
 
     def prepared() -> Iterator[tuple[Any, np.ndarray]]:
         """Chunks with text and a usable date, and their dates (rows without are counted)."""
-        nonlocal n_skipped, first_bad
+        nonlocal n_skipped, first_bad, by
         for chunk in iter_chunks(data, chunk_size=chunk_size, text=text):
+            if by == "auto" and "date" not in chunk.columns:
+                log.info("%s has no date column: counting the whole file as one period", data)
+                by = "all"
             if by != "all" and "date" not in chunk.columns:
                 raise DataError(f"no date column to count {by} by (looked for date, "
                                 "created_at, timestamp...); use by='all' (CLI: --by all) for "
@@ -332,10 +340,7 @@ def analyze(
             return np.zeros(len(dates), dtype=np.int64), np.array(["all"], dtype=object)
         unit = "h" if by == "hour" else "D"
         uniq, code = np.unique(dates.astype(f"datetime64[{unit}]"), return_inverse=True)
-        names = pd.DatetimeIndex(uniq.astype("datetime64[s]")).to_period(PERIODS[by]).astype(str)
-        if by == "week":
-            names = pd.Index([p.split("/")[0] for p in names])
-        return code.reshape(-1), np.asarray(names, dtype=object)
+        return code.reshape(-1), np.asarray(_period_names(uniq, by), dtype=object)
 
     def count(chunk: Any, dates: np.ndarray, labels: np.ndarray, conf: np.ndarray,
               terms: TermCounts) -> None:
@@ -409,6 +414,8 @@ def analyze(
         assert first_bad is not None
         log.warning("%s: skipped %d tweets with a missing or unparsable date (first: row %d, "
                     "%r)", data, n_skipped, first_bad[0], first_bad[1])
+    if by == "auto":
+        by, counts = _coarsen(counts)
     table = pd.DataFrame([(*k, v) for k, v in counts.items()],
                          columns=["period", "group", "label", "count"])
     table = table.sort_values(["period", "group", "label"]).reset_index(drop=True)
@@ -419,7 +426,7 @@ def analyze(
     typical = {k: [(c, t) for c, _, t in sorted(h, reverse=True)] for k, h in heaps.items()}
     terms = _distinctive(term_totals.total(), n_terms)
     result = AnalysisResult(table, typical, terms, n_scored, n_skipped,
-                            time.perf_counter() - start)
+                            time.perf_counter() - start, by=by)
     if out_path is not None:
         from .reports import write_analysis_report
 
@@ -428,6 +435,39 @@ def analyze(
                                              model_name=getattr(clf, "family", "?"),
                                              max_groups=max_groups)
     return result
+
+
+def _period_names(stamps: np.ndarray, by: str) -> list[str]:
+    """Names of the ``by`` periods holding ``stamps`` (datetime64): ``2024-01-01`` (day),
+    ``2024-01-01 13:00`` (hour), the Monday ``2024-01-01`` (week), ``2024-01`` (month)."""
+    import pandas as pd
+
+    names = pd.DatetimeIndex(stamps.astype("datetime64[s]")).to_period(PERIODS[by]).astype(str)
+    if by == "week":
+        return [p.split("/")[0] for p in names]
+    return list(names)
+
+
+def _coarsen(counts: Counter[tuple[str, str, str]]) -> tuple[str, Counter[tuple[str, str, str]]]:
+    """For ``by="auto"``: day counts as they are when the days span at most
+    ``AUTO_MAX_PERIODS``, else summed into weeks (or months, past that many weeks).
+
+    >>> c = Counter({("2024-01-01", "(all)", "pos"): 2, ("2024-09-30", "(all)", "pos"): 1})
+    >>> _coarsen(c)
+    ('week', Counter({('2024-01-01', '(all)', 'pos'): 2, ('2024-09-30', '(all)', 'pos'): 1}))
+    """
+    days = np.array(sorted({k[0] for k in counts}), dtype="datetime64[D]")
+    if not len(days):
+        return "day", counts
+    span = int((days[-1] - days[0]).astype(int)) + 1
+    if span <= AUTO_MAX_PERIODS:
+        return "day", counts
+    by = "week" if span <= 7 * AUTO_MAX_PERIODS else "month"
+    rename = dict(zip(days.astype(str).tolist(), _period_names(days, by), strict=True))
+    out: Counter[tuple[str, str, str]] = Counter()
+    for (day, grp, lab), n in counts.items():
+        out[(rename[day], grp, lab)] += n
+    return by, out
 
 
 def distinctive_terms(term_counts: dict[str, Counter[str]], n: int = 15,

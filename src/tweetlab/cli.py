@@ -314,7 +314,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                      neutral_band=_band(args.neutral_band), text=args.text, top_n=args.top,
                      progress=not args.quiet, force=args.force, workers=args.workers)
     print(f"scored {result.n_scored:,} tweets in {result.seconds:.1f} s "
-          f"({result.tweets_per_second:,.0f} tweets/s)"
+          f"({result.tweets_per_second:,.0f} tweets/s), counted per {result.by}"
           + (f"; skipped {result.n_skipped_dates:,} without a usable date"
              if result.n_skipped_dates else ""))
     table = result.counts
@@ -558,11 +558,15 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Score every tweet of a file (streamed in chunks), count "
                                    "labels per period and group, and write counts.csv, "
                                    "typical.csv, terms.csv, PNG charts and report.html.")
-    p.add_argument("data", help="tweets with a date column (CSV/TSV/JSONL/Parquet, gzip ok)")
+    p.add_argument("data", help="tweets, with a date column for counts over time "
+                   "(CSV/TSV/JSONL/Parquet, gzip ok)")
     p.add_argument("--model", "-m", help="classifier folder or bundled name (default "
                                           "en-sentiment; es-sentiment for Spanish)")
-    p.add_argument("--by", default="day", choices=["hour", "day", "week", "month", "all"],
-                   help="period to count by; 'all' for no time axis (files without dates)")
+    p.add_argument("--by", default="auto",
+                   choices=["auto", "hour", "day", "week", "month", "all"],
+                   help="period to count by (default auto: days, or weeks / months when the "
+                        "tweets span more than 120 days / weeks; all: no time axis, also "
+                        "auto's choice for a file without dates)")
     p.add_argument("--group", help="hashtag, entity, user or any column name")
     p.add_argument("--neutral-band", type=float, nargs=2, metavar=("LOW", "HIGH"),
                    help="binary models: P(positive) below LOW negative, above HIGH positive")
