@@ -194,3 +194,23 @@ def test_predict_file_api_with_a_neutral_band(trained, tmp_path):
     for x in lines:
         if x["label"] == "neutral":
             assert abs(x["confidence"] - (1 - 2 * abs(x["p_positive"] - 0.5))) < 1e-3
+
+
+def test_evaluate_with_foreign_label_names_needs_a_label_map(trained, tmp_path, csv_file,
+                                                             capsys):
+    rows = list(csv.reader(csv_file.open()))
+    renamed = tmp_path / "renamed.csv"
+    with renamed.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(rows[0])
+        w.writerows([*r[:3], {"positive": "4", "negative": "0"}[r[3]]] for r in rows[1:])
+    code, _, err = run(["evaluate", str(trained), str(renamed)], capsys)
+    assert code == 2 and "none of the data's labels (0, 4)" in err and "--label-map" in err
+    assert "Traceback" not in err
+    code, out, _ = run(["evaluate", str(trained), str(csv_file)], capsys)
+    direct = out.split("accuracy:")[1].split()[0]
+    code, out, _ = run(["evaluate", str(trained), str(renamed), "--label-map",
+                        "0=negative,4=positive"], capsys)
+    assert code == 0 and out.split("accuracy:")[1].split()[0] == direct
+    code, _, err = run(["evaluate", str(trained), str(renamed), "--label-map", "0"], capsys)
+    assert code == 2 and "is not OLD=NEW" in err

@@ -212,6 +212,7 @@ def evaluate(model: Classifier | str | Path, data: AnyDataset | str | Path, *,
     ds = _as_dataset(data, clf.task, **read)
     if ds.labels is None:
         raise DataError("the data has no labels to evaluate against", path=ds.source)
+    check_label_overlap(clf, ds.labels, ds.source)
     return evaluate_model(clf, model_inputs(clf, ds), ds.labels, neutral_band=neutral_band)
 
 
@@ -272,6 +273,22 @@ def predict_file(model: Classifier | str | Path, data: Dataset | str | Path,
     for row in rows:
         counts[row[at]] = counts.get(row[at], 0) + 1
     return dict(sorted(counts.items()))
+
+
+def check_label_overlap(model: Any, labels: Sequence[str], source: str | None) -> None:
+    """Scoring ``model`` against ``labels``: an error when they share no label (the data
+    names its classes differently), a warning for labels the model cannot predict."""
+    known = set(getattr(model, "output_labels", model.classes_))
+    data = sorted(set(labels))
+    foreign = [lab for lab in data if lab not in known]
+    if foreign and len(foreign) == len(data):
+        raise DataError(f"none of the data's labels ({', '.join(data)}) is one the model "
+                        f"predicts ({', '.join(sorted(known))}); rename them with label_map= "
+                        f"(CLI: --label-map {data[0]}=...,{data[-1]}=...)", path=source)
+    if foreign:
+        n = sum(1 for lab in labels if lab not in known)
+        log.warning("%d of %d rows have labels the model never predicts (%s); they count as "
+                    "errors", n, len(labels), ", ".join(foreign))
 
 
 def model_inputs(model: Any, ds: AnyDataset) -> Any:

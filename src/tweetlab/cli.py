@@ -30,6 +30,8 @@ def _read_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--format", help="force a format: csv, tsv, jsonl, parquet, sentiment140, "
                    "entity, disaster, tweeteval, rutweetcorp")
     g.add_argument("--encoding", help="text encoding (default UTF-8; Sentiment140: latin-1)")
+    g.add_argument("--label-map", metavar="OLD=NEW,...",
+                   help="rename labels as they are read, e.g. 0=negative,4=positive")
     g.add_argument("--skip-bad-rows", action="store_true",
                    help="skip malformed rows, empty texts and missing labels (and report them)")
     g.add_argument("--shape", help="image models: image shape HxW or HxWxC (default: inferred, "
@@ -39,7 +41,21 @@ def _read_options(p: argparse.ArgumentParser) -> None:
 def _read_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {"text": args.text, "label": args.label, "format": args.format,
             "encoding": args.encoding, "skip_bad_rows": args.skip_bad_rows,
-            "shape": args.shape}
+            "shape": args.shape, "label_map": _label_map(args.label_map)}
+
+
+def _label_map(text: str | None) -> dict[str, str] | None:
+    """``"0=negative,4=positive"`` -> ``{"0": "negative", "4": "positive"}``."""
+    if not text:
+        return None
+    pairs = {}
+    for part in text.split(","):
+        old, sep, new = part.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise ConfigError(f"--label-map: {part!r} is not OLD=NEW "
+                              "(e.g. --label-map 0=negative,4=positive)")
+        pairs[old.strip()] = new.strip()
+    return pairs
 
 
 def _band(values: Sequence[float] | None) -> tuple[float, float] | None:
