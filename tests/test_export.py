@@ -79,3 +79,18 @@ def test_cli_export_then_predict(tmp_path, capsys):
     assert main(["export", str(tmp_path / "m")]) == 0
     assert "model.onnx" in capsys.readouterr().out
     assert main(["predict", str(tmp_path / "m"), "love this awesome day"]) == 0
+
+
+def test_fasttext_export_keeps_only_the_used_rows(tmp_path):
+    texts, labels = make_corpus(80)
+    model = create("fasttext", train_config=FAST).fit(texts, labels)
+    model.save(tmp_path / "m")
+    onnx_file = export_model(tmp_path / "m")
+    full_table = model.module_.embedding.weight.numel() * 4
+    used = int(np.any(model.module_.embedding.weight.detach().numpy() != 0, axis=1).sum())
+    assert 0 < used < model.module_.embedding.weight.shape[0] // 10
+    # the used rows, the id -> row map (4 bytes per id) and the output layer, not the table
+    assert onnx_file.stat().st_size < full_table / 10
+    exported = load_model(tmp_path / "m")
+    probe = ["zyxwv qqq", "", *texts[:5]]
+    assert np.abs(exported.predict_proba(probe) - model.predict_proba(probe)).max() <= TOLERANCE

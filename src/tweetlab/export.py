@@ -79,7 +79,7 @@ def export_model(directory: str | Path, *, int8: bool = False, check: bool = Tru
                                                                           strict=True)}
     axes["logits"] = {0: "batch"}
     buf = io.BytesIO()
-    module = model.module_.eval()
+    module = model.export_module().eval()
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation chatter
         torch.onnx.export(module, tuple(inputs), buf, input_names=names,

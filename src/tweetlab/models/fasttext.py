@@ -257,6 +257,27 @@ class FastTextModule(nn.Module):
             self.threads)
 
 
+class CompactFastText(nn.Module):
+    """The same network with only the embedding rows training touched (plus one zero row
+    for all the others) and an id -> row map: what ONNX export writes, so that a model of
+    ~0.1-20 MB on disk does not become a 100 MB+ graph (262,144 hash buckets x 100 floats).
+    Predicts exactly what the full module does (unused rows are zero in both)."""
+
+    def __init__(self, module: FastTextModule) -> None:
+        super().__init__()
+        weight = module.embedding.weight.detach()
+        rows = torch.nonzero(weight.abs().sum(1) != 0)[:, 0]
+        remap = torch.full((weight.shape[0],), len(rows), dtype=torch.int32)
+        remap[rows] = torch.arange(len(rows), dtype=torch.int32)
+        self.register_buffer("remap", remap)
+        table = torch.cat([weight[rows], weight.new_zeros(1, weight.shape[1])])
+        self.embedding = nn.EmbeddingBag.from_pretrained(table, mode="mean", freeze=True)
+        self.out = module.out
+
+    def forward(self, ids: torch.Tensor, starts: torch.Tensor) -> torch.Tensor:
+        return self.out(self.embedding(self.remap[ids].long(), starts))
+
+
 class FastTextClassifier(TorchTextClassifier):
     """Averaged word + hashed char/word n-gram embeddings with a linear output."""
 
@@ -451,6 +472,11 @@ class FastTextClassifier(TorchTextClassifier):
 
     def _featurizer_files(self) -> dict[str, Any]:
         return {"vocab.json": self.vocab_.to_dict()}
+
+    def export_module(self) -> nn.Module:
+        """What ONNX export traces: :class:`CompactFastText`."""
+        assert isinstance(self.module_, FastTextModule)
+        return CompactFastText(self.module_).eval()
 
     def _restore_featurizer(self, files: dict[str, Any]) -> None:
         self.vocab_ = Vocabulary.from_dict(files["vocab.json"])

@@ -89,6 +89,10 @@ class TorchTextClassifier(TextClassifier):
     def _encode(self, texts: list[str]) -> Ragged:
         """Cleaned texts to id lists."""
 
+    def export_module(self) -> nn.Module:
+        """The module ONNX export traces (families may give a smaller equivalent)."""
+        return self.module_
+
     @abstractmethod
     def _make_module(self) -> nn.Module:
         """A fresh module for the fitted featurizer and ``len(classes_)`` outputs."""
