@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -349,8 +350,18 @@ def write_analysis_report(result: Any, out: Path, *, by: str, group: str | None,
     return files
 
 
+def wants_log_axis(values: Sequence[float], spread: float = 30.0) -> bool:
+    """Whether bars of ``values`` need a log axis: the positive ones span > ``spread`` x.
+
+    >>> wants_log_axis([20_000, 38_000, 24_000]), wants_log_axis([60, 24_000])
+    (False, True)
+    """
+    positive = [v for v in values if v > 0]
+    return bool(positive) and max(positive) > spread * min(positive)
+
+
 def plot_leaderboard(rows: list[dict[str, Any]], path: Path, title: str) -> Path:
-    """Macro-F1 per family (bars) beside predict speed (log scale)."""
+    """Macro-F1 per family (bars) beside predict speed (log scale past a 30x spread)."""
     plt = _pyplot()
     names = [r["model"] for r in rows][::-1]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 0.55 * len(rows) + 1.6), sharey=True)
@@ -362,10 +373,16 @@ def plot_leaderboard(rows: list[dict[str, Any]], path: Path, title: str) -> Path
     ax1.set_xlabel("macro-F1 (held out)")
     speed = [r["tweets_per_s"] for r in rows][::-1]
     ax2.barh(names, speed, color="tab:green")
-    ax2.set_xscale("log")
+    # A log axis only when the speeds span more than 30x (a transformer beside fast
+    # families): bars on a log axis that starts near the slowest one mislead otherwise.
+    log = wants_log_axis(speed)
+    if log:
+        ax2.set_xscale("log")
+    else:
+        ax2.set_xlim(0, max(speed + [1]) * 1.2)
     for y, v in enumerate(speed):
         ax2.text(v, y, f" {v:,.0f}", va="center", fontsize=9)
-    ax2.set_xlabel("predict tweets/s (log scale)")
+    ax2.set_xlabel("predict tweets/s" + (" (log scale)" if log else ""))
     fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path)
