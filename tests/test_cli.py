@@ -214,3 +214,11 @@ def test_evaluate_with_foreign_label_names_needs_a_label_map(trained, tmp_path, 
     assert code == 0 and out.split("accuracy:")[1].split()[0] == direct
     code, _, err = run(["evaluate", str(trained), str(renamed), "--label-map", "0"], capsys)
     assert code == 2 and "is not OLD=NEW" in err
+
+
+@pytest.mark.parametrize("size", ["1.5", "-1"])
+def test_bad_valid_size_is_a_clear_error(tmp_path, csv_file, capsys, size):
+    code, _, err = run(["train", str(csv_file), "--out", str(tmp_path / "m"), "--valid-size",
+                        size], capsys)
+    assert code == 2 and f"valid_size = {float(size)}" in err and "Traceback" not in err
+    assert not (tmp_path / "m").exists()

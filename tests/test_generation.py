@@ -246,6 +246,10 @@ def test_bad_sampling_options_are_clear_errors():
         gen.generate("x", max_chars=500)
     with pytest.raises(ConfigError, match="top_p"):
         gen.generate("x", top_p=1.5)
+    with pytest.raises(ConfigError, match="at least one tweet"):
+        gen.generate("x", n=0)
+    with pytest.raises(ConfigError, match="top_k"):
+        gen.generate("x", top_k=0)
 
 
 def test_unfitted_generator_raises():

@@ -29,7 +29,7 @@ from .data import (
     split_dataset,
 )
 from .data.splits import choose_split
-from .errors import DataError, ModelError
+from .errors import ConfigError, DataError, ModelError
 from .evaluation import EvaluationReport, evaluate_model
 from .models import Classifier, get_family
 from .models.base import label_confidence, with_entity
@@ -114,6 +114,10 @@ def train(
         raise DataError(f"a classifier needs at least two classes; found only {ds.classes}",
                         path=ds.source, field="label")
     split_used = "given"
+    if valid_size is not None and (valid_size < 0 or (
+            valid_size >= 1 and not float(valid_size).is_integer())):
+        raise ConfigError(f"valid_size = {valid_size}: use a fraction in (0, 1), a number of "
+                          "rows, or 0 for no validation split")
     if valid is not None:
         train_ds, valid_ds = ds, _as_dataset(valid, cls.task, **read)
     elif valid_size and valid_size > 0:

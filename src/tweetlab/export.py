@@ -38,6 +38,7 @@ class OnnxModule:
 
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = torch.get_num_threads()
+        opts.log_severity_level = 3  # errors only: graph-optimizer notes are not for users
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.names = [i.name for i in self.session.get_inputs()][:n_inputs]
         self.path = path

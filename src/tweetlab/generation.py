@@ -944,13 +944,18 @@ class TweetGenerator:
         ``max_tries`` rounds; ``self.rejected_`` counts the rejections of this call.
         """
         self._check_fitted()
+        if n < 1:
+            raise ConfigError(f"n = {n}: ask for at least one tweet")
+        if top_k is not None and top_k < 1:
+            raise ConfigError(f"top_k = {top_k}: must be >= 1 (or none for no limit)")
         if not 1 <= max_chars <= MAX_TWEET:
             raise ConfigError(f"max_chars = {max_chars}: must be between 1 and {MAX_TWEET}")
         if len(prompt) >= max_chars:
             raise ConfigError(f"the seed phrase is {len(prompt)} characters; max_chars is "
                               f"{max_chars}")
         if temperature <= 0:
-            raise ConfigError(f"temperature = {temperature}: must be > 0")
+            raise ConfigError(f"temperature = {temperature}: must be > 0 (near 0: always the "
+                              "likeliest character; 0.8 is the default)")
         if top_p is not None and not 0 < top_p <= 1:
             raise ConfigError(f"top_p = {top_p}: must be in (0, 1]")
         gen = torch.Generator().manual_seed(seed if seed is not None else

@@ -52,8 +52,9 @@ def split_dataset(
     """
     if by not in SPLITS:
         raise DataError(f"unknown split {by!r}; choose one of {', '.join(SPLITS)}")
-    if not 0 < test_size < len(ds):
-        raise DataError(f"test_size={test_size} must be a fraction in (0, 1) or a row count")
+    if not 0 < test_size < len(ds) or (test_size >= 1 and not float(test_size).is_integer()):
+        raise DataError(f"test_size={test_size} must be a fraction in (0, 1) or a whole "
+                        f"number of rows (below the {len(ds)} rows there are)")
     if len(ds) < 2:
         raise DataError("need at least 2 rows to split", path=ds.source)
     if by == "auto":
