@@ -199,12 +199,46 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-def plot_share_over_time(counts: Any, labels: list[str], path: Path, title: str) -> Path:
-    """Stacked shares of each label per period, with the tweet count on a second axis."""
+_FREQ = {"hour": "h", "day": "D", "week": "W-SUN", "month": "M"}
+
+
+def all_periods(names: Sequence[str], by: str | None, limit: int = 5000) -> list[str] | None:
+    """Every ``by`` period from the first to the last of ``names`` (periods without tweets
+    included, so that a time axis has no silent jumps); None when that is not possible
+    (other names, or more than ``limit`` periods).
+
+    >>> all_periods(["2024-01", "2024-03"], "month")
+    ['2024-01', '2024-02', '2024-03']
+    >>> all_periods(["2024-01-01", "2024-01-15"], "week")
+    ['2024-01-01', '2024-01-08', '2024-01-15']
+    """
+    import pandas as pd
+
+    freq = _FREQ.get(by or "")
+    if freq is None or not len(names):
+        return None
+    try:
+        periods = [pd.Period(str(x), freq=freq) for x in names]
+    except (ValueError, TypeError):
+        return None
+    full = pd.period_range(min(periods), max(periods), freq=freq)
+    if len(full) > limit:
+        return None
+    out = [str(x) for x in full]
+    return [x.split("/")[0] for x in out] if by == "week" else out
+
+
+def plot_share_over_time(counts: Any, labels: list[str], path: Path, title: str,
+                         by: str | None = None) -> Path:
+    """Stacked shares of each label per period, with the tweet count on a second axis;
+    with ``by`` (hour, day, week, month), periods without tweets are shown empty."""
     plt = _pyplot()
     pivot = counts.pivot_table(index="period", columns="label", values="count",
                                aggfunc="sum", fill_value=0)
     pivot = pivot.reindex(columns=[lab for lab in labels if lab in pivot.columns])
+    full = all_periods(list(pivot.index), by)
+    if full is not None and set(pivot.index) <= set(full):
+        pivot = pivot.reindex(full, fill_value=0)
     totals = pivot.sum(axis=1)
     shares = pivot.div(totals.where(totals > 0, 1), axis=0)
     colours = label_colours(labels)
@@ -297,7 +331,7 @@ def write_analysis_report(result: Any, out: Path, *, by: str, group: str | None,
     name = Path(source).name
     charts = [plot_share_over_time(counts, labels, out / "share_over_time.png",
                                    f"{name}: share of each label per {by} "
-                                   f"({result.n_scored:,} tweets, {model_name})")]
+                                   f"({result.n_scored:,} tweets, {model_name})", by=by)]
     if group is not None:
         charts.append(plot_groups(counts, labels, out / "groups.png",
                                   f"{name}: labels by {group}", max_groups=max_groups))
