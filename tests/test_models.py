@@ -317,3 +317,18 @@ def test_compiled_char_ngram_vocabulary_grows_past_its_first_table():
     assert fit_char_wb(ours, texts)
     assert len(reference.vocabulary_) > 70_000
     assert ours.vocabulary_ == reference.vocabulary_
+
+
+@pytest.mark.parametrize("family", ["fasttext", "bow-mlp"])
+def test_bag_batches_gathered_in_blocks_train_the_same_model(family, monkeypatch):
+    from tweetlab.models.torch_base import TorchTextClassifier
+
+    texts, labels = make_corpus(120)
+    cfg = TrainConfig(epochs=2, batch_size=16, progress=False, checkpoint_seconds=0)
+    whole = create(family, train_config=cfg).fit(texts, labels)
+    monkeypatch.setattr(TorchTextClassifier, "GATHER_ROWS", 40)  # blocks of 32 rows
+    blocks = create(family, train_config=cfg).fit(texts, labels)
+    for (name, a), (_, b) in zip(whole.module_.state_dict().items(),
+                                 blocks.module_.state_dict().items(), strict=True):
+        assert torch.equal(a, b), name
+    assert np.array_equal(whole.predict_proba(texts), blocks.predict_proba(texts))
