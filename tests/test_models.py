@@ -226,22 +226,31 @@ def test_tfidf_fast_scoring_equals_scikit_learn(classes):
     assert np.allclose(model._predict_proba(probe), want, atol=1e-6)
 
 
-def test_tfidf_counts_once_when_fitting_and_matches_scikit_learn():
+@pytest.mark.parametrize("block_rows", [1 << 15, 7])
+def test_tfidf_counts_once_when_fitting_and_matches_scikit_learn(block_rows, monkeypatch):
+    import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    from tweetlab.models import tfidf
     from tweetlab.models.tfidf import NgramTfidf, TfidfConfig, _char_vectorizer, _word_vectorizer
 
+    monkeypatch.setattr(tfidf, "_WEIGHT_ROWS", block_rows)  # 7: weighted in many blocks
     texts, _ = make_corpus(120, classes=3)
+    texts[5] = ""  # a row without features inside a block
     cfg = TfidfConfig()
     feats = NgramTfidf(cfg)
     fitted_features = feats.fit_transform(texts)
     assert abs(fitted_features - feats.transform(texts)).max() == 0.0
+    references = []
     for ours, make in ((feats.word_vec_, _word_vectorizer), (feats.char_vec_, _char_vectorizer)):
         reference: TfidfVectorizer = make(cfg).fit(texts)  # scikit-learn's own fit
         assert ours.vocabulary_ == reference.vocabulary_
         assert np.allclose(ours.idf_, reference.idf_, rtol=1e-6)
         assert np.allclose(ours.transform(texts).toarray(), reference.transform(texts).toarray(),
                            atol=1e-6)
+        references.append(reference.transform(texts))
+    want = sp.hstack(references).toarray()
+    assert np.allclose(fitted_features.toarray(), want, atol=1e-6)
 
 
 def test_tfidf_solvers_agree_and_a_bad_one_is_a_clear_error():
@@ -332,3 +341,44 @@ def test_bag_batches_gathered_in_blocks_train_the_same_model(family, monkeypatch
                                  blocks.module_.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
     assert np.array_equal(whole.predict_proba(texts), blocks.predict_proba(texts))
+
+
+@pytest.mark.parametrize("block_rows", [1 << 15, 3])
+def test_hstack_rows_equals_scipy_hstack(block_rows, monkeypatch):
+    import scipy.sparse as sp
+
+    from tweetlab.models import tfidf
+
+    monkeypatch.setattr(tfidf, "_STACK_ROWS", block_rows)
+    rng = np.random.default_rng(0)
+    mats = [sp.random(11, k, density=0.3, format="csr", dtype=np.float32, random_state=rng)
+            for k in (4, 9, 1)]
+    dense = mats[1].toarray()
+    dense[5] = 0  # an empty row in the middle
+    mats[1] = sp.csr_matrix(dense)
+    want = sp.hstack(mats, format="csr")
+    got = tfidf.hstack_rows([m.copy() for m in mats])
+    assert got.shape == want.shape and got.has_sorted_indices
+    assert np.array_equal(got.toarray(), want.toarray())
+    assert np.array_equal(got.indptr, want.indptr)
+
+
+@pytest.mark.parametrize("family", ["tfidf", "fasttext", "bow-mlp"])
+def test_large_inputs_are_scored_in_chunks_with_the_same_result(family, monkeypatch):
+    from tweetlab.models.base import TextClassifier
+
+    texts, labels = make_corpus(90)
+    model = create(family, train_config=TrainConfig(epochs=2, progress=False)).fit(texts, labels)
+    whole = model.predict_proba(texts)
+    calls = []
+    inner = type(model)._predict_proba
+
+    def counting(self, batch, *args, **kwargs):
+        calls.append(len(batch))
+        return inner(self, batch, *args, **kwargs)
+
+    monkeypatch.setattr(TextClassifier, "PREDICT_CHUNK", 40)
+    monkeypatch.setattr(type(model), "_predict_proba", counting)
+    chunked = model.predict_proba(texts)
+    assert calls == [40, 40, 10]
+    assert np.allclose(whole, chunked, atol=1e-6)

@@ -243,13 +243,20 @@ class TextClassifier(Classifier):
         """The tokens this model sees for ``text`` (after cleaning)."""
         return tokenize(self.clean([text])[0])
 
+    PREDICT_CHUNK = 50_000  # predict_proba scores larger inputs this many at a time
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities, shape (n, len(classes_)), rows summing to 1."""
         self._check_fitted()
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
-        return self._predict_proba(self.clean(texts))
+        if len(texts) <= self.PREDICT_CHUNK:
+            return self._predict_proba(self.clean(texts))
+        # Large inputs in chunks: features of a million tweets at once (tfidf: ~2 GB) are
+        # never needed to score them.
+        return np.concatenate([self._predict_proba(self.clean(texts[i:i + self.PREDICT_CHUNK]))
+                               for i in range(0, len(texts), self.PREDICT_CHUNK)])
 
     @abstractmethod
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
