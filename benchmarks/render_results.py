@@ -74,6 +74,14 @@ def network(row: dict) -> str:
 
 def main() -> None:
     families("families", "Fast families on every task")
+    d = load("scale")
+    if d:
+        header(d, f"Training on a large file ({d['rows'][0]['tweets']:,} tweets, "
+                  "`bench_scale.py`)")
+        print("| family | wall s (`tweetlab train`, reading included) | peak RSS MB |")
+        print("|---|---:|---:|")
+        for r in d["rows"]:
+            print(f"| {r['family']} | {r['wall_seconds']:,.1f} | {r['peak_rss_mb']:,} |")
     families("families_lstm_cnn", "lstm and cnn on every task")
     families("families_transformer", "transformer (all-MiniLM-L6-v2 fine-tuned)")
     families("families_transformer_disaster",

@@ -47,6 +47,9 @@ def test_every_family_is_scored_on_the_same_held_out_tweets(data, tmp_path):
     for r in board.rows:
         assert set(r["per_class_f1"]) == {"negative", "positive"}
         assert r["train_s"] > 0 and r["tweets_per_s"] > 0 and r["size_mb"] > 0
+    cnn = next(r for r in board.rows if r["family"] == "cnn")
+    losses = [h["valid_loss"] for h in cnn["history"]]
+    assert cnn["best_epoch"] == 1 + losses.index(min(losses))  # drawn as "kept" on its curves
 
 
 def test_leaderboard_files_and_kept_models(data, tmp_path):

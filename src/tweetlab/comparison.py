@@ -141,7 +141,9 @@ def _score(name: str, family: str, train: Dataset, test: Dataset, out: Path | No
             "per_class_f1": {c: s.f1 for c, s in report.per_class.items()},
             "train_s": train_s, "tweets_per_s": len(test) / max(predict_s, 1e-9),
             "size_mb": _folder_mb(out) if out is not None else None,
-            "history": getattr(model, "history_", []), "confusion": report.confusion,
+            "history": getattr(model, "history_", []),
+            "best_epoch": getattr(getattr(model, "train_result_", None), "best_epoch", None),
+            "confusion": report.confusion,
             "classes": list(report.labels), "n_test": len(test)}
 
 

@@ -50,22 +50,31 @@ def plot_confusion(report: EvaluationReport, path: str | Path, title: str | None
     return out
 
 
-def plot_history(history: list[dict[str, float]], path: str | Path, title: str = "") -> Path:
-    """Training curves: train/validation loss and validation accuracy per epoch."""
+def plot_history(history: list[dict[str, float]], path: str | Path, title: str = "",
+                 best_epoch: int | None = None) -> Path:
+    """Training curves: train/validation loss and validation accuracy per epoch, and the
+    epoch whose weights were kept (``best_epoch``), with one legend under the plot."""
     plt = _pyplot()
     epochs = [h["epoch"] for h in history]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = plt.subplots(figsize=(6, 3.8))
     ax.plot(epochs, [h["train_loss"] for h in history], "o-", label="train loss")
+    handles = []
     if history and "valid_loss" in history[0]:
         ax.plot(epochs, [h["valid_loss"] for h in history], "o-", label="validation loss")
         ax2 = ax.twinx()
         ax2.plot(epochs, [h["valid_accuracy"] for h in history], "s--", color="tab:green",
                  label="validation accuracy")
         ax2.set_ylabel("accuracy")
-        ax2.legend(loc="center right")
+        handles = ax2.get_legend_handles_labels()[0]
+    if best_epoch is not None and best_epoch in epochs:
+        ax.axvline(best_epoch, color="0.4", ls=":", lw=1.2, label=f"kept: epoch {best_epoch}")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
-    ax.legend(loc="upper right")
+    if len(epochs) <= 20:
+        ax.set_xticks(epochs)
+    lines = ax.get_legend_handles_labels()[0] + handles
+    ax.legend(lines, [h.get_label() for h in lines], loc="upper center",
+              bbox_to_anchor=(0.5, -0.2), ncol=min(len(lines), 4), fontsize=8, frameon=False)
     ax.set_title(title)
     fig.tight_layout()
     out = Path(path)
@@ -459,7 +468,8 @@ def write_compare_report(board: Any, out: Path) -> list[Path]:
         pics = []
         if r.get("history"):
             pics.append(plot_history(r["history"], figs / f"{r['model']}_history.png",
-                                     f"{r['model']}: training curves"))
+                                     f"{r['model']}: training curves",
+                                     best_epoch=r.get("best_epoch")))
         rep = EvaluationReport(labels=r["classes"], accuracy=r["accuracy"],
                                macro_f1=r["macro_f1"], per_class={}, confusion=r["confusion"],
                                n=r["n_test"])
