@@ -236,7 +236,6 @@ def predict_table(model: Classifier | str | Path, data: Dataset | str | Path, *,
     >>> header, rows[0][:3]
     (['text', 'true_label', 'label', 'confidence', 'p_neg', 'p_pos'], ['good', 'pos', 'pos'])
     """
-
     clf = load(model) if isinstance(model, str | Path) else model
     ds = data if isinstance(data, Dataset) else _as_dataset(data, clf.task,
                                                             require_labels=False, **read)

@@ -50,7 +50,9 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str 
     buf = io.StringIO(newline="")
     if fmt == "jsonl":
         for row in rows:
-            buf.write(json.dumps(dict(zip(header, row, strict=True)), ensure_ascii=False))
+            # default=str: dates read from Parquet are timestamps, written as ISO text
+            buf.write(json.dumps(dict(zip(header, row, strict=True)), ensure_ascii=False,
+                                 default=str))
             buf.write("\n")
     elif fmt in ("csv", "tsv"):
         w = csv.writer(buf, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
