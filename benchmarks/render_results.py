@@ -78,7 +78,8 @@ def main() -> None:
     if d:
         header(d, f"Training on a large file ({d['rows'][0]['tweets']:,} tweets, "
                   "`bench_scale.py`)")
-        print("| family | wall s (`tweetlab train`, reading included) | peak RSS MB |")
+        print("| family | wall s (a fresh process, reading included; tfidf-features: up to the "
+              "solver) | peak RSS MB |")
         print("|---|---:|---:|")
         for r in d["rows"]:
             print(f"| {r['family']} | {r['wall_seconds']:,.1f} | {r['peak_rss_mb']:,} |")
