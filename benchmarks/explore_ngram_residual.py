@@ -70,14 +70,8 @@ class Residual(nn.Module):
 
 
 def batches(seqs, priors, vocab_size, batch_size, rng):
-    order = rng.permutation(len(seqs)) if rng is not None else np.arange(len(seqs))
-    chunk, groups = batch_size * 50, []
-    for s in range(0, len(order), chunk):
-        part = sorted(order[s:s + chunk].tolist(), key=lambda i: len(seqs[i]))
-        groups += [part[j:j + batch_size] for j in range(0, len(part), batch_size)]
-    if rng is not None:
-        groups = [groups[i] for i in rng.permutation(len(groups))]
-    for g in groups:
+    """The generator's own batches (same grouping and order), with the n-gram priors."""
+    for g in TweetGenerator.batch_groups(seqs, batch_size, rng):
         width = max(len(seqs[i]) for i in g) - 1
         x = np.zeros((len(g), width), dtype=np.int64)
         y = np.full((len(g), width), -100, dtype=np.int64)

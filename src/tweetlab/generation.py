@@ -713,9 +713,11 @@ class TweetGenerator:
         return torch.from_numpy(x), torch.from_numpy(y)
 
     @staticmethod
-    def _batches(seqs: list[np.ndarray], batch_size: int, rng: np.random.Generator | None,
-                 weights: np.ndarray | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Batches of similar lengths (little padding); shuffled when ``rng`` is given.
+    def batch_groups(seqs: Sequence[np.ndarray], batch_size: int,
+                     rng: np.random.Generator | None,
+                     weights: np.ndarray | None = None) -> list[list[int]]:
+        """Indices of ``seqs`` per batch: similar lengths together (little padding), in a
+        shuffled order when ``rng`` is given.
 
         ``weights`` (with ``rng``): draw ``len(seqs)`` sequences with replacement, each
         with that probability, instead of taking each once.
@@ -725,13 +727,19 @@ class TweetGenerator:
         else:
             order = rng.permutation(len(seqs)) if rng is not None else np.arange(len(seqs))
         chunk = batch_size * 50
-        batches = []
+        groups = []
         for s in range(0, len(order), chunk):
             part = sorted(order[s:s + chunk].tolist(), key=lambda i: len(seqs[i]))
-            batches += [part[j:j + batch_size] for j in range(0, len(part), batch_size)]
+            groups += [part[j:j + batch_size] for j in range(0, len(part), batch_size)]
         if rng is not None:
-            batches = [batches[i] for i in rng.permutation(len(batches))]
-        for b in batches:
+            groups = [groups[i] for i in rng.permutation(len(groups))]
+        return groups
+
+    @staticmethod
+    def _batches(seqs: list[np.ndarray], batch_size: int, rng: np.random.Generator | None,
+                 weights: np.ndarray | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """(inputs, targets) per batch of :meth:`batch_groups`."""
+        for b in TweetGenerator.batch_groups(seqs, batch_size, rng, weights):
             yield TweetGenerator._collate([seqs[i] for i in b])
 
     # ---------------------------------------------------------------- learning
