@@ -135,6 +135,16 @@ def test_csv_upload_is_scored_and_returned(client):
     assert lines[2].split(",")[-4] == "negative"
 
 
+def test_csv_upload_with_its_own_label_column_keeps_it(client):
+    csv_text = "text,label\nI love this awesome day,positive\n"
+    r = client.post("/v1/predict-csv", content=csv_text.encode(),
+                    headers={"Content-Type": "text/csv"})
+    lines = r.text.strip().splitlines()
+    assert lines[0] == ("text,label,predicted_label,predicted_confidence,"
+                        "predicted_p_negative,predicted_p_positive")
+    assert lines[1].startswith("I love this awesome day,positive,positive,")
+
+
 def test_csv_without_a_text_column_is_a_clear_422(client):
     r = client.post("/v1/predict-csv", content=b"a,b\n1,2\n", headers={"Content-Type": "text/csv"})
     assert r.status_code == 422 and "text_column" in r.json()["error"]

@@ -525,7 +525,10 @@ def _routes(served: dict[str, Served], settings: ServeSettings, metrics: Metrics
         out = io.StringIO()
         w = csv.writer(out)
         classes = list(entry.model.classes_)
-        w.writerow([*header, "label", "confidence", *(f"p_{c}" for c in classes)])
+        added = ["label", "confidence", *(f"p_{c}" for c in classes)]
+        if set(lowered) & {a.lower() for a in added}:  # e.g. the file's own (gold) label column
+            added = [f"predicted_{a}" for a in added]
+        w.writerow([*header, *added])
         for r, p in zip(body, preds, strict=True):
             w.writerow([*r, p.label, f"{p.confidence:.4f}",
                         *(f"{p.probabilities[c]:.4f}" for c in classes)])
