@@ -269,6 +269,7 @@ class CompactFastText(nn.Module):
         rows = torch.nonzero(weight.abs().sum(1) != 0)[:, 0]
         remap = torch.full((weight.shape[0],), len(rows), dtype=torch.int32)
         remap[rows] = torch.arange(len(rows), dtype=torch.int32)
+        self.remap: torch.Tensor
         self.register_buffer("remap", remap)
         table = torch.cat([weight[rows], weight.new_zeros(1, weight.shape[1])])
         self.embedding = nn.EmbeddingBag.from_pretrained(table, mode="mean", freeze=True)
