@@ -334,19 +334,19 @@ def analyze(
         ents = chunk["entity"].tolist() if use_entity and "entity" in chunk.columns else None
         return chunk["text"].tolist(), ents
 
-    def period_names(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def period_codes(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(code of each row, name of each code): each distinct day (hour) named once."""
         if by == "all":
             return np.zeros(len(dates), dtype=np.int64), np.array(["all"], dtype=object)
         unit = "h" if by == "hour" else "D"
         uniq, code = np.unique(dates.astype(f"datetime64[{unit}]"), return_inverse=True)
-        return code.reshape(-1), np.asarray(_period_names(uniq, by), dtype=object)
+        return code.reshape(-1), np.asarray(period_names(uniq, by), dtype=object)
 
     def count(chunk: Any, dates: np.ndarray, labels: np.ndarray, conf: np.ndarray,
               terms: TermCounts) -> None:
         nonlocal seq, n_scored
         rows, gvals = _groups_for(chunk, group)
-        p_code, p_names = period_names(dates)
+        p_code, p_names = period_codes(dates)
         g_code, g_names = pd.factorize(gvals)
         l_code, l_names = pd.factorize(labels[rows])
         n_g, n_l = len(g_names), len(l_names)
@@ -437,7 +437,7 @@ def analyze(
     return result
 
 
-def _period_names(stamps: np.ndarray, by: str) -> list[str]:
+def period_names(stamps: np.ndarray, by: str) -> list[str]:
     """Names of the ``by`` periods holding ``stamps`` (datetime64): ``2024-01-01`` (day),
     ``2024-01-01 13:00`` (hour), the Monday ``2024-01-01`` (week), ``2024-01`` (month)."""
     import pandas as pd
@@ -463,7 +463,7 @@ def _coarsen(counts: Counter[tuple[str, str, str]]) -> tuple[str, Counter[tuple[
     if span <= AUTO_MAX_PERIODS:
         return "day", counts
     by = "week" if span <= 7 * AUTO_MAX_PERIODS else "month"
-    rename = dict(zip(days.astype(str).tolist(), _period_names(days, by), strict=True))
+    rename = dict(zip(days.astype(str).tolist(), period_names(days, by), strict=True))
     out: Counter[tuple[str, str, str]] = Counter()
     for (day, grp, lab), n in counts.items():
         out[(rename[day], grp, lab)] += n

@@ -236,14 +236,13 @@ def _predict_file(model: Any, args: argparse.Namespace, band: Any) -> int:
     from .api import predict_file, predict_table
     from .data.writers import format_table
 
+    ds = _load_data(args.input, args, require_labels=False)
     if args.output:
-        ds = _load_data(args.input, args, require_labels=False)
         counts = predict_file(model, ds, args.output, neutral_band=band, force=args.force)
         print(f"wrote {sum(counts.values())} predictions to {args.output} "
               f"({', '.join(f'{k}: {v}' for k, v in counts.items())})")
         return 0
-    header, rows = predict_table(model, _load_data(args.input, args, require_labels=False),
-                                 neutral_band=band)
+    header, rows = predict_table(model, ds, neutral_band=band)
     sys.stdout.write(format_table(header, rows, "csv"))
     return 0
 

@@ -208,9 +208,6 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-_FREQ = {"hour": "h", "day": "D", "week": "W-SUN", "month": "M"}
-
-
 def all_periods(names: Sequence[str], by: str | None, limit: int = 5000) -> list[str] | None:
     """Every ``by`` period from the first to the last of ``names`` (periods without tweets
     included, so that a time axis has no silent jumps); None when that is not possible
@@ -223,18 +220,18 @@ def all_periods(names: Sequence[str], by: str | None, limit: int = 5000) -> list
     """
     import pandas as pd
 
-    freq = _FREQ.get(by or "")
-    if freq is None or not len(names):
+    from .analysis import PERIODS, period_names
+
+    if by not in ("hour", "day", "week", "month") or not len(names):
         return None
     try:
-        periods = [pd.Period(str(x), freq=freq) for x in names]
+        periods = [pd.Period(str(x), freq=PERIODS[by]) for x in names]
     except (ValueError, TypeError):
         return None
-    full = pd.period_range(min(periods), max(periods), freq=freq)
+    full = pd.period_range(min(periods), max(periods), freq=PERIODS[by])
     if len(full) > limit:
         return None
-    out = [str(x) for x in full]
-    return [x.split("/")[0] for x in out] if by == "week" else out
+    return period_names(full.start_time.values, by)
 
 
 def plot_share_over_time(counts: Any, labels: list[str], path: Path, title: str,

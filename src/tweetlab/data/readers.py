@@ -225,7 +225,7 @@ def _build(rows: Iterator[tuple[int, dict[str, Any]]], path: Path, fmt: str, nee
         raise DataError(reason, path=path)
     columns = {k: v for k, v in columns.items() if len(v) == len(texts)}
     # Labels not required (prediction) are still kept when every row has one.
-    keep = need_label or (all_labelled and len(labels) == len(texts))
+    keep = need_label or all_labelled
     return Dataset(texts=texts, labels=labels if keep else None, columns=columns,
                    source=str(path), lines=lines, skipped=errors.rows, format=fmt)
 

@@ -23,20 +23,16 @@ through autograd.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 
+from ._compiled import load_kernels
 
-@functools.cache
+
 def _compiled() -> Any:
     """The numba kernels module, imported on first use; ``None`` without numba."""
-    try:
-        from . import _sgd_numba
-    except ImportError:  # pragma: no cover - numba is a dependency; kept optional
-        return None
-    return _sgd_numba
+    return load_kernels("_sgd_numba")
 
 
 def available() -> bool:

@@ -11,7 +11,6 @@ coefficients and intercepts to ``model.safetensors``.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from sklearn.linear_model import LogisticRegression
 
 from ..config import CleaningConfig, ConfigBase, _check
 from ..text import tokenize
+from ._compiled import load_kernels
 from .base import TextClassifier
 
 SOLVERS = ("newton-cg", "lbfgs", "saga")
@@ -78,23 +78,13 @@ COMPILED_MIN_TEXTS = 500  # fewer texts (served tweets): scikit-learn's counting
 _CHUNK = 1024  # texts per call of the compiled counter (its buffers: ~30 MB for tweets)
 
 
-@functools.cache
-def _charwb_kernels() -> Any:
-    """The compiled char n-gram counter's module, imported on first use; None without numba."""
-    try:
-        from . import _charwb_numba
-    except ImportError:  # pragma: no cover - numba is a dependency; kept optional
-        return None
-    return _charwb_numba
-
-
 def _kernels_for(vec: TfidfVectorizer) -> Any:
     """The compiled counter's module when it can stand in for ``vec``'s analyzer (plain
     ``char_wb``: no lower-casing, accent stripping or preprocessor); else None."""
     if vec.analyzer != "char_wb" or vec.lowercase or vec.strip_accents \
             or vec.preprocessor is not None:
         return None
-    return _charwb_kernels()
+    return load_kernels("_charwb_numba")
 
 
 def _code_points(texts: list[str]) -> tuple[str, np.ndarray, np.ndarray]:
@@ -239,8 +229,7 @@ def _weight(vec: TfidfVectorizer, counts: sp.csr_matrix) -> sp.csr_matrix:
     weights in place, block by block, so 1.3M tweets' ~400M char n-grams need no
     matrix-sized temporaries (the whole-matrix version peaked at 19 GB)."""
     counts.data = counts.data.astype(np.float32)
-    X = counts
-    data, indices, indptr, n = X.data, X.indices, X.indptr, X.shape[0]
+    data, indices, indptr, n = counts.data, counts.indices, counts.indptr, counts.shape[0]
     for r0 in range(0, n, _WEIGHT_ROWS):
         r1 = min(r0 + _WEIGHT_ROWS, n)
         a, b = int(indptr[r0]), int(indptr[r1])
@@ -253,7 +242,7 @@ def _weight(vec: TfidfVectorizer, counts: sp.csr_matrix) -> sp.csr_matrix:
         norms = np.sqrt(np.bincount(row_of, weights=seg * seg, minlength=r1 - r0))
         norms[norms == 0] = 1.0
         seg /= norms[row_of].astype(np.float32)
-    return X
+    return counts
 
 
 _STACK_ROWS = 1 << 15
