@@ -29,7 +29,8 @@ test: install browser
 	$(PY) -m pytest -q
 
 lint: install
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks scripts
+	$(PY) -m mypy src
 
 bench: install
 	cd benchmarks && ../$(PY) bench_families.py

@@ -76,7 +76,8 @@ def _groups_for(chunk: Any, group: str | None) -> tuple[np.ndarray, np.ndarray]:
     if group is None:
         return np.arange(n), np.full(n, NO_GROUP, dtype=object)
     if group == "hashtag":
-        rows, values = [], []
+        rows: list[int] = []
+        values: list[str] = []
         for i, text in enumerate(chunk["text"].tolist()):
             tags = {t.lower() for t in HASHTAG_RE.findall(text)} or {"(no hashtag)"}
             for tag in tags:
@@ -86,8 +87,8 @@ def _groups_for(chunk: Any, group: str | None) -> tuple[np.ndarray, np.ndarray]:
     if group not in chunk.columns:
         have = ", ".join(c for c in chunk.columns if not c.startswith("_"))
         raise DataError(f"no column {group!r} to group by; columns: {have}", field=group)
-    values = np.array([v or "(none)" for v in as_text(chunk[group].tolist())], dtype=object)
-    return np.arange(n), values
+    return np.arange(n), np.array([v or "(none)" for v in as_text(chunk[group].tolist())],
+                                  dtype=object)
 
 
 def _run_starts(values: np.ndarray) -> np.ndarray:

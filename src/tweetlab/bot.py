@@ -222,8 +222,8 @@ class Bot:
                 if self.max_posts is not None and posted >= self.max_posts:
                     break
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
         return BotSummary(posted, skipped, self.state.path, self.log_file)
 
 

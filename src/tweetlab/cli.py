@@ -67,13 +67,14 @@ def _load_data(path: str, args: argparse.Namespace, require_labels: bool = True,
     from .api import read_data
 
     ds = read_data(path, task, require_labels=require_labels, **_read_kwargs(args))
-    if getattr(ds, "skipped", None):
+    skipped = getattr(ds, "skipped", None)  # (image files have no rows to skip)
+    if skipped:
         reasons: dict[str, int] = {}
-        for row in ds.skipped:
+        for row in skipped:
             reasons[row.reason] = reasons.get(row.reason, 0) + 1
         detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items(), key=lambda x: -x[1]))
-        first = ds.skipped[0]
-        log.warning("%s: skipped %d bad rows (%s); first at line %d", path, len(ds.skipped),
+        first = skipped[0]
+        log.warning("%s: skipped %d bad rows (%s); first at line %d", path, len(skipped),
                     detail, first.line)
     return ds
 

@@ -20,7 +20,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from .data import Dataset, split_dataset
+from .data.images import ImageDataset
 from .data.splits import choose_split
 from .errors import ConfigError, DataError
 from .evaluation import evaluate_model
@@ -122,7 +123,8 @@ def _folds(ds: Dataset, k: int, split: str, seed: int) -> list[tuple[np.ndarray,
     return list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(idx, labels))
 
 
-def _score(name: str, family: str, train: Dataset, test: Dataset, out: Path | None,
+def _score(name: str, family: str, train: Dataset | ImageDataset,
+           test: Dataset | ImageDataset, out: Path | None,
            overrides: Sequence[str], seed: int) -> dict[str, Any]:
     from .api import model_inputs
     from .api import train as train_model
@@ -157,7 +159,7 @@ def compare(
     split: str = "auto",
     folds: int | None = None,
     seed: int = 0,
-    overrides: dict[str, Sequence[str]] | None = None,
+    overrides: Mapping[str, Sequence[str]] | None = None,
     resume: bool = False,
     progress: bool = True,
     **read: Any,

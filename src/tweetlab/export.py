@@ -16,7 +16,7 @@ import logging
 import os
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -83,7 +83,7 @@ def export_model(directory: str | Path, *, int8: bool = False, check: bool = Tru
     module = model.export_module().eval()
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation chatter
-        torch.onnx.export(module, tuple(inputs), buf, input_names=names,
+        torch.onnx.export(module, tuple(inputs), cast(Any, buf), input_names=names,
                           output_names=["logits"], dynamic_axes=axes, opset_version=17,
                           dynamo=False)
     path = d / ONNX_FILE

@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import numpy as np
 import torch
@@ -521,7 +521,7 @@ class _Block(nn.Module):
             window = buf[:, start:start + self.conv - 1 + t]
             if t == 1:  # one new character: a weighted sum of the window, no conv call
                 w = self.dconv.weight[:, 0, :].t()  # (conv, 3C)
-                raw = ((window * w).sum(1) + self.dconv.bias).unsqueeze(1)
+                raw = ((window * w).sum(1) + cast(torch.Tensor, self.dconv.bias)).unsqueeze(1)
             else:
                 raw = self._mix(window)
         q, k, v = self._heads(raw)
@@ -563,6 +563,8 @@ def alibi_bias(heads: int, length: int) -> torch.Tensor:
 class CharTransformer(nn.Module):
     """A small pre-norm causal transformer over characters. (B, T) ids -> (B, T, V)."""
 
+    bias: torch.Tensor  # ALiBi's (heads, positions, positions) buffer
+
     def __init__(self, vocab: int, cfg: GeneratorConfig) -> None:
         super().__init__()
         self.embed = nn.Embedding(vocab, cfg.dim)
@@ -584,11 +586,14 @@ class CharTransformer(nn.Module):
         for p in self.parameters():
             if p.dim() == 2:
                 nn.init.normal_(p, std=0.02)
-        for block in self.blocks:  # the convolution starts as the identity
+        for block in self._blocks():  # the convolution starts as the identity
             if block.dconv is not None:
                 nn.init.zeros_(block.dconv.weight)
                 nn.init.ones_(block.dconv.weight[:, :, -1])
-                nn.init.zeros_(block.dconv.bias)
+                nn.init.zeros_(cast(torch.Tensor, block.dconv.bias))
+
+    def _blocks(self) -> list[_Block]:
+        return cast("list[_Block]", list(self.blocks))
 
     def _inputs(self, ids: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Vectors of ``ids`` at positions ``start``... and the attention bias rows of those
@@ -602,7 +607,7 @@ class CharTransformer(nn.Module):
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         x, bias = self._inputs(ids, 0)
         x = self.drop(x)
-        for block in self.blocks:
+        for block in self._blocks():
             x = block(x, bias)
         return self.out(self.ln(x))  # (B, T, V)
 
@@ -617,7 +622,7 @@ class CharTransformer(nn.Module):
         if state is None:
             dtype = self.embed.weight.dtype
             caches = []
-            for block in self.blocks:
+            for block in self._blocks():
                 shape = (b, block.kv_heads, MAX_TWEET + 2, block.head_dim)
                 cache = {"k": ids.new_zeros(shape, dtype=dtype),
                          "v": ids.new_zeros(shape, dtype=dtype)}
@@ -628,7 +633,7 @@ class CharTransformer(nn.Module):
             state = {"blocks": caches, "len": 0}
         start = state["len"]
         x, bias = self._inputs(ids, start)
-        for block, cache in zip(self.blocks, state["blocks"], strict=True):
+        for block, cache in zip(self._blocks(), state["blocks"], strict=True):
             x = block.step(x, cache, start, bias)
         state["len"] = start + t
         return self.out(self.ln(x[:, -1])), state
@@ -659,6 +664,8 @@ class TweetGenerator:
     task = GENERATION_TASK
 
     n_retweets_: int = 0
+    module_: CharLSTM | CharTransformer
+    metrics_: dict[str, Any]  # what training measured (metrics.json)
     NGRAM_WEIGHTS = tuple(round(0.05 * i, 2) for i in range(20))  # 0 .. 0.95
 
     def __init__(self, config: GeneratorConfig | None = None, *,
@@ -686,7 +693,7 @@ class TweetGenerator:
         if not self.is_fitted:
             raise NotFittedError("this generator is not trained; call fit() first")
 
-    def _make_module(self) -> nn.Module:
+    def _make_module(self) -> CharLSTM | CharTransformer:
         cls = CharLSTM if self.family == "char-lstm" else CharTransformer
         return cls(len(self.vocab_), self.config)
 
@@ -902,6 +909,7 @@ class TweetGenerator:
         for step in range(budget):
             logits = logits.float()
             if mix:
+                assert self.ngram_ is not None
                 p_ng = torch.from_numpy(self.ngram_.next_probs(history)).to(logits)
                 logits = torch.log((1.0 - self.ngram_weight_) * torch.softmax(logits, dim=-1)
                                    + self.ngram_weight_ * p_ng)
@@ -1001,7 +1009,7 @@ class TweetGenerator:
         arrays["novelty_hashes"] = np.array(sorted(self._novelty), dtype=np.int64)
         if self.ngram_ is not None:
             arrays.update(self.ngram_.state())
-        config = {"task": GENERATION_TASK, "family": self.family, "labels": [],
+        config: dict[str, Any] = {"task": GENERATION_TASK, "family": self.family, "labels": [],
                   "neutral_band": None, "params": self.config.to_dict(),
                   "train": self.train_config.to_dict(),
                   "novelty_words": self.novelty_words,
@@ -1035,7 +1043,8 @@ class TweetGenerator:
         if params.family == "char-transformer":
             state["out.weight"] = state["embed.weight"]
         module.load_state_dict(state)
-        gen.module_ = module.eval()
+        module.eval()
+        gen.module_ = module
         gen._novelty = set(arrays["novelty_hashes"].tolist())
         if "ngram.corpus" in arrays:
             gen.ngram_ = CharNgram.restore(arrays, params.ngram, len(gen.vocab_))

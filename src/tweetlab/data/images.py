@@ -228,7 +228,7 @@ def is_pixel_file(path: str | Path) -> bool:
         with Path(path).open("rb") as fh:
             magic = fh.read(2)
         opener = gzip.open if magic == b"\x1f\x8b" else open
-        with opener(path, "rb") as fh:  # type: ignore[operator]
+        with opener(path, "rb") as fh:
             head = fh.read(8192).decode("latin-1").split("\n", 1)[0]
     except (OSError, EOFError):
         return False

@@ -169,7 +169,8 @@ class _RowErrors:
     """Collects bad rows when skipping, raises the first one otherwise."""
 
     def __init__(self, path: Path, skip: bool) -> None:
-        self.path, self.skip, self.rows = path, skip, []  # type: list[SkippedRow]
+        self.path, self.skip = path, skip
+        self.rows: list[SkippedRow] = []
 
     def bad(self, line: int, field: str | None, reason: str) -> None:
         if not self.skip:

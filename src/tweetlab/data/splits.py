@@ -11,11 +11,16 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 import numpy as np
 
 from ..errors import DataError
 from .dataset import Dataset
+from .images import ImageDataset
+
+#: Either kind of data: images carry no columns, so they split stratified or at random.
+D = TypeVar("D", bound=Dataset | ImageDataset)
 
 SPLITS = ("auto", "stratified", "group", "time", "random")
 
@@ -25,7 +30,7 @@ def _n_test(n: int, test_size: float) -> int:
     return min(max(k, 1), n - 1) if n >= 2 else 0
 
 
-def choose_split(ds: Dataset, group: str = "id") -> str:
+def choose_split(ds: Dataset | ImageDataset, group: str = "id") -> str:
     """``auto``: grouped when the group column repeats (the entity data repeats each id
     six times - a row split would leak), stratified when labelled, else random."""
     values = ds.columns.get(group)
@@ -35,13 +40,13 @@ def choose_split(ds: Dataset, group: str = "id") -> str:
 
 
 def split_dataset(
-    ds: Dataset,
+    ds: D,
     *,
     test_size: float = 0.2,
     by: str = "auto",
     group: str = "id",
     seed: int = 0,
-) -> tuple[Dataset, Dataset]:
+) -> tuple[D, D]:
     """Split into (train, test).
 
     Args:
@@ -76,7 +81,7 @@ def split_dataset(
     mask[test_idx] = True
     train = ds.subset(np.flatnonzero(~mask).tolist())
     test = ds.subset(np.flatnonzero(mask).tolist())
-    return train, test
+    return cast(D, train), cast(D, test)  # subset keeps the kind
 
 
 def stratified_test_indices(labels: list[str], test_size: float,
@@ -98,7 +103,7 @@ def stratified_test_indices(labels: list[str], test_size: float,
     return np.array(sorted(picked), dtype=np.int64)
 
 
-def _group_split(ds: Dataset, group: str, test_size: float, rng: np.random.Generator) -> np.ndarray:
+def _group_split(ds: Dataset | ImageDataset, group: str, test_size: float, rng: np.random.Generator) -> np.ndarray:
     values = ds.column(group)
     members: dict[object, list[int]] = defaultdict(list)
     for i, v in enumerate(values):
@@ -157,7 +162,7 @@ def parse_dates(values: list[object]) -> np.ndarray:
 _TZ_ABBREV_RE = re.compile(r"\b(PDT|PST|EDT|EST|UTC|GMT)\b")
 
 
-def _time_split(ds: Dataset, test_size: float) -> np.ndarray:
+def _time_split(ds: Dataset | ImageDataset, test_size: float) -> np.ndarray:
     dates = parse_dates(ds.column("date"))
     bad = np.flatnonzero(np.isnat(dates))
     if len(bad):

@@ -30,7 +30,7 @@ def _open_text(path: Path, encoding: str) -> io.TextIOBase:
     with path.open("rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"
     raw = gzip.open(path, "rb") if gz else path.open("rb")
-    return io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")  # type: ignore[arg-type]
+    return io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
 
 
 def as_text(values: list[Any]) -> list[str]:

@@ -51,7 +51,7 @@ def one(emb: Any, weight: Any, bias: Any, flat: Any, s: int, t: int, q: Any, ste
         if j < last:
             ahead = flat[j + PREFETCH_AHEAD]
             for d in range(0, dim, 16):  # one hint per 64-byte line
-                _prefetch(emb, ahead, d)
+                _prefetch(emb, ahead, d)  # type: ignore[call-arg]  # numba supplies the typing context
         row = flat[j]
         for d in range(dim):
             hidden[d] += emb[row, d]

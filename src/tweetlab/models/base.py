@@ -82,6 +82,10 @@ class Classifier(ABC):
     #: Training-loop defaults of this family (torch families), overridable by TrainConfig.
     train_defaults: ClassVar[dict[str, Any]] = {}
 
+    #: Set by training: seconds ``fit`` took, and what ``train`` measured (metrics.json).
+    fit_seconds_: float
+    metrics_: dict[str, Any]
+
     def __init__(
         self,
         config: ConfigBase | None = None,
@@ -126,6 +130,16 @@ class Classifier(ABC):
             raise DataError(f"validation labels {unknown} do not occur in training data",
                             field="label")
         return y, np.array([index[str(x)] for x in valid_labels], dtype=np.int64)
+
+    @abstractmethod
+    def fit(self, inputs: Any, labels: Sequence[Any], *,
+            valid: tuple[Any, Sequence[Any]] | None = None,
+            checkpoint_dir: str | Path | None = None, resume: bool = False) -> Self:
+        """Learn from ``inputs`` (texts, or pixel rows) and their ``labels``."""
+
+    def unknown_words(self, text: str) -> list[str]:
+        """Words of ``text`` the model never saw in training (they carry no signal)."""
+        return []
 
     @abstractmethod
     def predict_proba(self, inputs: Any) -> np.ndarray:
@@ -262,6 +276,3 @@ class TextClassifier(Classifier):
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities for already-cleaned texts."""
 
-    def unknown_words(self, text: str) -> list[str]:
-        """Words of ``text`` the model never saw in training (they carry no signal)."""
-        return []

@@ -157,13 +157,13 @@ class DistillClassifier(TextClassifier):
         raise NotImplementedError
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
-        return self.student_._predict_proba(texts)  # type: ignore[no-any-return]
+        return self.student_._predict_proba(texts)
 
     def clean(self, texts: Any) -> list[str]:
         return self.student_.clean(texts) if hasattr(self, "student_") else list(texts)
 
     def unknown_words(self, text: str) -> list[str]:
-        return self.student_.unknown_words(text)  # type: ignore[no-any-return]
+        return self.student_.unknown_words(text)
 
     def save(self, directory: str | Path, *, force: bool = False,
              metrics: dict[str, Any] | None = None) -> Path:
@@ -173,7 +173,7 @@ class DistillClassifier(TextClassifier):
                                   metrics={**(metrics or {}), "distilled": self.teacher_info_})
 
     def _state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        return self.student_._state()  # type: ignore[no-any-return]
+        return self.student_._state()
 
     @classmethod
     def _restore(cls, model: Any, arrays: Any, files: Any) -> None:

@@ -70,6 +70,8 @@ class EmbedLRClassifier(TextClassifier):
     family = "embed-lr"
     Config = EmbedLRConfig
     config: EmbedLRConfig
+    encoder_: BertEncoder | UseEmbedder
+    ngrams_: NgramTfidf | None  # tfidf's n-grams beside the vector (``ngrams=true``)
 
     def _fit(self, texts: list[str], y: np.ndarray, valid: Any, checkpoint_dir: Path | None,
              resume: bool) -> None:
@@ -97,6 +99,7 @@ class EmbedLRClassifier(TextClassifier):
 
     def _round_encoder(self) -> None:
         # Stored as float16: round now so the model in memory predicts what the saved one will.
+        assert isinstance(self.encoder_, BertEncoder)
         with torch.no_grad():
             for p in self.encoder_.parameters():
                 p.copy_(p.half().float())
@@ -143,7 +146,7 @@ class EmbedLRClassifier(TextClassifier):
         return arrays, files
 
     @classmethod
-    def _restore(cls, model: EmbedLRClassifier, arrays: dict[str, np.ndarray],  # type: ignore[override]
+    def _restore(cls, model: EmbedLRClassifier, arrays: dict[str, np.ndarray],
                  files: dict[str, Any]) -> None:
         spec = files["encoder.json"]
         if spec.get("kind") == USE_MULTILINGUAL:

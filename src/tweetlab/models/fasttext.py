@@ -98,7 +98,7 @@ class _Projected:
         self.__init__()  # type: ignore[misc]
 
     def refresh(self, clf: FastTextClassifier) -> None:
-        module: FastTextModule = clf.module_  # type: ignore[assignment]
+        module: FastTextModule = clf.module_
         emb, out = module.embedding.weight, module.out
         key = (emb.data_ptr(), emb._version, out.weight._version, out.bias._version)
         if key == self.key:
@@ -286,6 +286,7 @@ class FastTextClassifier(TorchTextClassifier):
     takes_tokens = True  # _predict_proba(texts, tokens=...) skips tokenizing again
     Config = FastTextConfig
     config: FastTextConfig
+    module_: FastTextModule | Any  # Any: an ONNX Runtime session after ``export``
     # fastText trains with SGD and a linearly decaying rate. ``lr`` is a mini-batch rate:
     # the loss is a batch mean, so each example moves by lr / batch (the compiled step
     # applies exactly that per example); lr 10 at batch 32 is fastText's ~0.3. lr None:

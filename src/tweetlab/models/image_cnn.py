@@ -159,7 +159,8 @@ class ImageCNNClassifier(Classifier):
         x = self._images(arr)
         xv = self._images(valid[0]) if valid is not None else None
         torch.manual_seed(tcfg.seed)
-        self.module_ = ImageCNN(cfg, len(self.classes_)).to(memory_format=torch.channels_last)
+        self.module_ = ImageCNN(cfg, len(self.classes_)).to(
+            memory_format=torch.channels_last)  # type: ignore[call-overload]  # (missing in torch's stubs)
         if tcfg.epochs is None:
             self.train_config = tcfg = tcfg.replace(epochs=14)
         assert tcfg.epochs is not None
@@ -232,14 +233,15 @@ class ImageCNNClassifier(Classifier):
         return arrays, {}
 
     @classmethod
-    def _restore(cls, model: ImageCNNClassifier, arrays: dict[str, np.ndarray],  # type: ignore[override]
+    def _restore(cls, model: ImageCNNClassifier, arrays: dict[str, np.ndarray],
                  files: dict[str, Any]) -> None:
         model.mean_, model.std_ = (float(v) for v in arrays["pixel_norm"])
         module = ImageCNN(model.config, len(model.classes_))
         module.load_state_dict({k[7:]: torch.from_numpy(v) for k, v in arrays.items()
                                 if k.startswith("module.")})
         module.eval()
-        model.module_ = module.to(memory_format=torch.channels_last)
+        model.module_ = module.to(
+            memory_format=torch.channels_last)  # type: ignore[call-overload]  # (missing in torch's stubs)
 
     def extra_info(self) -> dict[str, Any]:
         c = self.config

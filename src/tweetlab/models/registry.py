@@ -39,7 +39,7 @@ def get_family(name: str) -> type[Classifier]:
             f"unknown model family {name!r}; choose one of {', '.join(sorted(FAMILIES))}"
         ) from None
     module, _, cls = target.partition(":")
-    return getattr(import_module(module), cls)  # type: ignore[no-any-return]
+    return getattr(import_module(module), cls)
 
 
 def create(name: str, **params: Any) -> Classifier:

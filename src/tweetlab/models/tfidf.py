@@ -396,7 +396,7 @@ class TfidfClassifier(TextClassifier):
         return arrays, {"vocab.json": vocab}
 
     @classmethod
-    def _restore(cls, model: TfidfClassifier, arrays: dict[str, np.ndarray],  # type: ignore[override]
+    def _restore(cls, model: TfidfClassifier, arrays: dict[str, np.ndarray],
                  files: dict[str, Any]) -> None:
         model.ngrams_ = NgramTfidf.restore(model.config, arrays, files["vocab.json"])
         head = LogisticRegression()

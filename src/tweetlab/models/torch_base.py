@@ -18,7 +18,7 @@ from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -147,11 +147,11 @@ class TorchTextClassifier(TextClassifier):
             return
         for s in range(0, len(order), batch_size):
             idx = order[s:s + batch_size]
-            inputs = self._collate(data, idx)
+            batch = self._collate(data, idx)
             if y is None:
-                yield inputs
+                yield batch
             else:
-                yield (*inputs, torch.from_numpy(y[idx]))
+                yield (*batch, torch.from_numpy(y[idx]))
 
     def _fit(self, texts: list[str], y: np.ndarray, valid: tuple[list[str], np.ndarray] | None,
              checkpoint_dir: Path | None, resume: bool) -> None:
@@ -204,7 +204,9 @@ class TorchTextClassifier(TextClassifier):
                        tokens: list[list[str]] | None = None) -> np.ndarray:
         # tokens: ``tokenize`` of each text, given by callers that already have them
         # (families with ``takes_tokens``).
-        data = self._encode(texts) if tokens is None else self._encode(texts, tokens=tokens)
+        # Only families with ``takes_tokens`` (fasttext) accept them in ``_encode``.
+        data = self._encode(texts) if tokens is None else \
+            cast(Any, self)._encode(texts, tokens=tokens)
         module = self.module_
         module.eval()
         device = next(module.parameters()).device
@@ -226,7 +228,7 @@ class TorchTextClassifier(TextClassifier):
         return arrays, self._featurizer_files()
 
     @classmethod
-    def _restore(cls, model: TorchTextClassifier, arrays: dict[str, np.ndarray],  # type: ignore[override]
+    def _restore(cls, model: TorchTextClassifier, arrays: dict[str, np.ndarray],
                  files: dict[str, Any]) -> None:
         model._restore_featurizer(files)
         module = model._make_module()

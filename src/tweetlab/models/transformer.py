@@ -14,6 +14,7 @@ model folder (float16), with its tokenizer: the folder is self-contained.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,7 @@ class TransformerClassifier(TorchTextClassifier):
     family = "transformer"
     Config = TransformerConfig
     config: TransformerConfig
+    _pretrained: Path | None  # the encoder's weights until the module is built from them
     train_defaults = {"epochs": 3, "batch_size": 32, "lr": 5e-5, "optimizer": "adamw",
                       "weight_decay": 0.01, "schedule": "linear", "warmup": 0.06,
                       "patience": 1, "grad_clip": 1.0}
@@ -120,7 +122,9 @@ class TransformerClassifier(TorchTextClassifier):
 
     # ------------------------------------------------------------- prediction
     @torch.no_grad()
-    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+    def _predict_proba(self, texts: list[str],
+                       tokens: list[list[str]] | None = None) -> np.ndarray:
+        # (``tokens`` is for word-feature families; this one has its own tokenizer.)
         # Sorted by length so each batch pads little; results go back in input order.
         data = self._encode(texts)
         order = np.argsort(data.lengths(np.arange(len(data))), kind="stable")

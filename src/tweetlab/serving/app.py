@@ -138,7 +138,7 @@ class Served:
             # Per thread: OpenMP keeps the count per calling thread (event loop, workers).
             torch.set_num_threads(self.threads)
             _THREAD.torch_threads = self.threads
-        return self.model.predict_proba(texts)  # type: ignore[no-any-return]
+        return self.model.predict_proba(texts)
 
 
 def _model_sources(models: Sequence[str | Path] | Mapping[str, str | Path] | None

@@ -55,7 +55,7 @@ class MicroBatcher:
         """Probabilities (k,) of one text."""
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         await self.queue.put((text, fut))
-        return await fut  # type: ignore[no-any-return]
+        return await fut
 
     def _timed(self, texts: list[str]) -> np.ndarray:
         start = time.thread_time()
