@@ -77,3 +77,26 @@ def test_model_card_names_labels_and_scores(tmp_path):
     card = (tmp_path / "m" / "README.md").read_text()
     assert "`negative`, `positive`" in card
     assert "Held-out scores" in card and "macro-F1" in card
+
+
+def test_saved_files_get_the_usual_permissions(model, tmp_path):
+    # mkdtemp/mkstemp and safetensors make private files; a server running as another
+    # user must still be able to read a model folder and its predictions.
+    import os
+    import stat
+
+    from tweetlab.api import predict_file
+
+    old = os.umask(0o022)
+    try:
+        save_model(model, tmp_path / "m")
+        src = tmp_path / "in.csv"
+        src.write_text("text\ngreat day\nawful day\n", encoding="utf-8")
+        predict_file(model, src, tmp_path / "out.csv")
+    finally:
+        os.umask(old)
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    assert mode(tmp_path / "m") == 0o755
+    assert {p.name: mode(p) for p in (tmp_path / "m").iterdir()} == {
+        p.name: 0o644 for p in (tmp_path / "m").iterdir()}
+    assert mode(tmp_path / "out.csv") == 0o644

@@ -133,7 +133,8 @@ def train(
         h, w, c = ds.shape
         family_cfg = family_cfg.replace(height=h, width=w, channels=c)
     clf = cls(family_cfg, train_config=tcfg, neutral_band=neutral_band)
-    log.info("training %s on %d tweets (%s), validating on %d", model, len(train_ds),
+    log.info("training %s on %d %s (%s), validating on %d", model, len(train_ds),
+             "images" if isinstance(train_ds, ImageDataset) else "tweets",
              ", ".join(f"{k}: {v}" for k, v in sorted(train_ds.label_counts().items())),
              len(valid_ds) if valid_ds is not None else 0)
     use_entity = entity and isinstance(train_ds, Dataset) and "entity" in train_ds.columns

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from ._fs import publish
 from .errors import ConfigError, DataError, TweetlabError
 
 log = logging.getLogger("tweetlab")
@@ -264,7 +265,7 @@ def _predict_images(model: Any, args: argparse.Namespace) -> int:
         sys.stdout.write(Path(tmp).read_text(encoding="utf-8"))
         os.unlink(tmp)
     else:
-        os.replace(tmp, out)
+        publish(tmp, out)
         print(f"wrote {len(labels)} predictions to {out} (ImageId,Label)")
     return 0
 

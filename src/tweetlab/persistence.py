@@ -28,6 +28,7 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 
 from . import __version__
+from ._fs import publish
 from .config import TrainConfig
 from .errors import ConfigError, ModelError
 from .models.base import Classifier
@@ -47,7 +48,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, ensure_ascii=False, indent=2)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -95,10 +96,10 @@ def write_model_dir(directory: str | Path, arrays: dict[str, np.ndarray],
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             os.replace(target, old)
-            os.replace(tmp, target)
+            publish(tmp, target)
             shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
         else:
-            os.replace(tmp, target)
+            publish(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ._fs import publish
 from .evaluation import EvaluationReport
 
 
@@ -323,7 +324,7 @@ def write_analysis_report(result: Any, out: Path, *, by: str, group: str | None,
             w = csv.writer(fh)
             w.writerow(header)
             w.writerows(rows)
-        os.replace(tmp, out / name)
+        publish(tmp, out / name)
         return out / name
 
     counts = result.counts
@@ -454,7 +455,7 @@ def write_compare_report(board: Any, out: Path) -> list[Path]:
                         *(f"{r['per_class_f1'].get(c, 0):.4f}" for c in board.classes),
                         f"{r['train_s']:.2f}", f"{r['tweets_per_s']:.0f}",
                         "" if r.get("size_mb") is None else f"{r['size_mb']:.3f}"])
-    os.replace(tmp, out / "leaderboard.csv")
+    publish(tmp, out / "leaderboard.csv")
     md = out / "leaderboard.md"
     md.write_text(f"# Leaderboard\n\n{board.n_train:,} training tweets, {board.n_test:,} held out "
                   f"({board.split} split).\n\n{board.to_markdown()}\n", encoding="utf-8")

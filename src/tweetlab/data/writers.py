@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .._fs import publish
 from ..errors import ConfigError, TweetlabError
 
 TABLE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
@@ -101,7 +102,7 @@ def write_table(path: str | Path, header: Sequence[str], rows: Sequence[Sequence
                 payload = gzip.compress(payload, mtime=0)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(payload)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
