@@ -63,6 +63,18 @@ def _band(values: Sequence[float] | None) -> tuple[float, float] | None:
     return (values[0], values[1]) if values else None
 
 
+def _loop_overrides(args: argparse.Namespace) -> list[str]:
+    """``--set`` values plus the training-loop flags ``--epochs``, ``--device``, ``-q``."""
+    overrides = list(args.set or [])
+    if args.epochs is not None:
+        overrides.append(f"epochs={args.epochs}")
+    if args.device is not None:
+        overrides.append(f"device={args.device}")
+    if args.quiet:
+        overrides.append("progress=false")
+    return overrides
+
+
 def _load_data(path: str, args: argparse.Namespace, require_labels: bool = True,  # type: ignore[no-untyped-def]
                task: str = "text-classification"):
     from .api import read_data
@@ -92,13 +104,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             log.info("%s holds pixel columns: training an image-cnn model", args.data)
     task = get_family(args.model).task
 
-    overrides = list(args.set or [])
-    if args.epochs is not None:
-        overrides.append(f"epochs={args.epochs}")
-    if args.device is not None:
-        overrides.append(f"device={args.device}")
-    if args.quiet:
-        overrides.append("progress=false")
+    overrides = _loop_overrides(args)
     out = Path(args.out) if args.out else Path("tweetlab-models") / \
         f"{Path(args.data).name.split('.')[0]}-{args.model}"
     data = _load_data(args.data, args, task=task)
@@ -375,15 +381,9 @@ def _evaluate_generator(args: argparse.Namespace) -> int:
 def cmd_generator_train(args: argparse.Namespace) -> int:
     from .generation import train_generator
 
-    overrides = list(args.set or [])
-    if args.epochs is not None:
-        overrides.append(f"epochs={args.epochs}")
+    overrides = _loop_overrides(args)
     if args.minutes is not None:
         overrides.append(f"max_seconds={args.minutes * 60}")
-    if args.device is not None:
-        overrides.append(f"device={args.device}")
-    if args.quiet:
-        overrides.append("progress=false")
     if args.lowercase:
         overrides.append("cleaning.lowercase=true")
     if args.keep_retweets:

@@ -42,13 +42,7 @@ def plot_confusion(report: EvaluationReport, path: str | Path, title: str | None
     ax.set_title(title or f"accuracy {report.accuracy:.3f}, macro-F1 {report.macro_f1:.3f}")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="share of true label")
     fig.tight_layout()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, out)
-    return out
+    return _save(fig, Path(path), dpi=120)
 
 
 def plot_history(history: list[dict[str, float]], path: str | Path, title: str = "",
@@ -177,13 +171,7 @@ def plot_worst_mistakes(data: Any, proba: Any, classes: list[str], path: str | P
     fig.suptitle(f"{len(wrong)} mistakes of {len(gold)}; the {len(worst)} most confident "
                  "(true -> predicted)", fontsize=10)
     fig.tight_layout()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, out)
-    return out
+    return _save(fig, Path(path))
 
 
 _LABEL_COLOURS = {"negative": "#d62728", "neg": "#d62728", "n": "#d62728", "0": "#d62728",
@@ -199,11 +187,12 @@ def label_colours(labels: list[str]) -> dict[str, str]:
     return {lab: _LABEL_COLOURS.get(lab.lower()) or next(spare) for lab in labels}
 
 
-def _save(fig: Any, path: Path) -> Path:
+def _save(fig: Any, path: Path, dpi: int = 110) -> Path:
+    """Write ``fig`` as a PNG through a temporary name and close it."""
     plt = _pyplot()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
+    fig.savefig(tmp, dpi=dpi)
     plt.close(fig)
     os.replace(tmp, path)
     return path
