@@ -189,3 +189,21 @@ def test_labels_not_required_are_kept_only_when_every_row_has_one(tmp_path):
     assert load_dataset(full, require_labels=False).labels == ["pos", "neg"]
     ds = load_dataset(part, require_labels=False)
     assert ds.labels is None and ds.texts == ["fine day", "awful day"]
+
+
+def test_a_file_without_a_text_column_is_named_briefly(tmp_path):
+    # A pixel CSV given to a text model: the message stays one readable line and says
+    # what to do, instead of listing 785 column names.
+    path = tmp_path / "digits.csv"
+    header = ["label"] + [f"pixel{i}" for i in range(784)]
+    path.write_text(",".join(header) + "\n" + ",".join(["3"] + ["0"] * 784) + "\n",
+                    encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        load_dataset(path)
+    msg = str(err.value)
+    assert "... (785 columns)" in msg and "pixel783" not in msg
+    assert "image-cnn" in msg
+    plain = tmp_path / "plain.csv"
+    plain.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"columns: a, b \(name it with"):
+        load_dataset(plain)

@@ -9,6 +9,7 @@ its message (never a traceback) and exits with status 2.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -59,3 +60,15 @@ class ModelError(TweetlabError):
 
 class NotFittedError(ModelError):
     """A model was asked to predict or save before ``fit``."""
+
+
+def list_columns(names: Sequence[str], most: int = 15) -> str:
+    """Column names for a message, shortened when a file has many.
+
+    >>> list_columns(["label"] + [f"pixel{i}" for i in range(784)], most=3)
+    'label, pixel0, pixel1, ... (785 columns)'
+    """
+    names = [str(n) for n in names]
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])}, ... ({len(names)} columns)"

@@ -1029,7 +1029,7 @@ class TweetGenerator:
 
         config, arrays, files = read_model_dir(directory)
         if config.get("task") != GENERATION_TASK:
-            raise ModelError(f"{directory} holds a {config.get('task')} model, not a tweet "
+            raise ModelError(f"{directory} holds a model for {config.get('task')}, not a tweet "
                              "generator")
         try:
             params = GeneratorConfig.from_dict(config["params"])

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, list_columns
 from .readers import decode, read_bytes
 
 LABEL_NAMES = ("label", "labels", "target", "class", "digit", "y")
@@ -150,7 +150,7 @@ def load_images(path: str | Path, *, label: str | None = None,
     if label is not None:
         if label not in names:
             raise DataError(f"no column {label!r} for the label; the file has columns "
-                            f"{', '.join(names[:5])}, ...", path=p, line=1, field=label)
+                            f"{list_columns(names, most=5)}", path=p, line=1, field=label)
         label_col = names.index(label)
     elif has_header:
         lowered = [n.lower() for n in names]

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
+from ..errors import DataError, list_columns
 from .dataset import KNOWN_COLUMNS, Dataset, SkippedRow
 
 csv.field_size_limit(1 << 24)
@@ -118,7 +118,7 @@ def _find(names: list[str], wanted: str | None, candidates: tuple[str, ...], rol
         if wanted.lower() in lowered:
             return lowered.index(wanted.lower())
         raise DataError(
-            f"no column {wanted!r} for the {role}; the file has columns: {', '.join(names)}",
+            f"no column {wanted!r} for the {role}; the file has columns: {list_columns(names)}",
             path=path, line=1, field=wanted,
         )
     for cand in candidates:
@@ -148,9 +148,12 @@ def _layout(first: list[str], delimiter: str, path: Path, text: str | None, labe
     names = [f.strip() for f in first]
     text_i = _find(names, text, TEXT_NAMES, "text", path)
     if text_i is None:
+        pixels = sum(n.lower().startswith("pixel") for n in names) > len(names) // 2
         raise DataError(
-            f"cannot tell which column holds the tweet text; columns: {', '.join(names)}",
-            path=path, line=1, hint="name it with text=... (CLI: --text COLUMN)",
+            f"cannot tell which column holds the tweet text; columns: {list_columns(names)}",
+            path=path, line=1,
+            hint="this is a pixel file: train an image model on it (--model image-cnn)"
+            if pixels else "name it with text=... (CLI: --text COLUMN)",
         )
     label_i = _find(names, label, LABEL_NAMES, "label", path)
     roles = {}
@@ -256,7 +259,7 @@ def _read_delimited(path: Path, raw: bytes, encoding: str | None, text: str | No
     layout = _layout(first, delimiter, path, text, label, fmt)
     if need_label and layout.label is None:
         raise DataError(
-            f"cannot tell which column holds the label; columns: {', '.join(layout.names)}",
+            f"cannot tell which column holds the label; columns: {list_columns(layout.names)}",
             path=path, line=1, hint="name it with label=... (CLI: --label COLUMN)",
         )
     width = len(layout.names)
@@ -358,7 +361,7 @@ def _read_parquet(path: Path, text: str | None, label: str | None, need_label: b
     keys = [str(c) for c in frame.columns]
     tkey, lkey, roles = _pick_keys(keys, text, label, path)
     if need_label and lkey is None:
-        raise DataError(f"cannot tell which column holds the label; columns: {', '.join(keys)}",
+        raise DataError(f"cannot tell which column holds the label; columns: {list_columns(keys)}",
                         path=path, hint="name it with label=... (CLI: --label COLUMN)")
     cols = {"text": frame[tkey].tolist()}
     if lkey is not None:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
+from ..errors import DataError, list_columns
 from .readers import ROLE_NAMES, TEXT_NAMES, _layout, _sniff_delimiter
 
 
@@ -53,14 +53,14 @@ def _rename(columns: list[str], text: str | None) -> dict[str, str]:
     mapping: dict[str, str] = {}
     if text is not None:
         if text not in columns:
-            raise DataError(f"no column {text!r} for the text; columns: {', '.join(columns)}",
+            raise DataError(f"no column {text!r} for the text; columns: {list_columns(columns)}",
                             field=text)
         mapping[text] = "text"
     else:
         found = next((lowered[c] for c in TEXT_NAMES if c in lowered), None)
         if found is None:
             raise DataError(f"cannot tell which column holds the tweet text; columns: "
-                            f"{', '.join(columns)}", hint="name it with --text COLUMN")
+                            f"{list_columns(columns)}", hint="name it with --text COLUMN")
         mapping[found] = "text"
     for role, cands in ROLE_NAMES.items():
         found = next((lowered[c] for c in cands if c in lowered and lowered[c] not in mapping),

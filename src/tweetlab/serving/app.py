@@ -40,7 +40,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
-from ..errors import ConfigError, TweetlabError
+from ..errors import ConfigError, TweetlabError, list_columns
 from ..models.base import label_confidence
 from .batching import MicroBatcher
 from .metrics import Metrics
@@ -503,14 +503,15 @@ def _routes(served: dict[str, Served], settings: ServeSettings, metrics: Metrics
         lowered = [h.strip().lower() for h in header]
         if text_column is not None:
             if text_column not in header:
-                raise HTTPException(422, f"no column {text_column!r}; columns: {header}")
+                raise HTTPException(422, f"no column {text_column!r}; columns: "
+                                         f"{list_columns(header)}")
             col = header.index(text_column)
         else:
             guesses = [i for i, h in enumerate(lowered) if h in {"text", "tweet", "full_text",
                                                                "content", "message"}]
             if not guesses and len(header) > 1:
                 raise HTTPException(422, f"cannot tell which column holds the tweets "
-                                         f"(columns: {header}); pass text_column=")
+                                         f"(columns: {list_columns(header)}); pass text_column=")
             col = guesses[0] if guesses else 0
         if len(body) > settings.max_texts * 100:
             raise HTTPException(422, f"{len(body):,} rows; the limit is {settings.max_texts * 100:,}")
