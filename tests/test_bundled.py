@@ -55,6 +55,9 @@ def test_unknown_bundled_name_is_a_clear_error():
     with pytest.raises(ModelError, match="bundled"):
         bundled_path("fr-sentiment")
     assert resolve(None) == bundled_path("en-sentiment")
+    # A bare name that is neither a folder nor bundled: say which names exist.
+    with pytest.raises(ModelError, match="bundled: en-sentiment, es-sentiment, disaster"):
+        resolve("fr-sentiment")
 
 
 def test_serve_with_no_models_serves_the_bundled_ones():

@@ -142,3 +142,18 @@ def test_cli_collect_search_and_import(api, tmp_path, capsys):
     assert main(["collect", "import", str(tmp_path / "nope.json"), "--out",
                  str(tmp_path / "x.jsonl")]) == 2
     assert "file not found" in capsys.readouterr().err
+
+
+def test_import_says_why_nothing_was_found(tmp_path):
+    from tweetlab.errors import DataError
+
+    no_ids = tmp_path / "tweets.js"
+    no_ids.write_text('window.YTD.tweets.part0 = [{"tweet": {"full_text": "hi"}}]',
+                      encoding="utf-8")
+    with pytest.raises(DataError, match="1 objects read, none with a tweet id"):
+        import_tweets([no_ids], tmp_path / "out.jsonl")
+    empty = tmp_path / "empty.js"
+    empty.write_text("window.YTD.tweets.part0 = []", encoding="utf-8")
+    with pytest.raises(DataError, match="no tweet objects"):
+        import_tweets([empty], tmp_path / "out.jsonl")
+    assert not (tmp_path / "out.jsonl").exists()

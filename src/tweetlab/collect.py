@@ -349,13 +349,22 @@ def import_tweets(paths: Iterable[str | Path], out: str | Path,
     tmp = out_path.with_name(f".{out_path.name}.partial")
     tmp.unlink(missing_ok=True)
     sink = _JsonlOut(tmp)
+    objects = 0
+
+    def records(path: Path) -> Iterator[dict[str, Any] | None]:
+        nonlocal objects
+        for obj in _objects(path):
+            if isinstance(obj, dict):
+                objects += 1
+                yield normalize_tweet(obj, source=path.name)
+
     try:
         for p in paths:
-            path = Path(p)
-            sink.add(normalize_tweet(obj, source=path.name) for obj in _objects(path)
-                     if isinstance(obj, dict))
+            sink.add(records(Path(p)))
         if sink.written == 0:
-            raise DataError(f"no tweets found in {', '.join(str(p) for p in paths)}")
+            detail = (f"{objects} objects read, none with a tweet id and text (id_str/id and "
+                      "full_text/text)") if objects else "no tweet objects in them"
+            raise DataError(f"no tweets found in {', '.join(str(p) for p in paths)}: {detail}")
         os.replace(tmp, out_path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -36,6 +36,12 @@ def resolve(model: str | Path | None) -> Path:
         return bundled_path(DEFAULT)
     if isinstance(model, str) and model in BUNDLED and not Path(model).exists():
         return bundled_path(model)
+    if not Path(model).exists() and isinstance(model, str) and "/" not in model \
+            and "\\" not in model:
+        from ..errors import ModelError
+
+        raise ModelError(f"no model folder {model!r} and no bundled model of that name; "
+                         f"bundled: {', '.join(available()) or 'none installed'}")
     return Path(model)
 
 
