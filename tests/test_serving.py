@@ -153,6 +153,20 @@ def test_csv_without_a_text_column_is_a_clear_422(client):
     assert r.status_code == 200 and "positive" in r.text
 
 
+def test_csv_in_another_encoding_or_as_a_form_upload(client):
+    latin = "text\n\u00e9t\u00e9 awesome love\n".encode("latin-1")
+    r = client.post("/v1/predict-csv", content=latin, headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422 and "encoding=latin-1" in r.json()["error"]
+    r = client.post("/v1/predict-csv?encoding=latin-1", content=latin,
+                    headers={"Content-Type": "text/csv"})
+    assert r.status_code == 200 and "\u00e9t\u00e9 awesome love,positive" in r.text
+    r = client.post("/v1/predict-csv?encoding=klingon", content=latin,
+                    headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422 and "unknown encoding" in r.json()["error"]
+    r = client.post("/v1/predict-csv", files={"file": ("t.csv", b"text\nlove\n", "text/csv")})
+    assert r.status_code == 415 and "--data-binary" in r.json()["error"]
+
+
 def test_web_page_is_served(client):
     r = client.get("/")
     assert r.status_code == 200 and "<textarea" in r.text and "/v1/predict" in r.text

@@ -17,6 +17,7 @@ models), OpenAPI docs at ``/docs``. Bad input always gets a 4xx JSON body
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import gc
 import hmac
@@ -487,15 +488,26 @@ def _routes(served: dict[str, Served], settings: ServeSettings, metrics: Metrics
     async def predict_csv(request: Request,
                           model: str | None = Query(None, description="model name"),
                           text_column: str | None = Query(None, description="column of the "
-                                                          "tweets (guessed when omitted)")
+                                                          "tweets (guessed when omitted)"),
+                          encoding: str = Query("utf-8", description="the CSV's text encoding "
+                                                "(e.g. latin-1, cp1252)")
                           ) -> Response:
         """Label every row of a CSV (sent as the body); returns it with label columns added."""
         entry = _pick(served, model)
+        if request.headers.get("content-type", "").startswith("multipart/"):
+            raise HTTPException(415, "send the CSV itself as the request body (curl "
+                                     "--data-binary @tweets.csv -H 'Content-Type: text/csv'), "
+                                     "not as a form upload")
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError:
+            raise HTTPException(422, f"unknown encoding {encoding!r}") from None
         raw = await request.body()
         try:
-            text = raw.decode("utf-8-sig")
+            text = raw.decode("utf-8-sig" if codec == "utf-8" else codec)
         except UnicodeDecodeError as exc:
-            raise HTTPException(422, f"the CSV is not UTF-8 (byte {exc.start})") from None
+            raise HTTPException(422, f"the CSV is not {encoding} (byte {exc.start}); pass "
+                                     "encoding=, e.g. ?encoding=latin-1") from None
         rows = list(csv.reader(io.StringIO(text, newline="")))
         if not rows or not rows[0]:
             raise HTTPException(422, "the CSV is empty")
