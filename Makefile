@@ -16,8 +16,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 install: $(VENV)/.installed
 
 demo: install
-	$(VENV)/bin/tweetlab train $(DATA) --model fasttext --out demo/disaster-fasttext --force
-	$(VENV)/bin/tweetlab evaluate demo/disaster-fasttext $(DATA) --out demo/evaluation
+	$(VENV)/bin/tweetlab train $(DATA) --model fasttext --out demo/disaster-fasttext --force \
+		--label-map 0=not_disaster,1=disaster
+	$(VENV)/bin/tweetlab evaluate demo/disaster-fasttext $(DATA) --out demo/evaluation \
+		--label-map 0=not_disaster,1=disaster
 	$(VENV)/bin/tweetlab predict demo/disaster-fasttext \
 		"Forest fire near La Ronge Sask. Canada" "What a lovely sunny day at the beach"
 	$(VENV)/bin/tweetlab predict "What a lovely sunny day at the beach" "My flight got cancelled again"

@@ -160,6 +160,18 @@ def test_evaluate_prints_report_and_writes_png(trained, csv_file, tmp_path, caps
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_evaluate_on_the_training_file_warns(trained, csv_file, tmp_path, capsys):
+    code, _, err = run(["evaluate", str(trained), str(csv_file), "--out", str(tmp_path / "a")],
+                       capsys)
+    assert code == 0 and "is the file this model was trained on" in err
+    other = tmp_path / "other.csv"
+    lines = csv_file.read_text(encoding="utf-8").splitlines()
+    other.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # one row fewer
+    code, _, err = run(["evaluate", str(trained), str(other), "--out", str(tmp_path / "b")],
+                       capsys)
+    assert code == 0 and "trained on" not in err
+
+
 def test_info_describes_the_model(trained, capsys):
     code, out, _ = run(["info", str(trained)], capsys)
     assert code == 0

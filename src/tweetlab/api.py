@@ -33,7 +33,7 @@ from .errors import ConfigError, DataError, ModelError
 from .evaluation import EvaluationReport, evaluate_model
 from .models import Classifier, get_family
 from .models.base import label_confidence, with_entity
-from .persistence import check_writable, load_model
+from .persistence import check_writable, file_fingerprint, load_model
 
 log = logging.getLogger("tweetlab")
 
@@ -147,7 +147,8 @@ def train(
             checkpoint_dir=ckpt, resume=resume)
     metrics: dict[str, Any] = {
         "train_seconds": round(clf.fit_seconds_, 3),
-        "data": {"source": ds.source, "format": getattr(ds, "format", "pixel-csv"),
+        "data": {"source": ds.source, "sha256": file_fingerprint(ds.source),
+                 "format": getattr(ds, "format", "pixel-csv"),
                  "n_train": len(train_ds),
                  "n_valid": len(valid_ds) if valid_ds is not None else 0, "split": split_used,
                  "skipped_rows": len(getattr(ds, "skipped", []))},
@@ -218,7 +219,21 @@ def evaluate(model: Classifier | str | Path, data: AnyDataset | str | Path, *,
     if ds.labels is None:
         raise DataError("the data has no labels to evaluate against", path=ds.source)
     check_label_overlap(clf, ds.labels, ds.source)
+    warn_if_training_file(clf, ds.source)
     return evaluate_model(clf, model_inputs(clf, ds), ds.labels, neutral_band=neutral_band)
+
+
+def warn_if_training_file(model: Classifier, source: str | None) -> bool:
+    """Log a warning (and return True) when ``source`` is the file ``model`` was trained on:
+    most of its rows were in the training part, so scores on it are optimistic."""
+    trained = (getattr(model, "metrics_", None) or {}).get("data") or {}
+    if not trained.get("sha256") or file_fingerprint(source) != trained["sha256"]:
+        return False
+    log.warning("%s is the file this model was trained on (%s of its rows were in the training "
+                "part): these scores are optimistic. The held-out score from training is in "
+                "metrics.json (tweetlab info); evaluate on data the model has not seen.",
+                source, trained.get("n_train", "most"))
+    return True
 
 
 def predict_table(model: Classifier | str | Path, data: Dataset | str | Path, *,

@@ -16,6 +16,7 @@ into place, so an interrupted save leaves the previous model untouched.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -157,6 +158,27 @@ def write_metrics(directory: str | Path, metrics: dict[str, Any]) -> None:
     os.replace(tmp, d / CARD_FILE)
 
 
+def file_fingerprint(path: str | Path | None) -> str | None:
+    """SHA-256 of a data file's bytes (``None`` when ``path`` is not a readable file).
+
+    Recorded in ``metrics.json`` at training so that evaluating on the very file a model
+    was trained on can be noticed (the score would be optimistic).
+    """
+    if path is None:
+        return None
+    p = Path(path)
+    if not p.is_file():
+        return None
+    digest = hashlib.sha256()
+    try:
+        with p.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
 def read_metrics(directory: str | Path) -> dict[str, Any]:
     path = Path(directory) / METRICS_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
@@ -212,4 +234,5 @@ def load_model(directory: str | Path, *, backend: str = "auto") -> Classifier:
     from .export import attach_onnx
 
     attach_onnx(model, d, config, backend)
+    model.metrics_ = read_metrics(d)
     return model
