@@ -163,6 +163,12 @@ def test_csv_in_another_encoding_or_as_a_form_upload(client):
     r = client.post("/v1/predict-csv?encoding=klingon", content=latin,
                     headers={"Content-Type": "text/csv"})
     assert r.status_code == 422 and "unknown encoding" in r.json()["error"]
+    r = client.post("/v1/predict-csv?encoding=base64", content=latin,
+                    headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422 and "not a text encoding" in r.json()["error"]
+    r = client.post("/v1/predict-csv?encoding=utf%008", content=latin,
+                    headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422 and "unknown encoding" in r.json()["error"]
     r = client.post("/v1/predict-csv", files={"file": ("t.csv", b"text\nlove\n", "text/csv")})
     assert r.status_code == 415 and "--data-binary" in r.json()["error"]
 

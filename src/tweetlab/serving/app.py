@@ -499,15 +499,19 @@ def _routes(served: dict[str, Served], settings: ServeSettings, metrics: Metrics
                                      "--data-binary @tweets.csv -H 'Content-Type: text/csv'), "
                                      "not as a form upload")
         try:
-            codec = codecs.lookup(encoding).name
-        except LookupError:
+            info = codecs.lookup(encoding)
+        except (LookupError, ValueError):  # ValueError: e.g. a NUL in the name
             raise HTTPException(422, f"unknown encoding {encoding!r}") from None
+        if not getattr(info, "_is_text_encoding", True):  # base64, zlib, rot13...
+            raise HTTPException(422, f"{encoding!r} is not a text encoding")
         raw = await request.body()
         try:
-            text = raw.decode("utf-8-sig" if codec == "utf-8" else codec)
+            text = raw.decode("utf-8-sig" if info.name == "utf-8" else info.name)
         except UnicodeDecodeError as exc:
             raise HTTPException(422, f"the CSV is not {encoding} (byte {exc.start}); pass "
                                      "encoding=, e.g. ?encoding=latin-1") from None
+        except (UnicodeError, LookupError) as exc:
+            raise HTTPException(422, f"cannot decode the CSV as {encoding} ({exc})") from None
         rows = list(csv.reader(io.StringIO(text, newline="")))
         if not rows or not rows[0]:
             raise HTTPException(422, "the CSV is empty")
