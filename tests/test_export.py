@@ -94,3 +94,18 @@ def test_fasttext_export_keeps_only_the_used_rows(tmp_path):
     exported = load_model(tmp_path / "m")
     probe = ["zyxwv qqq", "", *texts[:5]]
     assert np.abs(exported.predict_proba(probe) - model.predict_proba(probe)).max() <= TOLERANCE
+
+
+def test_export_without_onnx_installed_says_what_to_install(tmp_path, monkeypatch):
+    import importlib.util
+
+    from tweetlab.errors import ConfigError
+
+    model = create("fasttext", train_config=TrainConfig(epochs=1)).fit(*make_corpus(40))
+    model.save(tmp_path / "m")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "onnx" else real(name, *a))
+    with pytest.raises(ConfigError, match=r"needs onnx: pip install 'tweetlab\[onnx\]'"):
+        export_model(tmp_path / "m")
+    assert not (tmp_path / "m" / "model.onnx").exists()

@@ -11,6 +11,7 @@ float32 export); int8 trades a little accuracy for speed on CPU.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import logging
 import os
@@ -21,7 +22,7 @@ from typing import Any, cast
 import numpy as np
 import torch
 
-from .errors import ModelError
+from .errors import ConfigError, ModelError
 
 log = logging.getLogger("tweetlab")
 TOLERANCE = 1e-4  # max |p_onnx - p_torch| for the float32 export (tested)
@@ -65,6 +66,10 @@ def export_model(directory: str | Path, *, int8: bool = False, check: bool = Tru
     from .persistence import CONFIG_FILE, load_model, read_config, write_json_atomic
 
     d = Path(directory)
+    needed = ("onnx", "onnxruntime") if check or int8 else ("onnx",)
+    missing = [m for m in needed if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ConfigError(f"export needs {' and '.join(missing)}: pip install 'tweetlab[onnx]'")
     model = load_model(d, backend="torch")
     if not isinstance(model, TorchTextClassifier):
         raise ModelError(f"{d}: only torch text families export to ONNX; this is "
