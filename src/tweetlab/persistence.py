@@ -231,8 +231,9 @@ def load_model(directory: str | Path, *, backend: str = "auto") -> Classifier:
     model.entity_input = bool(config.get("entity_input", False))
     _, arrays, files = read_model_dir(d)
     cls._restore(model, arrays, files)
-    from .export import attach_onnx
+    if config.get("onnx") and backend != "torch":
+        from .export import attach_onnx  # (imports torch: only for exported folders)
 
-    attach_onnx(model, d, config, backend)
+        attach_onnx(model, d, config, backend)
     model.metrics_ = read_metrics(d)
     return model
