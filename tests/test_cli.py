@@ -234,3 +234,19 @@ def test_bad_valid_size_is_a_clear_error(tmp_path, csv_file, capsys, size):
                         size], capsys)
     assert code == 2 and f"valid_size = {float(size)}" in err and "Traceback" not in err
     assert not (tmp_path / "m").exists()
+
+
+def test_evaluating_a_split_of_the_training_file_does_not_warn(tmp_path, csv_file, caplog):
+    # A held-out split read from the same file as the training part is not the training
+    # file: only whole files are compared.
+    import tweetlab
+    from tweetlab.data import load_dataset, split_dataset
+
+    train_part, test_part = split_dataset(load_dataset(csv_file), test_size=0.3, seed=0)
+    model = tweetlab.train(csv_file, model="tfidf", valid_size=0)
+    with caplog.at_level("WARNING", logger="tweetlab"):
+        tweetlab.evaluate(model, test_part)
+    assert "trained on" not in caplog.text
+    with caplog.at_level("WARNING", logger="tweetlab"):
+        tweetlab.evaluate(model, csv_file)
+    assert "is the file this model was trained on" in caplog.text

@@ -219,11 +219,12 @@ def evaluate(model: Classifier | str | Path, data: AnyDataset | str | Path, *,
     if ds.labels is None:
         raise DataError("the data has no labels to evaluate against", path=ds.source)
     check_label_overlap(clf, ds.labels, ds.source)
-    warn_if_training_file(clf, ds.source)
+    if isinstance(data, str | Path):  # a whole file (a Dataset may be a split of one)
+        warn_if_training_file(clf, data)
     return evaluate_model(clf, model_inputs(clf, ds), ds.labels, neutral_band=neutral_band)
 
 
-def warn_if_training_file(model: Classifier, source: str | None) -> bool:
+def warn_if_training_file(model: Classifier, source: str | Path | None) -> bool:
     """Log a warning (and return True) when ``source`` is the file ``model`` was trained on:
     most of its rows were in the training part, so scores on it are optimistic."""
     trained = (getattr(model, "metrics_", None) or {}).get("data") or {}

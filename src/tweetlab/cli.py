@@ -130,7 +130,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .api import evaluate, load
+    from .api import evaluate, load, warn_if_training_file
     from .persistence import read_config
     from .reports import plot_confusion
 
@@ -138,6 +138,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return _evaluate_generator(args)
     model = load(args.model)
     data = _load_data(args.data, args, task=model.task)
+    warn_if_training_file(model, args.data)
     report = evaluate(model, data, neutral_band=_band(args.neutral_band))
     print(report.to_text())
     out = Path(args.out) if args.out else \
