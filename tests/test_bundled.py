@@ -82,3 +82,18 @@ def test_a_tfidf_model_predicts_without_importing_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, check=True).stdout.split()
     assert out == ["positive", "False"]
+
+
+def test_evaluate_and_export_take_bundled_names_without_writing_into_the_package(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "t.csv"
+    data.write_text("text,label\nI love this wonderful day,positive\n"
+                    "worst service ever so angry,negative\nthe meeting is at noon,neutral\n",
+                    encoding="utf-8")
+    before = sorted(p.name for p in (HERE / "en-sentiment").iterdir())
+    assert main(["evaluate", "en-sentiment", str(data)]) == 0
+    assert (tmp_path / "evaluations" / "en-sentiment-t" / "metrics.json").exists()
+    assert sorted(p.name for p in (HERE / "en-sentiment").iterdir()) == before
+    assert main(["export", "es-sentiment"]) == 2
+    assert "bundled model" in capsys.readouterr().err

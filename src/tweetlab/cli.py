@@ -19,7 +19,7 @@ from typing import Any
 
 from . import __version__
 from ._fs import publish
-from .errors import ConfigError, DataError, TweetlabError
+from .errors import ConfigError, DataError, ModelError, TweetlabError
 
 log = logging.getLogger("tweetlab")
 
@@ -131,18 +131,24 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .api import evaluate, load, warn_if_training_file
+    from .bundled import is_bundled_name, resolve
     from .persistence import read_config
     from .reports import plot_confusion
 
-    if read_config(args.model).get("task") == "text-generation":
+    bundled = is_bundled_name(args.model)
+    model_dir = resolve(args.model)  # a folder, or a bundled model's name
+    if read_config(model_dir).get("task") == "text-generation":
         return _evaluate_generator(args)
-    model = load(args.model)
+    model = load(model_dir)
     data = _load_data(args.data, args, task=model.task)
     warn_if_training_file(model, args.data)
     report = evaluate(model, data, neutral_band=_band(args.neutral_band))
     print(report.to_text())
+    stem = Path(args.data).name.split(".")[0]
+    # (never into an installed package: a bundled model's report goes to ./evaluations)
     out = Path(args.out) if args.out else \
-        Path(args.model) / "evaluations" / Path(args.data).name.split(".")[0]
+        Path("evaluations") / f"{args.model}-{stem}" if bundled else \
+        model_dir / "evaluations" / stem
     out.mkdir(parents=True, exist_ok=True)
     from .persistence import write_json_atomic
 
@@ -482,8 +488,13 @@ def _print_board(board: Any) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from .bundled import bundled_path, is_bundled_name
     from .export import export_model
 
+    if is_bundled_name(args.model):
+        raise ModelError(f"{args.model} is a bundled model; export writes into the model "
+                         f"folder, so copy it first: cp -r {bundled_path(args.model)} "
+                         f"{args.model} && tweetlab export ./{args.model}")
     path = export_model(args.model, int8=args.int8)
     size = path.stat().st_size / 1e6
     print(f"wrote {path} ({size:.1f} MB); predict, serve and analyze now run it with ONNX "

@@ -30,11 +30,17 @@ def bundled_path(name: str) -> Path:
     return path
 
 
+def is_bundled_name(model: str | Path | None) -> bool:
+    """True when ``model`` names a bundled model (and no folder of that name exists)."""
+    return isinstance(model, str) and model in BUNDLED and not Path(model).exists()
+
+
 def resolve(model: str | Path | None) -> Path:
     """A model folder for a bundled name, a folder path, or ``None`` (the default model)."""
     if model is None:
         return bundled_path(DEFAULT)
-    if isinstance(model, str) and model in BUNDLED and not Path(model).exists():
+    if is_bundled_name(model):
+        assert isinstance(model, str)
         return bundled_path(model)
     if not Path(model).exists() and isinstance(model, str) and "/" not in model \
             and "\\" not in model:
