@@ -250,3 +250,16 @@ def test_evaluating_a_split_of_the_training_file_does_not_warn(tmp_path, csv_fil
     with caplog.at_level("WARNING", logger="tweetlab"):
         tweetlab.evaluate(model, csv_file)
     assert "is the file this model was trained on" in caplog.text
+
+
+def test_predict_table_with_a_progress_bar_scores_the_same(trained, monkeypatch, capsys):
+    import tweetlab
+    from tweetlab.data import Dataset
+    from tweetlab.models.base import TextClassifier
+
+    model = tweetlab.load(trained)
+    ds = Dataset(texts=["what a great happy day", "awful terrible news"] * 25)
+    plain = tweetlab.predict_table(model, ds)
+    monkeypatch.setattr(TextClassifier, "PREDICT_CHUNK", 7)  # 8 chunks, a bar over them
+    assert tweetlab.predict_table(model, ds, progress=True) == plain
+    assert "predict" in capsys.readouterr().err

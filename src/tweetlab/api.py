@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .config import TrainConfig, split_overrides
 from .data import (
     KNOWN_COLUMNS,
@@ -32,7 +34,7 @@ from .data.splits import choose_split
 from .errors import ConfigError, DataError, ModelError
 from .evaluation import EvaluationReport, evaluate_model
 from .models import Classifier, get_family
-from .models.base import label_confidence, with_entity
+from .models.base import TextClassifier, label_confidence, with_entity
 from .persistence import check_writable, file_fingerprint, load_model
 
 log = logging.getLogger("tweetlab")
@@ -238,13 +240,14 @@ def warn_if_training_file(model: Classifier, source: str | Path | None) -> bool:
 
 
 def predict_table(model: Classifier | str | Path, data: Dataset | str | Path, *,
-                  neutral_band: Sequence[float] | None = None,
+                  neutral_band: Sequence[float] | None = None, progress: bool = False,
                   **read: Any) -> tuple[list[str], list[list[Any]]]:
     """Label every row of ``data``: ``(header, rows)``, one row per tweet.
 
     Columns: those of ``id``, ``date``, ``user``, ``entity``, ``keyword`` the data has,
     ``text``, ``true_label`` (when the data is labelled), ``label`` (the prediction),
-    ``confidence`` and one ``p_<class>`` per class.
+    ``confidence`` and one ``p_<class>`` per class. ``progress``: a progress bar while
+    scoring (files of more than 50,000 tweets, scored in chunks of that size).
 
     >>> import tweetlab
     >>> ds = tweetlab.Dataset(texts=["good", "bad"] * 10, labels=["pos", "neg"] * 10)
@@ -259,7 +262,19 @@ def predict_table(model: Classifier | str | Path, data: Dataset | str | Path, *,
     if not isinstance(ds, Dataset):
         raise DataError("predict_table labels tweets; use model.predict for images",
                         path=getattr(ds, "source", None))
-    proba = clf.predict_proba(model_inputs(clf, ds))
+    inputs = model_inputs(clf, ds)
+    chunk = clf.PREDICT_CHUNK if isinstance(clf, TextClassifier) else len(inputs)
+    if progress and len(inputs) > chunk:
+        from tqdm.auto import tqdm
+
+        with tqdm(total=len(inputs), desc="predict", unit=" tweets") as bar:
+            parts = []
+            for i in range(0, len(inputs), chunk):
+                parts.append(clf.predict_proba(inputs[i:i + chunk]))
+                bar.update(len(parts[-1]))
+        proba = np.concatenate(parts)
+    else:
+        proba = clf.predict_proba(inputs)
     labels = clf.labels_from_proba(proba, neutral_band)
     extra = [c for c in KNOWN_COLUMNS if c in ds.columns]
     header = [*extra, "text", *(["true_label"] if ds.labels is not None else []), "label",
@@ -275,7 +290,7 @@ def predict_table(model: Classifier | str | Path, data: Dataset | str | Path, *,
 
 def predict_file(model: Classifier | str | Path, data: Dataset | str | Path,
                  out: str | Path, *, neutral_band: Sequence[float] | None = None,
-                 force: bool = False, **read: Any) -> dict[str, int]:
+                 force: bool = False, progress: bool = False, **read: Any) -> dict[str, int]:
     """Label every row of ``data`` and write :func:`predict_table`'s table to ``out``
     (CSV, TSV, JSON lines or Parquet by its name; ``.gz`` ok; atomic; an existing file
     only with ``force``). Returns how many tweets got each label.
@@ -286,7 +301,8 @@ def predict_file(model: Classifier | str | Path, data: Dataset | str | Path,
     if Path(out).exists() and not force:
         raise DataError("already exists; pass force=True (CLI: --force) to overwrite it",
                         path=out)
-    header, rows = predict_table(model, data, neutral_band=neutral_band, **read)
+    header, rows = predict_table(model, data, neutral_band=neutral_band, progress=progress,
+                                 **read)
     write_table(out, header, rows, force=force)
     at = header.index("label")
     counts: dict[str, int] = {}

@@ -253,11 +253,12 @@ def _predict_file(model: Any, args: argparse.Namespace, band: Any) -> int:
 
     ds = _load_data(args.input, args, require_labels=False)
     if args.output:
-        counts = predict_file(model, ds, args.output, neutral_band=band, force=args.force)
+        counts = predict_file(model, ds, args.output, neutral_band=band, force=args.force,
+                              progress=not args.quiet)
         print(f"wrote {sum(counts.values())} predictions to {args.output} "
               f"({', '.join(f'{k}: {v}' for k, v in counts.items())})")
         return 0
-    header, rows = predict_table(model, ds, neutral_band=band)
+    header, rows = predict_table(model, ds, neutral_band=band, progress=not args.quiet)
     sys.stdout.write(format_table(header, rows, "csv"))
     return 0
 
