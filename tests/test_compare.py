@@ -153,3 +153,17 @@ def test_cli_variants_and_their_settings(tmp_path, csv_file, capsys):
     code = main(["-q", "compare", str(csv_file), "--models", "tfidf", "--out",
                  str(tmp_path / "d"), "--set", "cnn:filters=8"])
     assert code != 0 and "'cnn' is not one of the models" in capsys.readouterr().err
+
+
+def test_one_failing_model_does_not_stop_the_others(data, tmp_path, capsys):
+    # A missing encoder folder fails the transformer; tfidf still runs and is reported.
+    board = compare(data, ["tfidf", "transformer", "fasttext"], out=tmp_path / "c",
+                    overrides={"transformer": ["encoder=/no/such/encoder"],
+                               "fasttext": ["epochs=2"]}, progress=False)
+    assert [r["model"] for r in board.rows] and \
+        {r["model"] for r in board.rows} == {"tfidf", "fasttext"}
+    assert list(board.failed) == ["transformer"] and "not found" in board.failed["transformer"]
+    assert "Failed: transformer" in (tmp_path / "c" / "leaderboard.md").read_text()
+    with pytest.raises(tweetlab.TweetlabError, match="every model failed"):
+        compare(data, ["transformer"], out=tmp_path / "d",
+                overrides={"transformer": ["encoder=/no/such/encoder"]}, progress=False)

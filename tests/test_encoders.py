@@ -148,3 +148,12 @@ def test_mpnet_relative_bias_is_used(tmp_path):
 def test_an_unsupported_encoder_type_is_a_clear_error():
     with pytest.raises(ModelError, match="'gpt2'.*bert, mpnet, roberta"):
         EncoderConfig.from_hf({"model_type": "gpt2"})
+
+
+def test_a_missing_local_encoder_folder_is_named_not_sent_to_the_hub(tmp_path):
+    for name in (str(tmp_path / "nope"), "./nope", "a/b/c"):
+        with pytest.raises(ModelError, match="not found"):
+            resolve_encoder(name)
+    (tmp_path / "f.txt").write_text("x")
+    with pytest.raises(ModelError, match="is a file"):
+        resolve_encoder(str(tmp_path / "f.txt"))

@@ -466,7 +466,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     resume=args.resume, progress=not args.quiet)
     _print_board(board)
     print(f"wrote {', '.join(str(f) for f in board.files[:3])}; models in {args.out}/models/")
-    return 0
+    for name, why in board.failed.items():
+        print(f"failed: {name}: {why}", file=sys.stderr)
+    return 1 if board.failed else 0
 
 
 def _print_board(board: Any) -> None:

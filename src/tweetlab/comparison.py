@@ -30,7 +30,7 @@ import numpy as np
 from .data import Dataset, split_dataset
 from .data.images import ImageDataset
 from .data.splits import choose_split
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, TweetlabError
 from .evaluation import evaluate_model
 from .persistence import write_json_atomic
 
@@ -47,6 +47,8 @@ class Leaderboard:
     n_train: int
     n_test: int
     files: list[Path] = field(default_factory=list)
+    #: model name -> the error that stopped it (the others still ran)
+    failed: dict[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         best = self.rows[0] if self.rows else None
@@ -58,6 +60,9 @@ class Leaderboard:
         lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         for r in self.rows:
             lines.append("| " + " | ".join(_fmt(r, c) for c in cols) + " |")
+        if self.failed:
+            lines.append("")
+            lines.extend(f"Failed: {name}: {why}" for name, why in self.failed.items())
         return "\n".join(lines)
 
 
@@ -204,6 +209,7 @@ def compare(
     fingerprint = {"n": len(ds), "source": ds.source, "split": split_used, "folds": folds,
                    "test_size": test_size, "seed": seed, "n_test": len(test0)}
     rows: list[dict[str, Any]] = []
+    failed: dict[str, str] = {}
     bar = tqdm(total=len(models) * len(splits), desc="compare", unit="model",
                disable=None if progress else True)
     try:
@@ -220,10 +226,18 @@ def compare(
                     continue
             bar.set_postfix(model=name)
             fold_rows = []
-            for i, (tr, te) in enumerate(splits):
-                model_dir = out_path / "models" / name if i == 0 else None
-                fold_rows.append(_score(name, family, tr, te, model_dir, settings, seed))
-                bar.update(1)
+            try:
+                for i, (tr, te) in enumerate(splits):
+                    model_dir = out_path / "models" / name if i == 0 else None
+                    fold_rows.append(_score(name, family, tr, te, model_dir, settings, seed))
+                    bar.update(1)
+            except TweetlabError as exc:
+                # One family's problem (a missing encoder, a bad setting) must not throw
+                # away the others: note it and go on.
+                failed[name] = str(exc)
+                log.error("compare: %s failed: %s", name, exc)
+                bar.update(len(splits) - len(fold_rows))
+                continue
             row = fold_rows[0]
             if len(fold_rows) > 1:
                 for key in ("accuracy", "macro_f1", "train_s", "tweets_per_s"):
@@ -243,19 +257,22 @@ def compare(
         log.warning("compare interrupted: %d of %d models finished and saved in %s; run "
                     "again with --resume to continue", len(rows), len(entries), out_path)
         if rows:
-            _finish(rows, out_path, split_used, len(train0), len(test0))
+            _finish(rows, out_path, split_used, len(train0), len(test0), failed)
         raise
     finally:
         bar.close()
-    return _finish(rows, out_path, split_used, len(train0), len(test0))
+    if not rows:
+        raise TweetlabError("compare: every model failed; "
+                            + "; ".join(f"{n}: {why}" for n, why in failed.items()))
+    return _finish(rows, out_path, split_used, len(train0), len(test0), failed)
 
 
 def _finish(rows: list[dict[str, Any]], out: Path, split: str, n_train: int,
-            n_test: int) -> Leaderboard:
+            n_test: int, failed: dict[str, str] | None = None) -> Leaderboard:
     from .reports import write_compare_report
 
     rows = sorted(rows, key=lambda r: -r["macro_f1"])
     classes = sorted({c for r in rows for c in r["per_class_f1"]})
-    board = Leaderboard(rows, classes, split, n_train, n_test)
+    board = Leaderboard(rows, classes, split, n_train, n_test, failed=dict(failed or {}))
     board.files = write_compare_report(board, out)
     return board

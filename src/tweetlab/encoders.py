@@ -226,6 +226,10 @@ def resolve_encoder(name: str) -> Path:
     path = Path(name).expanduser()
     if path.is_dir():
         return path
+    # A hub name is "org/model"; anything else that looks like a path is a local folder.
+    if path.exists() or name.startswith(("/", ".", "~")) or "\\" in name or name.count("/") > 1:
+        raise ModelError(f"encoder folder {name!r} " + ("is a file, not a folder"
+                         if path.exists() else "not found"))
     try:
         from huggingface_hub import snapshot_download
     except ImportError:

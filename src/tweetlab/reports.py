@@ -485,7 +485,11 @@ def write_compare_report(board: Any, out: Path) -> list[Path]:
 
     for r in board.rows:
         parts.append("<tr>" + "".join(f"<td>{esc(_fmt(r, c))}</td>" for c in cols) + "</tr>")
-    parts.append("</table>" + img(images[0]))
+    parts.append("</table>")
+    if board.failed:
+        parts.append("<p><b>Failed:</b></p><ul>" + "".join(
+            f"<li>{esc(name)}: {esc(why)}</li>" for name, why in board.failed.items()) + "</ul>")
+    parts.append(img(images[0]))
     for family, pics in per_model:
         parts.append(f"<h2>{esc(family)}</h2><div class='pics'>"
                      + "".join(img(p) for p in pics) + "</div>")
