@@ -11,7 +11,7 @@ Scored by positive-class F1 with 5-fold CV on the 80% training split only (the t
 split is not looked at here), 3 seeds per fold, next to the plain family.
 Usage: python benchmarks/explore_fasttext_pretrained.py [SCALE ...]   (~5 minutes on 2 cores)
 
-Result (2026-11-28 11:50-12:10 UTC): plain 0.7443; unit-norm vectors x 0.05 / 0.2 / 1:
+Result (2026-11-28 11:35-11:50 UTC): plain 0.7443; unit-norm vectors x 0.05 / 0.2 / 1:
 0.7443 / 0.7444 / 0.7443 (the family's SGD, lr ~10 per example, overwrites them at once);
 x 5 / 20 / 50 / 150: 0.7468 / 0.7482 / 0.7465 / 0.7410 (standard errors ~0.004). No gain
 worth a setting; not kept in the library.
