@@ -75,6 +75,53 @@ def test_resume_after_a_kill_gives_the_same_weights(tmp_path):
         assert torch.allclose(a, b, atol=1e-6)
 
 
+def test_a_kill_inside_an_epoch_resumes_from_the_batch_it_reached(tmp_path):
+    # Long epochs are checkpointed inside too (at most every checkpoint_seconds); resuming
+    # skips the batches already done and restores the random state (the net has dropout),
+    # so the result is the uninterrupted run's.
+    x, y = toy_problem()
+    cfg = CFG.replace(checkpoint_seconds=1e-9)
+    straight = net()
+    train_module(straight, batches(x, y), 8, cfg, valid_batches=lambda: [(x, y)])
+
+    def dies_in_epoch_3_after_5_batches(epoch):
+        for i, batch in enumerate(batches(x, y)(epoch)):
+            if epoch == 3 and i == 5:
+                raise KeyboardInterrupt
+            yield batch
+
+    killed = net()
+    with pytest.raises(KeyboardInterrupt):
+        train_module(killed, dies_in_epoch_3_after_5_batches, 8, cfg,
+                     valid_batches=lambda: [(x, y)], checkpoint_dir=tmp_path, fingerprint="f")
+    state = read_checkpoint_state(tmp_path)
+    assert state["epoch"] == 2 and state["partial"]["epoch"] == 3
+    assert state["partial"]["batches"] == 5
+    resumed = net()
+    result = train_module(resumed, batches(x, y), 8, cfg, valid_batches=lambda: [(x, y)],
+                          checkpoint_dir=tmp_path, resume=True, fingerprint="f")
+    assert [round(h["train_loss"], 6) for h in result.history] == \
+        [round(h["train_loss"], 6) for h in train_module(
+            net(), batches(x, y), 8, cfg, valid_batches=lambda: [(x, y)]).history]
+    for a, b in zip(straight.state_dict().values(), resumed.state_dict().values(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_checkpoint_seconds_zero_saves_only_between_epochs(tmp_path):
+    x, y = toy_problem()
+
+    def dies_in_epoch_2(epoch):
+        for i, batch in enumerate(batches(x, y)(epoch)):
+            if epoch == 2 and i == 4:
+                raise KeyboardInterrupt
+            yield batch
+
+    with pytest.raises(KeyboardInterrupt):
+        train_module(net(), dies_in_epoch_2, 8, CFG, checkpoint_dir=tmp_path, fingerprint="f")
+    state = read_checkpoint_state(tmp_path)
+    assert state["epoch"] == 1 and "partial" not in state
+
+
 def test_resume_refuses_a_checkpoint_from_other_data(tmp_path):
     x, y = toy_problem()
 

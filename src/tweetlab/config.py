@@ -102,6 +102,8 @@ class TrainConfig(ConfigBase):
     grad_clip: float | None = None
     schedule: str = "constant"
     warmup: float = 0.0
+    # Checkpoints of a resumable run: after an epoch, and inside a long epoch, at most
+    # this often; 0: after every epoch, never inside one.
     checkpoint_seconds: float = 60.0
     progress: bool = True
     max_seconds: float | None = None  # time budget: stop (and keep the best) once spent

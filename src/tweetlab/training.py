@@ -17,6 +17,7 @@ state in its metadata), replaced atomically. No pickle.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -243,13 +244,17 @@ def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def save_checkpoint(path: Path, module: nn.Module, best: dict[str, torch.Tensor],
-                    opts: list[torch.optim.Optimizer], loop_state: dict[str, Any]) -> None:
-    """Write weights, best weights, optimizer state and loop state as one file, atomically."""
+                    opts: list[torch.optim.Optimizer], loop_state: dict[str, Any],
+                    rng: torch.Tensor | None = None) -> None:
+    """Write weights, best weights, optimizer state and loop state as one file, atomically
+    (``rng``: the CPU random state, for a checkpoint inside an epoch)."""
     path.mkdir(parents=True, exist_ok=True)
     # Cloned: tied weights (one tensor under two names) must be separate in safetensors.
     tensors = {f"model.{k}": v.detach().cpu().clone().contiguous()
                for k, v in module.state_dict().items()}
     tensors.update({f"best.{k}": v.contiguous() for k, v in best.items()})
+    if rng is not None:
+        tensors["rng.cpu"] = rng.clone()
     opt_tensors, opt_meta = _flatten_optimizers(opts)
     tensors.update(opt_tensors)
     metadata = {"loop": json.dumps(loop_state), "optim": json.dumps(opt_meta)}
@@ -332,6 +337,8 @@ def train_module(
     best: dict[str, torch.Tensor] = _cpu_state(module) if valid_batches is not None else {}
     bad_epochs = 0
     start_epoch = 1
+    # Inside an epoch: batches already done, their summed loss and count, the RNG state.
+    skip, partial_loss, partial_seen, rng_state = 0, 0.0, 0, None
     if checkpoint_dir is not None and resume:
         file = checkpoint_dir / CHECKPOINT_FILE
         if file.exists():
@@ -356,9 +363,17 @@ def train_module(
             bad_epochs = state["bad_epochs"]
             start_epoch = state["epoch"] + 1
             result.resumed_from_epoch = state["epoch"]
-            log.info("resuming %s after epoch %d", desc, state["epoch"])
+            partial = state.get("partial")
+            if partial:  # saved inside an epoch: continue with its next batch
+                skip = int(partial["batches"])
+                partial_loss, partial_seen = float(partial["total_loss"]), int(partial["seen"])
+                rng_state = tensors.get("rng.cpu")
+                log.info("resuming %s in epoch %d after batch %d of %d", desc, start_epoch,
+                         skip, n_batches)
+            else:
+                log.info("resuming %s after epoch %d", desc, state["epoch"])
     t0 = last_save = time.perf_counter()
-    step = (start_epoch - 1) * n_batches
+    step = (start_epoch - 1) * n_batches + skip
     # bf16 autocast on CUDA when asked (and supported); CPU training stays float32.
     amp = bool(config.amp and device.type == "cuda" and torch.cuda.is_bf16_supported())
     on_cpu = device.type == "cpu"
@@ -372,13 +387,18 @@ def train_module(
         if result.stopped_early or out_of_time:
             break
         torch.manual_seed(config.seed * 100_003 + epoch)  # dropout masks, reproducible per epoch
+        if skip and rng_state is not None:
+            torch.set_rng_state(rng_state)  # where the interrupted run was in this epoch
         module.train()
         epoch_start = time.perf_counter()
-        total_loss, seen = 0.0, 0
-        bar = tqdm(total=n_batches, desc=f"{desc} epoch {epoch}/{config.epochs}",
+        total_loss, seen = (partial_loss, partial_seen) if skip else (0.0, 0)
+        bar = tqdm(total=n_batches, initial=skip, desc=f"{desc} epoch {epoch}/{config.epochs}",
                    disable=None if config.progress else True, leave=False, unit="batch")
         accum = config.accumulate
-        for i, batch in enumerate(train_batches(epoch)):
+        epoch_batches: Iterable[Batch] = train_batches(epoch)
+        if skip:  # the same seeded order; the batches done before the interruption skipped
+            epoch_batches = itertools.islice(epoch_batches, skip, None)
+        for i, batch in enumerate(epoch_batches, start=skip):
             *inputs, target = batch if on_cpu else (t.to(device, non_blocking=True)
                                                     for t in batch)
             lr = get_lr(step, total_steps, config, time.perf_counter() - t0)
@@ -402,6 +422,21 @@ def train_module(
             if config.max_seconds is not None and time.perf_counter() - t0 >= config.max_seconds:
                 out_of_time = True
                 break
+            if (checkpoint_dir is not None and config.checkpoint_seconds > 0
+                    and (i + 1) % accum == 0 and i + 1 < n_batches
+                    and time.perf_counter() - last_save >= config.checkpoint_seconds):
+                # A long epoch (a transformer on many tweets) is checkpointed inside too,
+                # so a kill loses at most checkpoint_seconds of work.
+                last_save = time.perf_counter()
+                save_checkpoint(checkpoint_dir, module, best or _cpu_state(module), opts, {
+                    "epoch": epoch - 1, "history": result.history,
+                    "best_epoch": result.best_epoch, "best_valid_loss": result.best_valid_loss,
+                    "bad_epochs": bad_epochs, "stopped_early": result.stopped_early,
+                    "fingerprint": fingerprint,
+                    "partial": {"epoch": epoch, "batches": i + 1, "total_loss": total_loss,
+                                "seen": seen},
+                }, rng=torch.get_rng_state())
+        skip = 0
         bar.close()
         row: dict[str, float] = {"epoch": epoch, "train_loss": total_loss / max(seen, 1),
                                  "lr": get_lr(step - 1, total_steps, config,
