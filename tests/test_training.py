@@ -107,6 +107,37 @@ def test_a_kill_inside_an_epoch_resumes_from_the_batch_it_reached(tmp_path):
         assert torch.allclose(a, b, atol=1e-6)
 
 
+def test_a_resumed_run_keeps_its_time_budget(tmp_path):
+    # The budget (and a time-based schedule) counts the training time before the kill:
+    # a checkpoint that says all 1000 s were spent resumes for one batch only.
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    x, y = toy_problem()
+    cfg = CFG.replace(max_seconds=1000.0, schedule="linear")
+
+    def dies_in_epoch_2(epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return batches(x, y)(epoch)
+
+    with pytest.raises(KeyboardInterrupt):
+        train_module(net(), dies_in_epoch_2, 8, cfg, checkpoint_dir=tmp_path, fingerprint="f")
+    file = tmp_path / "checkpoint.safetensors"
+    with safe_open(str(file), framework="pt") as fh:
+        meta = fh.metadata()
+    loop = json.loads(meta["loop"])
+    assert 0 < loop["elapsed"] < 60
+    loop["elapsed"] = 1000.0
+    save_file(load_file(str(file)), str(file), metadata={**meta, "loop": json.dumps(loop)})
+    result = train_module(net(), batches(x, y), 8, cfg, checkpoint_dir=tmp_path, resume=True,
+                          fingerprint="f")
+    assert result.out_of_time and len(result.history) == 2
+    assert result.history[-1]["lr"] == pytest.approx(0.0, abs=1e-3)  # schedule at its end
+
+
 def test_checkpoint_seconds_zero_saves_only_between_epochs(tmp_path):
     x, y = toy_problem()
 

@@ -339,6 +339,7 @@ def train_module(
     start_epoch = 1
     # Inside an epoch: batches already done, their summed loss and count, the RNG state.
     skip, partial_loss, partial_seen, rng_state = 0, 0.0, 0, None
+    done_seconds = 0.0  # training time before a resume: the time budget and schedule go on
     if checkpoint_dir is not None and resume:
         file = checkpoint_dir / CHECKPOINT_FILE
         if file.exists():
@@ -363,6 +364,7 @@ def train_module(
             bad_epochs = state["bad_epochs"]
             start_epoch = state["epoch"] + 1
             result.resumed_from_epoch = state["epoch"]
+            done_seconds = float(state.get("elapsed", 0.0))
             partial = state.get("partial")
             if partial:  # saved inside an epoch: continue with its next batch
                 skip = int(partial["batches"])
@@ -372,7 +374,8 @@ def train_module(
                          skip, n_batches)
             else:
                 log.info("resuming %s after epoch %d", desc, state["epoch"])
-    t0 = last_save = time.perf_counter()
+    last_save = time.perf_counter()
+    t0 = last_save - done_seconds
     step = (start_epoch - 1) * n_batches + skip
     # bf16 autocast on CUDA when asked (and supported); CPU training stays float32.
     amp = bool(config.amp and device.type == "cuda" and torch.cuda.is_bf16_supported())
@@ -433,6 +436,7 @@ def train_module(
                     "best_epoch": result.best_epoch, "best_valid_loss": result.best_valid_loss,
                     "bad_epochs": bad_epochs, "stopped_early": result.stopped_early,
                     "fingerprint": fingerprint,
+                    "elapsed": time.perf_counter() - t0,
                     "partial": {"epoch": epoch, "batches": i + 1, "total_loss": total_loss,
                                 "seen": seen},
                 }, rng=torch.get_rng_state())
@@ -475,6 +479,7 @@ def train_module(
                 "epoch": epoch, "history": result.history, "best_epoch": result.best_epoch,
                 "best_valid_loss": result.best_valid_loss, "bad_epochs": bad_epochs,
                 "stopped_early": result.stopped_early, "fingerprint": fingerprint,
+                "elapsed": time.perf_counter() - t0,
             })
     if best:
         module.load_state_dict(best)
