@@ -376,6 +376,15 @@ def train_module(
                 log.info("resuming %s after epoch %d", desc, state["epoch"])
     last_save = time.perf_counter()
     t0 = last_save - done_seconds
+
+    def loop_state(epochs_done: int, partial: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What a checkpoint records besides tensors (``partial``: inside an epoch)."""
+        state = {"epoch": epochs_done, "history": result.history,
+                 "best_epoch": result.best_epoch, "best_valid_loss": result.best_valid_loss,
+                 "bad_epochs": bad_epochs, "stopped_early": result.stopped_early,
+                 "fingerprint": fingerprint, "elapsed": time.perf_counter() - t0}
+        return {**state, "partial": partial} if partial else state
+
     step = (start_epoch - 1) * n_batches + skip
     # bf16 autocast on CUDA when asked (and supported); CPU training stays float32.
     amp = bool(config.amp and device.type == "cuda" and torch.cuda.is_bf16_supported())
@@ -430,16 +439,12 @@ def train_module(
                     and time.perf_counter() - last_save >= config.checkpoint_seconds):
                 # A long epoch (a transformer on many tweets) is checkpointed inside too,
                 # so a kill loses at most checkpoint_seconds of work.
+                # (The CPU random state; on CUDA, dropout after a resume differs.)
                 last_save = time.perf_counter()
-                save_checkpoint(checkpoint_dir, module, best or _cpu_state(module), opts, {
-                    "epoch": epoch - 1, "history": result.history,
-                    "best_epoch": result.best_epoch, "best_valid_loss": result.best_valid_loss,
-                    "bad_epochs": bad_epochs, "stopped_early": result.stopped_early,
-                    "fingerprint": fingerprint,
-                    "elapsed": time.perf_counter() - t0,
-                    "partial": {"epoch": epoch, "batches": i + 1, "total_loss": total_loss,
-                                "seen": seen},
-                }, rng=torch.get_rng_state())
+                save_checkpoint(checkpoint_dir, module, best or _cpu_state(module), opts,
+                                loop_state(epoch - 1, {"epoch": epoch, "batches": i + 1,
+                                                       "total_loss": total_loss, "seen": seen}),
+                                rng=torch.get_rng_state())
         skip = 0
         bar.close()
         row: dict[str, float] = {"epoch": epoch, "train_loss": total_loss / max(seen, 1),
@@ -475,12 +480,8 @@ def train_module(
         if (checkpoint_dir is not None and due and epoch < config.epochs
                 and not result.stopped_early and not out_of_time):
             last_save = time.perf_counter()
-            save_checkpoint(checkpoint_dir, module, best or _cpu_state(module), opts, {
-                "epoch": epoch, "history": result.history, "best_epoch": result.best_epoch,
-                "best_valid_loss": result.best_valid_loss, "bad_epochs": bad_epochs,
-                "stopped_early": result.stopped_early, "fingerprint": fingerprint,
-                "elapsed": time.perf_counter() - t0,
-            })
+            save_checkpoint(checkpoint_dir, module, best or _cpu_state(module), opts,
+                            loop_state(epoch))
     if best:
         module.load_state_dict(best)
     module.eval()
