@@ -263,3 +263,36 @@ def test_predict_table_with_a_progress_bar_scores_the_same(trained, monkeypatch,
     monkeypatch.setattr(TextClassifier, "PREDICT_CHUNK", 7)  # 8 chunks, a bar over them
     assert tweetlab.predict_table(model, ds, progress=True) == plain
     assert "predict" in capsys.readouterr().err
+
+
+def test_an_unwritable_output_fails_before_training(tmp_path, csv_file, capsys, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")  # a file where a folder would have to be: nothing can go there
+    import tweetlab.models.base as base
+
+    def must_not_train(*args, **kwargs):
+        raise AssertionError("trained although the output cannot be written")
+
+    monkeypatch.setattr(base.TextClassifier, "fit", must_not_train)
+    for args in (["train", str(csv_file), "--out", str(blocker / "m")],
+                 ["compare", str(csv_file), "--out", str(blocker / "c")],
+                 ["analyze", str(csv_file), "--out", str(blocker / "a")]):
+        code, _, err = run(args, capsys)
+        assert code == 2 and "cannot write" in err and "Traceback" not in err, args
+
+
+def test_predict_to_an_unwritable_place_and_os_errors_are_one_line(trained, csv_file, tmp_path,
+                                                                   capsys, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    code, _, err = run(["predict", str(trained), "--input", str(csv_file), "--output",
+                        str(blocker / "out.csv")], capsys)
+    assert code == 2 and "cannot write out.csv" in err
+    import tweetlab.cli as cli
+
+    def disk_full(args):
+        raise OSError(28, "No space left on device", "/data/out.csv")
+
+    monkeypatch.setattr(cli, "cmd_info", disk_full)
+    code, _, err = run(["info", str(trained)], capsys)
+    assert code == 2 and err.strip() == "error: No space left on device: /data/out.csv"

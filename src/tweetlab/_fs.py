@@ -10,6 +10,7 @@ the usual umask).
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 
@@ -42,3 +43,18 @@ def publish(tmp: str | Path, path: str | Path) -> None:
     else:
         os.chmod(tmp, 0o666 & ~mask)
     os.replace(tmp, path)
+
+
+def check_can_write(folder: str | Path, what: str = "the output") -> None:
+    """Fail early - before minutes of training or scoring - when ``folder`` (created if
+    missing) cannot take new files: a clear error instead of a lost result at the end."""
+    from .errors import ConfigError
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"cannot write {what} in {folder}: {exc.strerror or exc}; "
+                          "choose another place") from None

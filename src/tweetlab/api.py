@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ._fs import check_can_write
 from .config import TrainConfig, split_overrides
 from .data import (
     KNOWN_COLUMNS,
@@ -298,6 +299,7 @@ def predict_file(model: Classifier | str | Path, data: Dataset | str | Path,
     from .data.writers import table_format, write_table
 
     table_format(out)  # a bad name fails before the model runs
+    check_can_write(Path(out).parent, Path(out).name)
     if Path(out).exists() and not force:
         raise DataError("already exists; pass force=True (CLI: --force) to overwrite it",
                         path=out)

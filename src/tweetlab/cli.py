@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from ._fs import publish
+from ._fs import check_can_write, publish
 from .errors import ConfigError, DataError, ModelError, TweetlabError
 
 log = logging.getLogger("tweetlab")
@@ -269,6 +269,8 @@ def _predict_images(model: Any, args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else None
     if out is not None and out.exists() and not args.force:
         raise TweetlabError(f"{out} already exists; pass --force to overwrite it")
+    if out is not None:
+        check_can_write(out.parent, out.name)
     labels = model.predict(ds.pixels)
     fd, tmp = tempfile.mkstemp(dir=out.parent if out else None, suffix=".csv.tmp")
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
@@ -762,6 +764,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a disk that filled up, a folder that vanished: one line
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ._fs import check_can_write
 from .errors import DataError, TweetlabError
 from .xapi import XAPIError, explain, read_client
 
@@ -186,6 +187,7 @@ def _paginate(fetch: Callable[..., dict[str, Any]], out: Path, key: str, *,
     import tweepy
     from tqdm.auto import tqdm
 
+    check_can_write(out.parent, out.name)
     state_file = _state_path(out)
     state = _read_state(state_file)
     if state.get("key") not in (None, key):
@@ -346,6 +348,7 @@ def import_tweets(paths: Iterable[str | Path], out: str | Path,
     if out_path.exists() and not force:
         raise TweetlabError(f"{out_path} already exists; pass --force to replace it "
                             "(or use another name)")
+    check_can_write(out_path.parent, out_path.name)
     tmp = out_path.with_name(f".{out_path.name}.partial")
     tmp.unlink(missing_ok=True)
     sink = _JsonlOut(tmp)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ._fs import check_can_write
 from .data import Dataset, split_dataset
 from .data.images import ImageDataset
 from .data.splits import choose_split
@@ -190,6 +191,7 @@ def compare(
     if not isinstance(ds, Dataset) or ds.labels is None:
         raise DataError("compare needs labelled tweets", path=getattr(ds, "source", None))
     out_path = Path(out)
+    check_can_write(out_path, "the comparison")
     rows_dir = out_path / "rows"
     if out_path.exists() and not resume and any(rows_dir.glob("*.json")):
         raise ConfigError(f"{out_path} holds an earlier comparison; pass resume=True "

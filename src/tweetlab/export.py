@@ -22,6 +22,7 @@ from typing import Any, cast
 import numpy as np
 import torch
 
+from ._fs import check_can_write
 from .errors import ConfigError, ModelError
 
 log = logging.getLogger("tweetlab")
@@ -71,6 +72,7 @@ def export_model(directory: str | Path, *, int8: bool = False, check: bool = Tru
     if missing:
         raise ConfigError(f"export needs {' and '.join(missing)}: pip install 'tweetlab[onnx]'")
     model = load_model(d, backend="torch")
+    check_can_write(d, "the ONNX export")
     if not isinstance(model, TorchTextClassifier):
         raise ModelError(f"{d}: only torch text families export to ONNX; this is "
                          f"{model.family}")

@@ -29,7 +29,7 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 
 from . import __version__
-from ._fs import publish
+from ._fs import check_can_write, publish
 from .config import TrainConfig
 from .errors import ConfigError, ModelError
 from .models.base import Classifier
@@ -56,11 +56,13 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def check_writable(directory: Path, force: bool) -> None:
-    """Refuse to overwrite an existing non-empty folder unless ``force``."""
+    """Refuse to overwrite an existing non-empty folder unless ``force``, and a place
+    where nothing can be written at all (before the work, not after it)."""
     if directory.exists() and not force:
         if directory.is_file() or any(directory.iterdir()):
             raise ModelError(f"{directory} already exists; pass force=True (CLI: --force) "
                              "to overwrite it, or choose another folder")
+    check_can_write(directory.parent, f"the folder {directory.name}")
 
 
 def write_model_dir(directory: str | Path, arrays: dict[str, np.ndarray],
