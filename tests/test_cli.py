@@ -296,3 +296,18 @@ def test_predict_to_an_unwritable_place_and_os_errors_are_one_line(trained, csv_
     monkeypatch.setattr(cli, "cmd_info", disk_full)
     code, _, err = run(["info", str(trained)], capsys)
     assert code == 2 and err.strip() == "error: No space left on device: /data/out.csv"
+
+
+def test_predict_columns_make_a_kaggle_submission(trained, tmp_path, capsys):
+    src = tmp_path / "test.csv"
+    src.write_text("id,keyword,text\n11,fire,forest fire near the town\n12,,what a lovely day\n",
+                   encoding="utf-8")
+    out = tmp_path / "submission.csv"
+    code, stdout, _ = run(["predict", str(trained), "--input", str(src), "--output", str(out),
+                           "--columns", "id,target=label"], capsys)
+    assert code == 0 and "2 predictions" in stdout
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "id,target" and [x.split(",")[0] for x in lines[1:]] == ["11", "12"]
+    code, _, err = run(["predict", str(trained), "--input", str(src), "--columns", "id,nope"],
+                       capsys)
+    assert code == 2 and "no output column 'nope'" in err

@@ -242,6 +242,7 @@ def warn_if_training_file(model: Classifier, source: str | Path | None) -> bool:
 
 def predict_table(model: Classifier | str | Path, data: Dataset | str | Path, *,
                   neutral_band: Sequence[float] | None = None, progress: bool = False,
+                  columns: Sequence[str] | None = None,
                   **read: Any) -> tuple[list[str], list[list[Any]]]:
     """Label every row of ``data``: ``(header, rows)``, one row per tweet.
 
@@ -249,6 +250,8 @@ def predict_table(model: Classifier | str | Path, data: Dataset | str | Path, *,
     ``text``, ``true_label`` (when the data is labelled), ``label`` (the prediction),
     ``confidence`` and one ``p_<class>`` per class. ``progress``: a progress bar while
     scoring (files of more than 50,000 tweets, scored in chunks of that size).
+    ``columns``: only these, in this order; ``NEW=NAME`` renames (Kaggle's disaster
+    submission: ``["id", "target=label"]``).
 
     >>> import tweetlab
     >>> ds = tweetlab.Dataset(texts=["good", "bad"] * 10, labels=["pos", "neg"] * 10)
@@ -286,12 +289,34 @@ def predict_table(model: Classifier | str | Path, data: Dataset | str | Path, *,
                      *([ds.labels[i]] if ds.labels is not None else []), lab,
                      round(label_confidence(clf.classes_, lab, p), 4),
                      *(round(float(v), 4) for v in p)])
+    if columns:
+        header, rows = select_columns(header, rows, columns)
     return header, rows
+
+
+def select_columns(header: list[str], rows: list[list[Any]], columns: Sequence[str]
+                   ) -> tuple[list[str], list[list[Any]]]:
+    """Keep ``columns`` (``NAME`` or ``NEW=NAME``) of a table, in that order.
+
+    >>> select_columns(["id", "text", "label"], [[7, "hi", "1"]], ["id", "target=label"])
+    (['id', 'target'], [[7, '1']])
+    """
+    names, picks = [], []
+    for spec in columns:
+        new, _, old = spec.strip().rpartition("=")
+        old = old.strip()
+        if old not in header:
+            raise ConfigError(f"no output column {old!r}; the columns are "
+                              f"{', '.join(header)}")
+        names.append(new.strip() or old)
+        picks.append(header.index(old))
+    return names, [[row[i] for i in picks] for row in rows]
 
 
 def predict_file(model: Classifier | str | Path, data: Dataset | str | Path,
                  out: str | Path, *, neutral_band: Sequence[float] | None = None,
-                 force: bool = False, progress: bool = False, **read: Any) -> dict[str, int]:
+                 force: bool = False, progress: bool = False,
+                 columns: Sequence[str] | None = None, **read: Any) -> dict[str, int]:
     """Label every row of ``data`` and write :func:`predict_table`'s table to ``out``
     (CSV, TSV, JSON lines or Parquet by its name; ``.gz`` ok; atomic; an existing file
     only with ``force``). Returns how many tweets got each label.
@@ -305,11 +330,13 @@ def predict_file(model: Classifier | str | Path, data: Dataset | str | Path,
                         path=out)
     header, rows = predict_table(model, data, neutral_band=neutral_band, progress=progress,
                                  **read)
-    write_table(out, header, rows, force=force)
     at = header.index("label")
     counts: dict[str, int] = {}
     for row in rows:
         counts[row[at]] = counts.get(row[at], 0) + 1
+    if columns:
+        header, rows = select_columns(header, rows, columns)
+    write_table(out, header, rows, force=force)
     return dict(sorted(counts.items()))
 
 

@@ -245,6 +245,10 @@ def _confidence(model: Any, label: str, p: Any) -> float:
     return label_confidence(model.classes_, label, p)
 
 
+def _columns(args: argparse.Namespace) -> list[str] | None:
+    return [c for c in args.columns.split(",") if c.strip()] if args.columns else None
+
+
 def _predict_file(model: Any, args: argparse.Namespace, band: Any) -> int:
     """``--input FILE [--output FILE]``: a table of predictions (CSV on stdout without
     ``--output``; otherwise the format of the output's name)."""
@@ -254,11 +258,12 @@ def _predict_file(model: Any, args: argparse.Namespace, band: Any) -> int:
     ds = _load_data(args.input, args, require_labels=False)
     if args.output:
         counts = predict_file(model, ds, args.output, neutral_band=band, force=args.force,
-                              progress=not args.quiet)
+                              progress=not args.quiet, columns=_columns(args))
         print(f"wrote {sum(counts.values())} predictions to {args.output} "
               f"({', '.join(f'{k}: {v}' for k, v in counts.items())})")
         return 0
-    header, rows = predict_table(model, ds, neutral_band=band, progress=not args.quiet)
+    header, rows = predict_table(model, ds, neutral_band=band, progress=not args.quiet,
+                                 columns=_columns(args))
     sys.stdout.write(format_table(header, rows, "csv"))
     return 0
 
@@ -582,7 +587,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", "-i", help="file of tweets to label")
     p.add_argument("--entity", help="what the tweets are about, for models trained on "
                                     "entity-level data (files use their entity column)")
-    p.add_argument("--output", "-o", help="CSV to write (default: standard output)")
+    p.add_argument("--output", "-o", help="file to write: CSV, TSV, JSONL or Parquet by its "
+                   "name, .gz ok (default: CSV on standard output)")
+    p.add_argument("--columns", metavar="COL,NEW=COL,...", help="--input: only these output "
+                   "columns, renamed with NEW=COL (Kaggle disaster submission: id,target=label)")
     p.add_argument("--neutral-band", type=float, nargs=2, metavar=("LOW", "HIGH"))
     p.add_argument("--force", action="store_true", help="overwrite --output")
     _read_options(p)
