@@ -336,3 +336,31 @@ def test_serve_refuses_zero_workers():
 
     with pytest.raises(ConfigError, match="workers"):
         serve(workers=0)
+
+
+def test_serve_checks_its_models_and_port_before_starting(tmp_path, monkeypatch):
+    # Failures inside uvicorn's startup are tracebacks in the server log; these are
+    # checked first and are one-line errors.
+    import json
+    import socket
+
+    import uvicorn
+
+    from tweetlab.errors import ModelError
+    from tweetlab.serving import serve
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("uvicorn started"))
+    with pytest.raises(ModelError, match="not found"):
+        serve([str(tmp_path / "missing")])
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    (gen / "config.json").write_text(json.dumps({"format": "tweetlab.model", "format_version": 1,
+                                                 "task": "text-generation"}))
+    with pytest.raises(ConfigError, match="text-generation"):
+        serve([str(gen)])
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"127.0.0.1:{port}"):
+            serve(port=port)

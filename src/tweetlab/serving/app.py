@@ -164,6 +164,31 @@ def _model_sources(models: Sequence[str | Path] | Mapping[str, str | Path] | Non
     return out
 
 
+def _check_servable(sources: Mapping[str, Path]) -> None:
+    """Every folder is a text classifier - checked before uvicorn starts, where a failure
+    while loading would be a traceback in the server log."""
+    from ..persistence import read_config
+
+    for path in sources.values():
+        task = read_config(path).get("task", "text-classification")
+        if task != "text-classification":
+            raise ConfigError(f"{path} holds a model for {task}; serve takes tweet "
+                              "classifiers")
+
+
+def _check_port_free(host: str, port: int) -> None:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}); another "
+                              "server may be running there - pass --port N") from None
+
+
 def _error(status: int, error: str, detail: Any = None) -> JSONResponse:
     return JSONResponse({"error": error, "detail": detail}, status_code=status)
 
@@ -605,6 +630,8 @@ def serve(models: Sequence[str | Path] | None = None, *, host: str = "127.0.0.1"
     settings = ServeSettings.from_env(host=host, port=port, threads=threads)
     check_exposure(settings)
     sources = _model_sources(models)  # bad names fail here, before any worker starts
+    _check_servable(sources)
+    _check_port_free(host, port)
     if workers == 1:
         app = create_app(models, settings)
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
