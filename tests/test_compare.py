@@ -99,6 +99,11 @@ def test_folds_report_mean_and_spread(data, tmp_path):
     board = compare(data, ["tfidf"], out=tmp_path / "c", folds=3, progress=False)
     row = board.rows[0]
     assert row["folds"] == 3 and "accuracy_std" in row
+    # The reports say what the numbers are: means over folds of all 160 tweets.
+    md = (tmp_path / "c" / "leaderboard.md").read_text(encoding="utf-8")
+    assert "3-fold cross-validation over 160 tweets" in md and "held out" not in md
+    single = compare(data, ["tfidf"], out=tmp_path / "d", progress=False)
+    assert single.describe().startswith("128 training tweets, 32 held out")
 
 
 def test_unknown_family_fails_before_training(data, tmp_path):

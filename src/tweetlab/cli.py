@@ -487,8 +487,7 @@ def _print_board(board: Any) -> None:
         return
     from .comparison import _fmt, columns
 
-    table = Table(title=f"{board.n_test:,} held-out tweets ({board.split} split), "
-                        "best macro-F1 first")
+    table = Table(title=board.describe())
     cols = columns(board.rows, board.classes)
     for c in cols:
         table.add_column(c, justify="left" if c in {"model", "family"} else "right")

@@ -50,6 +50,16 @@ class Leaderboard:
     files: list[Path] = field(default_factory=list)
     #: model name -> the error that stopped it (the others still ran)
     failed: dict[str, str] = field(default_factory=dict)
+    folds: int | None = None  # k-fold cross-validation (n_train/n_test: of the first fold)
+
+    def describe(self) -> str:
+        """One sentence on what the scores are measured on."""
+        if self.folds:
+            return (f"{self.folds}-fold cross-validation over {self.n_train + self.n_test:,} "
+                    f"tweets ({self.split} folds): mean ± std over the folds; curves and "
+                    "confusion matrices of the first fold; ranked by macro-F1")
+        return (f"{self.n_train:,} training tweets, {self.n_test:,} held out ({self.split} "
+                "split); ranked by macro-F1")
 
     def __repr__(self) -> str:
         best = self.rows[0] if self.rows else None
@@ -259,22 +269,24 @@ def compare(
         log.warning("compare interrupted: %d of %d models finished and saved in %s; run "
                     "again with --resume to continue", len(rows), len(entries), out_path)
         if rows:
-            _finish(rows, out_path, split_used, len(train0), len(test0), failed)
+            _finish(rows, out_path, split_used, len(train0), len(test0), failed, folds)
         raise
     finally:
         bar.close()
     if not rows:
         raise TweetlabError("compare: every model failed; "
                             + "; ".join(f"{n}: {why}" for n, why in failed.items()))
-    return _finish(rows, out_path, split_used, len(train0), len(test0), failed)
+    return _finish(rows, out_path, split_used, len(train0), len(test0), failed, folds)
 
 
 def _finish(rows: list[dict[str, Any]], out: Path, split: str, n_train: int,
-            n_test: int, failed: dict[str, str] | None = None) -> Leaderboard:
+            n_test: int, failed: dict[str, str] | None = None,
+            folds: int | None = None) -> Leaderboard:
     from .reports import write_compare_report
 
     rows = sorted(rows, key=lambda r: -r["macro_f1"])
     classes = sorted({c for r in rows for c in r["per_class_f1"]})
-    board = Leaderboard(rows, classes, split, n_train, n_test, failed=dict(failed or {}))
+    board = Leaderboard(rows, classes, split, n_train, n_test, failed=dict(failed or {}),
+                        folds=folds if folds and folds > 1 else None)
     board.files = write_compare_report(board, out)
     return board

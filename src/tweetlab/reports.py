@@ -446,10 +446,12 @@ def write_compare_report(board: Any, out: Path) -> list[Path]:
                         "" if r.get("size_mb") is None else f"{r['size_mb']:.3f}"])
     publish(tmp, out / "leaderboard.csv")
     md = out / "leaderboard.md"
-    md.write_text(f"# Leaderboard\n\n{board.n_train:,} training tweets, {board.n_test:,} held out "
-                  f"({board.split} split).\n\n{board.to_markdown()}\n", encoding="utf-8")
+    md.write_text(f"# Leaderboard\n\n{board.describe()}.\n\n{board.to_markdown()}\n",
+                  encoding="utf-8")
     images = [plot_leaderboard(board.rows, figs / "leaderboard.png",
-                               f"{len(board.rows)} models, {board.n_test:,} held-out tweets")]
+                               f"{len(board.rows)} models, " + (
+                                   f"{board.folds}-fold cross-validation (means)" if board.folds
+                                   else f"{board.n_test:,} held-out tweets"))]
     per_model: list[tuple[str, list[Path]]] = []
     for r in board.rows:
         pics = []
@@ -478,8 +480,7 @@ def write_compare_report(board: Any, out: Path) -> list[Path]:
              "img{max-width:100%}.pics{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}"
              ".pics img{max-width:48%}</style></head><body>",
              "<h1>Model comparison</h1>",
-             f"<p>{board.n_train:,} training tweets, {board.n_test:,} held out ({esc(board.split)} "
-             "split); ranked by macro-F1.</p><table><tr>"
+             f"<p>{esc(board.describe())}.</p><table><tr>"
              + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr>"]
     from .comparison import _fmt
 
