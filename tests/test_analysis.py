@@ -239,3 +239,11 @@ def test_distinctive_terms_match_a_per_term_reference():
         got = distinctive_terms(tc, 7)[lab]
         assert [g[0] for g in got] == [w[0] for w in want]
         assert np.allclose([g[1] for g in got], [w[1] for w in want])
+
+
+def test_distinctive_terms_skip_bare_punctuation_but_keep_bangs_and_emoji():
+    from tweetlab.analysis import _terms_per_label
+
+    tokens = [["thanks", "!", "“", ":", "🎉"], ["delayed", "?", ")", "<url>"]]
+    tc = _terms_per_label(tokens, np.array(["pos", "neg"]))
+    assert set(tc.words) == {"thanks", "!", "🎉", "delayed", "?"}

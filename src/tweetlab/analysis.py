@@ -17,11 +17,13 @@ and shares, charts (PNG) and one self-contained HTML report.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import logging
 import re
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +47,18 @@ AUTO_MAX_PERIODS = 120
 HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
 NO_GROUP = "(all)"
 STOP_TOKENS = {"<url>", "<user>", "rt", "amp"}
+KEPT_PUNCTUATION = {"!", "?"}  # they do tell labels apart (thanks!, any update?)
+
+
+@functools.lru_cache(maxsize=65536)
+def _is_term(word: str) -> bool:
+    """Worth listing as a distinctive term: not a placeholder and not bare punctuation
+    (quotes, colons, brackets...), except ``!`` and ``?``. Emoji stay."""
+    if word in STOP_TOKENS:
+        return False
+    if word in KEPT_PUNCTUATION:
+        return True
+    return not all(unicodedata.category(ch).startswith("P") for ch in word)
 
 
 @dataclass
@@ -120,7 +134,8 @@ def _terms_per_label(tokens: TokenIds | list[list[str]], labels: np.ndarray) -> 
     """Document frequency of each term per label (a tweet counts a term once).
 
     Computed on integer codes with numpy (distinct (tweet, term) pairs, then one count
-    per label and term) instead of a Python set per tweet. Stop tokens are left out.
+    per label and term) instead of a Python set per tweet. Placeholders and bare
+    punctuation are left out (see :func:`_is_term`).
     """
     tokens = TokenIds.ensure(tokens)
     n = len(tokens.lengths)
@@ -135,7 +150,7 @@ def _terms_per_label(tokens: TokenIds | list[list[str]], labels: np.ndarray) -> 
     tweet, term = np.divmod(pairs, n_words)
     counts = np.bincount(code[tweet] * n_words + term, minlength=len(names) * n_words)
     counts = counts.reshape(len(names), n_words)[:, :len(tokens.words)]
-    keep = [i for i, w in enumerate(tokens.words) if w not in STOP_TOKENS]
+    keep = [i for i, w in enumerate(tokens.words) if _is_term(w)]
     if len(keep) < len(tokens.words):
         counts = counts[:, keep]
     return TermCounts([tokens.words[i] for i in keep], list(names), counts)

@@ -325,8 +325,9 @@ def write_analysis_report(result: Any, out: Path, *, by: str, group: str | None,
                            [[lab, t, f"{s:.2f}", n] for lab, items in result.terms.items()
                             for t, s, n in items]))
     name = Path(source).name
+    per = "all tweets together (no dates)" if by == "all" else f"per {by}"
     charts = [plot_share_over_time(counts, labels, out / "share_over_time.png",
-                                   f"{name}: share of each label per {by} "
+                                   f"{name}: share of each label, {per} "
                                    f"({result.n_scored:,} tweets, {model_name})", by=by)]
     if group is not None:
         charts.append(plot_groups(counts, labels, out / "groups.png",
@@ -342,8 +343,10 @@ def write_analysis_report(result: Any, out: Path, *, by: str, group: str | None,
         "th{background:#f4f4f4}img{max-width:100%}.n{text-align:right}</style></head><body>",
         f"<h1>Sentiment analysis of {esc(name)}</h1>",
         f"<p>{result.n_scored:,} tweets scored with a <b>{esc(model_name)}</b> model, counted "
-        f"per {by}{' and ' + esc(group) if group else ''}; {result.n_skipped_dates:,} tweets "
-        f"without a usable date were skipped. {result.tweets_per_second:,.0f} tweets/s.</p>",
+        f"{esc(per)}{' and per ' + esc(group) if group else ''}"
+        + (f"; {result.n_skipped_dates:,} tweets without a usable date were skipped"
+           if result.n_skipped_dates else "")
+        + f". {result.tweets_per_second:,.0f} tweets/s.</p>",
     ]
     for chart in charts:
         data = base64.b64encode(chart.read_bytes()).decode()
