@@ -63,6 +63,14 @@ def _band(values: Sequence[float] | None) -> tuple[float, float] | None:
     return (values[0], values[1]) if values else None
 
 
+def _reproduce_command() -> str | None:
+    """The command line that made a model, for its card: ``--resume`` left out (a rerun
+    starts from scratch)."""
+    if not sys.argv:
+        return None
+    return "tweetlab " + " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
+
+
 def _loop_overrides(args: argparse.Namespace) -> list[str]:
     """``--set`` values plus the training-loop flags ``--epochs``, ``--device``, ``-q``."""
     overrides = list(args.set or [])
@@ -109,7 +117,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"{Path(args.data).name.split('.')[0]}-{args.model}"
     data = _load_data(args.data, args, task=task)
     valid = _load_data(args.valid, args, task=task) if args.valid else None
-    command = "tweetlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
+    command = _reproduce_command()
     model = train(data, args.model, out=out, valid=valid, valid_size=args.valid_size,
                   split=args.split, seed=args.seed, overrides=overrides,
                   neutral_band=_band(args.neutral_band), force=args.force, resume=args.resume,
@@ -405,7 +413,7 @@ def cmd_generator_train(args: argparse.Namespace) -> int:
     if args.keep_retweets:
         overrides.append("cleaning.drop_retweets=false")
     out = Path(args.out)
-    command = "tweetlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
+    command = _reproduce_command()
     gen = train_generator(args.data, args.model, out=out, overrides=overrides, force=args.force,
                           resume=args.resume, text=args.text, command=command)
     m = gen.metrics_
