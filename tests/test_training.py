@@ -28,6 +28,17 @@ def batches(x, y, bs=32):
     return make
 
 
+def dies_in(x, y, epoch_no, after=0):
+    """Batches that stop with a KeyboardInterrupt (a kill) in epoch ``epoch_no`` after
+    ``after`` batches."""
+    def make(epoch):
+        for i, batch in enumerate(batches(x, y)(epoch)):
+            if epoch == epoch_no and i == after:
+                raise KeyboardInterrupt
+            yield batch
+    return make
+
+
 def net():
     torch.manual_seed(0)
     return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 2))
@@ -56,14 +67,9 @@ def test_resume_after_a_kill_gives_the_same_weights(tmp_path):
     straight = net()
     train_module(straight, batches(x, y), 8, CFG, valid_batches=lambda: [(x, y)])
 
-    def dies_in_epoch_4(epoch):
-        if epoch == 4:
-            raise KeyboardInterrupt
-        return batches(x, y)(epoch)
-
     killed = net()
     with pytest.raises(KeyboardInterrupt):
-        train_module(killed, dies_in_epoch_4, 8, CFG, valid_batches=lambda: [(x, y)],
+        train_module(killed, dies_in(x, y, 4), 8, CFG, valid_batches=lambda: [(x, y)],
                      checkpoint_dir=tmp_path, fingerprint="f")
     assert read_checkpoint_state(tmp_path)["epoch"] == 3
     resumed = net()
@@ -84,15 +90,9 @@ def test_a_kill_inside_an_epoch_resumes_from_the_batch_it_reached(tmp_path):
     straight = net()
     train_module(straight, batches(x, y), 8, cfg, valid_batches=lambda: [(x, y)])
 
-    def dies_in_epoch_3_after_5_batches(epoch):
-        for i, batch in enumerate(batches(x, y)(epoch)):
-            if epoch == 3 and i == 5:
-                raise KeyboardInterrupt
-            yield batch
-
     killed = net()
     with pytest.raises(KeyboardInterrupt):
-        train_module(killed, dies_in_epoch_3_after_5_batches, 8, cfg,
+        train_module(killed, dies_in(x, y, 3, after=5), 8, cfg,
                      valid_batches=lambda: [(x, y)], checkpoint_dir=tmp_path, fingerprint="f")
     state = read_checkpoint_state(tmp_path)
     assert state["epoch"] == 2 and state["partial"]["epoch"] == 3
@@ -118,13 +118,8 @@ def test_a_resumed_run_keeps_its_time_budget(tmp_path):
     x, y = toy_problem()
     cfg = CFG.replace(max_seconds=1000.0, schedule="linear")
 
-    def dies_in_epoch_2(epoch):
-        if epoch == 2:
-            raise KeyboardInterrupt
-        return batches(x, y)(epoch)
-
     with pytest.raises(KeyboardInterrupt):
-        train_module(net(), dies_in_epoch_2, 8, cfg, checkpoint_dir=tmp_path, fingerprint="f")
+        train_module(net(), dies_in(x, y, 2), 8, cfg, checkpoint_dir=tmp_path, fingerprint="f")
     file = tmp_path / "checkpoint.safetensors"
     with safe_open(str(file), framework="pt") as fh:
         meta = fh.metadata()
@@ -141,14 +136,8 @@ def test_a_resumed_run_keeps_its_time_budget(tmp_path):
 def test_checkpoint_seconds_zero_saves_only_between_epochs(tmp_path):
     x, y = toy_problem()
 
-    def dies_in_epoch_2(epoch):
-        for i, batch in enumerate(batches(x, y)(epoch)):
-            if epoch == 2 and i == 4:
-                raise KeyboardInterrupt
-            yield batch
-
     with pytest.raises(KeyboardInterrupt):
-        train_module(net(), dies_in_epoch_2, 8, CFG, checkpoint_dir=tmp_path, fingerprint="f")
+        train_module(net(), dies_in(x, y, 2, after=4), 8, CFG, checkpoint_dir=tmp_path, fingerprint="f")
     state = read_checkpoint_state(tmp_path)
     assert state["epoch"] == 1 and "partial" not in state
 
@@ -156,13 +145,8 @@ def test_checkpoint_seconds_zero_saves_only_between_epochs(tmp_path):
 def test_resume_refuses_a_checkpoint_from_other_data(tmp_path):
     x, y = toy_problem()
 
-    def dies_in_epoch_2(epoch):
-        if epoch == 2:
-            raise KeyboardInterrupt
-        return batches(x, y)(epoch)
-
     with pytest.raises(KeyboardInterrupt):
-        train_module(net(), dies_in_epoch_2, 8, CFG, checkpoint_dir=tmp_path, fingerprint="a")
+        train_module(net(), dies_in(x, y, 2), 8, CFG, checkpoint_dir=tmp_path, fingerprint="a")
     with pytest.raises(ModelError, match="other data"):
         train_module(net(), batches(x, y), 8, CFG, checkpoint_dir=tmp_path, resume=True,
                      fingerprint="b")
