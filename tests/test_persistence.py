@@ -100,3 +100,18 @@ def test_saved_files_get_the_usual_permissions(model, tmp_path):
     assert {p.name: mode(p) for p in (tmp_path / "m").iterdir()} == {
         p.name: 0o644 for p in (tmp_path / "m").iterdir()}
     assert mode(tmp_path / "out.csv") == 0o644
+
+
+def test_a_model_trained_in_epochs_carries_its_training_curves(tmp_path):
+    import tweetlab
+    from tweetlab.data import Dataset
+
+    texts, labels = make_corpus(80)
+    ds = Dataset(texts=texts, labels=labels)
+    tweetlab.train(ds, "fasttext", out=tmp_path / "ft", overrides=["epochs=3", "progress=false"])
+    png = tmp_path / "ft" / "training.png"
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert "![training curves](training.png)" in (tmp_path / "ft" / "README.md").read_text()
+    assert tweetlab.load(tmp_path / "ft").predict(["good"])  # an extra file loads fine
+    tweetlab.train(ds, "tfidf", out=tmp_path / "tf")  # no epochs: no picture
+    assert not (tmp_path / "tf" / "training.png").exists()

@@ -160,6 +160,7 @@ def train(
         metrics["command"] = command
     if hasattr(clf, "history_"):
         metrics["history"] = clf.history_
+        metrics["best_epoch"] = getattr(getattr(clf, "train_result_", None), "best_epoch", None)
     if valid_ds is not None:
         unseen = sorted(set(valid_ds.labels or []) - set(clf.classes_))
         if unseen:

@@ -1107,6 +1107,7 @@ def train_generator(
                  "retweet_characters": sum(map(len, train_part.retweets.texts))
                  if gen.n_retweets_ and train_part.retweets is not None else 0},
         "history": gen.history_,
+        "best_epoch": gen.train_result_.best_epoch,
         "epochs_run": len(gen.history_),
         "out_of_time": gen.train_result_.out_of_time,
         "parameters": gen.parameters,

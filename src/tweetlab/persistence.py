@@ -40,6 +40,12 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 METRICS_FILE = "metrics.json"
 CARD_FILE = "README.md"
+CURVES_FILE = "training.png"  # loss (and accuracy) per epoch, for models trained in epochs
+
+
+def wants_curves(metrics: dict[str, Any]) -> bool:
+    """A training-curves picture is worth it from two epochs on."""
+    return len(metrics.get("history") or []) >= 2
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -95,6 +101,12 @@ def write_model_dir(directory: str | Path, arrays: dict[str, np.ndarray],
         (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=2),
                                        encoding="utf-8")
         (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        if wants_curves(metrics):
+            from .reports import plot_history
+
+            plot_history(metrics["history"], tmp / CURVES_FILE,
+                         f"{config.get('family', '')}: training curves",
+                         best_epoch=metrics.get("best_epoch"))
         (tmp / CARD_FILE).write_text(model_card(config, metrics), encoding="utf-8")
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")

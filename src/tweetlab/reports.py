@@ -128,6 +128,10 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
                          f"| {s['support']} |")
     if "train_seconds" in metrics:
         lines += ["", f"Training took {metrics['train_seconds']:.1f} s."]
+    from .persistence import CURVES_FILE, wants_curves
+
+    if wants_curves(metrics):
+        lines += ["", f"![training curves]({CURVES_FILE})"]
     if metrics.get("command"):
         lines += ["", "## Reproduce", "", "```", metrics["command"], "```"]
     lines += ["", "## Hyperparameters", "", "```json"]
