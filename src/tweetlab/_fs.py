@@ -13,6 +13,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import ConfigError
+
 
 def current_umask() -> int:
     """The process umask, read without changing it where Linux allows."""
@@ -48,8 +50,6 @@ def publish(tmp: str | Path, path: str | Path) -> None:
 def check_can_write(folder: str | Path, what: str = "the output") -> None:
     """Fail early - before minutes of training or scoring - when ``folder`` (created if
     missing) cannot take new files: a clear error instead of a lost result at the end."""
-    from .errors import ConfigError
-
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)

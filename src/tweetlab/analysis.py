@@ -453,6 +453,11 @@ def analyze(
     return result
 
 
+def describe_period(by: str) -> str:
+    """How tweets were counted, for reports: ``per week``, or all together (no dates)."""
+    return "all tweets together (no dates)" if by == "all" else f"per {by}"
+
+
 def period_names(stamps: np.ndarray, by: str) -> list[str]:
     """Names of the ``by`` periods holding ``stamps`` (datetime64): ``2024-01-01`` (day),
     ``2024-01-01 13:00`` (hour), the Monday ``2024-01-01`` (week), ``2024-01`` (month)."""

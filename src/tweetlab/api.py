@@ -151,6 +151,8 @@ def train(
     metrics: dict[str, Any] = {
         "train_seconds": round(clf.fit_seconds_, 3),
         "data": {"source": ds.source, "sha256": file_fingerprint(ds.source),
+                 "bytes": Path(ds.source).stat().st_size
+                 if ds.source and Path(ds.source).is_file() else None,
                  "format": getattr(ds, "format", "pixel-csv"),
                  "n_train": len(train_ds),
                  "n_valid": len(valid_ds) if valid_ds is not None else 0, "split": split_used,
@@ -232,7 +234,11 @@ def warn_if_training_file(model: Classifier, source: str | Path | None) -> bool:
     """Log a warning (and return True) when ``source`` is the file ``model`` was trained on:
     most of its rows were in the training part, so scores on it are optimistic."""
     trained = (getattr(model, "metrics_", None) or {}).get("data") or {}
-    if not trained.get("sha256") or file_fingerprint(source) != trained["sha256"]:
+    if not trained.get("sha256") or source is None or not Path(source).is_file():
+        return False
+    if trained.get("bytes") not in (None, Path(source).stat().st_size):
+        return False  # another size: no need to read the file
+    if file_fingerprint(source) != trained["sha256"]:
         return False
     log.warning("%s is the file this model was trained on (%s of its rows were in the training "
                 "part): these scores are optimistic. The held-out score from training is in "
@@ -268,15 +274,14 @@ def predict_table(model: Classifier | str | Path, data: Dataset | str | Path, *,
         raise DataError("predict_table labels tweets; use model.predict for images",
                         path=getattr(ds, "source", None))
     inputs = model_inputs(clf, ds)
-    chunk = clf.PREDICT_CHUNK if isinstance(clf, TextClassifier) else len(inputs)
-    if progress and len(inputs) > chunk:
+    if progress and isinstance(clf, TextClassifier) and len(inputs) > clf.PREDICT_CHUNK:
         from tqdm.auto import tqdm
 
+        parts = []
         with tqdm(total=len(inputs), desc="predict", unit=" tweets") as bar:
-            parts = []
-            for i in range(0, len(inputs), chunk):
-                parts.append(clf.predict_proba(inputs[i:i + chunk]))
-                bar.update(len(parts[-1]))
+            for part in clf.predict_proba_chunks(inputs):
+                parts.append(part)
+                bar.update(len(part))
         proba = np.concatenate(parts)
     else:
         proba = clf.predict_proba(inputs)

@@ -353,15 +353,14 @@ def cmd_leakage(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from .analysis import analyze
+    from .analysis import analyze, describe_period
 
     out = Path(args.out) if args.out else Path(f"{Path(args.data).name.split('.')[0]}-analysis")
     result = analyze(args.data, args.model, by=args.by, group=args.group, out=out,
                      neutral_band=_band(args.neutral_band), text=args.text, top_n=args.top,
                      progress=not args.quiet, force=args.force, workers=args.workers)
     print(f"scored {result.n_scored:,} tweets in {result.seconds:.1f} s "
-          f"({result.tweets_per_second:,.0f} tweets/s), counted "
-          + ("all together (no dates)" if result.by == "all" else f"per {result.by}")
+          f"({result.tweets_per_second:,.0f} tweets/s), counted {describe_period(result.by)}"
           + (f"; skipped {result.n_skipped_dates:,} without a usable date"
              if result.n_skipped_dates else ""))
     table = result.counts

@@ -71,8 +71,8 @@ def export_model(directory: str | Path, *, int8: bool = False, check: bool = Tru
     missing = [m for m in needed if importlib.util.find_spec(m) is None]
     if missing:
         raise ConfigError(f"export needs {' and '.join(missing)}: pip install 'tweetlab[onnx]'")
-    model = load_model(d, backend="torch")
     check_can_write(d, "the ONNX export")
+    model = load_model(d, backend="torch")
     if not isinstance(model, TorchTextClassifier):
         raise ModelError(f"{d}: only torch text families export to ONNX; this is "
                          f"{model.family}")

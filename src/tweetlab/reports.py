@@ -72,10 +72,7 @@ def plot_history(history: list[dict[str, float]], path: str | Path, title: str =
               bbox_to_anchor=(0.5, -0.2), ncol=min(len(lines), 4), fontsize=8, frameon=False)
     ax.set_title(title)
     fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return _save(fig, Path(path))
 
 
 def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
@@ -329,7 +326,9 @@ def write_analysis_report(result: Any, out: Path, *, by: str, group: str | None,
                            [[lab, t, f"{s:.2f}", n] for lab, items in result.terms.items()
                             for t, s, n in items]))
     name = Path(source).name
-    per = "all tweets together (no dates)" if by == "all" else f"per {by}"
+    from .analysis import describe_period
+
+    per = describe_period(by)
     charts = [plot_share_over_time(counts, labels, out / "share_over_time.png",
                                    f"{name}: share of each label, {per} "
                                    f"({result.n_scored:,} tweets, {model_name})", by=by)]

@@ -12,6 +12,7 @@ True
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeGuard
 
 from ..errors import ModelError
 
@@ -30,7 +31,7 @@ def bundled_path(name: str) -> Path:
     return path
 
 
-def is_bundled_name(model: str | Path | None) -> bool:
+def is_bundled_name(model: str | Path | None) -> TypeGuard[str]:
     """True when ``model`` names a bundled model (and no folder of that name exists)."""
     return isinstance(model, str) and model in BUNDLED and not Path(model).exists()
 
@@ -40,12 +41,9 @@ def resolve(model: str | Path | None) -> Path:
     if model is None:
         return bundled_path(DEFAULT)
     if is_bundled_name(model):
-        assert isinstance(model, str)
         return bundled_path(model)
     if not Path(model).exists() and isinstance(model, str) and "/" not in model \
             and "\\" not in model:
-        from ..errors import ModelError
-
         raise ModelError(f"no model folder {model!r} and no bundled model of that name; "
                          f"bundled: {', '.join(available()) or 'none installed'}")
     return Path(model)

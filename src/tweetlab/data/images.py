@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError, list_columns
-from .readers import decode, read_bytes
+from .readers import decode, looks_like_pixels, read_bytes
 
 LABEL_NAMES = ("label", "labels", "target", "class", "digit", "y")
 
@@ -232,5 +232,4 @@ def is_pixel_file(path: str | Path) -> bool:
             head = fh.read(8192).decode("latin-1").split("\n", 1)[0]
     except (OSError, EOFError):
         return False
-    cols = [c.strip().strip('"').lower() for c in head.split(",")]
-    return sum(c.startswith("pixel") for c in cols) >= 4
+    return looks_like_pixels(head.split(","))

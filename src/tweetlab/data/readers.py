@@ -25,7 +25,7 @@ import gzip
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,11 @@ def _sniff_delimiter(first_line: str, path: Path) -> str:
     return best if counts[best] > 0 else ","
 
 
+def looks_like_pixels(names: Sequence[str]) -> bool:
+    """A header of pixel columns (``pixel0``, ``pixel1``, ...: Kaggle's digit files)."""
+    return sum(str(n).strip().strip('"').lower().startswith("pixel") for n in names) >= 4
+
+
 def _find(names: list[str], wanted: str | None, candidates: tuple[str, ...], role: str,
           path: Path) -> int | None:
     lowered = [n.strip().lower() for n in names]
@@ -148,12 +153,11 @@ def _layout(first: list[str], delimiter: str, path: Path, text: str | None, labe
     names = [f.strip() for f in first]
     text_i = _find(names, text, TEXT_NAMES, "text", path)
     if text_i is None:
-        pixels = sum(n.lower().startswith("pixel") for n in names) > len(names) // 2
         raise DataError(
             f"cannot tell which column holds the tweet text; columns: {list_columns(names)}",
             path=path, line=1,
             hint="this is a pixel file: train an image model on it (--model image-cnn)"
-            if pixels else "name it with text=... (CLI: --text COLUMN)",
+            if looks_like_pixels(names) else "name it with text=... (CLI: --text COLUMN)",
         )
     label_i = _find(names, label, LABEL_NAMES, "label", path)
     roles = {}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -265,12 +265,16 @@ class TextClassifier(Classifier):
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
-        if len(texts) <= self.PREDICT_CHUNK:
-            return self._predict_proba(self.clean(texts))
-        # Large inputs in chunks: features of a million tweets at once (tfidf: ~2 GB) are
-        # never needed to score them.
-        return np.concatenate([self._predict_proba(self.clean(texts[i:i + self.PREDICT_CHUNK]))
-                               for i in range(0, len(texts), self.PREDICT_CHUNK)])
+        parts = list(self.predict_proba_chunks(texts))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def predict_proba_chunks(self, texts: Sequence[str]) -> Iterator[np.ndarray]:
+        """:meth:`predict_proba` of ``PREDICT_CHUNK`` texts at a time: features of a
+        million tweets at once (tfidf: ~2 GB) are never needed to score them."""
+        self._check_fitted()
+        texts = list(texts)
+        for i in range(0, len(texts), self.PREDICT_CHUNK):
+            yield self._predict_proba(self.clean(texts[i:i + self.PREDICT_CHUNK]))
 
     @abstractmethod
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
