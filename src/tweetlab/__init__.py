@@ -20,7 +20,7 @@ from .persistence import load_model, save_model
 from .text import normalize
 
 _LAZY = {"compare": "comparison", "TweetGenerator": "generation", "load_generator": "generation",
-         "train_generator": "generation"}
+         "train_generator": "generation", "update_generator": "generation"}
 
 
 def __getattr__(name: str) -> object:
@@ -58,4 +58,5 @@ __all__ = [
     "split_dataset",
     "train",
     "train_generator",
+    "update_generator",
 ]

@@ -5,7 +5,8 @@ Dry-run by default: each tweet is printed and appended to a JSONL log. With
 environment, see :mod:`tweetlab.xapi`). A state file records every post (text hash,
 time, tweet id), written atomically after each one, so a restarted bot never posts the
 same text twice, waits out the interval since its last post, and keeps the daily cap.
-SIGINT/SIGTERM stop it between posts.
+SIGINT/SIGTERM stop it between posts. A model given as a folder is loaded again when the
+folder is replaced (`tweetlab generator update MODEL NEW.csv --in-place`).
 
 >>> parse_interval("2h"), parse_interval("90s"), parse_interval("1h30m")
 (7200.0, 90.0, 5400.0)
@@ -23,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .errors import ConfigError, TweetlabError
 from .generation import TweetGenerator, load_generator
@@ -125,6 +126,9 @@ class Bot:
     ) -> None:
         self.generator = generator if isinstance(generator, TweetGenerator) \
             else load_generator(generator)
+        # A folder given by path is reloaded when it changes (`generator update --in-place`).
+        self.model_path = None if isinstance(generator, TweetGenerator) else Path(generator)
+        self._model_stamp = self._stamp()
         self.every = parse_interval(every) if isinstance(every, str) else float(every)
         if daily_cap < 1:
             raise ConfigError(f"daily cap {daily_cap}: must be at least 1")
@@ -148,6 +152,31 @@ class Bot:
     def stop(self, *_: Any) -> None:
         """Ask the loop to end after the current step (also the SIGINT/SIGTERM handler)."""
         self.stop_event.set()
+
+    def _stamp(self) -> tuple[int, int] | None:
+        if self.model_path is None:
+            return None
+        try:
+            st = (self.model_path / "config.json").stat()
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns
+
+    def reload_if_changed(self) -> bool:
+        """Load the model folder again when it was replaced since it was loaded (an
+        ``--in-place`` update); a folder caught mid-replacement is retried next time."""
+        stamp = self._stamp()
+        if stamp is None or stamp == self._model_stamp:
+            return False
+        try:
+            self.generator = load_generator(cast(Path, self.model_path))
+        except TweetlabError as exc:
+            log.warning("the model folder changed but could not be loaded (%s); keeping the "
+                        "loaded model", exc)
+            return False
+        self._model_stamp = stamp
+        log.info("the model folder changed; reloaded %s", self.model_path)
+        return True
 
     def compose(self, turn: int) -> str | None:
         """A new tweet never posted before (None when the generator keeps repeating)."""
@@ -206,6 +235,7 @@ class Bot:
                     if self.stop_event.wait(self.every):
                         break
                     continue
+                self.reload_if_changed()
                 text = self.compose(turn)
                 turn += 1
                 if text is None:

@@ -147,6 +147,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model_dir = resolve(args.model)  # a folder, or a bundled model's name
     if read_config(model_dir).get("task") == "text-generation":
         return _evaluate_generator(args)
+    if args.stream is not None:
+        raise ConfigError("--stream scores tweet generators; this is a classifier")
     model = load(model_dir)
     data = _load_data(args.data, args, task=model.task)
     warn_if_training_file(model, args.data)
@@ -320,6 +322,10 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(f"trained on: {d['source']} ({d['n_train']:,} tweets, "
                   f"{metrics['train_seconds']:.0f} s); held-out {metrics['valid_bits_per_char']:.4f} "
                   f"bits per character on the newest {d['n_valid']:,}")
+        updates = metrics.get("updates") or []
+        if updates:
+            print(f"updated:  {sum(u.get('added', 0) for u in updates):,} newer tweets in "
+                  f"{len(updates)} update(s), last {updates[-1].get('date', '?')}")
         return 0
     model = load(args.model)
     print(f"labels:   {', '.join(model.output_labels)}")
@@ -395,9 +401,28 @@ def _evaluate_generator(args: argparse.Namespace) -> int:
 
     gen = load_generator(args.model)
     corpus = read_tweets(args.data, gen.config.cleaning, text=args.text)
-    bpc = gen.bits_per_char(corpus)
+    if args.stream is not None:
+        bpc, stream = gen.stream_bits(corpus, chunk=args.stream)
+    else:
+        bpc = gen.bits_per_char(corpus)
     print(f"{gen.family}: {bpc:.4f} bits per character on {len(corpus):,} tweets of "
           f"{args.data} ({sum(map(len, corpus.texts)):,} characters)")
+    if args.stream is not None:
+        print(f"as a stream: {stream:.4f} (oldest first, {args.stream} tweets at a time, each "
+              "scored before the model counts it, as `generator update` would)")
+    return 0
+
+
+def cmd_generator_update(args: argparse.Namespace) -> int:
+    from .generation import update_generator
+
+    gen, summary = update_generator(args.model, args.data, out=args.out,
+                                    in_place=args.in_place, force=args.force, text=args.text)
+    where = args.model if args.in_place else args.out
+    print(f"{summary}; saved to {where}")
+    if gen.ngram_ is not None:
+        print(f"the n-gram now counts {len(gen.ngram_.corpus):,} characters "
+              f"({len(gen.ngram_.lengths):,} tweets)")
     return 0
 
 
@@ -581,6 +606,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder for metrics.json and confusion_matrix.png "
                                  "(default MODEL/evaluations/DATA)")
     p.add_argument("--neutral-band", type=float, nargs=2, metavar=("LOW", "HIGH"))
+    p.add_argument("--stream", type=int, nargs="?", const=50, metavar="CHUNK",
+                   help="generators: also score the tweets as a stream, oldest first, CHUNK "
+                        "(default 50) at a time, each chunk counted after it is scored")
     _read_options(p)
     p.set_defaults(func=cmd_evaluate)
 
@@ -668,6 +696,21 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     g.add_argument("--resume", action="store_true", help="continue an interrupted run")
     g.set_defaults(func=cmd_generator_train)
+    g = gsub.add_parser("update", help="teach a trained generator the account's newer tweets "
+                                       "(seconds, no retraining)",
+                        description="Add newer tweets to a generator's n-gram counts and "
+                                    "novelty filter; the network is unchanged. Tweets it "
+                                    "already counted are skipped, so the same growing file "
+                                    "can be given each time. A running bot picks up an "
+                                    "--in-place update at its next tweet.")
+    g.add_argument("model", help="generator folder")
+    g.add_argument("data", help="tweet file (read with the model's cleaning)")
+    where = g.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", "-o", help="folder for the updated model")
+    where.add_argument("--in-place", action="store_true", help="replace MODEL (atomically)")
+    g.add_argument("--text", help="column holding the tweet text (guessed when omitted)")
+    g.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    g.set_defaults(func=cmd_generator_update)
 
     p = sub.add_parser("generate", help="write new tweets with a trained generator",
                        description="Write new tweets in the learned style, starting with a "
@@ -734,11 +777,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("serve", help="REST API and web page for models",
-                       description="Serve models over HTTP: POST /v1/predict, GET /v1/models, "
+                       description="Serve models over HTTP: POST /v1/predict (classifiers), "
+                                   "POST /v1/generate (tweet generators), GET /v1/models, "
                                    "/healthz, /metrics, a web page at / and docs at /docs. "
                                    "Binding beyond 127.0.0.1 needs TWEETLAB_API_KEY.")
-    p.add_argument("models", nargs="*", help="model folders or bundled names (default: the "
-                                             "bundled models); the first is the default")
+    p.add_argument("models", nargs="*", help="classifier or generator folders, or bundled "
+                                             "names (default: the bundled models); the first "
+                                             "of each kind is its default")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1,

@@ -653,6 +653,37 @@ def _shingles(text: str, n: int) -> set[int]:
             for i in range(len(words) - n + 1)}
 
 
+def _key(seq: np.ndarray) -> bytes:
+    """A tweet's identity in the n-gram corpus: the digest of its character ids."""
+    return hashlib.blake2b(seq.astype(np.int16).tobytes(), digest_size=12).digest()
+
+
+def _sequence_keys(lm: CharNgram) -> set[bytes]:
+    """The :func:`_key` of every sequence an n-gram model has counted."""
+    ends = np.cumsum(lm.lengths)
+    return {hashlib.blake2b(lm.corpus[e - n:e].tobytes(), digest_size=12).digest()
+            for e, n in zip(ends.tolist(), lm.lengths.tolist(), strict=True)}
+
+
+@dataclass(frozen=True)
+class UpdateSummary:
+    """What :meth:`TweetGenerator.update` added."""
+
+    added: int  # tweets newly counted
+    known: int  # tweets the model had already counted (or empty ones), skipped
+    characters: int  # predicted characters added (end-of-tweet marks included)
+    unknown_characters: int  # of those, characters the model's vocabulary does not have
+
+    def __str__(self) -> str:
+        text = f"added {self.added:,} tweets ({self.characters:,} characters)"
+        if self.known:
+            text += f"; {self.known:,} already known, skipped"
+        if self.unknown_characters:
+            text += (f"; {self.unknown_characters:,} characters the model has never seen "
+                     "count as its rare-character symbol")
+        return text
+
+
 # ------------------------------------------------------------------------ generator
 class TweetGenerator:
     """A character language model of an account's tweets.
@@ -839,22 +870,29 @@ class TweetGenerator:
     @torch.no_grad()
     def _position_probs(self, seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
         """(the network's log-probability of each predicted character, float64; the
-        n-gram's probability of it, or None without an n-gram), in the same order."""
+        n-gram's probability of it, or None without an n-gram), tweet by tweet in the
+        order of ``seqs``."""
         self.module_.eval()
         device = next(self.module_.parameters()).device
-        log_nn, p_ng = [], []
-        for x, y in self._batches(seqs, 256, None):
+        log_nn: list[np.ndarray] = [np.zeros(0)] * len(seqs)
+        p_ng: list[np.ndarray] = [np.zeros(0)] * len(seqs)
+        for group in self.batch_groups(seqs, 256, None):
+            x, y = self._collate([seqs[i] for i in group])
             logits = self.module_(x.to(device)).float().cpu()
             sel = y != -100
-            lp = F.log_softmax(logits, dim=-1)[sel]
             target = y[sel]
-            log_nn.append(lp.gather(1, target[:, None])[:, 0].double().numpy())
+            lp = F.log_softmax(logits, dim=-1)[sel].gather(1, target[:, None])[:, 0]
+            cuts = np.cumsum([len(seqs[i]) - 1 for i in group])[:-1]  # row-major selection
+            for i, part in zip(group, np.split(lp.double().numpy(), cuts), strict=True):
+                log_nn[i] = part
             if self.ngram_ is not None:
                 hashes, valid = context_hashes(x.numpy(), self.ngram_.order)
                 sel_np = sel.numpy()
                 probs = self.ngram_.probs(hashes[sel_np], valid[sel_np])
-                p_ng.append(probs[np.arange(len(probs)), target.numpy()])
-        if not log_nn:
+                got = probs[np.arange(len(probs)), target.numpy()]
+                for i, part in zip(group, np.split(got, cuts), strict=True):
+                    p_ng[i] = part
+        if not seqs:
             return np.zeros(0), (np.zeros(0) if self.ngram_ is not None else None)
         return np.concatenate(log_nn), (np.concatenate(p_ng) if self.ngram_ is not None else None)
 
@@ -879,6 +917,102 @@ class TweetGenerator:
         if p_ng is None or not self.ngram_weight_:
             return network, network
         return _mixed_bits(log_nn, p_ng, self.ngram_weight_), network
+
+    # ------------------------------------------------------------ new tweets
+    def _new_sequences(self, texts: Sequence[str] | TweetCorpus) -> tuple[list[str], list[np.ndarray]]:
+        """The texts and ``<b> ... <b>`` sequences of ``texts`` (own tweets, and the
+        retweets when the model learned from retweets)."""
+        corpus = texts if isinstance(texts, TweetCorpus) else \
+            TweetCorpus(list(texts), [True] * len(texts), [None] * len(texts))
+        out, ends = list(corpus.texts), list(corpus.ends)
+        if self.config.retweet_weight > 0 and corpus.retweets is not None:
+            out += corpus.retweets.texts
+            ends += corpus.retweets.ends
+        return out, self._sequences(out, ends)
+
+    def update(self, texts: Sequence[str] | TweetCorpus) -> UpdateSummary:
+        """Learn an account's newer tweets without retraining: add them to the n-gram
+        counts (seconds, not minutes) and to the novelty filter. The network is unchanged.
+
+        Tweets the n-gram has already counted (the same characters) are skipped, so
+        updating twice with a growing file counts each tweet once. Characters the model
+        never saw count as its rare-character id.
+        """
+        self._check_fitted()
+        if self.ngram_ is None:
+            raise ConfigError("this generator has no n-gram part to update (it was trained "
+                              "with ngram=0); retrain it with the default ngram=8")
+        new_texts, seqs = self._new_sequences(texts)
+        known = _sequence_keys(self.ngram_)
+        added, added_texts, skipped = [], [], 0
+        for text, seq in zip(new_texts, seqs, strict=True):
+            key = _key(seq)
+            if len(seq) < 2 or key in known:
+                skipped += 1
+                continue
+            known.add(key)
+            added.append(seq)
+            added_texts.append(text)
+        unknown = sum(int((s == UNK).sum()) for s in added)
+        if added:
+            old = self.ngram_
+            corpus = np.concatenate([old.corpus.astype(np.int64), *added])
+            lengths = np.concatenate([old.lengths, [len(s) for s in added]])
+            self.ngram_ = CharNgram(old.order, old.vocab_size, corpus, lengths)
+            self._novelty |= set().union(*(_shingles(t, self.novelty_words)
+                                           for t in added_texts))
+        return UpdateSummary(len(added), skipped, sum(len(s) - 1 for s in added), unknown)
+
+    def stream_bits(self, texts: Sequence[str] | TweetCorpus, *,
+                    chunk: int = 50) -> tuple[float, float]:
+        """(bits per character of ``texts`` scored as they are, scored as a stream):
+        the stream figure scores the tweets in order, ``chunk`` at a time, each chunk with
+        an n-gram that has also counted the chunks before it (what :meth:`update` does
+        for a model that keeps up with its account) - never a tweet it is scoring or a
+        later one. The model itself is left unchanged."""
+        log_nn, p_static, p_stream = self.stream_probs(texts, chunk=chunk)
+        if not len(log_nn):
+            return 0.0, 0.0
+        return (_mixed_bits(log_nn, p_static, self.ngram_weight_),
+                _mixed_bits(log_nn, p_stream, self.ngram_weight_))
+
+    def stream_probs(self, texts: Sequence[str] | TweetCorpus, *,
+                     chunk: int = 50) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per predicted character, tweet by tweet: (the network's log-probability, the
+        n-gram's probability as the model is, as a stream) - see :meth:`stream_bits`."""
+        self._check_fitted()
+        if self.ngram_ is None:
+            raise ConfigError("this generator has no n-gram part; a stream score needs one")
+        if chunk < 1:
+            raise ConfigError(f"chunk = {chunk}: must be >= 1")
+        corpus = texts if isinstance(texts, TweetCorpus) else \
+            TweetCorpus(list(texts), [True] * len(texts), [None] * len(texts))
+        seqs = self._sequences(corpus.texts, corpus.ends)
+        log_nn, p_static = self._position_probs(seqs)
+        assert p_static is not None
+        original, novelty = self.ngram_, self._novelty
+        self._novelty = set(novelty)
+        p_stream = [np.zeros(0)]
+        try:
+            for s in range(0, len(seqs), chunk):
+                if s:
+                    self.update(TweetCorpus(corpus.texts[s - chunk:s], corpus.ends[s - chunk:s],
+                                            corpus.dates[s - chunk:s]))
+                p_stream.append(self._ngram_probs_in_order(seqs[s:s + chunk]))
+        finally:
+            self.ngram_, self._novelty = original, novelty
+        return log_nn, p_static, np.concatenate(p_stream)
+
+    def _ngram_probs_in_order(self, seqs: list[np.ndarray]) -> np.ndarray:
+        assert self.ngram_ is not None
+        out = []
+        for s in range(0, len(seqs), 64):
+            x, y = self._collate(seqs[s:s + 64])  # row-major selection keeps tweet order
+            sel = (y != -100).numpy()
+            hashes, valid = context_hashes(x.numpy(), self.ngram_.order)
+            probs = self.ngram_.probs(hashes[sel], valid[sel])
+            out.append(probs[np.arange(len(probs)), y.numpy()[sel]])
+        return np.concatenate(out) if out else np.zeros(0)
 
     # -------------------------------------------------------------- generation
     @torch.no_grad()
@@ -1134,6 +1268,46 @@ def train_generator(
     return gen
 
 
+def update_generator(
+    model: str | Path,
+    data: str | Path | Sequence[str] | TweetCorpus,
+    *,
+    out: str | Path | None = None,
+    in_place: bool = False,
+    force: bool = False,
+    text: str | None = None,
+) -> tuple[TweetGenerator, UpdateSummary]:
+    """Teach a saved generator an account's newer tweets (:meth:`TweetGenerator.update`:
+    the n-gram counts and the novelty filter; seconds, no retraining) and save it to
+    ``out``, or over ``model`` itself with ``in_place`` (atomically: a failure leaves the
+    old folder). ``data`` is read with the model's own cleaning; tweets it has already
+    counted are skipped, so the same growing file can be given again and again.
+    """
+    from datetime import UTC, datetime
+
+    from .persistence import check_writable, read_metrics
+
+    if (out is None) == (not in_place):
+        raise ConfigError("say where the updated model goes: out=DIR (CLI: --out DIR) or "
+                          "in_place=True (CLI: --in-place) to replace the model folder")
+    target = Path(model) if in_place else Path(cast(str | Path, out))
+    if not in_place:
+        check_writable(target, force)
+    gen = load_generator(model)
+    corpus = data if isinstance(data, TweetCorpus) else \
+        read_tweets(data, gen.config.cleaning, text=text)
+    summary = gen.update(corpus)
+    metrics = read_metrics(model)
+    metrics.setdefault("updates", []).append({
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source": corpus.source, "added": summary.added, "known": summary.known,
+        "characters": summary.characters, "unknown_characters": summary.unknown_characters,
+        "ngram_characters": len(gen.ngram_.corpus) if gen.ngram_ is not None else 0})
+    gen.metrics_ = metrics
+    gen.save(target, force=True, metrics=metrics)
+    return gen, summary
+
+
 def _mixed_bits(log_nn: np.ndarray, p_ng: np.ndarray, weight: float) -> float:
     """Mean bits per character of ``(1 - weight) * p_network + weight * p_ngram``."""
     if weight <= 0:
@@ -1148,4 +1322,5 @@ def load_generator(directory: str | Path) -> TweetGenerator:
 
 
 __all__ = ["GeneratorConfig", "TweetCleaning", "TweetCorpus", "TweetGenerator", "apply_overrides",
-           "clean_tweet", "load_generator", "read_tweets", "train_generator"]
+           "UpdateSummary", "clean_tweet", "load_generator", "read_tweets", "train_generator",
+           "update_generator"]

@@ -107,6 +107,15 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
             lines.append(f"The network alone: {metrics['valid_bits_per_char_network']:.3f}; "
                          f"mixed with a character {ngram['order']}-gram model (weight "
                          f"{ngram['weight']:g}, chosen on {ngram['weight_from']}).")
+    updates = metrics.get("updates")
+    if updates:
+        added = sum(u.get("added", 0) for u in updates)
+        lines += ["", "## Updates", "",
+                  f"Since training, `tweetlab generator update` taught it {added:,} newer tweets "
+                  f"in {len(updates)} update(s), the last on {updates[-1].get('date', '?')} "
+                  "(n-gram counts and novelty filter; the network is unchanged). The held-out "
+                  "score above is from training time; these tweets may include the held-out "
+                  "ones."]
     tests = metrics.get("held_out_test")
     if tests:
         lines += ["", "## Held-out test scores", "",
