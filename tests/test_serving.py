@@ -352,15 +352,85 @@ def test_serve_checks_its_models_and_port_before_starting(tmp_path, monkeypatch)
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("uvicorn started"))
     with pytest.raises(ModelError, match="not found"):
         serve([str(tmp_path / "missing")])
-    gen = tmp_path / "gen"
-    gen.mkdir()
-    (gen / "config.json").write_text(json.dumps({"format": "tweetlab.model", "format_version": 1,
-                                                 "task": "text-generation"}))
-    with pytest.raises(ConfigError, match="text-generation"):
-        serve([str(gen)])
+    img = tmp_path / "img"
+    img.mkdir()
+    (img / "config.json").write_text(json.dumps({"format": "tweetlab.model", "format_version": 1,
+                                                 "task": "image-classification"}))
+    with pytest.raises(ConfigError, match="image-classification"):
+        serve([str(img)])
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
         with pytest.raises(ConfigError, match=f"127.0.0.1:{port}"):
             serve(port=port)
+
+
+# ------------------------------------------------------------------ tweet generators
+@pytest.fixture(scope="module")
+def generator_dir(tmp_path_factory):
+    from .test_ngram import repetitive_account, tiny
+
+    gen = tiny(ngram=6).fit(repetitive_account(200))
+    return gen.save(tmp_path_factory.mktemp("gen") / "petro",
+                    metrics={"valid_bits_per_char": 2.5})
+
+
+@pytest.fixture
+def mixed(model_dirs, generator_dir):
+    with TestClient(create_app([model_dirs[0], generator_dir])) as c:
+        yield c
+
+
+def test_generate_writes_tweets_that_start_with_the_prompt(mixed):
+    r = mixed.post("/v1/generate", json={"prompt": "el", "n": 4, "seed": 3})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["model"] == "petro" and len(body["tweets"]) == 4
+    assert all(t.startswith("el") and len(t) <= 280 for t in body["tweets"])
+    again = mixed.post("/v1/generate", json={"prompt": "el", "n": 4, "seed": 3}).json()
+    assert again["tweets"] == body["tweets"]  # a seed reproduces
+    short = mixed.post("/v1/generate", json={"model": "petro", "n": 2, "max_chars": 20,
+                                             "allow_copies": True}).json()
+    assert all(len(t) <= 20 for t in short["tweets"]) and short["rejected"] == 0
+
+
+def test_models_lists_generators_and_each_route_points_to_the_other(mixed):
+    models = {m["name"]: m for m in mixed.get("/v1/models").json()["models"]}
+    assert models["petro"]["task"] == "text-generation"
+    assert models["petro"]["metrics"] == {"bits_per_char": 2.5}
+    assert models["sentiment"]["task"] == "text-classification"
+    assert mixed.get("/healthz").json()["models"] == 2
+    r = mixed.post("/v1/predict", json={"model": "petro", "texts": ["hola"]})
+    assert r.status_code == 404 and "/v1/generate" in r.json()["error"]
+    r = mixed.post("/v1/generate", json={"model": "sentiment"})
+    assert r.status_code == 404 and "/v1/predict" in r.json()["error"]
+    r = mixed.post("/v1/generate", json={"model": "nobody"})
+    assert r.status_code == 404 and r.json()["detail"] == {"generators": ["petro"]}
+
+
+@pytest.mark.parametrize("body, where", [
+    ({"n": 0}, "n"), ({"n": 21}, "n"), ({"temperature": 0}, "temperature"),
+    ({"top_p": 1.5}, "top_p"), ({"max_chars": 281}, "max_chars"), ({"prompt": "x" * 300}, "prompt"),
+    ({"colour": "red"}, "colour")])
+def test_bad_generation_requests_are_422_naming_the_field(mixed, body, where):
+    r = mixed.post("/v1/generate", json=body)
+    assert r.status_code == 422 and where in str(r.json()["detail"])
+
+
+def test_a_prompt_longer_than_max_chars_is_a_422_not_a_500(mixed):
+    r = mixed.post("/v1/generate", json={"prompt": "el pueblo", "max_chars": 5})
+    assert r.status_code == 422 and "max_chars" in r.json()["error"]
+
+
+def test_only_generators_served_predict_says_so(generator_dir):
+    with TestClient(create_app([generator_dir])) as c:
+        assert c.get("/v1/models").json()["default"] == "petro"
+        r = c.post("/v1/predict", json={"texts": ["hola"]})
+        assert r.status_code == 404 and "only tweet generators" in r.json()["error"]
+        assert c.post("/v1/generate", json={"n": 1}).status_code == 200
+
+
+def test_generate_without_a_generator_served_is_a_404(client):
+    r = client.post("/v1/generate", json={"n": 1})
+    assert r.status_code == 404 and "no tweet generator" in r.json()["error"]

@@ -17,9 +17,13 @@ def _app():
     import tempfile
     from pathlib import Path
 
+    from .test_ngram import repetitive_account, tiny
+
     texts, labels = make_corpus(120)
-    path = create("tfidf").fit(texts, labels).save(Path(tempfile.mkdtemp()) / "m")
-    return create_app([path], ServeSettings(max_texts=20, max_chars=500))
+    root = Path(tempfile.mkdtemp())
+    path = create("tfidf").fit(texts, labels).save(root / "m")
+    gen = tiny(ngram=4).fit(repetitive_account(60)).save(root / "g")  # POST /v1/generate too
+    return create_app([path, gen], ServeSettings(max_texts=20, max_chars=500))
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app())

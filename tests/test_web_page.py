@@ -40,8 +40,11 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("web")
     texts, labels = make_corpus(200)
     path = create("tfidf").fit(texts, labels).save(root / "sentiment")
+    from .test_ngram import repetitive_account, tiny
+
+    gen = tiny(ngram=6).fit(repetitive_account(200)).save(root / "petro")
     port = free_port()
-    config = uvicorn.Config(create_app([path], ServeSettings()), host="127.0.0.1", port=port,
+    config = uvicorn.Config(create_app([path, gen], ServeSettings()), host="127.0.0.1", port=port,
                             log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -102,3 +105,17 @@ def test_csv_upload_gives_a_scored_download(page, tmp_path):
     lines = scored.read_text(encoding="utf-8").strip().splitlines()
     assert lines[0].startswith("id,text,label,confidence")
     assert ",positive," in lines[1] and ",negative," in lines[2]
+
+
+def test_the_generator_panel_writes_tweets_from_the_seed_phrase(page, tmp_path):
+    page.wait_for_selector("#gen-model option", state="attached")
+    assert page.locator("#gen-model").input_value() == "petro"
+    assert page.locator("#model option").all_inner_texts() == ["sentiment (tfidf)"]
+    page.fill("#prompt", "el pueblo")
+    page.fill("#gen-n", "2")
+    page.click("#generate")
+    page.wait_for_selector(".generated >> nth=1")
+    tweets = page.locator(".generated .tweet").all_inner_texts()
+    assert len(tweets) == 2 and all(t.startswith("el pueblo") for t in tweets)
+    assert "2 tweet(s) by petro" in page.inner_text("#gen-status")
+    page.screenshot(path=str(tmp_path / "generate.png"), full_page=True)

@@ -1,8 +1,8 @@
 """The FastAPI app: ``create_app(models)`` builds it; models load in the lifespan.
 
-Routes: ``POST /v1/predict``, ``POST /v1/predict-csv``, ``GET /v1/models``,
-``GET /healthz``, ``GET /metrics`` (Prometheus), ``GET /`` (a web page to try the
-models), OpenAPI docs at ``/docs``. Bad input always gets a 4xx JSON body
+Routes: ``POST /v1/predict``, ``POST /v1/predict-csv``, ``POST /v1/generate`` (tweet
+generators), ``GET /v1/models``, ``GET /healthz``, ``GET /metrics`` (Prometheus),
+``GET /`` (a web page to try the models), OpenAPI docs at ``/docs``. Bad input always gets a 4xx JSON body
 ``{"error": ..., "detail": ...}``, never a 5xx.
 
 >>> from fastapi.testclient import TestClient
@@ -45,7 +45,16 @@ from ..errors import ConfigError, TweetlabError, list_columns
 from ..models.base import label_confidence
 from .batching import MicroBatcher
 from .metrics import Metrics
-from .schemas import Health, ModelInfo, ModelList, Prediction, PredictRequest, PredictResponse
+from .schemas import (
+    GenerateRequest,
+    GenerateResponse,
+    Health,
+    ModelInfo,
+    ModelList,
+    Prediction,
+    PredictRequest,
+    PredictResponse,
+)
 
 log = logging.getLogger("tweetlab")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -142,6 +151,28 @@ class Served:
         return self.model.predict_proba(texts)
 
 
+@dataclass
+class ServedGenerator:
+    """One loaded tweet generator; one generation at a time (it keeps per-call state)."""
+
+    name: str
+    generator: Any
+    source: str
+    metrics: dict[str, float | None]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def generate(self, req: GenerateRequest) -> tuple[list[str], int]:
+        with self.lock:
+            tweets = self.generator.generate(
+                req.prompt, n=req.n, temperature=req.temperature, top_k=req.top_k,
+                top_p=req.top_p, max_chars=req.max_chars, seed=req.seed,
+                novelty=not req.allow_copies)
+            return tweets, int(self.generator.rejected_)
+
+
+GENERATION = "text-generation"
+
+
 def _model_sources(models: Sequence[str | Path] | Mapping[str, str | Path] | None
                    ) -> dict[str, Path]:
     from ..bundled import available, resolve
@@ -165,15 +196,15 @@ def _model_sources(models: Sequence[str | Path] | Mapping[str, str | Path] | Non
 
 
 def _check_servable(sources: Mapping[str, Path]) -> None:
-    """Every folder is a text classifier - checked before uvicorn starts, where a failure
-    while loading would be a traceback in the server log."""
+    """Every folder is a tweet classifier or generator - checked before uvicorn starts,
+    where a failure while loading would be a traceback in the server log."""
     from ..persistence import read_config
 
     for path in sources.values():
         task = read_config(path).get("task", "text-classification")
-        if task != "text-classification":
+        if task not in {"text-classification", GENERATION}:
             raise ConfigError(f"{path} holds a model for {task}; serve takes tweet "
-                              "classifiers")
+                              "classifiers and tweet generators")
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -323,12 +354,21 @@ def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = 
     sources = _model_sources(models)
     metrics = Metrics()
     served: dict[str, Served] = {}
+    generators: dict[str, ServedGenerator] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from ..persistence import load_model, read_metrics
+        from ..generation import load_generator
+        from ..persistence import load_model, read_config, read_metrics
 
         for name, path in sources.items():
+            if read_config(path).get("task") == GENERATION:
+                gen = await asyncio.to_thread(load_generator, path)
+                bpc = read_metrics(path).get("valid_bits_per_char")
+                generators[name] = ServedGenerator(name, gen, str(path),
+                                                   {"bits_per_char": bpc})
+                log.info("serving %s (%s generator) from %s", name, gen.family, path)
+                continue
             model = await asyncio.to_thread(load_model, path)
             saved = read_metrics(path)
             held = saved.get("summary") or saved.get("validation") or {}
@@ -358,12 +398,13 @@ def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = 
                 if entry.batcher:
                     await entry.batcher.stop()
             served.clear()
+            generators.clear()
             gc.unfreeze()
             torch.set_num_threads(before)
 
     app = TweetlabApp(title="tweetlab", version=__version__, lifespan=lifespan,
                       description="Label tweets with tweetlab models.")
-    app.hot = HotPredict(served, settings, metrics)
+    app.hot = HotPredict(served, settings, metrics, generators)
     app.state.settings = settings
     app.state.served = served
     app.state.metrics = metrics
@@ -381,12 +422,21 @@ def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = 
 
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(Observe, settings=settings, metrics=metrics)  # outermost
-    app.include_router(_routes(served, settings, metrics))
+    app.include_router(_routes(served, generators, settings, metrics))
     return app
 
 
-def _pick(served: dict[str, Served], name: str | None) -> Served:
+def _pick(served: dict[str, Served], name: str | None,
+          generators: Mapping[str, ServedGenerator] | None = None) -> Served:
+    generators = generators or {}
+    if name is not None and name in generators:
+        raise HTTPException(404, {"error": f"{name!r} is a tweet generator: POST /v1/generate",
+                                  "detail": {"classifiers": list(served)}})
     if not served:
+        if generators:
+            raise HTTPException(404, {"error": "no classifier is served here (only tweet "
+                                               "generators: POST /v1/generate)",
+                                      "detail": {"generators": list(generators)}})
         raise HTTPException(503, "no model loaded yet")
     if name is None:
         return next(iter(served.values()))
@@ -394,6 +444,23 @@ def _pick(served: dict[str, Served], name: str | None) -> Served:
         raise HTTPException(404, {"error": f"unknown model {name!r}",
                                   "detail": {"models": list(served)}})
     return served[name]
+
+
+def _pick_generator(generators: dict[str, ServedGenerator], served: Mapping[str, Served],
+                    name: str | None) -> ServedGenerator:
+    if name is not None and name in served:
+        raise HTTPException(404, {"error": f"{name!r} is a classifier: POST /v1/predict",
+                                  "detail": {"generators": list(generators)}})
+    if not generators:
+        raise HTTPException(404, {"error": "no tweet generator is served here; start the "
+                                           "server with a generator folder (tweetlab serve "
+                                           "MODEL_DIR)", "detail": {"classifiers": list(served)}})
+    if name is None:
+        return next(iter(generators.values()))
+    if name not in generators:
+        raise HTTPException(404, {"error": f"unknown generator {name!r}",
+                                  "detail": {"generators": list(generators)}})
+    return generators[name]
 
 
 def _predictions(model: Any, proba: np.ndarray, band: Any) -> list[Prediction]:
@@ -410,9 +477,10 @@ def _predictions(model: Any, proba: np.ndarray, band: Any) -> list[Prediction]:
 
 
 async def _predict(served: dict[str, Served], settings: ServeSettings, metrics: Metrics,
-                   req: PredictRequest) -> PredictResponse:
+                   req: PredictRequest,
+                   generators: Mapping[str, ServedGenerator] | None = None) -> PredictResponse:
     """``POST /v1/predict`` for a validated request; limits raise ``HTTPException``."""
-    entry = _pick(served, req.model)
+    entry = _pick(served, req.model, generators)
     if len(req.texts) > settings.max_texts:
         raise HTTPException(422, f"{len(req.texts)} texts in one request; the limit is "
                                  f"{settings.max_texts}")
@@ -447,8 +515,10 @@ class HotPredict:
     JSON = [(b"content-type", b"application/json")]
 
     def __init__(self, served: dict[str, Served], settings: ServeSettings,
-                 metrics: Metrics) -> None:
+                 metrics: Metrics, generators: Mapping[str, ServedGenerator] | None = None
+                 ) -> None:
         self.served = served
+        self.generators = generators
         self.settings = settings
         self.metrics = metrics
         self.expected = f"Bearer {settings.api_key}".encode() if settings.api_key else None
@@ -473,7 +543,7 @@ class HotPredict:
             await full(scope, replay, send)
             return
         try:
-            out = await _predict(self.served, self.settings, self.metrics, req)
+            out = await _predict(self.served, self.settings, self.metrics, req, self.generators)
         except Exception:  # noqa: BLE001 - the route raises it again: its error body, metrics
             await full(scope, replay, send)
             return
@@ -497,14 +567,27 @@ class TweetlabApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def _routes(served: dict[str, Served], settings: ServeSettings, metrics: Metrics) -> APIRouter:
+def _routes(served: dict[str, Served], generators: dict[str, ServedGenerator],
+            settings: ServeSettings, metrics: Metrics) -> APIRouter:
     router = APIRouter()
 
     @router.post("/v1/predict", response_model=PredictResponse,
                  responses={401: {}, 404: {}, 413: {}, 422: {}})
     async def predict(req: PredictRequest) -> PredictResponse:
         """Label tweets: one label, its confidence and all class probabilities per text."""
-        return await _predict(served, settings, metrics, req)
+        return await _predict(served, settings, metrics, req, generators)
+
+    @router.post("/v1/generate", response_model=GenerateResponse,
+                 responses={401: {}, 404: {}, 413: {}, 422: {}})
+    async def generate(req: GenerateRequest) -> GenerateResponse:
+        """Write new tweets in a generator's learned style, each starting with the prompt."""
+        entry = _pick_generator(generators, served, req.model)
+        try:
+            tweets, rejected = await asyncio.to_thread(entry.generate, req)
+        except TweetlabError as exc:
+            raise HTTPException(422, str(exc)) from None
+        metrics.count_texts(entry.name, len(tweets))
+        return GenerateResponse(model=entry.name, tweets=tweets, rejected=rejected)
 
     @router.post("/v1/predict-csv", response_class=PlainTextResponse,
                  responses={200: {"content": {"text/csv": {}}}, 404: {}, 413: {}, 422: {}},
@@ -518,7 +601,7 @@ def _routes(served: dict[str, Served], settings: ServeSettings, metrics: Metrics
                                                 "(e.g. latin-1, cp1252)")
                           ) -> Response:
         """Label every row of a CSV (sent as the body); returns it with label columns added."""
-        entry = _pick(served, model)
+        entry = _pick(served, model, generators)
         if request.headers.get("content-type", "").startswith("multipart/"):
             raise HTTPException(415, "send the CSV itself as the request body (curl "
                                      "--data-binary @tweets.csv -H 'Content-Type: text/csv'), "
@@ -579,18 +662,24 @@ def _routes(served: dict[str, Served], settings: ServeSettings, metrics: Metrics
 
     @router.get("/v1/models", response_model=ModelList)
     async def list_models() -> ModelList:
-        """The models served: name, family, labels and held-out scores."""
+        """The models served: name, family, labels and held-out scores; classifiers
+        first, then tweet generators (task ``text-generation``)."""
         return ModelList(models=[ModelInfo(name=e.name, family=e.model.family,
                                            labels=list(e.model.output_labels),
                                            task=e.model.task, metrics=e.metrics,
                                            source=Path(e.source).name)
-                                 for e in served.values()],
-                         default=next(iter(served), ""))
+                                 for e in served.values()]
+                         + [ModelInfo(name=g.name, family=g.generator.family, labels=[],
+                                      task=GENERATION, metrics=g.metrics,
+                                      source=Path(g.source).name)
+                            for g in generators.values()],
+                         default=next(iter(served), next(iter(generators), "")))
 
     @router.get("/healthz", response_model=Health)
     async def healthz() -> Health:
         """Liveness: ok once the models are loaded."""
-        return Health(status="ok" if served else "loading", models=len(served))
+        loaded = len(served) + len(generators)
+        return Health(status="ok" if loaded else "loading", models=loaded)
 
     @router.get("/metrics", response_class=PlainTextResponse)
     async def prometheus() -> PlainTextResponse:

@@ -29,13 +29,39 @@ class PredictResponse(BaseModel):
     predictions: list[Prediction]
 
 
+class GenerateRequest(BaseModel):
+    """New tweets from a tweet generator (``tweetlab generator train``)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"prompt": "las mafias son", "n": 3, "temperature": 0.8}]})
+
+    model: str | None = Field(None, description="generator name (GET /v1/models); default: "
+                                                "the first generator served")
+    prompt: str = Field("", max_length=279, description="seed phrase every tweet starts with")
+    n: int = Field(3, ge=1, le=20, description="how many tweets")
+    temperature: float = Field(0.8, gt=0, le=5)
+    top_k: int | None = Field(None, ge=1, le=100_000)
+    top_p: float | None = Field(0.95, gt=0, le=1)
+    max_chars: int = Field(280, ge=1, le=280)
+    seed: int | None = Field(None, ge=0, le=2**31 - 1, description="for reproducible output")
+    allow_copies: bool = Field(False, description="keep tweets that copy 8+ words of a "
+                                                  "training tweet (rejected by default)")
+
+
+class GenerateResponse(BaseModel):
+    model: str
+    tweets: list[str]
+    rejected: int = Field(..., description="generations dropped for copying a training tweet")
+
+
 class ModelInfo(BaseModel):
     name: str
     family: str
     labels: list[str]
     task: str
     metrics: dict[str, float | None] = Field(default_factory=dict,
-                                             description="held-out accuracy and macro-F1")
+                                             description="held-out accuracy and macro-F1 "
+                                                         "(generators: bits per character)")
     source: str
 
 
