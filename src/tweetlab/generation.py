@@ -1291,8 +1291,7 @@ def update_generator(
         raise ConfigError("say where the updated model goes: out=DIR (CLI: --out DIR) or "
                           "in_place=True (CLI: --in-place) to replace the model folder")
     target = Path(model) if in_place else Path(cast(str | Path, out))
-    if not in_place:
-        check_writable(target, force)
+    check_writable(target, force or in_place)  # before the work, not after it
     gen = load_generator(model)
     corpus = data if isinstance(data, TweetCorpus) else \
         read_tweets(data, gen.config.cleaning, text=text)
