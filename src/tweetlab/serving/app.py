@@ -2,8 +2,8 @@
 
 Routes: ``POST /v1/predict``, ``POST /v1/predict-csv``, ``POST /v1/generate`` (tweet
 generators), ``GET /v1/models``, ``GET /healthz``, ``GET /metrics`` (Prometheus),
-``GET /`` (a web page to try the models), OpenAPI docs at ``/docs``. Bad input always gets a 4xx JSON body
-``{"error": ..., "detail": ...}``, never a 5xx.
+``GET /`` (a web page to try the models), OpenAPI docs at ``/docs``. Bad input always
+gets a 4xx JSON body ``{"error": ..., "detail": ...}``, never a 5xx.
 
 >>> from fastapi.testclient import TestClient
 >>> import tempfile, tweetlab
@@ -62,6 +62,7 @@ LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 _THREAD = threading.local()
 # Families that run a pretrained encoder: heavy enough per call to want all cores.
 ENCODER_FAMILIES = {"transformer", "embed-lr"}
+GENERATION = "text-generation"  # the task of tweet generators (generation.GENERATION_TASK)
 
 
 @dataclass(frozen=True)
@@ -168,9 +169,6 @@ class ServedGenerator:
                 top_p=req.top_p, max_chars=req.max_chars, seed=req.seed,
                 novelty=not req.allow_copies)
             return tweets, int(self.generator.rejected_)
-
-
-GENERATION = "text-generation"
 
 
 def _model_sources(models: Sequence[str | Path] | Mapping[str, str | Path] | None
@@ -403,7 +401,7 @@ def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = 
             torch.set_num_threads(before)
 
     app = TweetlabApp(title="tweetlab", version=__version__, lifespan=lifespan,
-                      description="Label tweets with tweetlab models.")
+                      description="Label tweets, and write new ones, with tweetlab models.")
     app.hot = HotPredict(served, settings, metrics, generators)
     app.state.settings = settings
     app.state.served = served
