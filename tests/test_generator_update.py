@@ -163,3 +163,23 @@ def test_a_bot_reloads_its_model_folder_after_an_in_place_update(saved, tmp_path
     saved.rename(tmp_path / "aside")
     assert not bot.reload_if_changed()
     (tmp_path / "aside").rename(saved)
+
+
+def test_cli_generate_writes_a_file_and_never_overwrites_it(saved, tmp_path, capsys):
+    out = tmp_path / "tweets.jsonl"
+    assert main(["generate", str(saved), "--seed", "el", "-n", "3", "--random-seed", "2",
+                 "--allow-copies", "--output", str(out)]) == 0
+    assert "wrote 3 tweets" in capsys.readouterr().out
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 3 and all(r["text"].startswith("el") and r["prompt"] == "el"
+                                  and r["characters"] == len(r["text"]) for r in rows)
+    printed = tmp_path / "printed.txt"
+    assert main(["generate", str(saved), "--seed", "el", "-n", "3", "--random-seed", "2",
+                 "--allow-copies"]) == 0
+    printed.write_text(capsys.readouterr().out)
+    assert printed.read_text().splitlines() == [r["text"] for r in rows]  # the same tweets
+    before = out.read_text()
+    assert main(["generate", str(saved), "-n", "1", "--output", str(out)]) != 0
+    assert "already exists" in capsys.readouterr().err and out.read_text() == before
+    assert main(["generate", str(saved), "-n", "1", "--output", str(tmp_path / "t.txt")]) != 0
+    assert ".jsonl" in capsys.readouterr().err

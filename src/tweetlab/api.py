@@ -319,6 +319,18 @@ def select_columns(header: list[str], rows: list[list[Any]], columns: Sequence[s
     return names, [[row[i] for i in picks] for row in rows]
 
 
+def check_output_file(out: str | Path, force: bool) -> None:
+    """Before the work: ``out`` names a table format, its folder takes files, and it is
+    not an existing file (unless ``force``)."""
+    from .data.writers import table_format
+
+    table_format(out)
+    check_can_write(Path(out).parent, Path(out).name)
+    if Path(out).exists() and not force:
+        raise DataError("already exists; pass force=True (CLI: --force) to overwrite it",
+                        path=out)
+
+
 def predict_file(model: Classifier | str | Path, data: Dataset | str | Path,
                  out: str | Path, *, neutral_band: Sequence[float] | None = None,
                  force: bool = False, progress: bool = False,
@@ -327,13 +339,9 @@ def predict_file(model: Classifier | str | Path, data: Dataset | str | Path,
     (CSV, TSV, JSON lines or Parquet by its name; ``.gz`` ok; atomic; an existing file
     only with ``force``). Returns how many tweets got each label.
     """
-    from .data.writers import table_format, write_table
+    from .data.writers import write_table
 
-    table_format(out)  # a bad name fails before the model runs
-    check_can_write(Path(out).parent, Path(out).name)
-    if Path(out).exists() and not force:
-        raise DataError("already exists; pass force=True (CLI: --force) to overwrite it",
-                        path=out)
+    check_output_file(out, force)
     header, rows = predict_table(model, data, neutral_band=neutral_band, progress=progress,
                                  **read)
     at = header.index("label")

@@ -465,14 +465,27 @@ def cmd_generator_train(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from .generation import load_generator
 
+    if args.output:
+        from .api import check_output_file
+
+        check_output_file(args.output, args.force)
     gen = load_generator(args.model)
     if args.device:
         gen.to(args.device)
+    if args.n >= 500:
+        print(f"writing {args.n:,} tweets...", file=sys.stderr)
     outs = gen.generate(args.seed_text, n=args.n, temperature=args.temperature,
                         top_k=args.top_k, top_p=args.top_p, max_chars=args.max_chars,
                         seed=args.seed, novelty=not args.allow_copies)
-    for text in outs:
-        print(text)
+    if args.output:
+        from .data.writers import write_table
+
+        write_table(args.output, ["prompt", "text", "characters"],
+                    [[args.seed_text, t, len(t)] for t in outs], force=args.force)
+        print(f"wrote {len(outs):,} tweets to {args.output}")
+    else:
+        for text in outs:
+            print(text)
     if gen.rejected_:
         print(f"(rejected {gen.rejected_} generations that copied {gen.novelty_words}+ words "
               "of a training tweet)", file=sys.stderr)
@@ -727,6 +740,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="for reproducible output")
     p.add_argument("--allow-copies", action="store_true",
                    help="keep generations that copy 8+ words of a training tweet")
+    p.add_argument("--output", "-o", help="write the tweets to a file (CSV, TSV, JSONL or "
+                   "Parquet by its name) instead of printing them one per line (a tweet may "
+                   "hold line breaks)")
+    p.add_argument("--force", action="store_true", help="overwrite --output")
     p.add_argument("--device", help="auto, cpu, cuda")
     p.set_defaults(func=cmd_generate)
 
