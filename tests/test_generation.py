@@ -271,7 +271,11 @@ def test_train_generator_saves_a_folder_that_loads_and_generates_the_same(tmp_pa
     assert {"config.json", "model.safetensors", "vocab.json", "metrics.json", "README.md"} <= files
     metrics = json.loads((tmp_path / "g" / "metrics.json").read_text())
     assert metrics["data"]["n_valid"] == 8 and metrics["valid_bits_per_char"] > 0
-    assert "bits per character" in (tmp_path / "g" / "README.md").read_text()
+    card = (tmp_path / "g" / "README.md").read_text()
+    assert "bits per character" in card
+    # the card shows what it writes: the samples in metrics.json, drawn with seed 0
+    assert metrics["samples"] == gen.generate("", n=5, seed=0, max_tries=3)
+    assert "## Samples" in card and f"- {metrics['samples'][0]}" in card
     again = load_generator(tmp_path / "g")
     assert again.bits_per_char(account(10, seed=5)) == pytest.approx(
         gen.bits_per_char(account(10, seed=5)), rel=1e-5)

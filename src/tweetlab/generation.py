@@ -1261,6 +1261,8 @@ def train_generator(
             metrics["valid_bits_per_char_network"] = round(network, 4)
         metrics["train_bits_per_char_sample"] = round(
             gen.bits_per_char(train_part.texts[-len(valid_part):]), 4)
+    # What it writes, for the model card: five tweets from no seed phrase, reproducibly.
+    metrics["samples"] = gen.generate("", n=5, seed=0, max_tries=3)
     if command:
         metrics["command"] = command
     gen.metrics_ = metrics

@@ -107,6 +107,12 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
             lines.append(f"The network alone: {metrics['valid_bits_per_char_network']:.3f}; "
                          f"mixed with a character {ngram['order']}-gram model (weight "
                          f"{ngram['weight']:g}, chosen on {ngram['weight_from']}).")
+    samples = metrics.get("samples")
+    if samples:
+        lines += ["", "## Samples", "",
+                  "Tweets it wrote after training (no seed phrase, temperature 0.8, top-p "
+                  "0.95, random seed 0):", ""]
+        lines += [f"- {t}".replace("\n", " ⏎ ") for t in samples]
     updates = metrics.get("updates")
     if updates:
         added = sum(u.get("added", 0) for u in updates)
