@@ -183,3 +183,57 @@ def test_cli_generate_writes_a_file_and_never_overwrites_it(saved, tmp_path, cap
     assert "already exists" in capsys.readouterr().err and out.read_text() == before
     assert main(["generate", str(saved), "-n", "1", "--output", str(tmp_path / "t.txt")]) != 0
     assert ".jsonl" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ generator compare
+def test_compare_generators_ranks_by_held_out_bits_and_resumes(tmp_path):
+    from tweetlab.comparison import compare_generators
+
+    path = write_account(tmp_path / "a.csv", repetitive_account(220))
+    small = {"lstm": ["hidden=32", "embed=8", "epochs=1"],
+             "tr": ["dim=32", "heads=2", "layers=1", "epochs=1"]}
+    board = compare_generators(path, ["lstm=char-lstm", "tr=char-transformer"],
+                               out=tmp_path / "cmp", minutes=1, overrides=small, prompt="el",
+                               progress=False)
+    assert {r["model"] for r in board.rows} == {"lstm", "tr"}
+    bits = [r["bits_per_char"] for r in board.rows]
+    assert bits == sorted(bits) and all(b > 0 for b in bits)
+    for r in board.rows:  # the same held-out tweets as the saved model reports
+        saved = json.loads((tmp_path / "cmp" / "models" / r["model"] / "metrics.json").read_text())
+        assert saved["valid_bits_per_char"] == r["bits_per_char"]
+        assert saved["data"]["n_valid"] == board.n_valid == 11
+        assert all(t.startswith("el") for t in r["samples"]) and r["tweets_per_s"] > 0
+    md = (tmp_path / "cmp" / "leaderboard.md").read_text()
+    assert "## lstm" in md and "bits_per_char" in md
+    assert (tmp_path / "cmp" / "curves.png").stat().st_size > 1000
+    with pytest.raises(ConfigError, match="earlier comparison"):
+        compare_generators(path, ["lstm=char-lstm"], out=tmp_path / "cmp", minutes=1,
+                           overrides=small, progress=False)
+    again = compare_generators(path, ["lstm=char-lstm", "tr=char-transformer"],
+                               out=tmp_path / "cmp", minutes=1, overrides=small, prompt="el",
+                               resume=True, progress=False)
+    assert [r["bits_per_char"] for r in again.rows] == bits  # reused, not retrained
+
+
+def test_compare_generators_rejects_what_would_make_it_unfair(tmp_path):
+    from tweetlab.comparison import compare_generators
+
+    with pytest.raises(ConfigError, match="unknown family"):
+        compare_generators(["x"] * 50, ["tfidf"], out=tmp_path / "c")
+    with pytest.raises(ConfigError, match="held-out"):
+        compare_generators(["x"] * 50, ["char-lstm"], out=tmp_path / "c",
+                           overrides={"char-lstm": ["cleaning.lowercase=true"]})
+
+
+def test_cli_generator_compare(tmp_path, capsys):
+    path = write_account(tmp_path / "a.csv", repetitive_account(120))
+    assert main(["-q", "generator", "compare", str(path), "--models", "char-lstm",
+                 "--minutes", "0.2", "--out", str(tmp_path / "c"), "--set", "hidden=16",
+                 "--set", "char-lstm:embed=8", "--set", "epochs=1"]) == 0
+    out = capsys.readouterr().out
+    assert "ranked by held-out bits per character" in out and "| char-lstm |" in out
+    settings = json.loads((tmp_path / "c" / "rows" / "char-lstm.json").read_text())
+    assert settings["row"]["settings"] == ["hidden=16", "embed=8", "epochs=1"]
+    assert main(["generator", "compare", str(path), "--models", "char-lstm",
+                 "--set", "nobody:hidden=3", "--out", str(tmp_path / "d")]) != 0
+    assert "not one of the models" in capsys.readouterr().err

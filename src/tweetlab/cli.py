@@ -497,18 +497,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     entries = parse_models(models)
-    overrides: dict[str, list[str]] = {}
-    for pair in args.set or []:
-        who, sep, rest = pair.partition(":")
-        if not sep or "=" in who:  # key=value (a value may hold ':'): every model
-            targets, setting = [n for n, _ in entries], pair
-        else:  # NAME:key=value, or FAMILY:key=value for every model of that family
-            targets, setting = [n for n, f in entries if who in (n, f)], rest
-            if not targets:
-                raise ConfigError(f"--set {pair}: {who!r} is not one of the models "
-                                  f"({', '.join(n for n, _ in entries)})")
-        for name in targets:
-            overrides.setdefault(name, []).append(setting)
+    overrides = _per_model(entries, args.set or [])
     if args.epochs is not None:
         for name, _ in entries:
             overrides.setdefault(name, []).append(f"epochs={args.epochs}")
@@ -521,6 +510,39 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(f"wrote {', '.join(str(f) for f in board.files[:3])}; models in {args.out}/models/")
     for name, why in board.failed.items():
         print(f"failed: {name}: {why}", file=sys.stderr)
+    return 1 if board.failed else 0
+
+
+def _per_model(entries: list[tuple[str, str]], sets: list[str]) -> dict[str, list[str]]:
+    """``--set`` values per model: ``key=value`` for all, ``NAME:key=value`` for one,
+    ``FAMILY:key=value`` for every model of that family."""
+    overrides: dict[str, list[str]] = {}
+    for pair in sets:
+        who, sep, rest = pair.partition(":")
+        if not sep or "=" in who:  # key=value (a value may hold ':'): every model
+            targets, setting = [n for n, _ in entries], pair
+        else:
+            targets, setting = [n for n, f in entries if who in (n, f)], rest
+            if not targets:
+                raise ConfigError(f"--set {pair}: {who!r} is not one of the models "
+                                  f"({', '.join(n for n, _ in entries)})")
+        for name in targets:
+            overrides.setdefault(name, []).append(setting)
+    return overrides
+
+
+def cmd_generator_compare(args: argparse.Namespace) -> int:
+    from .comparison import compare_generators, parse_models
+    from .generation import GENERATOR_FAMILIES
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    overrides = _per_model(parse_models(models, GENERATOR_FAMILIES), args.set or [])
+    board = compare_generators(args.data, models, out=args.out, minutes=args.minutes,
+                               overrides=overrides, prompt=args.prompt, resume=args.resume,
+                               progress=not args.quiet, text=args.text)
+    print(board.describe())
+    print(board.to_markdown())
+    print(f"wrote {', '.join(str(f) for f in board.files)}; models in {args.out}/models/")
     return 1 if board.failed else 0
 
 
@@ -710,6 +732,24 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     g.add_argument("--resume", action="store_true", help="continue an interrupted run")
     g.set_defaults(func=cmd_generator_train)
+    g = gsub.add_parser("compare", help="train several generator families on the same tweets; "
+                                        "leaderboard",
+                        description="Train each generator (a family, or NAME=FAMILY with its "
+                                    "own --set NAME:key=value) for --minutes on the same "
+                                    "tweets, score all on the same newest 5%%, and write "
+                                    "leaderboard.md (with samples), leaderboard.csv, "
+                                    "curves.png and the models. --resume keeps what an "
+                                    "interrupted run finished.")
+    g.add_argument("data", help="tweet file")
+    g.add_argument("--models", default="char-lstm,char-transformer",
+                   help="comma-separated (default char-lstm,char-transformer)")
+    g.add_argument("--minutes", type=float, default=5.0, help="time budget per model (default 5)")
+    g.add_argument("--out", "-o", default="compare-generators", help="output folder")
+    g.add_argument("--set", action="append", metavar="[MODEL:]KEY=VALUE")
+    g.add_argument("--prompt", default="", help="seed phrase of the samples and speed test")
+    g.add_argument("--text", help="column holding the tweet text (guessed when omitted)")
+    g.add_argument("--resume", action="store_true", help="keep the models already finished")
+    g.set_defaults(func=cmd_generator_compare)
     g = gsub.add_parser("update", help="teach a trained generator the account's newer tweets "
                                        "(seconds, no retraining)",
                         description="Add newer tweets to a generator's n-gram counts and "

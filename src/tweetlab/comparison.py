@@ -5,6 +5,8 @@ part; the leaderboard has accuracy, macro-F1, per-class F1, train seconds, predi
 tweets/s and size on disk. Each finished model is kept as a normal model folder under
 ``OUT/models/FAMILY`` with its row in ``OUT/rows/FAMILY.json``, so an interrupted
 comparison keeps what finished and ``resume=True`` skips it on the next run.
+:func:`compare_generators` does the same for tweet generators: one time split, ranked by
+held-out bits per character.
 
 >>> import tempfile, tweetlab
 >>> ds = tweetlab.Dataset(texts=["good", "great", "bad", "awful"] * 10,
@@ -87,9 +89,11 @@ def columns(rows: list[dict[str, Any]], classes: list[str]) -> list[str]:
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-def parse_models(models: Sequence[str]) -> list[tuple[str, str]]:
+def parse_models(models: Sequence[str],
+                 families: Sequence[str] | None = None) -> list[tuple[str, str]]:
     """(name, family) of each entry: ``fasttext``, or ``NAME=FAMILY`` for a variant with
     its own settings (``balanced=tfidf`` with ``--set balanced:class_weight=balanced``).
+    ``families``: the allowed ones (default: the classifier registry).
 
     >>> parse_models(["tfidf", "bal=tfidf"])
     [('tfidf', 'tfidf'), ('bal', 'tfidf')]
@@ -102,7 +106,11 @@ def parse_models(models: Sequence[str]) -> list[tuple[str, str]]:
         name, family = name.strip(), (family.strip() if sep else name.strip())
         if not NAME.match(name):
             raise ConfigError(f"model name {name!r}: use letters, digits, '.', '_' or '-'")
-        get_family(family)  # unknown families fail before any training
+        # unknown families fail before any training
+        if families is None:
+            get_family(family)
+        elif family not in families:
+            raise ConfigError(f"unknown family {family!r}; choose from {', '.join(families)}")
         if name in (n for n, _ in out):
             raise ConfigError(f"model {name!r} is listed twice; give variants their own "
                               "names (NAME=FAMILY)")
@@ -289,4 +297,141 @@ def _finish(rows: list[dict[str, Any]], out: Path, split: str, n_train: int,
     board = Leaderboard(rows, classes, split, n_train, n_test, failed=dict(failed or {}),
                         folds=folds if folds and folds > 1 else None)
     board.files = write_compare_report(board, out)
+    return board
+
+
+# ------------------------------------------------------------------- generators
+@dataclass
+class GeneratorBoard:
+    """Tweet generators trained on one time split, best held-out bits/char first."""
+
+    rows: list[dict[str, Any]]
+    n_train: int
+    n_valid: int
+    source: str | None = None
+    files: list[Path] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    COLUMNS = ("model", "family", "bits_per_char", "network_bits_per_char", "train_s",
+               "epochs", "parameters", "tweets_per_s", "size_mb")
+
+    def describe(self) -> str:
+        return (f"{self.n_train:,} training tweets, the newest {self.n_valid:,} held out "
+                "(time split); ranked by held-out bits per character (lower is better)")
+
+    def __repr__(self) -> str:
+        best = self.rows[0] if self.rows else None
+        head = f"best {best['model']} {best['bits_per_char']:.4f} bits/char" if best else "empty"
+        return f"GeneratorBoard({len(self.rows)} models, {head})"
+
+    def cell(self, row: dict[str, Any], col: str) -> str:
+        value = row.get(col)
+        if value is None:
+            return ""
+        if col.endswith("bits_per_char"):
+            return f"{value:.4f}"
+        if col in {"parameters", "epochs"}:
+            return f"{value:,}"
+        if isinstance(value, float):
+            return f"{value:.1f}"
+        return str(value)
+
+    def to_markdown(self) -> str:
+        lines = ["| " + " | ".join(self.COLUMNS) + " |", "|" + "---|" * len(self.COLUMNS)]
+        lines += ["| " + " | ".join(self.cell(r, c) for c in self.COLUMNS) + " |"
+                  for r in self.rows]
+        lines += [f"\nFailed: {name}: {why}" for name, why in self.failed.items()]
+        return "\n".join(lines)
+
+
+def compare_generators(
+    data: str | Path | Sequence[str],
+    models: Sequence[str] = ("char-lstm", "char-transformer"),
+    *,
+    out: str | Path = "compare-generators",
+    minutes: float = 5.0,
+    overrides: Mapping[str, Sequence[str]] | None = None,
+    prompt: str = "",
+    resume: bool = False,
+    progress: bool = True,
+    text: str | None = None,
+) -> GeneratorBoard:
+    """Train each generator family in ``models`` (or ``NAME=FAMILY`` variants with their
+    own ``overrides``) on the same tweets for ``minutes`` each, score all on the same
+    newest 5%, and rank them by held-out bits per character. Writes ``leaderboard.md``
+    (with samples from ``prompt``), ``leaderboard.csv``, ``curves.png`` (held-out bits per
+    character against training time) and the models under ``OUT/models/NAME``.
+    ``resume`` keeps the models an interrupted run finished.
+    """
+    from tqdm.auto import tqdm
+
+    from .generation import GENERATOR_FAMILIES, read_tweets, train_generator
+
+    entries = parse_models(models, GENERATOR_FAMILIES)
+    if minutes <= 0:
+        raise ConfigError(f"minutes = {minutes}: must be > 0")
+    for name, settings in (overrides or {}).items():
+        if any(x.strip().startswith(("cleaning.", "valid_fraction")) for x in settings):
+            raise ConfigError(f"{name}: cleaning and valid_fraction settings would give each "
+                              "model other held-out tweets; a comparison holds out the same "
+                              "newest 5% for all")
+    out_path = Path(out)
+    check_can_write(out_path, "the comparison")
+    rows_dir = out_path / "rows"
+    if out_path.exists() and not resume and any(rows_dir.glob("*.json")):
+        raise ConfigError(f"{out_path} holds an earlier comparison; pass resume=True "
+                          "(CLI: --resume) to continue it, or choose another --out")
+    corpus = read_tweets(data, text=text)
+    n_valid = int(round(len(corpus) * 0.05))
+    fingerprint = {"n": len(corpus), "source": corpus.source, "minutes": minutes}
+    rows: list[dict[str, Any]] = []
+    failed: dict[str, str] = {}
+    bar = tqdm(total=len(entries), desc="compare", unit="model",
+               disable=None if progress else True)
+    try:
+        for name, family in entries:
+            row_file = rows_dir / f"{name}.json"
+            settings = list((overrides or {}).get(name, ()))
+            key = {**fingerprint, "family": family, "settings": settings}
+            if resume and row_file.exists():
+                saved = json.loads(row_file.read_text(encoding="utf-8"))
+                if saved.get("fingerprint") == key:
+                    rows.append(saved["row"])
+                    bar.update(1)
+                    continue
+            bar.set_postfix(model=name)
+            try:
+                gen = train_generator(corpus, family, out=out_path / "models" / name, force=True,
+                                      overrides=[f"max_seconds={minutes * 60}", *settings,
+                                                 *([] if progress else ["progress=false"])])
+            except TweetlabError as exc:
+                failed[name] = str(exc)
+                log.error("compare: %s failed: %s", name, exc)
+                bar.update(1)
+                continue
+            m = gen.metrics_
+            gen.generate(prompt, n=5, seed=0)  # warm-up
+            start = time.perf_counter()
+            timed = gen.generate(prompt, n=100, seed=1)
+            speed = len(timed) / (time.perf_counter() - start)
+            row = {"model": name, "family": family, "settings": settings,
+                   "bits_per_char": m.get("valid_bits_per_char"),
+                   "network_bits_per_char": m.get("valid_bits_per_char_network"),
+                   "train_s": m["train_seconds"], "epochs": m["epochs_run"],
+                   "parameters": m["parameters"], "tweets_per_s": speed,
+                   "size_mb": _folder_mb(out_path / "models" / name),
+                   "samples": gen.generate(prompt, n=3, seed=2), "history": m["history"]}
+            write_json_atomic(row_file, {"fingerprint": key, "row": row})
+            rows.append(row)
+            bar.update(1)
+    finally:
+        bar.close()
+    if not rows:
+        raise TweetlabError("compare: every model failed; "
+                            + "; ".join(f"{n}: {why}" for n, why in failed.items()))
+    from .reports import write_generator_board
+
+    rows.sort(key=lambda r: (r["bits_per_char"] is None, r["bits_per_char"] or 0.0))
+    board = GeneratorBoard(rows, len(corpus) - n_valid, n_valid, corpus.source, failed=failed)
+    board.files = write_generator_board(board, out_path, prompt)
     return board

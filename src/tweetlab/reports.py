@@ -519,3 +519,51 @@ def write_compare_report(board: Any, out: Path) -> list[Path]:
     page = out / "report.html"
     page.write_text("\n".join(parts), encoding="utf-8")
     return [out / "leaderboard.csv", md, page, *images]
+
+
+def write_generator_board(board: Any, out: Path, prompt: str = "") -> list[Path]:
+    """A generator comparison's ``leaderboard.md`` (table and samples), ``leaderboard.csv``
+    and ``curves.png`` (held-out bits per character of each network against its training
+    time)."""
+    import csv
+    import math
+    import tempfile
+
+    import numpy as np
+
+    out.mkdir(parents=True, exist_ok=True)
+    cols = list(board.COLUMNS)
+    fd, tmp = tempfile.mkstemp(dir=out, suffix=".tmp")
+    with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(cols)
+        w.writerows([board.cell(r, c).replace(",", "") for c in cols] for r in board.rows)
+    publish(tmp, out / "leaderboard.csv")
+    lines = ["# Generator leaderboard", "", f"{board.describe()}.", "", board.to_markdown(), "",
+             "`bits_per_char`: the network mixed with its n-gram model, as it writes; "
+             "`network_bits_per_char`: the network alone. ![curves](curves.png)", ""]
+    for r in board.rows:
+        lines += [f"## {r['model']}", ""]
+        if r.get("settings"):
+            lines += [f"Settings: `{' '.join(r['settings'])}`", ""]
+        lines += [f"Samples (seed phrase {prompt!r}):" if prompt else "Samples:", ""]
+        lines += [f"- {t}".replace("\n", " ⏎ ") for t in r.get("samples", [])] + [""]
+    md = out / "leaderboard.md"
+    md.write_text("\n".join(lines), encoding="utf-8")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    for r in board.rows:
+        hist = [h for h in r.get("history", []) if "valid_loss" in h]
+        if hist:
+            ends = np.cumsum([h.get("seconds", 0.0) for h in r["history"]]) / 60
+            ax.plot([ends[h["epoch"] - 1] for h in hist],
+                    [h["valid_loss"] / math.log(2) for h in hist], "o-",
+                    label=f"{r['model']} ({r['bits_per_char']:.3f} mixed)")
+    ax.set_xlabel("training minutes")
+    ax.set_ylabel("held-out bits/char (network)")
+    ax.set_title("Generators: held-out bits per character while training")
+    ax.legend(fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    curves = _save(fig, out / "curves.png")
+    return [out / "leaderboard.csv", md, curves]
