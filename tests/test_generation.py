@@ -212,6 +212,19 @@ def test_generation_never_exceeds_a_tweet():
     assert all(len(o) <= MAX_TWEET for o in outs)
 
 
+def test_tweets_cut_by_the_length_limit_end_at_a_whole_word():
+    gen = tiny("char-lstm", epochs=2).fit(account(120))
+    raw = gen.generate("las", n=12, max_chars=40, seed=5, novelty=False, trim=False)
+    tidy = gen.generate("las", n=12, max_chars=40, seed=5, novelty=False)
+    cut = [(r, t) for r, t in zip(raw, tidy, strict=True) if len(r) >= 39]
+    assert cut, "some tweets should reach the limit"
+    for r, t in zip(raw, tidy, strict=True):
+        assert r.startswith(t) and t.startswith("las")
+        if t != r:  # cut back to a word boundary of the raw text
+            assert r[len(t)] in " ,;:" or r[len(t) - 1] in ".!?…"
+    assert any(t != r for r, t in cut)
+
+
 def test_top_k_one_is_greedy_and_deterministic():
     gen = tiny("char-lstm").fit(account(80))
     a = gen.generate("el", n=3, top_k=1, seed=1, novelty=False)

@@ -476,7 +476,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"writing {args.n:,} tweets...", file=sys.stderr)
     outs = gen.generate(args.seed_text, n=args.n, temperature=args.temperature,
                         top_k=args.top_k, top_p=args.top_p, max_chars=args.max_chars,
-                        seed=args.seed, novelty=not args.allow_copies)
+                        seed=args.seed, novelty=not args.allow_copies, trim=not args.no_trim)
     if args.output:
         from .data.writers import write_table
 
@@ -780,6 +780,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="for reproducible output")
     p.add_argument("--allow-copies", action="store_true",
                    help="keep generations that copy 8+ words of a training tweet")
+    p.add_argument("--no-trim", action="store_true",
+                   help="keep a tweet cut by --max-chars as cut (default: it ends at its last "
+                        "sentence end or whole word)")
     p.add_argument("--output", "-o", help="write the tweets to a file (CSV, TSV, JSONL or "
                    "Parquet by its name) instead of printing them one per line (a tweet may "
                    "hold line breaks)")

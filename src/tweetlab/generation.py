@@ -653,6 +653,29 @@ def _shingles(text: str, n: int) -> set[int]:
             for i in range(len(words) - n + 1)}
 
 
+_SENTENCE_END = re.compile(r"[.!?…](?=[\s\"'”)]|$)")
+
+
+def trim_tweet(text: str, keep: int = 0) -> str:
+    """End a tweet cut off by the length limit at its last sentence end (when that keeps
+    at least half of it), or else at its last whole word; the seed phrase (``keep``
+    characters) always stays.
+
+    >>> trim_tweet("We won big in Iowa tonight, thank you all! The fake news will nev")
+    'We won big in Iowa tonight, thank you all!'
+    >>> trim_tweet("las mafias son el poder del pueb", 14)
+    'las mafias son el poder del'
+    """
+    floor = max(keep + 20, len(text) // 2)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() > floor]
+    if ends:
+        return text[:ends[-1]]
+    space = text.rfind(" ")
+    if space > keep:
+        return text[:space].rstrip(" ,;:-–—(\"'“")
+    return text
+
+
 def _key(seq: np.ndarray) -> bytes:
     """A tweet's identity in the n-gram corpus: the digest of its character ids."""
     return hashlib.blake2b(seq.astype(np.int16).tobytes(), digest_size=12).digest()
@@ -1017,7 +1040,9 @@ class TweetGenerator:
     # -------------------------------------------------------------- generation
     @torch.no_grad()
     def _sample(self, prompt: str, n: int, temperature: float, top_k: int | None,
-                top_p: float | None, max_chars: int, gen: torch.Generator) -> list[str]:
+                top_p: float | None, max_chars: int, gen: torch.Generator
+                ) -> list[tuple[str, bool]]:
+        """``n`` samples: (text, whether the model ended it before the length limit)."""
         module = self.module_
         module.eval()
         device = next(module.parameters()).device
@@ -1075,8 +1100,9 @@ class TweetGenerator:
             logits, state = module.step(nxt.to(device), state)
         texts = []
         for row in out.tolist():
-            cut = row.index(BOUNDARY) if BOUNDARY in row else len(row)
-            texts.append((prompt + self.vocab_.decode(row[:cut])).strip())
+            ended = BOUNDARY in row
+            cut = row.index(BOUNDARY) if ended else len(row)
+            texts.append(((prompt + self.vocab_.decode(row[:cut])).strip(), ended))
         return texts
 
     def is_novel(self, text: str) -> bool:
@@ -1086,12 +1112,15 @@ class TweetGenerator:
     def generate(self, prompt: str = "", n: int = 1, *, temperature: float = 0.8,
                  top_k: int | None = None, top_p: float | None = 0.95,
                  max_chars: int = MAX_TWEET, seed: int | None = None, novelty: bool = True,
-                 max_tries: int = 10) -> list[str]:
+                 max_tries: int = 10, trim: bool = True) -> list[str]:
         """``n`` new tweets starting with ``prompt``.
 
         With ``novelty`` (default) a generation that copies a span of ``novelty_words``
         words (8) of a training tweet is rejected and another is sampled, up to
         ``max_tries`` rounds; ``self.rejected_`` counts the rejections of this call.
+        With ``trim`` (default) a tweet the model had not ended when it reached
+        ``max_chars`` ends at its last sentence end, or else its last whole word, instead
+        of in the middle of a word.
         """
         self._check_fitted()
         if n < 1:
@@ -1118,9 +1147,11 @@ class TweetGenerator:
                 break
             batch = self._sample(prompt, max(need, 4) if novelty else need, temperature,
                                  top_k, top_p, max_chars, gen)
-            for text in batch:
+            for text, ended in batch:
                 if len(kept) >= n:
                     break
+                if trim and not ended:
+                    text = trim_tweet(text, len(prompt))
                 if novelty and not self.is_novel(text):
                     self.rejected_ += 1
                     continue

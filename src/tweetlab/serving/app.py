@@ -167,7 +167,7 @@ class ServedGenerator:
             tweets = self.generator.generate(
                 req.prompt, n=req.n, temperature=req.temperature, top_k=req.top_k,
                 top_p=req.top_p, max_chars=req.max_chars, seed=req.seed,
-                novelty=not req.allow_copies)
+                novelty=not req.allow_copies, trim=req.trim)
             return tweets, int(self.generator.rejected_)
 
 

@@ -46,6 +46,8 @@ class GenerateRequest(BaseModel):
     seed: int | None = Field(None, ge=0, le=2**31 - 1, description="for reproducible output")
     allow_copies: bool = Field(False, description="keep tweets that copy 8+ words of a "
                                                   "training tweet (rejected by default)")
+    trim: bool = Field(True, description="end a tweet cut by max_chars at its last sentence "
+                                         "end or whole word")
 
 
 class GenerateResponse(BaseModel):
