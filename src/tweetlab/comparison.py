@@ -132,6 +132,29 @@ def _fmt(row: dict[str, Any], col: str) -> str:
     return str(value)
 
 
+def _output(out: str | Path, resume: bool) -> tuple[Path, Path]:
+    """(the comparison's folder, its rows folder), checked before any training."""
+    out_path = Path(out)
+    check_can_write(out_path, "the comparison")
+    rows_dir = out_path / "rows"
+    if out_path.exists() and not resume and any(rows_dir.glob("*.json")):
+        raise ConfigError(f"{out_path} holds an earlier comparison; pass resume=True "
+                          "(CLI: --resume) to continue it, or choose another --out")
+    return out_path, rows_dir
+
+
+def _finished_row(row_file: Path, fingerprint: dict[str, Any],
+                  resume: bool) -> dict[str, Any] | None:
+    """With ``resume``, the row an earlier run saved for the same data, split and settings."""
+    if not (resume and row_file.exists()):
+        return None
+    saved = json.loads(row_file.read_text(encoding="utf-8"))
+    if saved.get("fingerprint") != fingerprint:
+        return None
+    log.info("compare: %s already done, reusing it", row_file.stem)
+    return dict(saved["row"])
+
+
 def _folder_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
@@ -208,12 +231,7 @@ def compare(
     ds = _as_dataset(data, **read)
     if not isinstance(ds, Dataset) or ds.labels is None:
         raise DataError("compare needs labelled tweets", path=getattr(ds, "source", None))
-    out_path = Path(out)
-    check_can_write(out_path, "the comparison")
-    rows_dir = out_path / "rows"
-    if out_path.exists() and not resume and any(rows_dir.glob("*.json")):
-        raise ConfigError(f"{out_path} holds an earlier comparison; pass resume=True "
-                          "(CLI: --resume) to continue it, or choose another --out")
+    out_path, rows_dir = _output(out, resume)
     split_used = choose_split(ds) if split == "auto" else split
     if test is not None:
         splits = [(ds, _as_dataset(test, **read))]
@@ -236,14 +254,12 @@ def compare(
         for name, family in entries:
             row_file = rows_dir / f"{name}.json"
             settings = list((overrides or {}).get(name, ()))
-            if resume and row_file.exists():
-                saved = json.loads(row_file.read_text(encoding="utf-8"))
-                if saved.get("fingerprint") == {**fingerprint, "family": family,
-                                                "settings": settings}:
-                    log.info("compare: %s already done, reusing it", name)
-                    rows.append(saved["row"])
-                    bar.update(len(splits))
-                    continue
+            done = _finished_row(row_file, {**fingerprint, "family": family,
+                                            "settings": settings}, resume)
+            if done is not None:
+                rows.append(done)
+                bar.update(len(splits))
+                continue
             bar.set_postfix(model=name)
             fold_rows = []
             try:
@@ -375,12 +391,7 @@ def compare_generators(
             raise ConfigError(f"{name}: cleaning and valid_fraction settings would give each "
                               "model other held-out tweets; a comparison holds out the same "
                               "newest 5% for all")
-    out_path = Path(out)
-    check_can_write(out_path, "the comparison")
-    rows_dir = out_path / "rows"
-    if out_path.exists() and not resume and any(rows_dir.glob("*.json")):
-        raise ConfigError(f"{out_path} holds an earlier comparison; pass resume=True "
-                          "(CLI: --resume) to continue it, or choose another --out")
+    out_path, rows_dir = _output(out, resume)
     corpus = read_tweets(data, text=text)
     n_valid = int(round(len(corpus) * 0.05))
     fingerprint = {"n": len(corpus), "source": corpus.source, "minutes": minutes}
@@ -393,12 +404,11 @@ def compare_generators(
             row_file = rows_dir / f"{name}.json"
             settings = list((overrides or {}).get(name, ()))
             key = {**fingerprint, "family": family, "settings": settings}
-            if resume and row_file.exists():
-                saved = json.loads(row_file.read_text(encoding="utf-8"))
-                if saved.get("fingerprint") == key:
-                    rows.append(saved["row"])
-                    bar.update(1)
-                    continue
+            done = _finished_row(row_file, key, resume)
+            if done is not None:
+                rows.append(done)
+                bar.update(1)
+                continue
             bar.set_postfix(model=name)
             try:
                 gen = train_generator(corpus, family, out=out_path / "models" / name, force=True,
