@@ -402,7 +402,7 @@ def _evaluate_generator(args: argparse.Namespace) -> int:
     gen = load_generator(args.model)
     corpus = read_tweets(args.data, gen.config.cleaning, text=args.text)
     if args.stream is not None:
-        bpc, stream = gen.stream_bits(corpus, chunk=args.stream)
+        bpc, stream = gen.stream_bits(corpus, chunk=args.stream, progress=not args.quiet)
     else:
         bpc = gen.bits_per_char(corpus)
     print(f"{gen.family}: {bpc:.4f} bits per character on {len(corpus):,} tweets of "

@@ -986,21 +986,21 @@ class TweetGenerator:
                                            for t in added_texts))
         return UpdateSummary(len(added), skipped, sum(len(s) - 1 for s in added), unknown)
 
-    def stream_bits(self, texts: Sequence[str] | TweetCorpus, *,
-                    chunk: int = 50) -> tuple[float, float]:
+    def stream_bits(self, texts: Sequence[str] | TweetCorpus, *, chunk: int = 50,
+                    progress: bool = False) -> tuple[float, float]:
         """(bits per character of ``texts`` scored as they are, scored as a stream):
         the stream figure scores the tweets in order, ``chunk`` at a time, each chunk with
         an n-gram that has also counted the chunks before it (what :meth:`update` does
         for a model that keeps up with its account) - never a tweet it is scoring or a
         later one. The model itself is left unchanged."""
-        log_nn, p_static, p_stream = self.stream_probs(texts, chunk=chunk)
+        log_nn, p_static, p_stream = self.stream_probs(texts, chunk=chunk, progress=progress)
         if not len(log_nn):
             return 0.0, 0.0
         return (_mixed_bits(log_nn, p_static, self.ngram_weight_),
                 _mixed_bits(log_nn, p_stream, self.ngram_weight_))
 
-    def stream_probs(self, texts: Sequence[str] | TweetCorpus, *,
-                     chunk: int = 50) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def stream_probs(self, texts: Sequence[str] | TweetCorpus, *, chunk: int = 50,
+                     progress: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per predicted character, tweet by tweet: (the network's log-probability, the
         n-gram's probability as the model is, as a stream) - see :meth:`stream_bits`."""
         self._check_fitted()
@@ -1016,8 +1016,11 @@ class TweetGenerator:
         original, novelty = self.ngram_, self._novelty
         self._novelty = set(novelty)
         p_stream = [np.zeros(0)]
+        from tqdm.auto import tqdm
+
         try:
-            for s in range(0, len(seqs), chunk):
+            for s in tqdm(range(0, len(seqs), chunk), desc="stream", unit="chunk",
+                          disable=None if progress else True):
                 if s:
                     self.update(TweetCorpus(corpus.texts[s - chunk:s], corpus.ends[s - chunk:s],
                                             corpus.dates[s - chunk:s]))
