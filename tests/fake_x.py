@@ -22,6 +22,7 @@ class FakeX:
         self.posted: list[str] = []
         self.auth_headers: list[str] = []
         self.fail_after: int | None = None  # serve this many pages, then 500
+        self.post_errors: list[tuple[int, dict[str, Any]]] = []  # answers to the next posts
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -83,6 +84,9 @@ class FakeX:
                     return
                 if self.path != "/2/tweets":
                     self._send(404, {"title": "Not Found"})
+                    return
+                if fake.post_errors:
+                    self._send(*fake.post_errors.pop(0))
                     return
                 fake.posted.append(body["text"])
                 self._send(201, {"data": {"id": str(1000 + len(fake.posted)),

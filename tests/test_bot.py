@@ -158,3 +158,35 @@ def test_cli_bot_publish_without_credentials_is_one_line(saved, tmp_path, capsys
     code = main(["bot", str(saved), "--publish", "--state", str(tmp_path / "s.json")])
     err = capsys.readouterr().err
     assert code == 2 and "X_API_KEY" in err and "Traceback" not in err
+
+
+DUPLICATE = (403, {"title": "Forbidden", "status": 403,
+                   "detail": "You are not allowed to create a Tweet with duplicate content."})
+
+
+def test_a_busy_or_failing_api_is_retried_and_a_duplicate_replaced(generator, tmp_path, caplog):
+    with FakeX([]) as fake:
+        fake.post_errors = [(503, {"title": "Service Unavailable"}),
+                            (429, {"title": "Too Many Requests"}), DUPLICATE]
+        env = {**CREDS, "TWEETLAB_X_API_BASE": fake.base}
+        bot = Bot(generator, every=0.001, publish=True, state_file=tmp_path / "s.json",
+                  log_file=tmp_path / "l.jsonl", max_posts=2, seed=4, env=env,
+                  echo=lambda _: None)
+        bot.retry_seconds = 0.001
+        assert bot.run(handle_signals=False).posted == 2
+        assert len(fake.posted) == 2 and not fake.post_errors
+    assert "trying again" in caplog.text and "writing another" in caplog.text
+    state = json.loads((tmp_path / "s.json").read_text())
+    assert [p["id"] for p in state["posts"]] == ["1001", "1002"]  # failures not recorded
+
+
+def test_too_many_failures_in_a_row_stop_the_bot(generator, tmp_path):
+    with FakeX([]) as fake:
+        fake.post_errors = [(503, {"title": "Service Unavailable"})] * 3
+        env = {**CREDS, "TWEETLAB_X_API_BASE": fake.base}
+        bot = Bot(generator, every=0.001, publish=True, state_file=tmp_path / "s.json",
+                  log_file=tmp_path / "l.jsonl", max_posts=1, seed=4, env=env)
+        bot.retry_seconds, bot.max_failures = 0.001, 3
+        with pytest.raises(XAPIError, match="server error"):
+            bot.run(handle_signals=False)
+        assert fake.posted == []

@@ -6,7 +6,10 @@ environment, see :mod:`tweetlab.xapi`). A state file records every post (text ha
 time, tweet id), written atomically after each one, so a restarted bot never posts the
 same text twice, waits out the interval since its last post, and keeps the daily cap.
 SIGINT/SIGTERM stop it between posts. A model given as a folder is loaded again when the
-folder is replaced (`tweetlab generator update MODEL NEW.csv --in-place`).
+folder is replaced (`tweetlab generator update MODEL NEW.csv --in-place`). A rate limit,
+a server error or a lost connection is retried after 1, 2, 4... minutes (at most the
+interval), a text X refuses as a duplicate is replaced by a new one; five failures in a
+row, or rejected credentials, stop the bot.
 
 >>> parse_interval("2h"), parse_interval("90s"), parse_interval("1h30m")
 (7200.0, 90.0, 5400.0)
@@ -29,6 +32,7 @@ from typing import Any, cast
 from .errors import ConfigError, TweetlabError
 from .generation import TweetGenerator, load_generator
 from .persistence import write_json_atomic
+from .xapi import XAPIError
 
 log = logging.getLogger("tweetlab")
 
@@ -143,6 +147,10 @@ class Bot:
         self.clock = clock
         self.echo = echo
         self.stop_event = threading.Event()
+        # A rate limit, a server error or a lost connection is retried (after 1, 2, 4...
+        # minutes, at most the interval); this many in a row stop the bot.
+        self.retry_seconds = 60.0
+        self.max_failures = 5
         self.client: Any = None
         if publish:
             from .xapi import post_client
@@ -218,7 +226,7 @@ class Bot:
         if handle_signals and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 previous[sig] = signal.signal(sig, self.stop)
-        posted = skipped = 0
+        posted = skipped = failures = 0
         turn = len(self.state.posts)
         mode = "published" if self.publish else "dry-run"
         try:
@@ -243,7 +251,22 @@ class Bot:
                     if self.stop_event.wait(self.every):
                         break
                     continue
-                tweet_id = self.post(text)
+                try:
+                    tweet_id = self.post(text)
+                except XAPIError as exc:
+                    failures += 1
+                    if not (exc.transient or exc.duplicate) or failures >= self.max_failures:
+                        raise
+                    if exc.duplicate:  # X has that text already: write another one now
+                        log.warning("%s; writing another", exc)
+                        continue
+                    wait = min(self.every, self.retry_seconds * 2 ** (failures - 1))
+                    log.warning("%s (failure %d of %d in a row); trying again in %.0f s", exc,
+                                failures, self.max_failures, wait)
+                    if self.stop_event.wait(wait):
+                        break
+                    continue
+                failures = 0
                 self.state.record(text, now, tweet_id, mode)
                 self._append_log({"time": now.isoformat(timespec="seconds"), "mode": mode,
                                   "id": tweet_id, "text": text})

@@ -23,7 +23,17 @@ POST_VARS = ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECR
 
 
 class XAPIError(TweetlabError):
-    """A missing credential, a rejected one, or an API failure, said plainly."""
+    """A missing credential, a rejected one, or an API failure, said plainly.
+
+    ``transient``: worth trying again later (rate limit, server error, no connection);
+    ``duplicate``: X refused the text as one the account already posted.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False,
+                 duplicate: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.duplicate = duplicate
 
 
 def _tweepy() -> Any:
@@ -86,15 +96,21 @@ def explain(exc: Exception) -> XAPIError:
         return XAPIError("the X API rejected the credentials (401 Unauthorized): check the "
                          "token and keys in the environment")
     if isinstance(exc, tweepy.Forbidden):
+        if "duplicate" in _detail(exc).lower():
+            return XAPIError(f"the X API refused a duplicate post (403): {_detail(exc)}",
+                             duplicate=True)
         return XAPIError(f"the X API refused the request (403 Forbidden): your app's access "
                          f"level may not allow it ({_detail(exc)})")
     if isinstance(exc, tweepy.BadRequest):
         return XAPIError(f"the X API said the request is invalid (400): {_detail(exc)}")
+    if isinstance(exc, tweepy.TooManyRequests):
+        return XAPIError("the X API's rate limit is reached (429); try again later",
+                         transient=True)
     if isinstance(exc, tweepy.TwitterServerError):
-        return XAPIError("the X API had a server error; try again later")
+        return XAPIError("the X API had a server error; try again later", transient=True)
     if isinstance(exc, tweepy.HTTPException):
         return XAPIError(f"the X API answered {exc.response.status_code}: {_detail(exc)}")
-    return XAPIError(f"cannot reach the X API ({type(exc).__name__}: {exc})")
+    return XAPIError(f"cannot reach the X API ({type(exc).__name__}: {exc})", transient=True)
 
 
 def _detail(exc: Any) -> str:
