@@ -136,8 +136,12 @@ def test_cli_update_and_stream_evaluation(saved, tmp_path, capsys):
     assert main(["info", str(saved)]) == 0
     assert "updated:  3 newer tweets in 2 update(s)" in capsys.readouterr().out
     assert main(["evaluate", str(saved), str(new_file), "--stream", "1"]) == 0
-    out = capsys.readouterr().out
-    assert "bits per character" in out and "as a stream" in out
+    captured = capsys.readouterr()
+    assert "bits per character" in captured.out and "as a stream" in captured.out
+    assert "counted 3 of these 3 tweets" in captured.err  # the update taught it them
+    fresh = write_account(tmp_path / "fresh.csv", ["un tuit que nadie ha visto nunca jamás"])
+    assert main(["evaluate", str(saved), str(fresh)]) == 0
+    assert "optimistic" not in capsys.readouterr().err
 
 
 def test_cli_stream_on_a_classifier_is_one_line(tmp_path, capsys):

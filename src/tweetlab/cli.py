@@ -407,6 +407,11 @@ def _evaluate_generator(args: argparse.Namespace) -> int:
         bpc = gen.bits_per_char(corpus)
     print(f"{gen.family}: {bpc:.4f} bits per character on {len(corpus):,} tweets of "
           f"{args.data} ({sum(map(len, corpus.texts)):,} characters)")
+    known = gen.known(corpus)
+    if known:
+        print(f"warning: the model has counted {known:,} of these {len(corpus):,} tweets "
+              "(in training or an update), so this score is optimistic; score tweets it "
+              "has not seen, such as ones newer than its training", file=sys.stderr)
     if args.stream is not None:
         print(f"as a stream: {stream:.4f} (oldest first, {args.stream} tweets at a time, each "
               "scored before the model counts it, as `generator update` would)")

@@ -986,6 +986,16 @@ class TweetGenerator:
                                            for t in added_texts))
         return UpdateSummary(len(added), skipped, sum(len(s) - 1 for s in added), unknown)
 
+    def known(self, texts: Sequence[str] | TweetCorpus) -> int:
+        """How many of ``texts`` the n-gram has counted (in training or an update): their
+        scores are optimistic. 0 without an n-gram part."""
+        if self.ngram_ is None:
+            return 0
+        corpus = texts if isinstance(texts, TweetCorpus) else \
+            TweetCorpus(list(texts), [True] * len(texts), [None] * len(texts))
+        counted = _sequence_keys(self.ngram_)
+        return sum(_key(s) in counted for s in self._sequences(corpus.texts, corpus.ends))
+
     def stream_bits(self, texts: Sequence[str] | TweetCorpus, *, chunk: int = 50,
                     progress: bool = False) -> tuple[float, float]:
         """(bits per character of ``texts`` scored as they are, scored as a stream):
