@@ -137,6 +137,34 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from .tuning import parse_space, tune
+
+    space = None
+    if args.search:
+        pairs = [x.partition("=") for x in args.search]
+        bad = [x for x, (_, sep, v) in zip(args.search, pairs, strict=True) if not sep or not v]
+        if bad:
+            raise ConfigError(f"--search {bad[0]!r}: write KEY=A|B|C")
+        space = parse_space({k: v for k, _, v in pairs})
+    data = _load_data(args.data, args)
+    result = tune(data, args.model, trials=args.trials, minutes=args.minutes,
+                  metric=args.metric, valid_size=args.valid_size, seed=args.seed, space=space,
+                  fixed=args.set or [], out=args.out, force=args.force,
+                  progress=not args.quiet, command=None)
+    print(result.describe())
+    print(result.to_markdown())
+    best = " ".join(f"--set {s}" for s in [*(args.set or []), *result.best["settings"]])
+    print(f"best: {args.metric} {result.best['score']:.4f} with "
+          f"{best or 'the defaults'}")
+    if args.out:
+        print(f"saved {args.model} trained with those settings on all of {args.data} to "
+              f"{args.out}")
+    else:
+        print(f"train it: tweetlab train {args.data} --model {args.model} {best}".rstrip())
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .api import evaluate, load, warn_if_training_file
     from .bundled import is_bundled_name, resolve
@@ -811,6 +839,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-posts", type=int, help="stop after N posts")
     p.add_argument("--temperature", "-t", type=float, default=0.8)
     p.set_defaults(func=cmd_bot)
+
+    p = sub.add_parser("tune", help="search a family's settings on a held-out part",
+                       description="Random search (like fastText's autotune): trial 1 is the "
+                                   "defaults, each further trial draws one option per "
+                                   "dimension of the family's search space (tfidf, fasttext, "
+                                   "bow-mlp; or --search), trains on the data less "
+                                   "--valid-size and scores on that part. With --out, the "
+                                   "best settings train a model on all the data.")
+    p.add_argument("data", help="labelled tweet file")
+    p.add_argument("--model", "-m", default="fasttext", help="family (default fasttext)")
+    p.add_argument("--trials", type=int, default=20, help="most trials (default 20)")
+    p.add_argument("--minutes", type=float, help="stop starting trials after this long")
+    p.add_argument("--metric", default="macro_f1",
+                   help="macro_f1 (default), accuracy, or f1_LABEL (one class, e.g. f1_1)")
+    p.add_argument("--valid-size", type=float, default=0.2,
+                   help="share held out to score the trials (default 0.2)")
+    p.add_argument("--search", action="append", metavar="KEY=A|B|C",
+                   help="search these options instead of the family's space (repeatable)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="a setting every trial keeps")
+    p.add_argument("--out", "-o", help="train the best settings on all the data and save here")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--force", action="store_true", help="overwrite --out")
+    _read_options(p)
+    p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser("compare", help="train several families on one split; leaderboard",
                        description="Train each family on the same training part, score it on "

@@ -1,0 +1,233 @@
+"""``tune``: a random search over a family's settings, scored on a held-out part.
+
+fastText users know ``-autotune-validation``; this is the same idea for every fast
+family. The data is split once (``valid_size`` held out, stratified or grouped as
+``train`` would); trial 1 is the family's defaults, each further trial draws one option
+per dimension of the family's search space. Each trial trains on the rest and is scored
+on the held-out part (``macro_f1``, ``accuracy`` or ``f1_LABEL``); the best settings
+then train the final model on all the data (``out``). Nothing is ever chosen on a test
+file: keep one apart and ``evaluate`` the result on it.
+
+>>> import tweetlab
+>>> ds = tweetlab.Dataset(texts=["good day", "great fun", "bad day", "awful mess"] * 10,
+...                       labels=["pos", "pos", "neg", "neg"] * 10)
+>>> result = tune(ds, "tfidf", trials=3, progress=False)
+>>> len(result.trials), result.best["score"] <= 1.0
+(3, True)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .data import Dataset, split_dataset
+from .data.splits import choose_split
+from .errors import ConfigError, DataError, TweetlabError
+
+log = logging.getLogger("tweetlab")
+
+# Per family: dimensions; each dimension is a list of options; an option is the settings
+# (key=value strings) it sets together.
+Space = Sequence[Sequence[Sequence[str]]]
+
+SPACES: dict[str, Space] = {
+    "tfidf": [
+        [("C=0.5",), ("C=1",), ("C=2",), ("C=4",), ("C=8",), ("C=16",)],
+        [("word_ngrams=1,1",), ("word_ngrams=1,2",), ("word_ngrams=1,3",)],
+        [("char_ngrams=none",), ("char_ngrams=2,5",), ("char_ngrams=1,4",),
+         ("char_ngrams=3,6",)],
+        [("min_df=1",), ("min_df=2",), ("min_df=3",)],
+        [("class_weight=none",), ("class_weight=balanced",)],
+    ],
+    "fasttext": [
+        [("lr=0.05",), ("lr=0.1",), ("lr=0.25",), ("lr=0.5",), ("lr=1.0",)],
+        [("epochs=5",), ("epochs=10",), ("epochs=25",), ("epochs=50",)],
+        [("dim=50",), ("dim=100",), ("dim=200",)],
+        [("word_ngrams=1",), ("word_ngrams=2",), ("word_ngrams=3",)],
+        [("minn=0",), ("minn=2", "maxn=4"), ("minn=3", "maxn=5"), ("minn=3", "maxn=6")],
+    ],
+    "bow-mlp": [
+        [("num_words=5000",), ("num_words=10000",), ("num_words=20000",)],
+        [("hidden=512,256",), ("hidden=256",), ("hidden=1024,256",)],
+        [("dropout=0.3",), ("dropout=0.5",), ("dropout=0.6",)],
+        [("lr=0.0005",), ("lr=0.001",), ("lr=0.002",)],
+    ],
+}
+METRICS = ("macro_f1", "accuracy")
+
+
+@dataclass
+class TuneResult:
+    """Every trial (settings, score, seconds), best first; the final model if trained."""
+
+    family: str
+    metric: str
+    trials: list[dict[str, Any]]
+    n_train: int
+    n_valid: int
+    model: Any = None
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def best(self) -> dict[str, Any]:
+        return self.trials[0]
+
+    def describe(self) -> str:
+        return (f"{len(self.trials)} {self.family} trials, trained on {self.n_train:,} "
+                f"tweets and scored by {self.metric} on {self.n_valid:,} held out")
+
+    def to_markdown(self, limit: int = 20) -> str:
+        lines = [f"| rank | {self.metric} | train_s | settings |", "|---:|---:|---:|---|"]
+        for i, t in enumerate(self.trials[:limit], 1):
+            lines.append(f"| {i} | {t['score']:.4f} | {t['seconds']:.1f} | "
+                         f"{' '.join(t['settings']) or '(defaults)'} |")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"TuneResult({self.family}, {len(self.trials)} trials, best {self.metric} "
+                f"{self.best['score']:.4f} with {' '.join(self.best['settings']) or 'defaults'})")
+
+
+def _score(report: Any, metric: str) -> float:
+    if metric == "accuracy":
+        return float(report.accuracy)
+    if metric == "macro_f1":
+        return float(report.macro_f1)
+    label = metric[3:]
+    if label not in report.per_class:
+        raise ConfigError(f"metric {metric}: no label {label!r} (labels: "
+                          f"{', '.join(report.per_class)})")
+    return float(report.per_class[label].f1)
+
+
+def _draws(space: Space, trials: int, seed: int) -> list[list[str]]:
+    """The settings of each trial: the defaults, then distinct random draws."""
+    rng = np.random.default_rng(seed)
+    out: list[list[str]] = [[]]
+    seen: set[tuple[str, ...]] = {()}
+    total = int(np.prod([len(d) for d in space])) if space else 1
+    while len(out) < min(trials, total + 1):
+        pick = [s for dim in space for s in dim[int(rng.integers(len(dim)))]]
+        if tuple(pick) not in seen:
+            seen.add(tuple(pick))
+            out.append(pick)
+    return out
+
+
+def tune(
+    data: Dataset | str | Path,
+    model: str = "fasttext",
+    *,
+    trials: int = 20,
+    minutes: float | None = None,
+    metric: str = "macro_f1",
+    valid_size: float = 0.2,
+    split: str = "auto",
+    seed: int = 0,
+    space: Space | None = None,
+    fixed: Sequence[str] = (),
+    out: str | Path | None = None,
+    force: bool = False,
+    progress: bool = True,
+    command: str | None = None,
+    **read: Any,
+) -> TuneResult:
+    """Random search over ``model``'s settings (see the module docstring).
+
+    Args:
+        trials: most trials (the first is the defaults); ``minutes`` stops starting new
+            ones once spent.
+        metric: ``macro_f1``, ``accuracy`` or ``f1_LABEL`` (one class's F1, e.g.
+            ``f1_1`` for disaster tweets).
+        space: the dimensions to search (default :data:`SPACES` of the family).
+        fixed: settings every trial keeps (``["epochs=5"]``).
+        out: train the best settings on all of ``data`` and save the model there.
+    """
+    from tqdm.auto import tqdm
+
+    from .api import _as_dataset, model_inputs, prepare_output
+    from .api import train as train_model
+    from .evaluation import evaluate_model
+    from .models import get_family
+
+    get_family(model)
+    if space is None:
+        if model not in SPACES:
+            raise ConfigError(f"no search space for {model!r} (there is one for "
+                              f"{', '.join(SPACES)}); pass space=")
+        space = SPACES[model]
+    if metric not in METRICS and not metric.startswith("f1_"):
+        raise ConfigError(f"metric {metric!r}: choose macro_f1, accuracy or f1_LABEL")
+    if trials < 1:
+        raise ConfigError(f"trials = {trials}: need at least 1")
+    if out is not None:
+        prepare_output(out, force=force, resume=False)  # before the trials, not after
+    ds = _as_dataset(data, **read)
+    if not isinstance(ds, Dataset) or ds.labels is None:
+        raise DataError("tune needs labelled tweets", path=getattr(ds, "source", None))
+    split_used = choose_split(ds) if split == "auto" else split
+    tr, va = split_dataset(ds, test_size=valid_size, by=split_used, seed=seed)
+    draws = _draws(space, trials, seed)
+    results: list[dict[str, Any]] = []
+    start = time.perf_counter()
+    level = log.level
+    log.setLevel(max(level, logging.WARNING))  # one line per trial, not the loop's chatter
+    bar = tqdm(draws, desc=f"tune {model}", unit="trial", disable=None if progress else True)
+    try:
+        for settings in bar:
+            if minutes is not None and results and time.perf_counter() - start > minutes * 60:
+                break
+            overrides = [*fixed, *settings, "progress=false"]
+            t0 = time.perf_counter()
+            try:
+                clf = train_model(tr, model, overrides=overrides, seed=seed)
+            except TweetlabError as exc:  # an impossible combination: note it, go on
+                results.append({"settings": settings, "score": float("nan"),
+                                "seconds": time.perf_counter() - t0, "error": str(exc)})
+                continue
+            seconds = time.perf_counter() - t0
+            score = _score(evaluate_model(clf, model_inputs(clf, va), va.labels or []), metric)
+            results.append({"settings": settings, "score": score, "seconds": seconds})
+            best = max(r["score"] for r in results if r["score"] == r["score"])
+            bar.set_postfix(best=f"{best:.4f}")
+    finally:
+        bar.close()
+        log.setLevel(level)
+    ok = sorted((r for r in results if r["score"] == r["score"]), key=lambda r: -r["score"])
+    if not ok:
+        raise TweetlabError("tune: every trial failed; "
+                            + "; ".join(r.get("error", "") for r in results))
+    result = TuneResult(model, metric, ok + [r for r in results if r not in ok],
+                        len(tr), len(va))
+    if out is not None:
+        final = train_model(ds, model, out=out, force=force, seed=seed,
+                            overrides=[*fixed, *result.best["settings"]],
+                            command=command or _command(ds.source, model,
+                                                        [*fixed, *result.best["settings"]]))
+        final.metrics_["tuning"] = {"metric": metric, "n_train": len(tr), "n_valid": len(va),
+                                    "trials": result.trials}
+        from .persistence import write_metrics
+
+        write_metrics(out, final.metrics_)
+        result.model = final
+    return result
+
+
+def _command(source: str | None, model: str, settings: Sequence[str]) -> str | None:
+    if not source:
+        return None
+    return " ".join(["tweetlab train", source, "--model", model,
+                     *(f"--set {s}" for s in settings)])
+
+
+def parse_space(text: Mapping[str, str]) -> Space:
+    """``{"C": "1|4|16", "word_ngrams": "1,1|1,2"}`` -> one dimension per key, options
+    split at ``|`` (CLI ``--search C=1|4|16``)."""
+    return [[(f"{k}={v.strip()}",) for v in values.split("|")] for k, values in text.items()]

@@ -1,0 +1,80 @@
+"""tune: random search over a family's settings, scored on a held-out part."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tweetlab.cli import main
+from tweetlab.data import Dataset
+from tweetlab.errors import ConfigError
+from tweetlab.tuning import SPACES, _draws, parse_space, tune
+
+from .conftest import make_corpus
+
+
+def noisy(n: int = 200) -> Dataset:
+    texts, labels = make_corpus(n)
+    # every fifth tweet's words say nothing: the settings then matter for the score
+    texts = [t if i % 5 else "plain words here today" for i, t in enumerate(texts)]
+    return Dataset(texts=texts, labels=labels)
+
+
+def test_trials_start_with_the_defaults_and_never_repeat():
+    draws = _draws(SPACES["fasttext"], 30, seed=1)
+    assert draws[0] == [] and len(draws) == 30
+    assert len({tuple(d) for d in draws}) == 30
+    assert all(any(s.startswith("minn=") for s in d) for d in draws[1:])
+    tiny = [[("C=1",), ("C=2",)]]
+    assert _draws(tiny, 10, seed=0) == [[], ["C=1"], ["C=2"]] or \
+        _draws(tiny, 10, seed=0) == [[], ["C=2"], ["C=1"]]  # every option, then it stops
+
+
+def test_tune_ranks_trials_by_the_metric_and_trains_the_best(tmp_path):
+    space = parse_space({"C": "0.01|1|16"})
+    result = tune(noisy(), "tfidf", trials=4, space=space, out=tmp_path / "m", progress=False)
+    scores = [t["score"] for t in result.trials]
+    assert scores == sorted(scores, reverse=True) and len(scores) == 4
+    assert result.best["settings"] != ["C=0.01"]  # a tiny C underfits
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["tuning"]["trials"][0]["settings"] == result.best["settings"]
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    if result.best["settings"]:
+        key, value = result.best["settings"][0].split("=")
+        assert float(config["params"][key]) == float(value)
+    assert result.model is not None and "TuneResult(tfidf" in repr(result)
+
+
+def test_one_class_f1_and_bad_requests_are_clear():
+    result = tune(noisy(), "tfidf", trials=2, metric="f1_positive",
+                  space=parse_space({"C": "1|4"}), progress=False)
+    assert 0 < result.best["score"] <= 1
+    with pytest.raises(ConfigError, match="no label 'nope'"):
+        tune(noisy(), "tfidf", trials=1, metric="f1_nope", progress=False)
+    with pytest.raises(ConfigError, match="no search space for 'lstm'"):
+        tune(noisy(), "lstm", trials=1, progress=False)
+    with pytest.raises(ConfigError, match="metric"):
+        tune(noisy(), "tfidf", metric="recall", progress=False)
+
+
+def test_a_failing_combination_is_noted_and_the_search_goes_on():
+    result = tune(noisy(), "tfidf", trials=3, progress=False,
+                  space=[[("C=1",), ("C=-1",)]])  # C must be > 0
+    failed = [t for t in result.trials if "error" in t]
+    assert len(failed) == 1 and "C" in failed[0]["error"]
+    assert result.best["score"] == result.best["score"]  # a number, not the failure
+
+
+def test_cli_tune(tmp_path, capsys):
+    texts, labels = make_corpus(160)
+    path = tmp_path / "d.csv"
+    path.write_text("text,label\n" + "".join(f"{t},{lab}\n" for t, lab in zip(texts, labels, strict=True)))
+    assert main(["-q", "tune", str(path), "--model", "tfidf", "--trials", "3",
+                 "--search", "C=1|8", "--search", "min_df=1|2", "--out", str(tmp_path / "m")]) == 0
+    out = capsys.readouterr().out
+    assert "3 tfidf trials" in out and "| rank |" in out and "saved tfidf" in out
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert "tweetlab train" in card
+    assert main(["tune", str(path), "--search", "C"]) != 0
+    assert "KEY=A|B|C" in capsys.readouterr().err
