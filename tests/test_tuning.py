@@ -75,6 +75,6 @@ def test_cli_tune(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "3 tfidf trials" in out and "| rank |" in out and "saved tfidf" in out
     card = (tmp_path / "m" / "README.md").read_text()
-    assert "tweetlab train" in card
+    assert "tweetlab train" in card and "## Tuning" in card and "out of 3 trials" in card
     assert main(["tune", str(path), "--search", "C"]) != 0
     assert "KEY=A|B|C" in capsys.readouterr().err
