@@ -107,16 +107,6 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
             lines.append(f"The network alone: {metrics['valid_bits_per_char_network']:.3f}; "
                          f"mixed with a character {ngram['order']}-gram model (weight "
                          f"{ngram['weight']:g}, chosen on {ngram['weight_from']}).")
-    tuning = metrics.get("tuning")
-    if tuning and tuning.get("trials"):
-        trials = [t for t in tuning["trials"] if "error" not in t]
-        lines += ["", "## Tuning", "",
-                  f"Settings chosen by `tweetlab tune` out of {len(tuning['trials'])} trials, "
-                  f"each trained on {tuning.get('n_train', '?')} tweets and scored by "
-                  f"{tuning.get('metric')} on {tuning.get('n_valid', '?')} held out "
-                  "(the best five):", "", f"| {tuning.get('metric')} | settings |", "|---:|---|"]
-        lines += [f"| {t['score']:.4f} | {' '.join(t['settings']) or '(defaults)'} |"
-                  for t in trials[:5]]
     samples = metrics.get("samples")
     if samples:
         lines += ["", "## Samples", "",
@@ -148,6 +138,16 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
         for lab, s in held["per_class"].items():
             lines.append(f"| {lab} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} "
                          f"| {s['support']} |")
+    tuning = metrics.get("tuning")
+    if tuning and tuning.get("trials"):
+        trials = [t for t in tuning["trials"] if "error" not in t]
+        lines += ["", "## Tuning", "",
+                  f"Settings chosen by `tweetlab tune` out of {len(tuning['trials'])} trials, "
+                  f"each trained on {tuning.get('n_train', '?')} tweets and scored by "
+                  f"{tuning.get('metric')} on {tuning.get('n_valid', '?')} held out "
+                  "(the best five):", "", f"| {tuning.get('metric')} | settings |", "|---:|---|"]
+        lines += [f"| {t['score']:.4f} | {' '.join(t['settings']) or '(defaults)'} |"
+                  for t in trials[:5]]
     if "train_seconds" in metrics:
         lines += ["", f"Training took {metrics['train_seconds']:.1f} s."]
     from .persistence import CURVES_FILE, wants_curves
