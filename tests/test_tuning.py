@@ -78,3 +78,12 @@ def test_cli_tune(tmp_path, capsys):
     assert "tweetlab train" in card and "## Tuning" in card and "out of 3 trials" in card
     assert main(["tune", str(path), "--search", "C"]) != 0
     assert "KEY=A|B|C" in capsys.readouterr().err
+
+
+def test_folds_score_each_trial_by_its_mean_over_the_folds():
+    result = tune(noisy(), "tfidf", trials=2, folds=3, space=parse_space({"C": "0.01|4"}),
+                  progress=False)
+    assert result.folds == 3 and "over 3 folds" in result.describe()
+    assert all("std" in t for t in result.trials) and "±" in result.to_markdown()
+    with pytest.raises(ConfigError, match="folds"):
+        tune(noisy(), "tfidf", trials=1, folds=1, progress=False)

@@ -149,7 +149,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
         space = parse_space({k: v for k, _, v in pairs})
     data = _load_data(args.data, args)
     result = tune(data, args.model, trials=args.trials, minutes=args.minutes,
-                  metric=args.metric, valid_size=args.valid_size, seed=args.seed, space=space,
+                  metric=args.metric, valid_size=args.valid_size, folds=args.folds,
+                  seed=args.seed, space=space,
                   fixed=args.set or [], out=args.out, force=args.force,
                   progress=not args.quiet, command=None)
     print(result.describe())
@@ -855,6 +856,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="macro_f1 (default), accuracy, or f1_LABEL (one class, e.g. f1_1)")
     p.add_argument("--valid-size", type=float, default=0.2,
                    help="share held out to score the trials (default 0.2)")
+    p.add_argument("--folds", type=int, help="score each trial over k folds instead "
+                                             "(k times the work, a steadier choice)")
     p.add_argument("--search", action="append", metavar="KEY=A|B|C",
                    help="search these options instead of the family's space (repeatable)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
