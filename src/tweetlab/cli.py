@@ -745,8 +745,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--force", action="store_true", help="replace --out")
     p.set_defaults(func=cmd_collect)
 
-    p = sub.add_parser("generator", help="train a tweet generator on an account's tweets, or "
-                                         "update one with newer tweets")
+    p = sub.add_parser("generator", help="train tweet generators on an account's tweets, "
+                                         "compare them, or update one with newer tweets")
     gsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     g = gsub.add_parser("train", help="learn an account's style from its tweets",
                         description="Train a character language model on tweets (CSV/TSV/"
