@@ -225,6 +225,25 @@ def test_tweets_cut_by_the_length_limit_end_at_a_whole_word():
     assert any(t != r for r, t in cut)
 
 
+def test_many_tweets_are_written_in_batches_of_at_most_max_batch(monkeypatch):
+    gen = tiny("char-lstm", epochs=1).fit(account(40))
+    sizes = []
+    real = gen._sample
+
+    def spy(prompt, n, *args):
+        sizes.append(n)
+        return real(prompt, n, *args)
+
+    monkeypatch.setattr(gen, "_sample", spy)
+    monkeypatch.setattr(gen, "MAX_BATCH", 8)
+    outs = gen.generate("el", n=20, seed=1, max_chars=20, novelty=False)
+    assert len(outs) == 20 and sizes == [8, 8, 4]
+    sizes.clear()
+    monkeypatch.setattr(gen, "MAX_BATCH", 1024)
+    gen.generate("el", n=20, seed=1, max_chars=20, novelty=False)
+    assert sizes == [20]  # one batch as before
+
+
 def test_top_k_one_is_greedy_and_deterministic():
     gen = tiny("char-lstm").fit(account(80))
     a = gen.generate("el", n=3, top_k=1, seed=1, novelty=False)

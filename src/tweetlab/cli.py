@@ -506,11 +506,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     gen = load_generator(args.model)
     if args.device:
         gen.to(args.device)
-    if args.n >= 500:
-        print(f"writing {args.n:,} tweets...", file=sys.stderr)
     outs = gen.generate(args.seed_text, n=args.n, temperature=args.temperature,
                         top_k=args.top_k, top_p=args.top_p, max_chars=args.max_chars,
-                        seed=args.seed, novelty=not args.allow_copies, trim=not args.no_trim)
+                        seed=args.seed, novelty=not args.allow_copies, trim=not args.no_trim,
+                        progress=not args.quiet)
     if args.output:
         from .data.writers import write_table
 

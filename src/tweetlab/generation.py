@@ -721,6 +721,7 @@ class TweetGenerator:
     module_: CharLSTM | CharTransformer
     metrics_: dict[str, Any]  # what training measured (metrics.json)
     NGRAM_WEIGHTS = tuple(round(0.05 * i, 2) for i in range(20))  # 0 .. 0.95
+    MAX_BATCH = 1024  # tweets sampled at once by generate()
 
     def __init__(self, config: GeneratorConfig | None = None, *,
                  train_config: TrainConfig | None = None, novelty_words: int = 8) -> None:
@@ -1125,7 +1126,7 @@ class TweetGenerator:
     def generate(self, prompt: str = "", n: int = 1, *, temperature: float = 0.8,
                  top_k: int | None = None, top_p: float | None = 0.95,
                  max_chars: int = MAX_TWEET, seed: int | None = None, novelty: bool = True,
-                 max_tries: int = 10, trim: bool = True) -> list[str]:
+                 max_tries: int = 10, trim: bool = True, progress: bool = False) -> list[str]:
         """``n`` new tweets starting with ``prompt``.
 
         With ``novelty`` (default) a generation that copies a span of ``novelty_words``
@@ -1133,7 +1134,8 @@ class TweetGenerator:
         ``max_tries`` rounds; ``self.rejected_`` counts the rejections of this call.
         With ``trim`` (default) a tweet the model had not ended when it reached
         ``max_chars`` ends at its last sentence end, or else its last whole word, instead
-        of in the middle of a word.
+        of in the middle of a word. Tweets are written ``MAX_BATCH`` at a time at most
+        (``progress``: a progress bar when that takes several batches).
         """
         self._check_fitted()
         if n < 1:
@@ -1154,12 +1156,19 @@ class TweetGenerator:
                                             int(torch.randint(0, 2**31 - 1, ()).item()))
         kept: list[str] = []
         self.rejected_ = 0
-        for _ in range(max_tries):
+        # At most MAX_BATCH tweets are written at once (memory: the transformer's cache
+        # grows with the batch); max_tries rounds of retries come on top of the batches.
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, desc="writing", unit="tweet",
+                   disable=None if progress and n > self.MAX_BATCH else True)
+        for _ in range(max_tries + (n - 1) // self.MAX_BATCH):
             need = n - len(kept)
             if need <= 0:
                 break
-            batch = self._sample(prompt, max(need, 4) if novelty else need, temperature,
-                                 top_k, top_p, max_chars, gen)
+            size = min(max(need, 4) if novelty else need, self.MAX_BATCH)
+            batch = self._sample(prompt, size, temperature, top_k, top_p, max_chars, gen)
+            before = len(kept)
             for text, ended in batch:
                 if len(kept) >= n:
                     break
@@ -1169,6 +1178,8 @@ class TweetGenerator:
                     self.rejected_ += 1
                     continue
                 kept.append(text)
+            bar.update(len(kept) - before)
+        bar.close()
         if len(kept) < n:
             log.warning("only %d of %d generations were new (rejected %d copies of training "
                         "tweets); try a higher temperature", len(kept), n, self.rejected_)
