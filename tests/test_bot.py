@@ -88,6 +88,22 @@ def test_a_restart_waits_out_the_interval_since_the_last_post(generator, tmp_pat
     assert bot.seconds_until_next() == pytest.approx(1800)
 
 
+def test_jitter_moves_each_wait_within_its_range_and_a_restart_keeps_it(generator, tmp_path):
+    clock = Clock()
+    waits = []
+    for i in range(12):
+        state = BotState.load(tmp_path / f"s{i}.json")
+        state.record(f"earlier tweet {i}", clock.now, None, "dry-run")
+        kw = dict(every="1h", jitter="20m", state_file=tmp_path / f"s{i}.json",
+                  log_file=tmp_path / "l", clock=clock, env={})
+        wait = Bot(generator, **kw).seconds_until_next()
+        assert Bot(generator, **kw).seconds_until_next() == wait  # a restart: same moment
+        waits.append(wait)
+    assert all(2400 <= w <= 4800 for w in waits) and len(set(waits)) > 6
+    with pytest.raises(ConfigError, match="jitter"):
+        Bot(generator, every="1h", jitter="2h", state_file=tmp_path / "x.json", env={})
+
+
 def test_daily_cap_holds_posts_until_the_next_day(generator, tmp_path):
     clock = Clock()
     printed: list[str] = []

@@ -116,6 +116,7 @@ class Bot:
         generator: TweetGenerator | str | Path,
         *,
         every: str | float = "2h",
+        jitter: str | float = 0.0,
         prompts: Sequence[str] = ("",),
         publish: bool = False,
         state_file: str | Path = "bot-state.json",
@@ -134,6 +135,10 @@ class Bot:
         self.model_path = None if isinstance(generator, TweetGenerator) else Path(generator)
         self._model_stamp = self._stamp()
         self.every = parse_interval(every) if isinstance(every, str) else float(every)
+        self.jitter = parse_interval(jitter) if isinstance(jitter, str) else float(jitter)
+        if not 0 <= self.jitter <= self.every:
+            raise ConfigError(f"jitter of {self.jitter:g} s: must be between 0 and the "
+                              f"interval ({self.every:g} s)")
         if daily_cap < 1:
             raise ConfigError(f"daily cap {daily_cap}: must be at least 1")
         self.prompts = list(prompts) or [""]
@@ -215,10 +220,17 @@ class Bot:
             fh.flush()
 
     def seconds_until_next(self) -> float:
+        """The interval since the last post, moved by up to ``jitter`` either way (so posts
+        do not land on the same minutes each day); the move follows from the last post, so
+        a restarted bot waits for the same moment."""
         last = self.state.last_time()
         if last is None:
             return 0.0
-        return max(0.0, self.every - (self.clock() - last).total_seconds())
+        gap = self.every
+        if self.jitter:
+            draw = int(self.state.posts[-1]["digest"][:8], 16) / 0xFFFFFFFF  # in [0, 1]
+            gap += (2 * draw - 1) * self.jitter
+        return max(0.0, gap - (self.clock() - last).total_seconds())
 
     def run(self, *, handle_signals: bool = True) -> BotSummary:
         """Post every ``every`` seconds until stopped (Ctrl-C) or ``max_posts`` are out."""

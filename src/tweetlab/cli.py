@@ -624,7 +624,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_bot(args: argparse.Namespace) -> int:
     from .bot import run_bot
 
-    summary = run_bot(args.model, every=args.every, prompts=args.prompt or [""],
+    summary = run_bot(args.model, every=args.every, jitter=args.jitter or 0.0,
+                      prompts=args.prompt or [""],
                       publish=args.publish, state_file=args.state, log_file=args.log,
                       daily_cap=args.daily_cap, max_posts=args.max_posts,
                       temperature=args.temperature)
@@ -831,6 +832,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "never posts the same text twice.")
     p.add_argument("model", help="generator folder")
     p.add_argument("--every", default="2h", help="interval, e.g. 2h, 30m, 90s (default 2h)")
+    p.add_argument("--jitter", help="move each post by up to this much either way, e.g. 20m "
+                                    "(default: none)")
     p.add_argument("--prompt", action="append", help="seed phrase(s), used in turn")
     p.add_argument("--publish", action="store_true", help="really post (default: dry-run)")
     p.add_argument("--state", default="bot-state.json", help="state file (default bot-state.json)")
