@@ -241,3 +241,15 @@ def test_cli_generator_compare(tmp_path, capsys):
     assert main(["generator", "compare", str(path), "--models", "char-lstm",
                  "--set", "nobody:hidden=3", "--out", str(tmp_path / "d")]) != 0
     assert "not one of the models" in capsys.readouterr().err
+
+
+def test_compare_generators_reports_a_failing_model_and_runs_the_others(tmp_path):
+    from tweetlab.comparison import compare_generators
+
+    path = write_account(tmp_path / "a.csv", repetitive_account(120))
+    board = compare_generators(path, ["ok=char-lstm", "bad=char-lstm"], out=tmp_path / "c",
+                               minutes=1, progress=False,
+                               overrides={"ok": ["hidden=16", "embed=8", "epochs=1"],
+                                          "bad": ["hidden=16", "dropout=2"]})
+    assert [r["model"] for r in board.rows] == ["ok"] and "dropout" in board.failed["bad"]
+    assert "Failed: bad" in (tmp_path / "c" / "leaderboard.md").read_text()
