@@ -159,6 +159,18 @@ def _folder_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
+def make_splits(ds: Dataset, *, folds: int | None, test_size: float, split: str,
+                seed: int) -> tuple[str, list[tuple[Dataset, Dataset]]]:
+    """(the split used, [(train, held out)]): k folds, or one ``test_size`` split."""
+    split_used = choose_split(ds) if split == "auto" else split
+    if folds:
+        if folds < 2:
+            raise ConfigError(f"folds = {folds}: need at least 2")
+        return split_used, [(ds.subset(tr.tolist()), ds.subset(te.tolist()))
+                            for tr, te in _folds(ds, folds, split_used, seed)]
+    return split_used, [split_dataset(ds, test_size=test_size, by=split_used, seed=seed)]
+
+
 def _folds(ds: Dataset, k: int, split: str, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     from sklearn.model_selection import GroupKFold, StratifiedKFold
 
@@ -232,17 +244,13 @@ def compare(
     if not isinstance(ds, Dataset) or ds.labels is None:
         raise DataError("compare needs labelled tweets", path=getattr(ds, "source", None))
     out_path, rows_dir = _output(out, resume)
-    split_used = choose_split(ds) if split == "auto" else split
+    splits: Sequence[tuple[Dataset, Dataset | ImageDataset]]
     if test is not None:
         splits = [(ds, _as_dataset(test, **read))]
         split_used = "given"
-    elif folds:
-        if folds < 2:
-            raise ConfigError(f"folds = {folds}: need at least 2")
-        splits = [(ds.subset(tr.tolist()), ds.subset(te.tolist()))
-                  for tr, te in _folds(ds, folds, split_used, seed)]
     else:
-        splits = [split_dataset(ds, test_size=test_size, by=split_used, seed=seed)]
+        split_used, splits = make_splits(ds, folds=folds, test_size=test_size, split=split,
+                                         seed=seed)
     train0, test0 = splits[0]
     fingerprint = {"n": len(ds), "source": ds.source, "split": split_used, "folds": folds,
                    "test_size": test_size, "seed": seed, "n_test": len(test0)}

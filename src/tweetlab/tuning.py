@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from .data import Dataset, split_dataset
-from .data.splits import choose_split
+from .comparison import make_splits
+from .data import Dataset
 from .errors import ConfigError, DataError, TweetlabError
 
 log = logging.getLogger("tweetlab")
@@ -183,16 +183,9 @@ def tune(
     if metric.startswith("f1_") and metric[3:] not in set(ds.labels):
         raise ConfigError(f"metric {metric}: no label {metric[3:]!r} (labels: "
                           f"{', '.join(ds.classes)})")
-    split_used = choose_split(ds) if split == "auto" else split
-    if folds is not None:
-        if folds < 2:
-            raise ConfigError(f"folds = {folds}: need at least 2")
-        from .comparison import _folds
-
-        parts = [(ds.subset(a.tolist()), ds.subset(b.tolist()))
-                 for a, b in _folds(ds, folds, split_used, seed)]
-    else:
-        parts = [split_dataset(ds, test_size=valid_size, by=split_used, seed=seed)]
+    if folds is not None and folds < 2:
+        raise ConfigError(f"folds = {folds}: need at least 2")
+    _, parts = make_splits(ds, folds=folds, test_size=valid_size, split=split, seed=seed)
     tr, va = parts[0]
     draws = _draws(space, trials, seed)
     results: list[dict[str, Any]] = []
