@@ -84,8 +84,9 @@ class TuneResult:
         if self.folds:
             return (f"{len(self.trials)} {self.family} trials, each scored by its mean "
                     f"{self.metric} over {self.folds} folds")
-        return (f"{len(self.trials)} {self.family} trials, trained on {self.n_train:,} "
-                f"tweets and scored by {self.metric} on {self.n_valid:,} held out")
+        return (f"{len(self.trials)} {self.family} trials, each trained on {self.n_train:,} "
+                f"tweets (10% of them validating, as in `train`) and scored by {self.metric} "
+                f"on {self.n_valid:,} held out")
 
     def to_markdown(self, limit: int = 20) -> str:
         lines = [f"| rank | {self.metric} | train_s | settings |", "|---:|---:|---:|---|"]
