@@ -87,3 +87,26 @@ def test_folds_score_each_trial_by_its_mean_over_the_folds():
     assert all("std" in t for t in result.trials) and "±" in result.to_markdown()
     with pytest.raises(ConfigError, match="folds"):
         tune(noisy(), "tfidf", trials=1, folds=1, progress=False)
+
+
+def test_ctrl_c_keeps_the_finished_trials(monkeypatch):
+    import tweetlab.api
+
+    real = tweetlab.api.train
+    calls = []
+
+    def train(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tweetlab.api, "train", train)
+    result = tune(noisy(), "tfidf", trials=5, space=parse_space({"C": "1|2|4|8"}),
+                  progress=False)
+    assert len(result.trials) == 2
+    calls.clear()
+    monkeypatch.setattr(tweetlab.api, "train",
+                        lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        tune(noisy(), "tfidf", trials=2, progress=False)

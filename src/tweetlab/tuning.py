@@ -150,7 +150,7 @@ def tune(
 
     Args:
         trials: most trials (the first is the defaults); ``minutes`` stops starting new
-            ones once spent.
+            ones once spent; Ctrl-C stops too and keeps the finished trials.
         folds: score each trial by the mean over k folds instead of one held-out part
             (k times the work; a steadier choice on small data).
         metric: ``macro_f1``, ``accuracy`` or ``f1_LABEL`` (one class's F1, e.g.
@@ -218,6 +218,11 @@ def tune(
             results.append(trial)
             best = max(r["score"] for r in results if r["score"] == r["score"])
             bar.set_postfix(best=f"{best:.4f}")
+    except KeyboardInterrupt:  # Ctrl-C: go on with the trials that finished
+        if not any(r["score"] == r["score"] for r in results):
+            raise
+        log.warning("tune interrupted after %d of %d trials; using those", len(results),
+                    len(draws))
     finally:
         bar.close()
         log.setLevel(level)
