@@ -52,8 +52,8 @@ def test_one_class_f1_and_bad_requests_are_clear():
     assert 0 < result.best["score"] <= 1
     with pytest.raises(ConfigError, match="no label 'nope'"):
         tune(noisy(), "tfidf", trials=1, metric="f1_nope", progress=False)
-    with pytest.raises(ConfigError, match="no search space for 'lstm'"):
-        tune(noisy(), "lstm", trials=1, progress=False)
+    with pytest.raises(ConfigError, match="no search space for 'embed-lr'"):
+        tune(noisy(), "embed-lr", trials=1, progress=False)
     with pytest.raises(ConfigError, match="metric"):
         tune(noisy(), "tfidf", metric="recall", progress=False)
 
@@ -110,3 +110,14 @@ def test_ctrl_c_keeps_the_finished_trials(monkeypatch):
                         lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         tune(noisy(), "tfidf", trials=2, progress=False)
+
+
+@pytest.mark.parametrize("family", sorted(SPACES))
+def test_every_option_of_every_space_is_a_valid_setting(family):
+    from tweetlab.config import TrainConfig, split_overrides
+    from tweetlab.models import get_family
+
+    cls = get_family(family)
+    for dimension in SPACES[family]:
+        for option in dimension:
+            split_overrides([cls.Config(), TrainConfig()], list(option))  # raises if not

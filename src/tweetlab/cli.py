@@ -847,7 +847,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Random search (like fastText's autotune): trial 1 is the "
                                    "defaults, each further trial draws one option per "
                                    "dimension of the family's search space (tfidf, fasttext, "
-                                   "bow-mlp; or --search), trains on the data less "
+                                   "bow-mlp, lstm, cnn, transformer; or --search), trains on the data less "
                                    "--valid-size and scores on that part. With --out, the "
                                    "best settings train a model on all the data.")
     p.add_argument("data", help="labelled tweet file")

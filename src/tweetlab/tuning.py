@@ -59,6 +59,22 @@ SPACES: dict[str, Space] = {
         [("dropout=0.3",), ("dropout=0.5",), ("dropout=0.6",)],
         [("lr=0.0005",), ("lr=0.001",), ("lr=0.002",)],
     ],
+    "lstm": [
+        [("lr=0.001",), ("lr=0.002",), ("lr=0.004",)],
+        [("hidden=128",), ("hidden=196",), ("hidden=256",)],
+        [("bidirectional=false",), ("bidirectional=true",)],
+        [("dropout=0.1",), ("dropout=0.2",), ("dropout=0.4",)],
+    ],
+    "cnn": [
+        [("lr=0.0005",), ("lr=0.001",), ("lr=0.002",)],
+        [("filters=64",), ("filters=100",), ("filters=200",)],
+        [("widths=2,3,4",), ("widths=3,4,5",), ("widths=1,2,3,4",)],
+        [("dropout=0.3",), ("dropout=0.5",)],
+    ],
+    "transformer": [  # each trial fine-tunes the encoder: minutes per trial on a CPU
+        [("lr=2e-5",), ("lr=5e-5",), ("lr=1e-4",)],
+        [("epochs=2",), ("epochs=3",), ("epochs=4",)],
+    ],
 }
 METRICS = ("macro_f1", "accuracy")
 
