@@ -20,7 +20,8 @@ from .persistence import load_model, save_model
 from .text import normalize
 
 _LAZY = {"compare": "comparison", "TweetGenerator": "generation", "load_generator": "generation",
-         "train_generator": "generation", "update_generator": "generation"}
+         "train_generator": "generation", "update_generator": "generation",
+         "compare_generators": "comparison", "tune": "tuning"}
 
 
 def __getattr__(name: str) -> object:
@@ -45,6 +46,7 @@ __all__ = [
     "analyze",
     "check_leakage",
     "compare",
+    "compare_generators",
     "create",
     "evaluate",
     "load",
@@ -58,5 +60,6 @@ __all__ = [
     "split_dataset",
     "train",
     "train_generator",
+    "tune",
     "update_generator",
 ]
