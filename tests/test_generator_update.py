@@ -210,6 +210,9 @@ def test_compare_generators_ranks_by_held_out_bits_and_resumes(tmp_path):
     md = (tmp_path / "cmp" / "leaderboard.md").read_text()
     assert "## lstm" in md and "bits_per_char" in md
     assert (tmp_path / "cmp" / "curves.png").stat().st_size > 1000
+    page = (tmp_path / "cmp" / "report.html").read_text()
+    assert "data:image/png;base64," in page and "<h2>tr</h2>" in page
+    assert page.count("<blockquote>") == 6  # three samples per model
     with pytest.raises(ConfigError, match="earlier comparison"):
         compare_generators(path, ["lstm=char-lstm"], out=tmp_path / "cmp", minutes=1,
                            overrides=small, progress=False)

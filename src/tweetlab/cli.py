@@ -772,7 +772,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "own --set NAME:key=value) for --minutes on the same "
                                     "tweets, score all on the same newest 5%%, and write "
                                     "leaderboard.md (with samples), leaderboard.csv, "
-                                    "curves.png and the models. --resume keeps what an "
+                                    "report.html, curves.png and the models. --resume keeps what an "
                                     "interrupted run finished.")
     g.add_argument("data", help="tweet file")
     g.add_argument("--models", default="char-lstm,char-transformer",

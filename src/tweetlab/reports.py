@@ -576,4 +576,43 @@ def write_generator_board(board: Any, out: Path, prompt: str = "") -> list[Path]
     ax.grid(alpha=0.3)
     fig.tight_layout()
     curves = _save(fig, out / "curves.png")
-    return [out / "leaderboard.csv", md, curves]
+    page = out / "report.html"
+    page.write_text(_generator_page(board, curves, prompt), encoding="utf-8")
+    return [out / "leaderboard.csv", md, page, curves]
+
+
+def _generator_page(board: Any, curves: Path, prompt: str) -> str:
+    """A self-contained HTML page: the table, the curves, each model's samples."""
+    import base64
+    import html
+
+    esc = html.escape
+    cols = list(board.COLUMNS)
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>tweetlab generator "
+             "compare</title><style>body{font-family:system-ui,sans-serif;max-width:1000px;"
+             "margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;"
+             "font-size:14px}td,th{border:1px solid #ddd;padding:4px 10px;text-align:right}"
+             "td:first-child,th:first-child,td:nth-child(2),th:nth-child(2){text-align:left}"
+             "th{background:#f4f4f4}img{max-width:100%}blockquote{margin:.5em 0;padding:.4em "
+             ".8em;border-left:3px solid #1d9bf0;background:#f7fbff;white-space:pre-wrap}"
+             "</style></head><body><h1>Generator comparison</h1>",
+             f"<p>{esc(board.describe())}. <code>bits_per_char</code>: the network mixed with "
+             "its n-gram model, as it writes; <code>network_bits_per_char</code>: the network "
+             "alone.</p><table><tr>" + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr>"]
+    for r in board.rows:
+        parts.append("<tr>" + "".join(f"<td>{esc(board.cell(r, c))}</td>" for c in cols)
+                     + "</tr>")
+    parts.append("</table>")
+    if board.failed:
+        parts.append("<p><b>Failed:</b></p><ul>" + "".join(
+            f"<li>{esc(n)}: {esc(why)}</li>" for n, why in board.failed.items()) + "</ul>")
+    parts.append(f"<p><img alt='curves' src='data:image/png;base64,"
+                 f"{base64.b64encode(curves.read_bytes()).decode()}'></p>")
+    for r in board.rows:
+        parts.append(f"<h2>{esc(r['model'])}</h2>")
+        if r.get("settings"):
+            parts.append(f"<p>Settings: <code>{esc(' '.join(r['settings']))}</code></p>")
+        parts.append(f"<p>Samples{' from ' + esc(repr(prompt)) if prompt else ''}:</p>")
+        parts += [f"<blockquote>{esc(t)}</blockquote>" for t in r.get("samples", [])]
+    parts.append("</body></html>")
+    return "\n".join(parts)
