@@ -383,8 +383,9 @@ def compare_generators(
     """Train each generator family in ``models`` (or ``NAME=FAMILY`` variants with their
     own ``overrides``) on the same tweets for ``minutes`` each, score all on the same
     newest 5%, and rank them by held-out bits per character. Writes ``leaderboard.md``
-    (with samples from ``prompt``), ``leaderboard.csv``, ``report.html``, ``curves.png`` (held-out bits per
-    character against training time) and the models under ``OUT/models/NAME``.
+    (with samples from ``prompt``), ``leaderboard.csv``, ``report.html``, ``curves.png``
+    (held-out bits per character against training time) and the models under
+    ``OUT/models/NAME``.
     ``resume`` keeps the models an interrupted run finished.
     """
     from tqdm.auto import tqdm
