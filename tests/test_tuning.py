@@ -76,6 +76,8 @@ def test_cli_tune(tmp_path, capsys):
     assert "3 tfidf trials" in out and "| rank |" in out and "saved tfidf" in out
     card = (tmp_path / "m" / "README.md").read_text()
     assert "tweetlab train" in card and "## Tuning" in card and "out of 3 trials" in card
+    assert main(["info", str(tmp_path / "m")]) == 0
+    assert "tuned:    best of 3 trials by macro_f1" in capsys.readouterr().out
     assert main(["tune", str(path), "--search", "C"]) != 0
     assert "KEY=A|B|C" in capsys.readouterr().err
 

@@ -370,6 +370,11 @@ def cmd_info(args: argparse.Namespace) -> int:
         v = metrics["validation"]
         print(f"held-out: accuracy {v['accuracy']:.4f}, macro-F1 {v['macro_f1']:.4f} "
               f"({v['n']} examples)")
+    tuning = metrics.get("tuning")
+    if tuning and tuning.get("trials"):
+        best = tuning["trials"][0]
+        print(f"tuned:    best of {len(tuning['trials'])} trials by {tuning['metric']} "
+              f"({best['score']:.4f}): {' '.join(best['settings']) or 'the defaults'}")
     print("settings: " + ", ".join(f"{k}={v}" for k, v in config["params"].items()
                                     if k != "cleaning"))
     return 0
