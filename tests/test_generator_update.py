@@ -256,3 +256,8 @@ def test_compare_generators_reports_a_failing_model_and_runs_the_others(tmp_path
                                           "bad": ["hidden=16", "dropout=2"]})
     assert [r["model"] for r in board.rows] == ["ok"] and "dropout" in board.failed["bad"]
     assert "Failed: bad" in (tmp_path / "c" / "leaderboard.md").read_text()
+
+
+def test_a_bundled_classifier_name_given_as_a_generator_is_explained(capsys):
+    assert main(["generate", "en-sentiment", "-n", "1"]) != 0
+    assert "bundled classifier, not a tweet generator" in capsys.readouterr().err

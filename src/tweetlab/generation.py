@@ -1214,8 +1214,12 @@ class TweetGenerator:
     @classmethod
     def load(cls, directory: str | Path) -> TweetGenerator:
         """Load a folder written by :meth:`save`."""
+        from .bundled import is_bundled_name
         from .persistence import read_model_dir
 
+        if is_bundled_name(str(directory)):
+            raise ModelError(f"{directory} is a bundled classifier, not a tweet generator; "
+                             "train a generator with tweetlab generator train TWEETS --out DIR")
         config, arrays, files = read_model_dir(directory)
         if config.get("task") != GENERATION_TASK:
             raise ModelError(f"{directory} holds a model for {config.get('task')}, not a tweet "
