@@ -206,3 +206,47 @@ def test_too_many_failures_in_a_row_stop_the_bot(generator, tmp_path):
         with pytest.raises(XAPIError, match="server error"):
             bot.run(handle_signals=False)
         assert fake.posted == []
+
+
+def test_a_reviewer_approves_each_tweet_declines_some_and_can_stop(generator, tmp_path):
+    from tweetlab.bot import StopBot
+
+    answers = iter([False, True, False, True])
+    seen: list[str] = []
+
+    def review(text: str) -> bool:
+        seen.append(text)
+        return next(answers)
+
+    bot = Bot(generator, every=0.001, state_file=tmp_path / "s.json", log_file=tmp_path / "l",
+              max_posts=2, seed=6, env={}, echo=lambda _: None, confirm=review)
+    summary = bot.run(handle_signals=False)
+    assert (summary.posted, summary.declined) == (2, 2) and "2 declined" in str(summary)
+    posted = [p["text"] for p in json.loads((tmp_path / "s.json").read_text())["posts"]]
+    assert posted == [seen[1], seen[3]]  # only the approved texts
+
+    def stop(text: str) -> bool:
+        raise StopBot
+
+    bot = Bot(generator, every=0.001, state_file=tmp_path / "t.json", log_file=tmp_path / "l",
+              max_posts=2, seed=6, env={}, echo=lambda _: None, confirm=stop)
+    assert bot.run(handle_signals=False).posted == 0
+
+
+def test_the_terminal_reviewer_reads_y_n_q(monkeypatch, capsys):
+    from tweetlab.bot import StopBot, ask_in_terminal
+
+    replies = iter(["maybe", "y", "n", "q"])
+    monkeypatch.setattr("builtins.input", lambda _: next(replies))
+    assert ask_in_terminal("hola") is True  # "maybe" asked again
+    assert ask_in_terminal("hola") is False
+    with pytest.raises(StopBot):
+        ask_in_terminal("hola")
+    assert "hola" in capsys.readouterr().out
+
+    def eof(_: str) -> str:
+        raise EOFError
+
+    monkeypatch.setattr("builtins.input", eof)
+    with pytest.raises(StopBot):
+        ask_in_terminal("hola")

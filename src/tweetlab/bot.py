@@ -58,6 +58,26 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.strip().lower().encode()).hexdigest()[:24]
 
 
+class StopBot(Exception):
+    """Raised by a ``confirm`` callback to end the bot's run."""
+
+
+def ask_in_terminal(text: str) -> bool:
+    """``confirm`` for the CLI: show the text, read y (post), n (write another), q (stop)."""
+    print(f"\n{text}\n({len(text)} characters)")
+    while True:
+        try:
+            answer = input("post it? [y]es / [n]o, write another / [q]uit: ").strip().lower()
+        except EOFError:
+            raise StopBot from None
+        if answer in {"y", "yes"}:
+            return True
+        if answer in {"n", "no"}:
+            return False
+        if answer in {"q", "quit"}:
+            raise StopBot
+
+
 @dataclass
 class BotState:
     """What the bot has posted: one record per post, oldest first."""
@@ -102,9 +122,12 @@ class BotSummary:
     skipped_cap: int
     state: Path
     log: Path
+    declined: int = 0  # texts the reviewer turned down (``confirm``)
 
     def __str__(self) -> str:
         cap = f"; {self.skipped_cap} turns skipped at the daily cap" if self.skipped_cap else ""
+        if self.declined:
+            cap += f"; {self.declined} declined by the reviewer"
         return f"{self.posted} tweets this run{cap}; state {self.state}, log {self.log}"
 
 
@@ -128,6 +151,7 @@ class Bot:
         env: dict[str, str] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         echo: Callable[[str], None] = print,
+        confirm: Callable[[str], bool] | None = None,
     ) -> None:
         self.generator = generator if isinstance(generator, TweetGenerator) \
             else load_generator(generator)
@@ -151,6 +175,9 @@ class Bot:
         self.seed = seed
         self.clock = clock
         self.echo = echo
+        # A person approves each text before it goes out: True posts it, False writes
+        # another; raising StopBot (or Ctrl-C) ends the run.
+        self.confirm = confirm
         self.stop_event = threading.Event()
         # A rate limit, a server error or a lost connection is retried (after 1, 2, 4...
         # minutes, at most the interval); this many in a row stop the bot.
@@ -238,7 +265,7 @@ class Bot:
         if handle_signals and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 previous[sig] = signal.signal(sig, self.stop)
-        posted = skipped = failures = 0
+        posted = skipped = failures = declined = 0
         turn = len(self.state.posts)
         mode = "published" if self.publish else "dry-run"
         try:
@@ -263,6 +290,14 @@ class Bot:
                     if self.stop_event.wait(self.every):
                         break
                     continue
+                if self.confirm is not None:
+                    try:
+                        approved = self.confirm(text)
+                    except StopBot:
+                        break
+                    if not approved:
+                        declined += 1
+                        continue
                 try:
                     tweet_id = self.post(text)
                 except XAPIError as exc:
@@ -289,7 +324,7 @@ class Bot:
         finally:
             for number, handler in previous.items():
                 signal.signal(number, handler)
-        return BotSummary(posted, skipped, self.state.path, self.log_file)
+        return BotSummary(posted, skipped, self.state.path, self.log_file, declined)
 
 
 def run_bot(generator: TweetGenerator | str | Path, **options: Any) -> BotSummary:

@@ -627,9 +627,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_bot(args: argparse.Namespace) -> int:
-    from .bot import run_bot
+    from .bot import ask_in_terminal, run_bot
 
     summary = run_bot(args.model, every=args.every, jitter=args.jitter or 0.0,
+                      confirm=ask_in_terminal if args.confirm else None,
                       prompts=args.prompt or [""],
                       publish=args.publish, state_file=args.state, log_file=args.log,
                       daily_cap=args.daily_cap, max_posts=args.max_posts,
@@ -841,6 +842,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "(default: none)")
     p.add_argument("--prompt", action="append", help="seed phrase(s), used in turn")
     p.add_argument("--publish", action="store_true", help="really post (default: dry-run)")
+    p.add_argument("--confirm", action="store_true",
+                   help="show each tweet and post it only when you answer y (n writes another, "
+                        "q stops)")
     p.add_argument("--state", default="bot-state.json", help="state file (default bot-state.json)")
     p.add_argument("--log", default="bot-log.jsonl", help="log of every tweet (JSONL)")
     p.add_argument("--daily-cap", type=int, default=12, help="most posts per UTC day")
