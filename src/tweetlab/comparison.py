@@ -390,7 +390,7 @@ def compare_generators(
     """
     from tqdm.auto import tqdm
 
-    from .generation import GENERATOR_FAMILIES, read_tweets, train_generator
+    from .generation import GENERATOR_FAMILIES, GeneratorConfig, read_tweets, train_generator
 
     entries = parse_models(models, GENERATOR_FAMILIES)
     if minutes <= 0:
@@ -402,7 +402,7 @@ def compare_generators(
                               "newest 5% for all")
     out_path, rows_dir = _output(out, resume)
     corpus = read_tweets(data, text=text)
-    n_valid = int(round(len(corpus) * 0.05))
+    train_part, valid_part = corpus.split_by_time(GeneratorConfig().valid_fraction)
     fingerprint = {"n": len(corpus), "source": corpus.source, "minutes": minutes}
     rows: list[dict[str, Any]] = []
     failed: dict[str, str] = {}
@@ -451,6 +451,6 @@ def compare_generators(
     from .reports import write_generator_board
 
     rows.sort(key=lambda r: (r["bits_per_char"] is None, r["bits_per_char"] or 0.0))
-    board = GeneratorBoard(rows, len(corpus) - n_valid, n_valid, corpus.source, failed=failed)
+    board = GeneratorBoard(rows, len(train_part), len(valid_part), corpus.source, failed=failed)
     board.files = write_generator_board(board, out_path, prompt)
     return board

@@ -898,27 +898,18 @@ class TweetGenerator:
         order of ``seqs``."""
         self.module_.eval()
         device = next(self.module_.parameters()).device
+        # The network runs on batches of similar lengths; its values go back in tweet order.
         log_nn: list[np.ndarray] = [np.zeros(0)] * len(seqs)
-        p_ng: list[np.ndarray] = [np.zeros(0)] * len(seqs)
         for group in self.batch_groups(seqs, 256, None):
             x, y = self._collate([seqs[i] for i in group])
             logits = self.module_(x.to(device)).float().cpu()
             sel = y != -100
-            target = y[sel]
-            lp = F.log_softmax(logits, dim=-1)[sel].gather(1, target[:, None])[:, 0]
+            lp = F.log_softmax(logits, dim=-1)[sel].gather(1, y[sel][:, None])[:, 0]
             cuts = np.cumsum([len(seqs[i]) - 1 for i in group])[:-1]  # row-major selection
             for i, part in zip(group, np.split(lp.double().numpy(), cuts), strict=True):
                 log_nn[i] = part
-            if self.ngram_ is not None:
-                hashes, valid = context_hashes(x.numpy(), self.ngram_.order)
-                sel_np = sel.numpy()
-                probs = self.ngram_.probs(hashes[sel_np], valid[sel_np])
-                got = probs[np.arange(len(probs)), target.numpy()]
-                for i, part in zip(group, np.split(got, cuts), strict=True):
-                    p_ng[i] = part
-        if not seqs:
-            return np.zeros(0), (np.zeros(0) if self.ngram_ is not None else None)
-        return np.concatenate(log_nn), (np.concatenate(p_ng) if self.ngram_ is not None else None)
+        network = np.concatenate(log_nn) if seqs else np.zeros(0)
+        return network, (self._ngram_probs_in_order(seqs) if self.ngram_ is not None else None)
 
     def bits_per_char(self, texts: Sequence[str] | TweetCorpus) -> float:
         """Mean bits per predicted character (end of tweet included) over ``texts``."""
@@ -1041,6 +1032,7 @@ class TweetGenerator:
         return log_nn, p_static, np.concatenate(p_stream)
 
     def _ngram_probs_in_order(self, seqs: list[np.ndarray]) -> np.ndarray:
+        """The n-gram's probability of each predicted character, tweet by tweet."""
         assert self.ngram_ is not None
         out = []
         for s in range(0, len(seqs), 64):

@@ -547,7 +547,7 @@ def write_generator_board(board: Any, out: Path, prompt: str = "") -> list[Path]
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(cols)
-        w.writerows([board.cell(r, c).replace(",", "") for c in cols] for r in board.rows)
+        w.writerows([r.get(c, "") for c in cols] for r in board.rows)
     publish(tmp, out / "leaderboard.csv")
     lines = ["# Generator leaderboard", "", f"{board.describe()}.", "", board.to_markdown(), "",
              "`bits_per_char`: the network mixed with its n-gram model, as it writes; "
