@@ -152,7 +152,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
                   metric=args.metric, valid_size=args.valid_size, folds=args.folds,
                   seed=args.seed, space=space,
                   fixed=args.set or [], out=args.out, force=args.force,
-                  progress=not args.quiet, command=None)
+                  progress=not args.quiet)
     print(result.describe())
     print(result.to_markdown())
     best = " ".join(f"--set {s}" for s in [*(args.set or []), *result.best["settings"]])
