@@ -284,6 +284,18 @@ def test_bad_sampling_options_are_clear_errors():
         gen.generate("x", top_k=0)
 
 
+def test_a_seed_with_characters_the_model_never_saw_is_warned_about(caplog):
+    gen = tiny("char-lstm", epochs=1).fit(account(30))
+    with caplog.at_level("WARNING", logger="tweetlab"):
+        outs = gen.generate("el 漢€", n=1, seed=0, novelty=False, max_chars=20)
+    assert outs[0].startswith("el 漢€")
+    assert "never saw (€ 漢)" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="tweetlab"):
+        gen.generate("el", n=1, seed=0, novelty=False, max_chars=20)
+    assert "never saw" not in caplog.text
+
+
 def test_unfitted_generator_raises():
     with pytest.raises(ModelError, match="not trained"):
         TweetGenerator().generate("x")

@@ -812,10 +812,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="generator folder")
     p.add_argument("--seed", dest="seed_text", default="", help='seed phrase, e.g. "las mafias son"')
     p.add_argument("-n", type=int, default=5, help="how many tweets (default 5)")
-    p.add_argument("--temperature", "-t", type=float, default=0.8)
-    p.add_argument("--top-k", type=int, default=None)
-    p.add_argument("--top-p", type=float, default=0.95)
-    p.add_argument("--max-chars", type=int, default=280)
+    p.add_argument("--temperature", "-t", type=float, default=0.8,
+                   help="lower: safer, more repetitive; higher: wilder (default 0.8)")
+    p.add_argument("--top-k", type=int, default=None,
+                   help="sample among the k likeliest characters only (default: no limit)")
+    p.add_argument("--top-p", type=float, default=0.95,
+                   help="sample within the smallest set of characters holding this much "
+                        "probability (default 0.95; 1 turns it off)")
+    p.add_argument("--max-chars", type=int, default=280,
+                   help="longest tweet, seed phrase included (default 280)")
     p.add_argument("--random-seed", dest="seed", type=int, default=None,
                    help="for reproducible output")
     p.add_argument("--allow-copies", action="store_true",
@@ -849,7 +854,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log", default="bot-log.jsonl", help="log of every tweet (JSONL)")
     p.add_argument("--daily-cap", type=int, default=12, help="most posts per UTC day")
     p.add_argument("--max-posts", type=int, help="stop after N posts")
-    p.add_argument("--temperature", "-t", type=float, default=0.8)
+    p.add_argument("--temperature", "-t", type=float, default=0.8,
+                   help="sampling temperature (default 0.8)")
     p.set_defaults(func=cmd_bot)
 
     p = sub.add_parser("tune", help="search a family's settings on a held-out part",

@@ -1144,6 +1144,10 @@ class TweetGenerator:
                               "likeliest character; 0.8 is the default)")
         if top_p is not None and not 0 < top_p <= 1:
             raise ConfigError(f"top_p = {top_p}: must be in (0, 1]")
+        unseen = sorted({c for c in prompt if c not in self.vocab_.index})
+        if unseen:
+            log.warning("the seed phrase has characters this model never saw (%s); it reads "
+                        "them as one unknown character", " ".join(unseen))
         gen = torch.Generator().manual_seed(seed if seed is not None else
                                             int(torch.randint(0, 2**31 - 1, ()).item()))
         kept: list[str] = []
@@ -1275,8 +1279,9 @@ def train_generator(
         corpus = read_tweets(data, gcfg.cleaning, text=text)
     train_part, valid_part = corpus.split_by_time(gcfg.valid_fraction)
     if len(train_part) < 10:
-        raise DataError(f"only {len(train_part)} tweets left for training after cleaning; "
-                        "a style needs at least a few hundred", path=corpus.source)
+        left = len(train_part)
+        raise DataError(f"only {left} tweet{'' if left == 1 else 's'} left for training after "
+                        "cleaning; a style needs at least a few hundred", path=corpus.source)
     log.info("training %s on %d tweets (%d characters), holding out the newest %d",
              family, len(train_part), sum(map(len, train_part.texts)), len(valid_part))
     gen = TweetGenerator(gcfg, train_config=tcfg)
