@@ -1,648 +1,43 @@
-"""Tweet generation: character language models that learn an account's style.
-
-Two families share one contract (:class:`TweetGenerator`): ``char-lstm`` (the founding
-design: character vocabulary, stacked LSTM, next-character prediction) and
-``char-transformer`` (a small causal transformer over characters, with a key/value
-cache for fast sampling). Each tweet is one training sequence ``<b> t w e e t <b>``
-where ``<b>`` marks both the start and the end of a tweet, so generation starts from
-``<b>`` plus the seed phrase and stops when the model writes ``<b>`` again.
-
-Quality is measured as bits per character (BPC) over held-out tweets - the newest
-ones (a time split) - counting every character and the end of each tweet.
-
->>> gen = TweetGenerator(GeneratorConfig(family="char-lstm", hidden=32, layers=1, embed=16),
-...                      train_config=TrainConfig(epochs=2, progress=False))
->>> gen = gen.fit(["hola mundo", "hola amigos", "buenos dias"] * 20)
->>> outs = gen.generate("hola", n=2, seed=1, max_chars=30, novelty=False)
->>> len(outs), all(o.startswith("hola") for o in outs)
-(2, True)
-"""
+"""The generator contract (:class:`TweetGenerator`: fit, generate, score, update, save,
+load) and the one-call API: :func:`train_generator`, :func:`update_generator`,
+:func:`load_generator`."""
 
 from __future__ import annotations
 
-import bisect
 import hashlib
-import html
 import logging
 import math
 import re
 import time
-from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self, cast
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from .config import ConfigBase, TrainConfig, _check, apply_overrides, split_overrides
-from .errors import ConfigError, DataError, ModelError, NotFittedError
-from .ngram import CharNgram, context_hashes
-from .training import TrainResult, resolve_device, train_module
+from ..config import TrainConfig, split_overrides
+from ..errors import ConfigError, DataError, ModelError, NotFittedError
+from ..ngram import CharNgram, context_hashes
+from ..training import TrainResult, resolve_device, train_module
+from .config import (
+    BOUNDARY,
+    FAMILY_DEFAULTS,
+    GENERATION_TASK,
+    GENERATOR_FAMILIES,
+    MAX_TWEET,
+    TRAIN_DEFAULTS,
+    UNK,
+    GeneratorConfig,
+)
+from .corpus import TweetCorpus, read_tweets, recency_weights
+from .networks import CharLSTM, CharTransformer, CharVocab
 
 log = logging.getLogger("tweetlab")
 
-GENERATOR_FAMILIES = ("char-lstm", "char-transformer")
-GENERATION_TASK = "text-generation"
-MAX_TWEET = 280
-BOUNDARY = 0  # id of <b>: start and end of a tweet (also the padding input)
-UNK = 1  # id of characters too rare to have their own
-_URL = re.compile(r"https?://\S+|www\.\S+")
-_MENTION = re.compile(r"(?<![\w@])@\w+")
-_TRUNCATED = re.compile(r"\s*(…|\.\.\.)\s*(https?://\S+)?\s*$")
-_SPACES = re.compile(r"[ \t]+")
 _WORD = re.compile(r"\w+", re.UNICODE)
-_RETWEET = re.compile(r"^\s*RT @\w+:?\s*")
-
-
-# ---------------------------------------------------------------------------- config
-@dataclass(frozen=True)
-class TweetCleaning(ConfigBase):
-    """How tweets are prepared for style learning (stored with the model).
-
-    ``truncated``: ``repair`` strips a trailing ``… https://t.co/...`` of tweets cut at
-    140 characters and keeps the prefix (its end is not learned as an end of tweet),
-    ``drop`` leaves such tweets out, ``keep`` leaves them as they are.
-    """
-
-    drop_retweets: bool = True
-    truncated: str = "repair"
-    urls: bool = False  # keep URLs (they are random characters: off by default)
-    mentions: bool = False
-    html: bool = True
-    lowercase: bool = False
-    min_chars: int = 10
-
-    def __post_init__(self) -> None:
-        _check(self.truncated in {"repair", "drop", "keep"}, "cleaning", "truncated",
-               self.truncated, "one of repair, drop, keep")
-        _check(self.min_chars >= 1, "cleaning", "min_chars", self.min_chars, "must be >= 1")
-
-
-@dataclass(frozen=True)
-class GeneratorConfig(ConfigBase):
-    """Hyperparameters of a character language model.
-
-    ``char-lstm`` uses ``embed``, ``hidden`` and ``layers``; ``char-transformer`` uses
-    ``dim``, ``layers``, ``heads``, ``positions``, ``conv`` and ``activation``:
-    ``positions`` is ``learned`` position vectors or ``alibi`` (no position vectors; each
-    head's attention score falls linearly with the distance, at its own slope, so recent
-    characters count from the first step); ``conv`` > 0 mixes each query, key and value
-    with those of the previous ``conv - 1`` characters (a causal depthwise convolution,
-    as in Primer), 0 leaves them as projected; ``activation`` of the MLP: ``gelu`` or
-    ``relu2`` (squared ReLU); ``kv_heads``: key/value heads, each shared by a group of
-    query heads (0: one per head; 1: multi-query attention), so writing a tweet reads a
-    smaller key/value cache per character.
-    ``min_count``: rarer characters share one id.
-    ``recency_half_life``: days; when set and the tweets are dated, each epoch draws its
-    tweets (as many as there are, with replacement) with weight ``0.5 ** (age / half_life)``,
-    age counted back from the newest tweet, so the model leans to how the account writes
-    now rather than years ago. Undated tweets count as new.
-    ``retweet_weight``: 0 leaves the account's retweets out; > 0 adds their texts (other
-    authors' words the account chose to share, the ``RT @user:`` prefix removed, cleaned
-    like its own tweets) to the training tweets, each drawn with this weight relative to an
-    own tweet - more text in the account's language and topics for a small account. Only
-    retweets older than the held-out tweets are used; the held-out part is own tweets only.
-    ``train_generator`` uses 1 for both families (0 here, the value of folders saved before).
-    ``ngram``: > 0 mixes a character n-gram model of that order (interpolated Witten-Bell,
-    counted on the training tweets and retweets; :mod:`tweetlab.ngram`) into the network's
-    predictions, ``(1 - w) * p_network + w * p_ngram``, for scoring and for sampling: the
-    network generalises, the n-gram recalls the account's recurring phrases exactly.
-    ``ngram_weight``: ``w``; none (the default) chooses it after training, on 5% of the
-    training tweets (drawn at random) that the network is not trained on, with the n-gram
-    counted on the others (never on the held-out tweets). ``train_generator`` uses order 8
-    for both families (0 here, the value of folders saved before).
-    """
-
-    family: str = "char-lstm"
-    embed: int = 64
-    hidden: int = 512
-    layers: int = 1
-    dim: int = 128
-    heads: int = 4
-    kv_heads: int = 0  # char-transformer: key/value heads shared by groups of heads (0: heads)
-    positions: str = "learned"
-    conv: int = 0
-    activation: str = "gelu"
-    dropout: float = 0.1
-    min_count: int = 3
-    valid_fraction: float = 0.05
-    recency_half_life: float | None = None
-    retweet_weight: float = 0.0
-    ngram: int = 0
-    ngram_weight: float | None = None
-    cleaning: TweetCleaning = field(default_factory=TweetCleaning)
-
-    def __post_init__(self) -> None:
-        _check(self.family in GENERATOR_FAMILIES, "generator", "family", self.family,
-               f"one of {', '.join(GENERATOR_FAMILIES)}")
-        for name in ("embed", "hidden", "layers", "dim", "heads", "min_count"):
-            _check(getattr(self, name) >= 1, "generator", name, getattr(self, name), "must be >= 1")
-        _check(self.dim % self.heads == 0, "generator", "dim", self.dim,
-               f"must be a multiple of heads ({self.heads})")
-        _check(self.kv_heads >= 0 and (self.kv_heads == 0 or self.heads % self.kv_heads == 0),
-               "generator", "kv_heads", self.kv_heads,
-               f"0 (one per head) or a divisor of heads ({self.heads})")
-        _check(self.positions in {"learned", "alibi"}, "generator", "positions", self.positions,
-               "learned or alibi")
-        _check(0 <= self.conv <= 16, "generator", "conv", self.conv,
-               "a kernel width in [0, 16] (0: off)")
-        _check(self.activation in {"gelu", "relu2"}, "generator", "activation",
-               self.activation, "gelu or relu2")
-        _check(0.0 <= self.dropout < 1.0, "generator", "dropout", self.dropout, "in [0, 1)")
-        _check(0.0 <= self.valid_fraction < 0.5, "generator", "valid_fraction",
-               self.valid_fraction, "in [0, 0.5)")
-        _check(self.recency_half_life is None or self.recency_half_life > 0, "generator",
-               "recency_half_life", self.recency_half_life, "days, > 0 (or none)")
-        _check(0.0 <= self.retweet_weight <= 10.0, "generator", "retweet_weight",
-               self.retweet_weight, "in [0, 10] (0: retweets left out)")
-        _check(0 <= self.ngram <= 16, "generator", "ngram", self.ngram,
-               "an n-gram order in [0, 16] (0: off)")
-        _check(self.ngram_weight is None or 0.0 <= self.ngram_weight < 1.0, "generator",
-               "ngram_weight", self.ngram_weight, "in [0, 1) (or none: chosen after training)")
-
-
-# Sized for a 2-core laptop: within the default 14-minute budget a one-layer LSTM of 512
-# units sees ~6 epochs of Trump's 1.6M characters; --set layers=2 gives the founding
-# stacked design. Trump, 14 minutes: 512 units 1.985 bits/char (6 epochs), 384: 2.007
-# (8), 256: 2.074 (14), 2 x 256: 2.010: capacity pays more than epochs here.
-FAMILY_DEFAULTS: dict[str, dict[str, Any]] = {
-    "char-lstm": {"layers": 1, "dropout": 0.1, "retweet_weight": 1.0, "ngram": 8},
-    "char-transformer": {"layers": 4, "dropout": 0.0, "positions": "alibi", "conv": 3,
-                         "activation": "relu2", "kv_heads": 1, "retweet_weight": 1.0,
-                         "ngram": 8},
-}
-# kv_heads 1 (2026-11-28, multi-query attention): 14-minute runs, held-out bits/char Petro
-# 1.754 -> 1.775, Trump 1.898 -> 1.900; writing 100 tweets, same run: Petro 18.1 -> 26.5,
-# Trump 25.0 -> 50.0 tweets/s (sampling reads a quarter of the key/value cache).
-# ngram 8 (2026-11-28): held-out bits/char in 14 minutes, network alone -> mixed:
-# char-transformer Petro 1.900 -> 1.754, Trump 2.083 -> 1.898; char-lstm Petro 1.831 -> 1.752.
-# (The weight's 5% came first from the newest training tweets: Trump's network lost 0.085
-# without them, so they are drawn at random.) Orders 6, 8, 10, 12 on Trump: 1.950, 1.911,
-# 1.908, 1.910.
-# retweet_weight 1 (2026-11-28): Petro has 2,307 own tweets and 3,245 older retweets; with
-# their text, held-out bits/char on the newest own tweets, 14-minute budget: char-lstm
-# 1.939 -> 1.832, char-transformer 2.076 -> 1.923. (Trump retweets 25 times: no change.)
-# char-transformer: ALiBi instead of learned positions and no dropout. On Petro in
-# 5 minutes (batch 16): learned positions, dropout 0.1: 2.47 bits/char; ALiBi: 2.32;
-# ALiBi without dropout: 2.12 (the model was under-fitting; early stopping now guards
-# against over-fitting, which started after ~11 epochs). Then Primer's two changes, a
-# causal depthwise convolution (width 3) over queries, keys and values and squared ReLU,
-# in 5 minutes (2026-11-28): Petro 2.114 -> 2.069, Trump 2.359 -> 2.262 (each ~20% slower
-# per epoch, better per second).
-# char-lstm batch 16: an account has a few thousand tweets, and batches of 64 gave 36
-# updates per epoch on Petro's 2,307 (held-out 2.10 bits/char in 10 minutes); batches of
-# 16 (~4x the updates, each epoch faster: less padding) reached 1.98 in 4 minutes.
-TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
-    "char-lstm": {"epochs": 30, "batch_size": 16, "lr": 4e-3, "grad_clip": 1.0,
-                  "schedule": "linear", "warmup": 0.01, "patience": 2, "max_seconds": 840.0},
-    "char-transformer": {"epochs": 30, "batch_size": 16, "lr": 3e-3, "grad_clip": 1.0,
-                         "optimizer": "adamw", "weight_decay": 0.01, "warmup": 0.02,
-                         "schedule": "linear", "patience": 2, "max_seconds": 840.0},
-}
-
-
-# ------------------------------------------------------------------------- corpus
-def clean_tweet(text: str, cleaning: TweetCleaning) -> tuple[str, bool] | None:
-    """(cleaned text, whether it ends naturally), or ``None`` when the tweet is dropped.
-
-    >>> clean_tweet("RT @x: hi there friends", TweetCleaning())
-    >>> clean_tweet("Las mafias son el poder &amp; la ley … https://t.co/abc", TweetCleaning())
-    ('Las mafias son el poder & la ley', False)
-    >>> clean_tweet("@bob Thank you, great rally! https://t.co/x", TweetCleaning())
-    ('Thank you, great rally!', True)
-    """
-    if cleaning.drop_retweets and text.lstrip().startswith("RT @"):
-        return None
-    ends = True
-    if _TRUNCATED.search(text) and cleaning.truncated != "keep":
-        if cleaning.truncated == "drop":
-            return None
-        text = _TRUNCATED.sub("", text)
-        ends = False
-    if cleaning.html:
-        text = html.unescape(text)
-    if not cleaning.urls:
-        text = _URL.sub("", text)
-    if not cleaning.mentions:
-        text = _MENTION.sub("", text)
-    if cleaning.lowercase:
-        text = text.lower()
-    text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.strip().splitlines())
-    text = text.strip(" :")
-    if len(text) < cleaning.min_chars:
-        return None
-    return text[:MAX_TWEET], ends
-
-
-@dataclass
-class TweetCorpus:
-    """Tweets prepared for a language model, oldest first, with what was left out."""
-
-    texts: list[str]
-    ends: list[bool]
-    dates: list[str | None]
-    source: str | None = None
-    dropped: Counter[str] = field(default_factory=Counter)
-    # The account's retweets (cleaned, prefix removed), oldest first, and for each the
-    # number of own tweets older than it (what a time split compares).
-    retweets: TweetCorpus | None = None
-    retweet_rank: list[int] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-    def split_by_time(self, fraction: float) -> tuple[TweetCorpus, TweetCorpus]:
-        """(older part, newest ``fraction``): the held-out set is the most recent tweets.
-
-        Retweets go with the older part when they are older than every held-out tweet.
-        """
-        n_valid = int(round(len(self) * fraction))
-        cut = len(self) - n_valid
-
-        def part(sl: slice) -> TweetCorpus:
-            return TweetCorpus(self.texts[sl], self.ends[sl], self.dates[sl], self.source)
-
-        older = part(slice(0, cut))
-        if self.retweets is not None:
-            keep = [i for i, r in enumerate(self.retweet_rank) if r <= cut]
-            rt = self.retweets
-            older.retweets = TweetCorpus([rt.texts[i] for i in keep], [rt.ends[i] for i in keep],
-                                         [rt.dates[i] for i in keep], self.source)
-            older.retweet_rank = [self.retweet_rank[i] for i in keep]
-        return older, part(slice(cut, None))
-
-
-def read_tweets(data: str | Path | Sequence[str], cleaning: TweetCleaning | None = None,
-                *, text: str | None = None) -> TweetCorpus:
-    """Read and clean tweets for style learning, sorted oldest first when dated.
-
-    ``data``: a list of texts, or a file tweetlab reads (CSV/TSV/JSONL/Parquet, gzip
-    ok) or an X archive ``tweets.js`` / JSON dump of tweet objects.
-    """
-    cleaning = cleaning or TweetCleaning()
-    source: str | None = None
-    if isinstance(data, str | Path) and not (isinstance(data, str) and "\n" in data
-                                             and not Path(data).suffix):
-        path = Path(data)
-        source = str(path)
-        name = path.name.lower().removesuffix(".gz")
-        if name.endswith((".js", ".json")):
-            from .collect import _objects, normalize_tweet
-
-            records = [r for r in (normalize_tweet(o) for o in _objects(path)
-                                   if isinstance(o, dict)) if r]
-            raw = [str(r["text"]) for r in records]
-            raw_dates = [r.get("date") for r in records]
-        else:
-            from .data import load_dataset
-
-            ds = load_dataset(path, text=text, require_labels=False, skip_bad_rows=True)
-            raw = ds.texts
-            raw_dates = ds.columns.get("date", [None] * len(raw))
-    else:
-        raw = [str(t) for t in data]
-        raw_dates = [None] * len(raw)
-    rows: list[tuple[str, str, bool]] = []
-    shared: list[tuple[str, str, bool]] = []  # retweets, cleaned without their prefix
-    dropped: Counter[str] = Counter()
-    as_own = replace(cleaning, drop_retweets=False)
-    for i, (t, d) in enumerate(zip(raw, raw_dates, strict=True)):
-        key = str(d) if d not in (None, "") else f"~{i:012d}"
-        if cleaning.drop_retweets and t.lstrip().startswith("RT @"):
-            dropped["retweet"] += 1
-            got = clean_tweet(_RETWEET.sub("", t, count=1), as_own)
-            if got is not None:
-                shared.append((key, *got))
-            continue
-        got = clean_tweet(t, cleaning)
-        if got is None:
-            dropped["truncated" if _TRUNCATED.search(t) else "too short after cleaning"] += 1
-            continue
-        rows.append((key, *got))
-    def when(row: tuple[str, str, bool]) -> tuple[bool, str]:
-        # Dated rows by date (ISO dates sort as text); undated ones after, in file order.
-        return row[0].startswith("~"), row[0]
-
-    if any(not r[0].startswith("~") for r in rows):
-        rows.sort(key=when)
-        shared.sort(key=when)
-    if not rows:
-        raise DataError("no usable tweets after cleaning "
-                        f"({', '.join(f'{n} {k}' for k, n in dropped.items()) or 'empty input'})",
-                        path=source)
-
-    def dates(part: list[tuple[str, str, bool]]) -> list[str | None]:
-        return [None if r[0].startswith("~") else r[0] for r in part]
-
-    order = [when(r) for r in rows]
-    return TweetCorpus([r[1] for r in rows], [r[2] for r in rows], dates(rows), source, dropped,
-                       retweets=TweetCorpus([r[1] for r in shared], [r[2] for r in shared],
-                                            dates(shared), source),
-                       retweet_rank=[bisect.bisect_left(order, when(r)) for r in shared])
-
-
-def recency_weights(dates: Sequence[str | None], half_life: float | None) -> np.ndarray | None:
-    """Sampling probabilities ``0.5 ** (age_days / half_life)``, normalised; age is counted
-    back from the newest dated tweet and undated tweets count as new. ``None`` when no
-    weighting applies (no half-life, or no dates).
-
-    >>> recency_weights(["2020-01-01T00:00:00Z", "2020-01-11T00:00:00Z"], 10.0).round(3)
-    array([0.333, 0.667])
-    >>> recency_weights([None, None], 10.0) is None
-    True
-    """
-    if half_life is None:
-        return None
-    stamps = [_timestamp(d) for d in dates]
-    known = [t for t in stamps if t is not None]
-    if not known:
-        log.info("recency_half_life: the tweets carry no dates, so every tweet weighs the same")
-        return None
-    newest = max(known)
-    age_days = np.array([(newest - t) / 86400.0 if t is not None else 0.0 for t in stamps])
-    w = np.power(0.5, age_days / half_life)
-    return w / w.sum()
-
-
-def _timestamp(date: str | None) -> float | None:
-    if not date:
-        return None
-    from .collect import parse_iso
-
-    d = parse_iso(date)
-    return d.timestamp() if d is not None else None
-
-
-# ------------------------------------------------------------------------- vocabulary
-class CharVocab:
-    """Characters to ids: 0 is the tweet boundary ``<b>``, 1 the rare-character id.
-
-    >>> v = CharVocab.build(["aab", "ab"], min_count=2)
-    >>> v.encode("abc"), v.decode([2, 3, 1])
-    ([2, 3, 1], 'ab\ufffd')
-    """
-
-    def __init__(self, chars: list[str]) -> None:
-        self.chars = chars
-        self.index = {c: i + 2 for i, c in enumerate(chars)}
-
-    @classmethod
-    def build(cls, texts: Sequence[str], min_count: int = 1) -> CharVocab:
-        counts = Counter(c for t in texts for c in t)
-        return cls(sorted(c for c, n in counts.items() if n >= min_count))
-
-    def __len__(self) -> int:
-        return len(self.chars) + 2
-
-    def encode(self, text: str) -> list[int]:
-        return [self.index.get(c, UNK) for c in text]
-
-    def decode(self, ids: Sequence[int]) -> str:
-        return "".join(self.chars[i - 2] if i >= 2 else "\ufffd" for i in ids if i != BOUNDARY)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": "chars", "specials": ["<b>", "<unk>"], "chars": self.chars}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CharVocab:
-        return cls(list(data["chars"]))
-
-
-# --------------------------------------------------------------------------- modules
-class CharLSTM(nn.Module):
-    """Embedding -> stacked LSTM -> linear over characters. (B, T) ids -> (B, T, V)."""
-
-    def __init__(self, vocab: int, cfg: GeneratorConfig) -> None:
-        super().__init__()
-        self.embed = nn.Embedding(vocab, cfg.embed)
-        self.lstm = nn.LSTM(cfg.embed, cfg.hidden, cfg.layers, batch_first=True,
-                            dropout=cfg.dropout if cfg.layers > 1 else 0.0)
-        self.drop = nn.Dropout(cfg.dropout)
-        self.out = nn.Linear(cfg.hidden, vocab)
-
-    def forward(self, ids: torch.Tensor, state: Any = None) -> torch.Tensor:
-        h, _ = self.lstm(self.embed(ids), state)  # (B, T, H)
-        return self.out(self.drop(h))  # (B, T, V)
-
-    def step(self, ids: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
-        """Logits of the last position of ``ids`` (B, T) and the carried state."""
-        h, state = self.lstm(self.embed(ids), state)
-        return self.out(h[:, -1]), state
-
-    @staticmethod
-    def select(state: Any, rows: torch.Tensor) -> Any:
-        """The state of the sequences ``rows`` only (finished ones dropped)."""
-        h, c = state
-        return h[:, rows], c[:, rows]
-
-
-class _ReLU2(nn.Module):
-    """Squared ReLU (Primer): ``relu(x) ** 2``."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.square(F.relu(x))
-
-
-class _Block(nn.Module):
-    def __init__(self, dim: int, heads: int, dropout: float, conv: int = 0,
-                 activation: str = "gelu", kv_heads: int = 0) -> None:
-        super().__init__()
-        self.heads = heads
-        # Grouped-query attention: kv_heads key/value heads, each shared by heads / kv_heads
-        # query heads (1: multi-query), so sampling reads a smaller key/value cache.
-        self.kv_heads = kv_heads or heads
-        self.head_dim = dim // heads
-        self.ln1 = nn.LayerNorm(dim)
-        width = dim + 2 * self.kv_heads * self.head_dim
-        self.qkv = nn.Linear(dim, width)
-        # Causal depthwise convolution over the projected queries, keys and values: each
-        # channel mixes its own last ``conv`` positions (left zero padding).
-        self.conv = conv
-        self.dconv = nn.Conv1d(width, width, conv, groups=width) if conv > 0 else None
-        self.proj = nn.Linear(dim, dim)
-        self.ln2 = nn.LayerNorm(dim)
-        act = _ReLU2() if activation == "relu2" else nn.GELU()
-        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), act, nn.Linear(4 * dim, dim))
-        self.drop = nn.Dropout(dropout)
-        self.p = dropout
-
-    def _mix(self, raw: torch.Tensor) -> torch.Tensor:
-        """(B, T, 3C) projections -> the causal convolution's (B, T - conv + 1, 3C)."""
-        assert self.dconv is not None
-        return self.dconv(raw.transpose(1, 2)).transpose(1, 2)
-
-    def _heads(self, qkv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(B, T, width) -> queries (B, H, T, d), keys and values (B, H_kv, T, d)."""
-        b, t, _ = qkv.shape
-        d, kv = self.head_dim, self.kv_heads * self.head_dim
-        q, k, v = qkv.split([self.heads * d, kv, kv], dim=2)
-        return (q.view(b, t, self.heads, d).transpose(1, 2),
-                k.view(b, t, self.kv_heads, d).transpose(1, 2),
-                v.view(b, t, self.kv_heads, d).transpose(1, 2))
-
-    def _shared(self, z: torch.Tensor) -> torch.Tensor:
-        """Keys or values (B, H_kv, T, d) repeated for each query head of their group."""
-        group = self.heads // self.kv_heads
-        return z if group == 1 else z.repeat_interleave(group, dim=1)
-
-    def _rest(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Attention output (B, H, T, d) -> projection and MLP, both residual."""
-        y = y.transpose(1, 2).reshape(x.shape)  # (B, T, C)
-        x = x + self.drop(self.proj(y))
-        return x + self.drop(self.mlp(self.ln2(x)))
-
-    def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
-        """``bias``: (H, T, T) additive attention scores (ALiBi, causal mask included)."""
-        raw = self.qkv(self.ln1(x))
-        if self.dconv is not None:
-            raw = self._mix(F.pad(raw, (0, 0, self.conv - 1, 0)))
-        q, k, v = self._heads(raw)
-        y = F.scaled_dot_product_attention(q, self._shared(k), self._shared(v), attn_mask=bias,
-                                           is_causal=bias is None,
-                                           dropout_p=self.p if self.training else 0.0)
-        return self._rest(x, y)
-
-    def step(self, x: torch.Tensor, cache: dict[str, torch.Tensor], start: int,
-             bias: torch.Tensor | None = None) -> torch.Tensor:
-        """Sampling: ``x`` (B, T) new positions from ``start``; keys and values are written
-        into the preallocated (B, H, L, d) buffers ``cache["k"]``, ``cache["v"]``, attention
-        reads their filled part (and the convolution the projections of the last
-        positions, kept in ``cache["raw"]``). ``bias``: the (H, T, start + T) rows of the
-        ALiBi scores for these positions."""
-        t = x.shape[1]
-        raw = self.qkv(self.ln1(x))
-        if self.dconv is not None:
-            buf = cache["raw"]  # (B, L + conv - 1, 3C): conv - 1 zero rows in front
-            buf[:, start + self.conv - 1:start + self.conv - 1 + t] = raw
-            window = buf[:, start:start + self.conv - 1 + t]
-            if t == 1:  # one new character: a weighted sum of the window, no conv call
-                w = self.dconv.weight[:, 0, :].t()  # (conv, 3C)
-                raw = ((window * w).sum(1) + cast(torch.Tensor, self.dconv.bias)).unsqueeze(1)
-            else:
-                raw = self._mix(window)
-        q, k, v = self._heads(raw)
-        kbuf, vbuf = cache["k"], cache["v"]
-        kbuf[:, :, start:start + t] = k
-        vbuf[:, :, start:start + t] = v
-        keys, values = kbuf[:, :, :start + t], vbuf[:, :, :start + t]
-        if t == 1:
-            # One new position sees all: plain matrix products, the query heads of a group
-            # side by side against their shared keys. (SDPA's CPU fallback scales the whole
-            # key cache on every call, ~3x slower here.)
-            b, group = x.shape[0], self.heads // self.kv_heads
-            qg = q.reshape(b, self.kv_heads, group, self.head_dim)
-            scores = (qg * self.head_dim ** -0.5) @ keys.transpose(-1, -2)  # (B, H_kv, G, S)
-            if bias is not None:
-                scores = scores + bias.reshape(self.kv_heads, group, -1)
-            y = (torch.softmax(scores, dim=-1) @ values).reshape(b, self.heads, 1, self.head_dim)
-        else:  # a prompt starts at 0: causal over itself
-            y = F.scaled_dot_product_attention(q, self._shared(keys), self._shared(values),
-                                               attn_mask=bias, is_causal=bias is None)
-        return self._rest(x, y)
-
-
-def alibi_bias(heads: int, length: int) -> torch.Tensor:
-    """(H, L, L) causal ALiBi scores: -slope_h x distance, -inf for later positions.
-
-    Slopes 2^(-8/H), 2^(-16/H), ...: the first head looks mostly at the last few
-    characters, the last one almost evenly at the whole tweet.
-
-    >>> b = alibi_bias(2, 3); b[0].tolist()
-    [[0.0, -inf, -inf], [-0.0625, 0.0, -inf], [-0.125, -0.0625, 0.0]]
-    """
-    slopes = torch.tensor([2.0 ** (-8.0 * (h + 1) / heads) for h in range(heads)])
-    pos = torch.arange(length)
-    ahead = (pos[None, :] - pos[:, None]).float()  # (L, L): key - query, <= 0 when visible
-    return (slopes[:, None, None] * ahead).masked_fill(ahead > 0, -math.inf)
-
-
-class CharTransformer(nn.Module):
-    """A small pre-norm causal transformer over characters. (B, T) ids -> (B, T, V)."""
-
-    bias: torch.Tensor  # ALiBi's (heads, positions, positions) buffer
-
-    def __init__(self, vocab: int, cfg: GeneratorConfig) -> None:
-        super().__init__()
-        self.embed = nn.Embedding(vocab, cfg.dim)
-        self.alibi = cfg.positions == "alibi"
-        if self.alibi:
-            self.register_buffer("bias", alibi_bias(cfg.heads, MAX_TWEET + 2), persistent=False)
-        else:
-            self.pos = nn.Embedding(MAX_TWEET + 2, cfg.dim)
-        self.drop = nn.Dropout(cfg.dropout)
-        self.blocks = nn.ModuleList(_Block(cfg.dim, cfg.heads, cfg.dropout, cfg.conv,
-                                           cfg.activation, cfg.kv_heads)
-                                    for _ in range(cfg.layers))
-        self.ln = nn.LayerNorm(cfg.dim)
-        self.out = nn.Linear(cfg.dim, vocab, bias=False)
-        self.out.weight = self.embed.weight  # tied input/output embeddings
-        # Small normal init for every matrix, positions included: position vectors of
-        # nn.Embedding's default scale (std 1) drown the token vectors (std 0.02), and the
-        # model then stays near a unigram model for many epochs.
-        for p in self.parameters():
-            if p.dim() == 2:
-                nn.init.normal_(p, std=0.02)
-        for block in self._blocks():  # the convolution starts as the identity
-            if block.dconv is not None:
-                nn.init.zeros_(block.dconv.weight)
-                nn.init.ones_(block.dconv.weight[:, :, -1])
-                nn.init.zeros_(cast(torch.Tensor, block.dconv.bias))
-
-    def _blocks(self) -> list[_Block]:
-        return cast("list[_Block]", list(self.blocks))
-
-    def _inputs(self, ids: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Vectors of ``ids`` at positions ``start``... and the attention bias rows of those
-        positions (ALiBi), or position vectors added and no bias (learned)."""
-        end = start + ids.shape[1]
-        x = self.embed(ids)
-        if self.alibi:
-            return x, self.bias[:, start:end, :end]
-        return x + self.pos(torch.arange(start, end, device=ids.device)), None
-
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        x, bias = self._inputs(ids, 0)
-        x = self.drop(x)
-        for block in self._blocks():
-            x = block(x, bias)
-        return self.out(self.ln(x))  # (B, T, V)
-
-    def step(self, ids: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
-        """Logits of the last position given new ``ids`` (B, T) and the key/value cache.
-
-        The cache is preallocated for a whole tweet (per block: keys, values and, with
-        ``conv``, the projections the convolution reads; the filled length): no
-        concatenation per character.
-        """
-        b, t = ids.shape
-        if state is None:
-            dtype = self.embed.weight.dtype
-            caches = []
-            for block in self._blocks():
-                shape = (b, block.kv_heads, MAX_TWEET + 2, block.head_dim)
-                cache = {"k": ids.new_zeros(shape, dtype=dtype),
-                         "v": ids.new_zeros(shape, dtype=dtype)}
-                if block.conv:
-                    cache["raw"] = ids.new_zeros(
-                        (b, MAX_TWEET + 1 + block.conv, block.qkv.out_features), dtype=dtype)
-                caches.append(cache)
-            state = {"blocks": caches, "len": 0}
-        start = state["len"]
-        x, bias = self._inputs(ids, start)
-        for block, cache in zip(self._blocks(), state["blocks"], strict=True):
-            x = block.step(x, cache, start, bias)
-        state["len"] = start + t
-        return self.out(self.ln(x[:, -1])), state
-
-    @staticmethod
-    def select(state: Any, rows: torch.Tensor) -> Any:
-        """The cache of the sequences ``rows`` only (finished ones dropped)."""
-        return {"blocks": [{name: buf[rows] for name, buf in cache.items()}
-                           for cache in state["blocks"]], "len": state["len"]}
 
 
 # ------------------------------------------------------------------------ novelty
@@ -1185,7 +580,7 @@ class TweetGenerator:
     def save(self, directory: str | Path, *, force: bool = False,
              metrics: dict[str, Any] | None = None) -> Path:
         """Write the model folder (config.json, model.safetensors, vocab.json, ...)."""
-        from .persistence import write_model_dir
+        from ..persistence import write_model_dir
 
         self._check_fitted()
         arrays = {f"module.{k}": v.detach().cpu().numpy()
@@ -1210,8 +605,8 @@ class TweetGenerator:
     @classmethod
     def load(cls, directory: str | Path) -> TweetGenerator:
         """Load a folder written by :meth:`save`."""
-        from .bundled import is_bundled_name
-        from .persistence import read_model_dir
+        from ..bundled import is_bundled_name
+        from ..persistence import read_model_dir
 
         if is_bundled_name(str(directory)):
             raise ModelError(f"{directory} is a bundled classifier, not a tweet generator; "
@@ -1265,7 +660,7 @@ def train_generator(
     ``overrides``: ``key=value`` for the generator config (``hidden=512``,
     ``cleaning.lowercase=true``) or the training loop (``epochs=5``, ``max_seconds=600``).
     """
-    from .api import finish_output, prepare_output
+    from ..api import finish_output, prepare_output
 
     if family not in GENERATOR_FAMILIES:
         raise ConfigError(f"unknown generator family {family!r}; choose one of "
@@ -1343,7 +738,7 @@ def update_generator(
     """
     from datetime import UTC, datetime
 
-    from .persistence import check_writable, read_metrics
+    from ..persistence import check_writable, read_metrics
 
     if (out is None) == (not in_place):
         raise ConfigError("say where the updated model goes: out=DIR (CLI: --out DIR) or "
@@ -1377,7 +772,3 @@ def load_generator(directory: str | Path) -> TweetGenerator:
     """Load a generator folder written by :func:`train_generator` or ``save``."""
     return TweetGenerator.load(directory)
 
-
-__all__ = ["GeneratorConfig", "TweetCleaning", "TweetCorpus", "TweetGenerator", "apply_overrides",
-           "UpdateSummary", "clean_tweet", "load_generator", "read_tweets", "train_generator",
-           "update_generator"]
