@@ -434,3 +434,14 @@ def test_only_generators_served_predict_says_so(generator_dir):
 def test_generate_without_a_generator_served_is_a_404(client):
     r = client.post("/v1/generate", json={"n": 1})
     assert r.status_code == 404 and "no tweet generator" in r.json()["error"]
+
+
+def test_generate_needs_the_api_key_and_refusals_count_under_its_route(model_dirs, generator_dir):
+    settings = ServeSettings(api_key="s3cret")
+    with TestClient(create_app([model_dirs[0], generator_dir], settings)) as c:
+        assert c.post("/v1/generate", json={"n": 1}).status_code == 401
+        key = {"Authorization": "Bearer s3cret"}
+        assert c.post("/v1/generate", json={"n": 1, "seed": 0}, headers=key).status_code == 200
+        text = c.get("/metrics", headers=key).text
+    assert 'tweetlab_requests_total{route="/v1/generate",status="401"} 1' in text
+    assert 'tweetlab_requests_total{route="/v1/generate",status="200"} 1' in text

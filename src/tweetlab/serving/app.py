@@ -20,16 +20,14 @@ import asyncio
 import codecs
 import csv
 import gc
-import hmac
 import io
-import ipaddress
 import logging
 import os
 import threading
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +36,14 @@ import torch
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import __version__
 from ..errors import ConfigError, TweetlabError, list_columns
 from ..models.base import label_confidence
 from .batching import MicroBatcher
 from .metrics import Metrics
+from .middleware import BodyLimit, Observe, _error, _key_ok, _read_body, _replay
 from .schemas import (
     GenerateRequest,
     GenerateResponse,
@@ -55,81 +54,14 @@ from .schemas import (
     PredictRequest,
     PredictResponse,
 )
+from .settings import ServeSettings, check_exposure
 
 log = logging.getLogger("tweetlab")
 STATIC = Path(__file__).resolve().parent / "static"
-LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 _THREAD = threading.local()
 # Families that run a pretrained encoder: heavy enough per call to want all cores.
 ENCODER_FAMILIES = {"transformer", "embed-lr"}
 GENERATION = "text-generation"  # the task of tweet generators (generation.GENERATION_TASK)
-
-
-@dataclass(frozen=True)
-class ServeSettings:
-    """Limits and switches of the service; ``from_env`` reads ``TWEETLAB_*`` variables.
-
-    ``api_key``: when set, every ``/v1`` and ``/metrics`` request needs
-    ``Authorization: Bearer KEY``. Binding to a non-loopback address requires one.
-    """
-
-    host: str = "127.0.0.1"
-    port: int = 8000
-    api_key: str | None = field(default=None, repr=False)  # never printed
-    max_texts: int = 1000
-    max_chars: int = 2000
-    max_body: int = 1_000_000
-    max_csv_body: int = 20_000_000
-    max_batch: int = 64
-    max_wait_ms: float = 2.0
-    # torch threads per process; 0 = auto: 1 when every model is a fast family (under
-    # load, requests are the parallelism, and idle OpenMP threads spinning for the core
-    # the requests need cost ~25% of the throughput), torch's default otherwise.
-    threads: int = 0
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "threads" and value >= 0:
-                continue
-            if f.name not in {"host", "api_key"} and value <= 0:
-                raise ConfigError(f"serve setting {f.name} = {value!r}: must be > 0")
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ServeSettings:
-        """Settings from ``TWEETLAB_API_KEY``, ``TWEETLAB_MAX_TEXTS``... then ``overrides``."""
-        source = os.environ if env is None else env
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = source.get(f"TWEETLAB_{f.name.upper()}")
-            if raw is None or f.name in {"host", "port"}:
-                continue
-            if f.name == "api_key":
-                values[f.name] = raw or None
-                continue
-            try:
-                values[f.name] = float(raw) if f.name == "max_wait_ms" else int(raw)
-            except ValueError:
-                raise ConfigError(f"TWEETLAB_{f.name.upper()}={raw!r}: expected a number") from None
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
-    @property
-    def loopback(self) -> bool:
-        if self.host in LOOPBACK_NAMES:
-            return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return False
-
-
-def check_exposure(settings: ServeSettings) -> None:
-    """Refuse to listen beyond this machine without an API key."""
-    if not settings.loopback and not settings.api_key:
-        raise ConfigError(f"serving on {settings.host} exposes the API to the network: set "
-                          "TWEETLAB_API_KEY (clients send it as 'Authorization: Bearer KEY'), "
-                          "or bind to 127.0.0.1")
 
 
 @dataclass
@@ -216,129 +148,6 @@ def _check_port_free(host: str, port: int) -> None:
         except OSError as exc:
             raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}); another "
                               "server may be running there - pass --port N") from None
-
-
-def _error(status: int, error: str, detail: Any = None) -> JSONResponse:
-    return JSONResponse({"error": error, "detail": detail}, status_code=status)
-
-
-def _key_ok(scope: Scope, expected: bytes) -> bool:
-    given = dict(scope.get("headers") or []).get(b"authorization", b"")
-    return hmac.compare_digest(given, expected)
-
-
-class Observe:
-    """ASGI middleware: the API key check, and request counts and latency per route."""
-
-    def __init__(self, app: ASGIApp, settings: ServeSettings, metrics: Metrics) -> None:
-        self.app = app
-        self.settings = settings
-        self.metrics = metrics
-        self.expected = f"Bearer {settings.api_key}".encode() if settings.api_key else None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        path = scope["path"]
-        status = 500
-        if self.expected is not None and (path.startswith("/v1/") or path == "/metrics"):
-            if not _key_ok(scope, self.expected):
-                await _error(401, "missing or wrong API key",
-                             "send 'Authorization: Bearer KEY'")(scope, receive, send)
-                self.metrics.observe(path if path in KNOWN_ROUTES else "other", 401,
-                                     time.perf_counter() - start)
-                return
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            route = scope.get("route")
-            self.metrics.observe(getattr(route, "path", "other"), status,
-                                 time.perf_counter() - start)
-
-
-KNOWN_ROUTES = {"/v1/predict", "/v1/predict-csv", "/v1/models", "/metrics"}
-
-
-def _too_big(limit: int) -> JSONResponse:
-    return _error(413, "request body too large", f"the limit is {limit:,} bytes")
-
-
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool] | None:
-    """The request body, read until its end or just past ``limit`` bytes, and whether more
-    is left unread; ``None`` if the client disconnected."""
-    chunks: list[bytes] = []
-    seen = 0
-    more = True
-    while more and seen <= limit:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        body = message.get("body", b"")
-        chunks.append(body)
-        seen += len(body)
-        more = message.get("more_body", False)
-    return b"".join(chunks), more
-
-
-def _replay(body: bytes, more: bool, receive: Receive) -> Receive:
-    """A ``receive`` that hands over ``body`` (already read) first, then reads on."""
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": more}
-        return await receive()
-
-    return replay
-
-
-class BodyLimit:
-    """ASGI middleware: 413 for bodies over the limit, counted even without Content-Length."""
-
-    def __init__(self, app: ASGIApp, settings: ServeSettings) -> None:
-        self.app = app
-        self.settings = settings
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = (self.settings.max_csv_body if scope["path"] == "/v1/predict-csv"
-                 else self.settings.max_body)
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        if length is not None:
-            try:
-                declared = int(length)
-            except ValueError:
-                await _error(400, "invalid Content-Length header")(scope, receive, send)
-                return
-            if declared > limit:
-                await _too_big(limit)(scope, receive, send)
-                return
-        if scope["method"] not in {"POST", "PUT", "PATCH"}:
-            await self.app(scope, receive, send)
-            return
-        # Read the whole (bounded) body first, so that nothing downstream sees a partial one.
-        read = await _read_body(receive, limit)
-        if read is None:
-            return
-        body, more = read
-        if more or len(body) > limit:
-            await _too_big(limit)(scope, receive, send)
-            return
-        await self.app(scope, _replay(body, more, receive), send)
 
 
 def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = None,
