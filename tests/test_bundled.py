@@ -51,6 +51,17 @@ def test_predict_picks_a_bundled_model_by_name(capsys):
     assert capsys.readouterr().out.startswith("positive")
 
 
+def test_a_mistyped_model_name_before_tweets_is_labelled_but_warned_about(capsys, tmp_path,
+                                                                       monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no folder named like the word
+    assert main(["predict", "my-modle", "I love this so much"]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 2  # the word was labelled too
+    assert "no model folder or bundled model is named 'my-modle'" in captured.err
+    assert main(["predict", "lol"]) == 0  # a one-word tweet alone: nothing to warn about
+    assert "no model folder" not in capsys.readouterr().err
+
+
 def test_unknown_bundled_name_is_a_clear_error():
     with pytest.raises(ModelError, match="bundled"):
         bundled_path("fr-sentiment")

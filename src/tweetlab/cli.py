@@ -10,6 +10,7 @@ import argparse
 import csv
 import logging
 import os
+import re
 import shlex
 import sys
 import tempfile
@@ -218,6 +219,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     model_dir = args.model
     if model_dir is None and texts and _names_a_model(texts[0], BUNDLED):
         model_dir = texts.pop(0)  # tweetlab predict MODEL "text"
+    elif model_dir is None and len(texts) > 1 and re.fullmatch(r"[\w.-]+", texts[0]):
+        log.warning("no model folder or bundled model is named %r, so it is labelled as a "
+                    "tweet too, with the bundled English sentiment model", texts[0])
     # No model named: the bundled English sentiment model.
     model = load(resolve(model_dir))
     band = _band(args.neutral_band)
