@@ -77,6 +77,16 @@ def test_cleaning_removes_urls_mentions_and_unescapes_html():
     assert text == "Fake news & lies !" and ends
 
 
+def test_cleaning_leaves_no_gap_where_a_mention_stood():
+    cleaning = TweetCleaning()
+    assert clean_tweet(".@nbc just reported it. Thank you President @Macron, great day!",
+                       cleaning)[0] == "just reported it. Thank you President, great day!"
+    assert clean_tweet("Big win @WhiteHouse! Congrats @bob and @ann", cleaning)[0] == \
+        "Big win! Congrats and"
+    assert clean_tweet("mail bob@example.com or ask @x!", cleaning)[0] == \
+        "mail bob@example.com or ask!"  # an address is not a mention
+
+
 def test_cleaning_keeps_case_unless_asked():
     assert clean_tweet("MAKE America", TweetCleaning())[0] == "MAKE America"
     assert clean_tweet("MAKE America", TweetCleaning(lowercase=True))[0] == "make america"

@@ -22,9 +22,23 @@ log = logging.getLogger("tweetlab")
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"(?<![\w@])@\w+")
+_LEADING_MENTION = re.compile(r"^[.\s]*\0")  # ".@name ..." (a reply shown to all followers)
+_MENTION_GAP = re.compile(r"[ \t]*\0(?=[,.!?;:…])")  # "President @Macron, ..." -> "President, ..."
 _TRUNCATED = re.compile(r"\s*(…|\.\.\.)\s*(https?://\S+)?\s*$")
 _SPACES = re.compile(r"[ \t]+")
 _RETWEET = re.compile(r"^\s*RT @\w+:?\s*")
+
+
+def _drop_mentions(text: str) -> str:
+    """Remove @mentions without leaving a gap before the punctuation that followed one, or
+    the dot of a leading ``.@name``.
+
+    >>> _drop_mentions(".@nbc just said it. Thank you President @Macron, and @WhiteHouse!")
+    ' just said it. Thank you President, and!'
+    """
+    text = _MENTION.sub("\0", text.replace("\0", ""))
+    text = _LEADING_MENTION.sub("", text)
+    return _MENTION_GAP.sub("", text).replace("\0", "")
 
 
 def clean_tweet(text: str, cleaning: TweetCleaning) -> tuple[str, bool] | None:
@@ -49,7 +63,7 @@ def clean_tweet(text: str, cleaning: TweetCleaning) -> tuple[str, bool] | None:
     if not cleaning.urls:
         text = _URL.sub("", text)
     if not cleaning.mentions:
-        text = _MENTION.sub("", text)
+        text = _drop_mentions(text)
     if cleaning.lowercase:
         text = text.lower()
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.strip().splitlines())
