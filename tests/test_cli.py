@@ -311,3 +311,22 @@ def test_predict_columns_make_a_kaggle_submission(trained, tmp_path, capsys):
     code, _, err = run(["predict", str(trained), "--input", str(src), "--columns", "id,nope"],
                        capsys)
     assert code == 2 and "no output column 'nope'" in err
+
+
+def test_every_command_has_help_text_that_renders():
+    import argparse
+
+    from tweetlab.cli import build_parser
+
+    def parsers(p: argparse.ArgumentParser):
+        yield p
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield from parsers(sub)
+
+    seen = list(parsers(build_parser()))
+    assert len(seen) > 15  # the top level, every command and the generator subcommands
+    for p in seen:
+        text = p.format_help()
+        assert "%%" not in text and "%(" not in text, p.prog

@@ -760,7 +760,7 @@ def build_parser() -> argparse.ArgumentParser:
     gsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     g = gsub.add_parser("train", help="learn an account's style from its tweets",
                         description="Train a character language model on tweets (CSV/TSV/"
-                                    "JSONL/Parquet or an X archive tweets.js). The newest 5%% "
+                                    "JSONL/Parquet or an X archive tweets.js). The newest 5% "
                                     "are held out; bits per character are reported.")
     g.add_argument("data", help="tweet file")
     g.add_argument("--out", "-o", required=True, help="model folder to write")
@@ -780,7 +780,7 @@ def build_parser() -> argparse.ArgumentParser:
                                         "leaderboard",
                         description="Train each generator (a family, or NAME=FAMILY with its "
                                     "own --set NAME:key=value) for --minutes on the same "
-                                    "tweets, score all on the same newest 5%%, and write "
+                                    "tweets, score all on the same newest 5%, and write "
                                     "leaderboard.md (with samples), leaderboard.csv, "
                                     "report.html, curves.png and the models. --resume keeps what an "
                                     "interrupted run finished.")
