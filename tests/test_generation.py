@@ -457,6 +457,22 @@ def test_cli_trains_generates_and_evaluates(tmp_path, capsys):
     assert "bits per character" in capsys.readouterr().out
 
 
+def test_cli_generates_interactively_for_each_seed_phrase(tmp_path, capsys, monkeypatch):
+    import io
+
+    out = tiny("char-lstm", epochs=1).fit(account(40)).save(tmp_path / "g")
+    monkeypatch.setattr("sys.stdin", io.StringIO("las mafias\n" + "x" * 300 + "\nhoy\n"))
+    assert main(["-q", "generate", str(out), "-i", "-n", "2", "--random-seed", "1",
+                 "--allow-copies"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert len(lines) == 4  # two per good seed; the 300-character one is an error line
+    assert all(x.startswith("las mafias") for x in lines[:2])
+    assert all(x.startswith("hoy") for x in lines[2:])
+    assert "seed phrase is 300 characters" in captured.err and "Traceback" not in captured.err
+    assert main(["generate", str(out), "-i", "--output", str(tmp_path / "t.csv")]) == 2
+
+
 def test_cli_says_what_it_did_with_retweets(tmp_path, capsys):
     data = write_with_retweets(tmp_path / "a.csv", 60)
     common = ["-q", "generator", "train", str(data), "--epochs", "1", "--set", "hidden=16",

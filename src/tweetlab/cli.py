@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import logging
 import os
 import re
@@ -512,13 +513,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
         from .api import check_output_file
 
         check_output_file(args.output, args.force)
+    if args.interactive and args.output:
+        raise ConfigError("--interactive prints the tweets; leave out --output")
     gen = load_generator(args.model)
     if args.device:
         gen.to(args.device)
-    outs = gen.generate(args.seed_text, n=args.n, temperature=args.temperature,
-                        top_k=args.top_k, top_p=args.top_p, max_chars=args.max_chars,
-                        seed=args.seed, novelty=not args.allow_copies, trim=not args.no_trim,
-                        progress=not args.quiet)
+
+    def write(seed_text: str, seed: int | None) -> list[str]:
+        return gen.generate(seed_text, n=args.n, temperature=args.temperature,
+                            top_k=args.top_k, top_p=args.top_p, max_chars=args.max_chars,
+                            seed=seed, novelty=not args.allow_copies, trim=not args.no_trim,
+                            progress=not args.quiet)
+
+    if args.interactive:
+        return _generate_interactively(gen, write, args.seed)
+    outs = write(args.seed_text, args.seed)
     if args.output:
         from .data.writers import write_table
 
@@ -531,6 +540,29 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if gen.rejected_:
         print(f"(rejected {gen.rejected_} generations that copied {gen.novelty_words}+ words "
               "of a training tweet)", file=sys.stderr)
+    return 0
+
+
+def _generate_interactively(gen: Any, write: Any, seed: int | None) -> int:
+    """``generate --interactive``: a seed phrase per line, tweets for each, until Ctrl-D."""
+    tty = sys.stdin.isatty()
+    if tty:
+        print(f"tweetlab {gen.family} generator. Type a seed phrase and press Enter (an empty "
+              "line: tweets from nothing); Ctrl-D quits.")
+    for round_ in itertools.count():
+        try:
+            line = input("seed> " if tty else "")
+        except (EOFError, KeyboardInterrupt):
+            break
+        try:  # a fixed --random-seed gives a new but repeatable draw each round
+            outs = write(line.strip(), None if seed is None else seed + round_)
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        for text in outs:
+            print(f"  {text}" if tty else text)
+        if gen.rejected_:
+            print(f"  (rejected {gen.rejected_} copies of training tweets)", file=sys.stderr)
     return 0
 
 
@@ -836,6 +868,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "Parquet by its name) instead of printing them one per line (a tweet may "
                    "hold line breaks)")
     p.add_argument("--force", action="store_true", help="overwrite --output")
+    p.add_argument("--interactive", "-i", action="store_true",
+                   help="read seed phrases one per line (typed, or piped in) and write -n "
+                        "tweets for each; the model loads once")
     p.add_argument("--device", help="auto, cpu, cuda")
     p.set_defaults(func=cmd_generate)
 
