@@ -330,3 +330,14 @@ def test_every_command_has_help_text_that_renders():
     for p in seen:
         text = p.format_help()
         assert "%%" not in text and "%(" not in text, p.prog
+
+
+def test_main_puts_the_logger_back_as_it_was():
+    import logging
+
+    log = logging.getLogger("tweetlab")
+    before = (log.handlers[:], log.propagate, log.level)
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert main(["predict", "a lovely day"]) == 0
+    assert (log.handlers, log.propagate, log.level) == before

@@ -988,9 +988,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("tweetlab: %(message)s"))
+    # The logger is put back as it was on return: main() called from Python (a notebook, a
+    # test) must not leave a handler writing to the stderr of that moment.
+    before = (log.handlers[:], log.propagate, log.level)
     log.handlers[:] = [handler]
     log.propagate = False
     log.setLevel(logging.WARNING if args.quiet else logging.INFO)
+    try:
+        return _run(args)
+    finally:
+        log.handlers[:], log.propagate, level = before
+        log.setLevel(level)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except TweetlabError as exc:
