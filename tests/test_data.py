@@ -207,3 +207,75 @@ def test_a_file_without_a_text_column_is_named_briefly(tmp_path):
     plain.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"columns: a, b \(name it with"):
         load_dataset(plain)
+
+
+# --------------------------------------------------------------- chunked reading (stream)
+def _chunks(path, **kw):
+    from tweetlab.data.stream import iter_chunks
+
+    return list(iter_chunks(path, **kw))
+
+
+def test_chunks_of_a_gzip_csv_hold_every_row_with_its_number_and_roles(tmp_path):
+    rows = ["id,tweet,created_at,lang"] + [f'{i},"tweet, number {i}",2024-01-0{1 + i % 9},en'
+                                           for i in range(7)]
+    path = tmp_path / "t.csv.gz"
+    path.write_bytes(gzip.compress(("\n".join(rows) + "\n").encode()))
+    chunks = _chunks(path, chunk_size=3)
+    assert [len(c) for c in chunks] == [3, 3, 1]
+    texts = [t for c in chunks for t in c["text"]]
+    assert texts == load_dataset(path, require_labels=False).texts == \
+        [f"tweet, number {i}" for i in range(7)]
+    assert [r for c in chunks for r in c["_row"]] == list(range(1, 8))
+    assert {"id", "date", "lang"} <= set(chunks[0].columns)
+
+
+def test_chunks_name_the_columns_of_the_headerless_entity_layout(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text('1,Nvidia,Positive,"great drivers"\n1,Nvidia,Positive,""\n'
+                    '2,Amazon,Negative,late again\n')
+    (chunk,) = _chunks(path)
+    assert list(chunk["text"]) == ["great drivers", "", "late again"]
+    assert list(chunk["entity"]) == ["Nvidia", "Nvidia", "Amazon"]
+    assert list(chunk["label"]) == ["Positive", "Positive", "Negative"]
+
+
+def test_chunks_of_jsonl_take_the_user_name_and_name_a_bad_line(tmp_path):
+    good = [{"text": "hola", "user": {"screen_name": "ana", "id": 1}}, "a bare string"]
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(json.dumps(o) for o in good) + "\n\n")
+    (chunk,) = _chunks(path)
+    assert list(chunk["text"]) == ["hola", "a bare string"] and chunk["user"][0] == "ana"
+    path.write_text(json.dumps(good[0]) + "\n{oops\n")
+    with pytest.raises(DataError, match=r"line 2.*invalid JSON"):
+        _chunks(path)
+
+
+def test_chunks_of_parquet(tmp_path):
+    pd = pytest.importorskip("pandas")
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"text": [f"t{i}" for i in range(5)], "label": ["a", "b"] * 2 + ["a"]}
+                 ).to_parquet(path)
+    chunks = _chunks(path, chunk_size=2)
+    assert [list(c["text"]) for c in chunks] == [["t0", "t1"], ["t2", "t3"], ["t4"]]
+    assert [r for c in chunks for r in c["_row"]] == [1, 2, 3, 4, 5]
+
+
+def test_chunked_reading_errors_name_the_file_and_say_what_to_do(tmp_path):
+    csv_path = tmp_path / "t.csv"
+    csv_path.write_text("words,when\nhi,2024\n")
+    with pytest.raises(DataError, match=r"t\.csv.*cannot tell which column.*--text"):
+        _chunks(csv_path)
+    with pytest.raises(DataError, match=r"no column 'tweet'.*words, when"):
+        _chunks(csv_path, text="tweet")
+    assert list(_chunks(csv_path, text="words")[0]["text"]) == ["hi"]
+    with pytest.raises(DataError, match="file not found"):
+        _chunks(tmp_path / "none.csv")
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(DataError, match="file is empty"):
+        _chunks(tmp_path / "empty.csv")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("text\ncaf\xe9 con leche\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"latin\.csv.*cannot decode.*--encoding latin-1"):
+        _chunks(latin)
+    assert list(_chunks(latin, encoding="latin-1")[0]["text"]) == ["café con leche"]
