@@ -279,3 +279,49 @@ def test_chunked_reading_errors_name_the_file_and_say_what_to_do(tmp_path):
     with pytest.raises(DataError, match=r"latin\.csv.*cannot decode.*--encoding latin-1"):
         _chunks(latin)
     assert list(_chunks(latin, encoding="latin-1")[0]["text"]) == ["café con leche"]
+
+
+def _write(path: Path, content: str | bytes) -> Path:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+@pytest.mark.parametrize("name, content, options, message", [
+    ("folder", None, {}, "is a folder"),
+    ("t.csv.gz", b"\x1f\x8bnot really gzip", {}, "t.csv.gz"),
+    ("t.csv", "text,label\nhi,a\n", {"encoding": "klingon"}, "klingon"),
+    ("t.csv", "text,label\n,a\n   ,b\n", {"skip_bad_rows": True}, "no usable rows"),
+    ("t.jsonl", '{"text": 5, "label": "a"}\n', {}, "line 1.*'text'.*expected text, found int"),
+    ("t.jsonl", '{"words": "hi", "label": "a"}\n', {}, "fields: words, label"),
+    ("t.jsonl", '{"text": "hi", "what": "a"}\n', {}, "which field holds the label"),
+    ("t.csv", "text,label\nhi,a\n", {"format": "xml"}, "unknown format 'xml'"),
+    ("x_text.txt", "one\ntwo\n", {}, "x_labels.txt"),
+])
+def test_reading_errors_name_the_file_and_the_problem(tmp_path, name, content, options, message):
+    path = tmp_path / name
+    if content is None:
+        path.mkdir()
+    else:
+        _write(path, content)
+    with pytest.raises(DataError, match=message) as err:
+        load_dataset(path, **options)
+    assert name in str(err.value)
+
+
+def test_tweeteval_texts_and_labels_must_pair_up(tmp_path):
+    _write(tmp_path / "x_text.txt", "one\ntwo\nthree\n")
+    _write(tmp_path / "x_labels.txt", "0\n1\n")
+    with pytest.raises(DataError, match="3 texts but 2 labels in x_labels.txt"):
+        load_dataset(tmp_path / "x_text.txt")
+
+
+def test_parquet_without_a_label_column_is_a_clear_error_unless_labels_are_optional(tmp_path):
+    pd = pytest.importorskip("pandas")
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"text": ["a", "b"], "other": [1, 2]}).to_parquet(path)
+    with pytest.raises(DataError, match="which column holds the label; columns: text, other"):
+        load_dataset(path)
+    assert load_dataset(path, require_labels=False).texts == ["a", "b"]
