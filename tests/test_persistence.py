@@ -115,3 +115,39 @@ def test_a_model_trained_in_epochs_carries_its_training_curves(tmp_path):
     assert tweetlab.load(tmp_path / "ft").predict(["good"])  # an extra file loads fine
     tweetlab.train(ds, "tfidf", out=tmp_path / "tf")  # no epochs: no picture
     assert not (tmp_path / "tf" / "training.png").exists()
+
+
+def _damage(folder, how: str) -> None:
+    config = folder / "config.json"
+    if how == "config not JSON":
+        config.write_text("{half")
+    elif how == "someone else's config":
+        config.write_text(json.dumps({"format": "other"}))
+    elif how == "weights missing":
+        (folder / "model.safetensors").unlink()
+    elif how == "vocabulary damaged":
+        name = next(n for n in json.loads(config.read_text())["files"] if n.endswith(".json"))
+        (folder / name).write_text("{half")
+    elif how == "bad hyperparameter":
+        data = json.loads(config.read_text())
+        data["params"]["C"] = -1
+        config.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("how, message", [
+    ("config not JSON", r"config\.json: invalid JSON"),
+    ("someone else's config", "not a tweetlab model config"),
+    ("weights missing", "model.safetensors is missing"),
+    ("vocabulary damaged", r"\.json: cannot read"),
+    ("bad hyperparameter", r"config\.json: .*C"),
+])
+def test_a_damaged_model_folder_is_one_clear_error(model, tmp_path, capsys, how, message):
+    from tweetlab.cli import main
+
+    folder = save_model(model, tmp_path / "m")
+    _damage(tmp_path / "m", how)
+    with pytest.raises(ModelError, match=message):
+        load_model(folder)
+    assert main(["predict", str(folder), "a tweet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err
