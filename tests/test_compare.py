@@ -172,3 +172,14 @@ def test_one_failing_model_does_not_stop_the_others(data, tmp_path, capsys):
     with pytest.raises(tweetlab.TweetlabError, match="every model failed"):
         compare(data, ["transformer"], out=tmp_path / "d",
                 overrides={"transformer": ["encoder=/no/such/encoder"]}, progress=False)
+
+
+def test_data_with_one_class_is_one_error_before_any_model_trains(tmp_path):
+    from tweetlab.errors import DataError
+
+    texts, _ = make_corpus(40)
+    one = tweetlab.Dataset(texts, ["a"] * len(texts))
+    for test in (None, one):
+        with pytest.raises(DataError, match="at least two classes"):
+            compare(one, ["tfidf", "fasttext"], test=test, out=tmp_path / "c", progress=False)
+

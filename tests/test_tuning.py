@@ -66,6 +66,17 @@ def test_a_failing_combination_is_noted_and_the_search_goes_on():
     assert result.best["score"] == result.best["score"]  # a number, not the failure
 
 
+def test_data_with_one_class_fails_once_before_the_trials_and_failures_are_summed_up():
+    from tweetlab.errors import DataError, TweetlabError
+
+    texts, _ = make_corpus(40)
+    with pytest.raises(DataError, match="at least two classes"):
+        tune(Dataset(texts, ["a"] * len(texts)), "tfidf", trials=5, progress=False)
+    with pytest.raises(TweetlabError, match=r"every trial failed \(3\); .*C.* \(3 trials\)$"):
+        tune(noisy(), "tfidf", trials=3, progress=False, space=[[("C=-1",), ("C=-2",)]],
+             fixed=["C=-1"])
+
+
 def test_cli_tune(tmp_path, capsys):
     texts, labels = make_corpus(160)
     path = tmp_path / "d.csv"

@@ -74,6 +74,15 @@ def _as_dataset(data: AnyDataset | str | Path, task: str = "text-classification"
     return read_data(data, task, **read)
 
 
+def check_trainable(ds: Any) -> None:
+    """Labels, and at least two classes of them, or a clear error naming the file."""
+    if ds.labels is None:
+        raise DataError("the data has no labels to train on", path=ds.source)
+    if len(set(ds.labels)) < 2:
+        raise DataError(f"a classifier needs at least two classes; found only {ds.classes}",
+                        path=ds.source, field="label")
+
+
 def train(
     data: AnyDataset | str | Path,
     model: str = "fasttext",
@@ -111,11 +120,7 @@ def train(
     cls = get_family(model)
     out_path, ckpt = prepare_output(out, force=force, resume=resume)
     ds = _as_dataset(data, cls.task, **read)
-    if ds.labels is None:
-        raise DataError("the data has no labels to train on", path=ds.source)
-    if len(set(ds.labels)) < 2:
-        raise DataError(f"a classifier needs at least two classes; found only {ds.classes}",
-                        path=ds.source, field="label")
+    check_trainable(ds)
     split_used = "given"
     if valid_size is not None and (valid_size < 0 or (
             valid_size >= 1 and not float(valid_size).is_integer())):

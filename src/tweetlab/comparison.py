@@ -237,12 +237,13 @@ def compare(
     """
     from tqdm.auto import tqdm
 
-    from .api import _as_dataset
+    from .api import _as_dataset, check_trainable
 
     entries = parse_models(models)
     ds = _as_dataset(data, **read)
     if not isinstance(ds, Dataset) or ds.labels is None:
         raise DataError("compare needs labelled tweets", path=getattr(ds, "source", None))
+    check_trainable(ds)  # once, rather than once per model
     out_path, rows_dir = _output(out, resume)
     splits: Sequence[tuple[Dataset, Dataset | ImageDataset]]
     if test is not None:

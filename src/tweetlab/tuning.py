@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,7 +178,7 @@ def tune(
     """
     from tqdm.auto import tqdm
 
-    from .api import _as_dataset, model_inputs, prepare_output
+    from .api import _as_dataset, check_trainable, model_inputs, prepare_output
     from .api import train as train_model
     from .evaluation import evaluate_model
     from .models import get_family
@@ -197,6 +198,7 @@ def tune(
     ds = _as_dataset(data, **read)
     if not isinstance(ds, Dataset) or ds.labels is None:
         raise DataError("tune needs labelled tweets", path=getattr(ds, "source", None))
+    check_trainable(ds)  # once, rather than once per trial
     if metric.startswith("f1_") and metric[3:] not in set(ds.labels):
         raise ConfigError(f"metric {metric}: no label {metric[3:]!r} (labels: "
                           f"{', '.join(ds.classes)})")
@@ -244,8 +246,9 @@ def tune(
         log.setLevel(level)
     ok = sorted((r for r in results if r["score"] == r["score"]), key=lambda r: -r["score"])
     if not ok:
-        raise TweetlabError("tune: every trial failed; "
-                            + "; ".join(r.get("error", "") for r in results))
+        errors = Counter(r.get("error", "") for r in results)
+        raise TweetlabError(f"tune: every trial failed ({len(results)}); " + "; ".join(
+            f"{e} ({n} trials)" if n > 1 else e for e, n in errors.most_common()))
     result = TuneResult(model, metric, ok + [r for r in results if r not in ok],
                         len(tr), len(va), folds=folds)
     if out is not None:
