@@ -134,3 +134,15 @@ def test_every_option_of_every_space_is_a_valid_setting(family):
     for dimension in SPACES[family]:
         for option in dimension:
             split_overrides([cls.Config(), TrainConfig()], list(option))  # raises if not
+
+
+def test_a_held_out_part_without_some_class_is_warned_about(caplog):
+    texts, _ = make_corpus(40)
+    labels = ["a"] * (len(texts) - 1) + ["b"]
+    with caplog.at_level("WARNING", logger="tweetlab"):
+        tune(Dataset(texts, labels), "tfidf", trials=1, progress=False)
+    assert "no tweets of class b" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="tweetlab"):
+        tune(noisy(), "tfidf", trials=1, progress=False)
+    assert "no tweets of class" not in caplog.text

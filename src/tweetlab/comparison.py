@@ -166,9 +166,16 @@ def make_splits(ds: Dataset, *, folds: int | None, test_size: float, split: str,
     if folds:
         if folds < 2:
             raise ConfigError(f"folds = {folds}: need at least 2")
-        return split_used, [(ds.subset(tr.tolist()), ds.subset(te.tolist()))
-                            for tr, te in _folds(ds, folds, split_used, seed)]
-    return split_used, [split_dataset(ds, test_size=test_size, by=split_used, seed=seed)]
+        parts = [(ds.subset(tr.tolist()), ds.subset(te.tolist()))
+                 for tr, te in _folds(ds, folds, split_used, seed)]
+    else:
+        parts = [split_dataset(ds, test_size=test_size, by=split_used, seed=seed)]
+    missing = sorted({c for _, te in parts for c in set(ds.classes) - set(te.classes)})
+    if missing:
+        log.warning("the held-out part%s %s no tweets of class %s: its scores cannot tell how "
+                    "well that class is found (more data, or fewer folds)",
+                    "s" if folds else "", "have" if folds else "has", ", ".join(missing))
+    return split_used, parts
 
 
 def _folds(ds: Dataset, k: int, split: str, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
