@@ -79,6 +79,13 @@ def test_cli_export_then_predict(tmp_path, capsys):
     assert main(["export", str(tmp_path / "m")]) == 0
     assert "model.onnx" in capsys.readouterr().out
     assert main(["predict", str(tmp_path / "m"), "love this awesome day"]) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "m")]) == 0  # reads the weights, not the session
+    out = capsys.readouterr().out
+    assert "onnx:     model.onnx" in out and "feature rows used" in out
+    with pytest.raises(ModelError, match="backend='torch'"):
+        load_model(tmp_path / "m").save(tmp_path / "copy")
+    load_model(tmp_path / "m", backend="torch").save(tmp_path / "copy")
 
 
 def test_fasttext_export_keeps_only_the_used_rows(tmp_path):

@@ -336,9 +336,8 @@ def _predict_images(model: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .api import load
     from .bundled import resolve
-    from .persistence import read_config, read_metrics
+    from .persistence import load_model, read_config, read_metrics
 
     args.model = resolve(args.model)
     config = read_config(args.model)
@@ -361,11 +360,15 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(f"updated:  {sum(u.get('added', 0) for u in updates):,} newer tweets in "
                   f"{len(updates)} update(s), last {updates[-1].get('date', '?')}")
         return 0
-    model = load(args.model)
+    model = load_model(args.model, backend="torch")  # the weights, not an ONNX session
     print(f"labels:   {', '.join(model.output_labels)}")
     if model.neutral_band:
         print(f"neutral band: {model.neutral_band[0]} - {model.neutral_band[1]}")
     print(f"size:     {size / 1e6:.2f} MB on disk")
+    onnx = config.get("onnx")
+    if onnx:
+        print(f"onnx:     {onnx.get('int8') or onnx['file']} (predict, serve and analyze run "
+              "it with ONNX Runtime when installed)")
     for k, v in model.extra_info().items():
         print(f"{k + ':':<9} {v:,}" if isinstance(v, int) else f"{k}: {v}")
     if "data" in metrics:

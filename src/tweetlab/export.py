@@ -120,7 +120,7 @@ def export_model(directory: str | Path, *, int8: bool = False, check: bool = Tru
                         "tweets (some encoders, MPNet for one, lose much more to int8 than "
                         "others); check it with `tweetlab evaluate` before serving it, or "
                         "export without --int8", diff, len(texts))
-    log.info("exported %s to %s%s", d, path, f" and {INT8_FILE}" if int8 else "")
+    log.debug("exported %s to %s%s", d, path, f" and {INT8_FILE}" if int8 else "")
     return d / (INT8_FILE if int8 else ONNX_FILE)
 
 

@@ -125,6 +125,10 @@ def save_model(model: Classifier, directory: str | Path, *, force: bool = False,
                metrics: dict[str, Any] | None = None) -> Path:
     """Write ``model`` as a model directory and return its path."""
     model._check_fitted()
+    if getattr(model, "backend_", "").startswith("onnxruntime"):
+        raise ModelError("this model runs an ONNX export, which holds no trainable weights; "
+                         "to save a copy, load it with load_model(folder, backend='torch') "
+                         "(or copy the folder)")
     check_writable(Path(directory), force)
     arrays, files = model._state()
     config = {
