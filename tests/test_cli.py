@@ -46,6 +46,18 @@ def test_bad_set_key_is_a_one_line_error(tmp_path, csv_file, capsys):
     assert err.startswith("error: --set dimm=3: unknown key") and "Traceback" not in err
 
 
+def test_a_set_value_of_the_wrong_type_says_what_it_expected(tmp_path, csv_file, capsys):
+    code, _, err = run(["train", str(csv_file), "--out", str(tmp_path / "m"), "--set",
+                        "epochs=abc"], capsys)
+    assert code == 2 and err.strip() == "error: --set epochs=abc: expected an integer"
+
+
+def test_resume_with_nothing_to_resume_says_so_and_trains(tmp_path, csv_file, capsys):
+    code, out, err = run(["train", str(csv_file), "--model", "tfidf", "--out",
+                          str(tmp_path / "m"), "--resume"], capsys)
+    assert code == 0 and "nothing to resume" in err and (tmp_path / "m").is_dir()
+
+
 def test_train_refuses_to_overwrite(trained, csv_file, capsys):
     code, _, err = run(["train", str(csv_file), "--out", str(trained)], capsys)
     assert code == 2 and "already exists" in err and "--force" in err

@@ -445,3 +445,9 @@ def test_generate_needs_the_api_key_and_refusals_count_under_its_route(model_dir
         text = c.get("/metrics", headers=key).text
     assert 'tweetlab_requests_total{route="/v1/generate",status="401"} 1' in text
     assert 'tweetlab_requests_total{route="/v1/generate",status="200"} 1' in text
+
+
+def test_a_port_out_of_range_is_a_clear_error():
+    for port in (0, 70000):
+        with pytest.raises(ConfigError, match="1-65535"):
+            ServeSettings(port=port)

@@ -206,6 +206,9 @@ def prepare_output(out: str | Path | None, *, force: bool, resume: bool
             raise ModelError(f"an interrupted training run left {ckpt}; pass --resume to "
                              "continue it or --force to start over")
         shutil.rmtree(ckpt)
+    if resume and not ckpt.exists():
+        log.warning("nothing to resume for %s (no checkpoint %s); training from the start",
+                    out_path, ckpt)
     return out_path, ckpt
 
 

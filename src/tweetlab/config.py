@@ -158,7 +158,8 @@ def _convert(text: str, hint: Any, key: str) -> Any:
         try:
             return hint(text)
         except ValueError:
-            raise ConfigError(f"--set {key}={text}: expected a {hint.__name__}") from None
+            kind = "an integer" if hint is int else "a number"
+            raise ConfigError(f"--set {key}={text}: expected {kind}") from None
     if origin is tuple:
         try:
             loaded = json.loads(text) if text.startswith("[") else text.split(",")

@@ -37,6 +37,8 @@ class ServeSettings:
     threads: int = 0
 
     def __post_init__(self) -> None:
+        if not 1 <= self.port <= 65535:
+            raise ConfigError(f"port {self.port}: must be in 1-65535")
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name == "threads" and value >= 0:
