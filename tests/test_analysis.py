@@ -151,6 +151,9 @@ def test_bad_dates_are_skipped_and_counted(tmp_path, binary_model):
     allbad = [(t, "yesterday", e) for t, _, e in rows]
     with pytest.raises(DataError, match="no tweet with a usable date.*yesterday"):
         analyze(write_tweets(tmp_path / "b.csv", allbad), binary_model, progress=False)
+    blank = [("   ", d, e) for _, d, e in rows]
+    with pytest.raises(DataError, match="no tweets with text to analyze"):
+        analyze(write_tweets(tmp_path / "c.csv", blank), binary_model, progress=False)
 
 
 def test_jsonl_input_and_self_contained_report(tmp_path, binary_model):

@@ -424,8 +424,10 @@ def analyze(
                 count(c, d, *fut.result())
     bar.close()
     if n_scored == 0:
-        detail = f"; e.g. row {first_bad[0]} has date {first_bad[1]!r}" if first_bad else ""
-        raise DataError(f"no tweet with a usable date{detail}", path=str(data), field="date")
+        if first_bad is None:  # nothing was dropped for its date: there was nothing
+            raise DataError("no tweets with text to analyze", path=str(data))
+        raise DataError(f"no tweet with a usable date; e.g. row {first_bad[0]} has date "
+                        f"{first_bad[1]!r}", path=str(data), field="date")
     if n_skipped:
         assert first_bad is not None
         log.warning("%s: skipped %d tweets with a missing or unparsable date (first: row %d, "
