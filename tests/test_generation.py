@@ -297,6 +297,8 @@ def test_bad_sampling_options_are_clear_errors():
         gen.generate("x", n=0)
     with pytest.raises(ConfigError, match="top_k"):
         gen.generate("x", top_k=0)
+    with pytest.raises(TypeError, match="prompt must be a string"):
+        gen.generate(["x"])
 
 
 def test_a_seed_with_characters_the_model_never_saw_is_warned_about(caplog):

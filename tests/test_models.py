@@ -77,6 +77,10 @@ def test_list_in_list_out(family):
     assert model.predict([texts[0]]) == [model.predict(texts[:1])[0]]
     assert model.predict([]) == []
     assert model.predict_proba([]).shape == (0, 2)
+    with pytest.raises(TypeError, match="not one string"):
+        model.predict(texts[0])  # would otherwise be read as a list of characters
+    with pytest.raises(TypeError, match=r"texts\[1\] is float"):
+        model.predict([texts[0], float("nan")])
 
 
 def test_save_then_load_predicts_the_same(family, tmp_path):

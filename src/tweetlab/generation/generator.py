@@ -525,6 +525,9 @@ class TweetGenerator:
         (``progress``: a progress bar when that takes several batches).
         """
         self._check_fitted()
+        if not isinstance(prompt, str):
+            raise TypeError(f"prompt must be a string (the seed phrase), not "
+                            f"{type(prompt).__name__}")
         if n < 1:
             raise ConfigError(f"n = {n}: ask for at least one tweet")
         if top_k is not None and top_k < 1:

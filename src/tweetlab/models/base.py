@@ -203,6 +203,19 @@ class Classifier(ABC):
         return {}
 
 
+def text_list(texts: Any, what: str = "texts") -> list[str]:
+    """``texts`` as a list, checked to hold strings: list in, list out, and a lone string
+    (which would be read as a list of characters) is a clear error."""
+    if isinstance(texts, str | bytes):
+        raise TypeError(f"{what} must be a list of strings, not one string; wrap it in a "
+                        "list: [text]")
+    out = list(texts)
+    for i, t in enumerate(out):
+        if not isinstance(t, str):
+            raise TypeError(f"{what}[{i}] is {type(t).__name__}, not a string")
+    return out
+
+
 class TextClassifier(Classifier):
     """Base class of every text-classifier family."""
 
@@ -228,7 +241,7 @@ class TextClassifier(Classifier):
         ``valid`` is a held-out (texts, labels) pair used by the torch families for early
         stopping; ``checkpoint_dir`` makes training resumable after a kill.
         """
-        texts = list(texts)
+        texts = text_list(texts)
         y, y_valid = self._learn_classes(labels, len(texts),
                                          list(valid[1]) if valid is not None else None)
         start = time.perf_counter()
@@ -262,7 +275,7 @@ class TextClassifier(Classifier):
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities, shape (n, len(classes_)), rows summing to 1."""
         self._check_fitted()
-        texts = list(texts)
+        texts = text_list(texts)
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
         parts = list(self.predict_proba_chunks(texts))
@@ -272,7 +285,7 @@ class TextClassifier(Classifier):
         """:meth:`predict_proba` of ``PREDICT_CHUNK`` texts at a time: features of a
         million tweets at once (tfidf: ~2 GB) are never needed to score them."""
         self._check_fitted()
-        texts = list(texts)
+        texts = text_list(texts)
         for i in range(0, len(texts), self.PREDICT_CHUNK):
             yield self._predict_proba(self.clean(texts[i:i + self.PREDICT_CHUNK]))
 
