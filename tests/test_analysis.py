@@ -250,3 +250,9 @@ def test_distinctive_terms_skip_bare_punctuation_but_keep_bangs_and_emoji():
     tokens = [["thanks", "!", "“", ":", "🎉"], ["delayed", "?", ")", "<url>"]]
     tc = _terms_per_label(tokens, np.array(["pos", "neg"]))
     assert set(tc.words) == {"thanks", "!", "🎉", "delayed", "?"}
+
+
+def test_analyze_without_a_model_uses_the_bundled_english_sentiment_model(tmp_path):
+    res = analyze(write_tweets(tmp_path / "t.csv", sample_rows(12)), progress=False)
+    assert res.n_scored == 12
+    assert set(res.counts["label"]) <= {"negative", "neutral", "positive"}

@@ -251,7 +251,7 @@ def _auto_workers(data: str | Path) -> int:
 
 def analyze(
     data: str | Path,
-    model: Any,
+    model: Any = None,
     *,
     by: str = "auto",
     group: str | None = None,
