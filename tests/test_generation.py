@@ -6,10 +6,12 @@ import csv
 import json
 import math
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from tweetlab.cli import main
 from tweetlab.config import TrainConfig
@@ -506,3 +508,54 @@ def test_a_transformer_with_tied_weights_checkpoints_and_resumes(tmp_path):
     gen.train_config = gen.train_config.replace(checkpoint_seconds=0)
     gen.fit(account(60), checkpoint_dir=tmp_path / "ckpt")
     assert (tmp_path / "ckpt" / "checkpoint.safetensors").exists()
+
+
+# ---------------------------------------------------------------------- warm start
+@pytest.mark.parametrize("family", ["char-lstm", "char-transformer"])
+def test_a_warm_start_copies_the_base_and_gives_new_characters_rows_of_their_own(family):
+    base = tiny(family, epochs=4).fit(account(200))
+    # The new account: the base's words plus a character the base never saw.
+    small = [t + " kiwü" for t in account(30, seed=5)]
+    cold = TweetGenerator(base.config, train_config=TrainConfig(epochs=1, lr=1e-9,
+                                                                progress=False))
+    warm = TweetGenerator(base.config, train_config=TrainConfig(epochs=1, lr=1e-9,
+                                                                progress=False))
+    cold.fit(small)
+    warm.fit(small, base=base)
+    assert warm.vocab_.chars[:len(base.vocab_.chars)] == base.vocab_.chars
+    assert set(warm.vocab_.chars) - set(base.vocab_.chars) == {"k", "w", "ü"}
+    emb, old = warm.module_.embed.weight, base.module_.embed.weight
+    n = len(base.vocab_)
+    assert torch.allclose(emb[:n], old, atol=1e-6)  # one step at a learning rate of ~0
+    assert torch.allclose(emb[n:], old.mean(dim=0).expand(len(emb) - n, -1), atol=1e-6)
+    # With a learning rate of ~0, what the warm model knows is the base's.
+    probe = account(40, seed=9)
+    assert warm.network_bits_per_char(probe) == pytest.approx(base.network_bits_per_char(probe),
+                                                              abs=0.05)
+    assert cold.network_bits_per_char(probe) > base.network_bits_per_char(probe) + 1.0
+
+
+def test_a_base_of_another_shape_or_family_is_refused(tmp_path):
+    base = tiny("char-lstm", epochs=1).fit(account(40))
+    other = TweetGenerator(replace(base.config, hidden=64), train_config=base.train_config)
+    with pytest.raises(ConfigError, match=r"hidden \(48 vs 64\)"):
+        other.fit(account(40), base=base)
+    folder = base.save(tmp_path / "base")
+    data = write_account(tmp_path / "a.csv", account(60, seed=3))
+    with pytest.raises(ConfigError, match="base generator is a char-lstm, not a char-transformer"):
+        train_generator(data, "char-transformer", base=folder)
+    with pytest.raises(ConfigError, match="differs in hidden"):
+        train_generator(data, base=folder, overrides=["hidden=64"])
+
+
+def test_cli_trains_from_a_base_and_says_so(tmp_path, capsys):
+    base = tiny("char-lstm", epochs=2).fit(account(80)).save(tmp_path / "base")
+    data = write_account(tmp_path / "a.csv", account(60, seed=3))
+    assert main(["-q", "generator", "train", str(data), "--from", str(base), "--out",
+                 str(tmp_path / "g"), "--epochs", "1"]) == 0
+    assert f"started from {base}" in capsys.readouterr().out
+    metrics = json.loads((tmp_path / "g" / "metrics.json").read_text())
+    assert metrics["base"]["path"] == str(base) and metrics["base"]["new_characters"] == 0
+    assert "Started from the generator" in (tmp_path / "g" / "README.md").read_text()
+    assert main(["info", str(tmp_path / "g")]) == 0
+    assert "started from:" in capsys.readouterr().out

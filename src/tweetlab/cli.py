@@ -355,6 +355,9 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(f"trained on: {d['source']} ({d['n_train']:,} tweets, "
                   f"{metrics['train_seconds']:.0f} s); held-out {metrics['valid_bits_per_char']:.4f} "
                   f"bits per character on the newest {d['n_valid']:,}")
+        if metrics.get("base"):
+            print(f"started from: {metrics['base'].get('path') or 'a base generator'} "
+                  f"({metrics['base'].get('n_train') or '?'} tweets)")
         updates = metrics.get("updates") or []
         if updates:
             print(f"updated:  {sum(u.get('added', 0) for u in updates):,} newer tweets in "
@@ -486,7 +489,7 @@ def cmd_generator_train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     command = _reproduce_command()
     gen = train_generator(args.data, args.model, out=out, overrides=overrides, force=args.force,
-                          resume=args.resume, text=args.text, command=command)
+                          resume=args.resume, text=args.text, command=command, base=args.base)
     m = gen.metrics_
     print(f"saved {gen.family} generator to {out}  ({m['train_seconds']:.0f} s training, "
           f"{m['data']['n_train']:,} tweets, {m['parameters']:,} parameters"
@@ -500,6 +503,8 @@ def cmd_generator_train(args: argparse.Namespace) -> int:
     elif dropped.get("retweet"):
         print("(--set retweet_weight=1 also learns from the retweets' text: more words in "
               "the account's language and topics)")
+    if "base" in m:
+        print(f"started from {args.base} ({m['base']['new_characters']} characters new to it)")
     if "valid_bits_per_char" in m:
         print(f"held-out: {m['valid_bits_per_char']:.4f} bits per character on the newest "
               f"{m['data']['n_valid']:,} tweets")
@@ -799,7 +804,12 @@ def build_parser() -> argparse.ArgumentParser:
                                     "are held out; bits per character are reported.")
     g.add_argument("data", help="tweet file")
     g.add_argument("--out", "-o", required=True, help="model folder to write")
-    g.add_argument("--model", "-m", default="char-lstm", choices=["char-lstm", "char-transformer"])
+    g.add_argument("--model", "-m", choices=["char-lstm", "char-transformer"],
+                   help="family (default char-lstm; with --from, the base's)")
+    g.add_argument("--from", dest="base", metavar="BASE",
+                   help="start from this trained generator's network instead of random weights "
+                        "(for an account with few tweets: a base trained on many tweets in its "
+                        "language)")
     g.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="e.g. --set hidden=512 --set cleaning.truncated=drop --set lr=0.002")
     g.add_argument("--epochs", type=int, help="most epochs (early stopping may end sooner)")

@@ -98,6 +98,12 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
         if data.get("retweets_used"):
             lines.append(f"- Also learned from the text of {data['retweets_used']} of the "
                          "account's retweets older than the held-out tweets")
+    base = metrics.get("base")
+    if base:
+        lines.append(f"- Started from the generator `{base.get('path') or '?'}` (trained on "
+                     f"`{base.get('source') or '?'}`, {base.get('n_train') or '?'} tweets) "
+                     f"rather than random weights; {base.get('new_characters', 0)} characters "
+                     "were new to it")
     if "valid_bits_per_char" in metrics:
         lines += ["", "## Held-out score", "",
                   f"**{metrics['valid_bits_per_char']:.3f} bits per character** on the newest "

@@ -114,6 +114,7 @@ class TweetGenerator:
 
     n_retweets_: int = 0
     module_: CharLSTM | CharTransformer
+    vocab_: CharVocab
     metrics_: dict[str, Any]  # what training measured (metrics.json)
     NGRAM_WEIGHTS = tuple(round(0.05 * i, 2) for i in range(20))  # 0 .. 0.95
     MAX_BATCH = 1024  # tweets sampled at once by generate()
@@ -202,8 +203,16 @@ class TweetGenerator:
     # ---------------------------------------------------------------- learning
     def fit(self, texts: Sequence[str] | TweetCorpus, *,
             valid: Sequence[str] | TweetCorpus | None = None,
-            checkpoint_dir: str | Path | None = None, resume: bool = False) -> Self:
-        """Learn from tweets (already cleaned); ``valid`` drives early stopping."""
+            checkpoint_dir: str | Path | None = None, resume: bool = False,
+            base: TweetGenerator | None = None) -> Self:
+        """Learn from tweets (already cleaned); ``valid`` drives early stopping.
+
+        ``base``: a trained generator of the same family and architecture to start from
+        (its network's weights and characters; characters new in ``texts`` get rows of
+        their own) instead of random weights - for an account with few tweets, a base
+        trained on many tweets in the same language. The n-gram and the novelty filter
+        are counted on ``texts`` alone.
+        """
         corpus = texts if isinstance(texts, TweetCorpus) else \
             TweetCorpus(list(texts), [True] * len(texts), [None] * len(texts))
         vcorpus = None
@@ -224,7 +233,14 @@ class TweetGenerator:
             weights /= weights.sum()
             texts += shared.texts
             ends += shared.ends
-        self.vocab_ = CharVocab.build(texts, self.config.min_count)
+        own_vocab = CharVocab.build(texts, self.config.min_count)
+        if base is not None:
+            check_base(base, self.config)
+            known = set(base.vocab_.chars)
+            self.vocab_ = CharVocab(base.vocab_.chars
+                                    + [c for c in own_vocab.chars if c not in known])
+        else:
+            self.vocab_ = own_vocab
         seqs = self._sequences(texts, ends)
         vseqs = self._sequences(vcorpus.texts, vcorpus.ends) if vcorpus and len(vcorpus) else None
         n_own = len(corpus)
@@ -243,10 +259,12 @@ class TweetGenerator:
             if weights is not None:
                 nn_weights = weights[keep] / weights[keep].sum()
         self.module_ = self._make_module()
+        if base is not None:
+            warm_start(self.module_, base.module_, len(base.vocab_))
         bs = cfg.batch_size
         n_batches = sum(-(-min(bs * 50, len(train) - s) // bs) for s in range(0, len(train), bs * 50))
         fingerprint = hashlib.sha256(repr((self.vocab_.chars, self.config.to_dict(),
-                                           len(train))).encode()).hexdigest()
+                                           len(train), base is not None)).encode()).hexdigest()
         start = time.perf_counter()
         result: TrainResult = train_module(
             self.module_,
@@ -644,10 +662,42 @@ class TweetGenerator:
         return self
 
 
+# ------------------------------------------------------------------- warm start
+ARCHITECTURE = ("family", "embed", "hidden", "layers", "dim", "heads", "kv_heads", "positions",
+                "conv", "activation")
+
+
+def check_base(base: TweetGenerator, config: GeneratorConfig) -> None:
+    """A base generator must have the architecture of the one trained from it."""
+    base._check_fitted()
+    differ = [k for k in ARCHITECTURE if getattr(base.config, k) != getattr(config, k)]
+    if differ:
+        raise ConfigError("the base generator's network differs in " + ", ".join(
+            f"{k} ({getattr(base.config, k)} vs {getattr(config, k)})" for k in differ)
+            + "; a warm start keeps the base's architecture")
+
+
+@torch.no_grad()
+def warm_start(module: torch.nn.Module, base: torch.nn.Module, n_base: int) -> None:
+    """Copy ``base``'s weights into ``module``, whose vocabulary is the base's first
+    ``n_base`` characters plus new ones: a new character's embedding and output rows start
+    as the mean of the base's (a character like the average one), its output bias as the
+    base's lowest (as rare as its rarest character)."""
+    target = module.state_dict()
+    for name, value in base.state_dict().items():
+        dest = target[name]
+        if dest.shape == value.shape:
+            dest.copy_(value)
+        else:  # a vocabulary-sized first axis: embed.weight, out.weight, out.bias
+            dest[:n_base] = value
+            dest[n_base:] = value.min() if name.endswith("bias") else value.mean(dim=0)
+    module.load_state_dict(target)
+
+
 # -------------------------------------------------------------------------- API
 def train_generator(
     data: str | Path | Sequence[str] | TweetCorpus,
-    family: str = "char-lstm",
+    family: str | None = None,
     *,
     out: str | Path | None = None,
     overrides: Sequence[str] = (),
@@ -655,6 +705,7 @@ def train_generator(
     resume: bool = False,
     text: str | None = None,
     command: str | None = None,
+    base: str | Path | TweetGenerator | None = None,
 ) -> TweetGenerator:
     """Train a tweet generator on an account's tweets and (with ``out``) save it.
 
@@ -662,15 +713,29 @@ def train_generator(
     early stopping and the bits-per-character score in ``metrics.json``.
     ``overrides``: ``key=value`` for the generator config (``hidden=512``,
     ``cleaning.lowercase=true``) or the training loop (``epochs=5``, ``max_seconds=600``).
+    ``family``: ``char-lstm`` (default) or ``char-transformer``.
+    ``base``: a generator (or its folder) to start from rather than from random weights
+    (:meth:`TweetGenerator.fit`); ``family`` and the network's shape are then the base's.
     """
     from ..api import finish_output, prepare_output
 
+    base_gen = load_generator(base) if isinstance(base, str | Path) else base
+    if base_gen is not None:
+        if family is not None and family != base_gen.family:
+            raise ConfigError(f"the base generator is a {base_gen.family}, not a {family}; "
+                              "leave the family out to train one like it")
+        family = base_gen.family
+    family = family or "char-lstm"
     if family not in GENERATOR_FAMILIES:
         raise ConfigError(f"unknown generator family {family!r}; choose one of "
                           f"{', '.join(GENERATOR_FAMILIES)}")
     out_path, ckpt = prepare_output(out, force=force, resume=resume)
-    base = GeneratorConfig(family=family, **FAMILY_DEFAULTS[family])
-    gcfg, tcfg = split_overrides([base, TrainConfig(**TRAIN_DEFAULTS[family])], list(overrides))
+    start_cfg = (base_gen.config if base_gen is not None
+                 else GeneratorConfig(family=family, **FAMILY_DEFAULTS[family]))
+    gcfg, tcfg = split_overrides([start_cfg, TrainConfig(**TRAIN_DEFAULTS[family])],
+                                 list(overrides))
+    if base_gen is not None:
+        check_base(base_gen, gcfg)
     if isinstance(data, TweetCorpus):
         corpus = data
     else:
@@ -684,7 +749,7 @@ def train_generator(
              family, len(train_part), sum(map(len, train_part.texts)), len(valid_part))
     gen = TweetGenerator(gcfg, train_config=tcfg)
     gen.fit(train_part, valid=valid_part if len(valid_part) else None,
-            checkpoint_dir=ckpt, resume=resume)
+            checkpoint_dir=ckpt, resume=resume, base=base_gen)
     metrics: dict[str, Any] = {
         "train_seconds": round(gen.fit_seconds_, 3),
         "data": {"source": corpus.source, "n_train": len(train_part),
@@ -700,6 +765,17 @@ def train_generator(
         "out_of_time": gen.train_result_.out_of_time,
         "parameters": gen.parameters,
     }
+    if base_gen is not None:
+        from ..persistence import read_metrics
+
+        base_metrics = (read_metrics(base) if isinstance(base, str | Path)
+                        else getattr(base_gen, "metrics_", None) or {})
+        metrics["base"] = {
+            "path": str(base) if isinstance(base, str | Path) else None,
+            "source": (base_metrics.get("data") or {}).get("source"),
+            "n_train": (base_metrics.get("data") or {}).get("n_train"),
+            "characters": len(base_gen.vocab_),
+            "new_characters": len(gen.vocab_) - len(base_gen.vocab_)}
     if gen.ngram_ is not None:
         metrics["ngram"] = {
             "order": gen.ngram_.order, "weight": gen.ngram_weight_,
