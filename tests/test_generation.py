@@ -18,6 +18,7 @@ from tweetlab.config import TrainConfig
 from tweetlab.errors import ConfigError, DataError, ModelError
 from tweetlab.generation import (
     MAX_TWEET,
+    TRAIN_DEFAULTS,
     CharVocab,
     GeneratorConfig,
     TweetCleaning,
@@ -546,6 +547,8 @@ def test_a_base_of_another_shape_or_family_is_refused(tmp_path):
         train_generator(data, "char-transformer", base=folder)
     with pytest.raises(ConfigError, match="differs in hidden"):
         train_generator(data, base=folder, overrides=["hidden=64"])
+    gen = train_generator(data, base=folder, overrides=["lr=0.01", "epochs=1", "progress=false"])
+    assert gen.train_config.lr == 0.01  # a learning rate given is kept as given
 
 
 def test_cli_trains_from_a_base_and_says_so(tmp_path, capsys):
@@ -556,6 +559,8 @@ def test_cli_trains_from_a_base_and_says_so(tmp_path, capsys):
     assert f"started from {base}" in capsys.readouterr().out
     metrics = json.loads((tmp_path / "g" / "metrics.json").read_text())
     assert metrics["base"]["path"] == str(base) and metrics["base"]["new_characters"] == 0
+    config = json.loads((tmp_path / "g" / "config.json").read_text())
+    assert config["train"]["lr"] == pytest.approx(TRAIN_DEFAULTS["char-lstm"]["lr"] / 3)
     assert "Started from the generator" in (tmp_path / "g" / "README.md").read_text()
     assert main(["info", str(tmp_path / "g")]) == 0
     assert "started from:" in capsys.readouterr().out
