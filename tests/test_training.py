@@ -256,6 +256,15 @@ def test_cuda_request_without_gpu_is_a_clear_error():
         train_module(net(), batches(x, y), 8, CFG.replace(device="cuda"))
 
 
+def test_an_unknown_device_name_is_a_clear_error():
+    from tweetlab.errors import ConfigError
+    from tweetlab.training import resolve_device
+
+    with pytest.raises(ConfigError, match="device 'tpu': use auto, cpu, cuda"):
+        resolve_device("tpu")
+    assert resolve_device("cpu").type == "cpu"
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_training_on_cuda_with_bf16_autocast_learns_and_keeps_the_best_weights():
     x, y = toy_problem()

@@ -35,7 +35,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .config import TrainConfig
-from .errors import ModelError
+from .errors import ConfigError, ModelError
 
 log = logging.getLogger("tweetlab")
 
@@ -70,7 +70,10 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ModelError(f"device {name!r} asked for, but no CUDA GPU is available")
-    return torch.device(name)
+    try:
+        return torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"device {name!r}: use auto, cpu, cuda or cuda:N") from None
 
 
 def classification_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
