@@ -56,6 +56,10 @@ def test_one_class_f1_and_bad_requests_are_clear():
         tune(noisy(), "embed-lr", trials=1, progress=False)
     with pytest.raises(ConfigError, match="metric"):
         tune(noisy(), "tfidf", metric="recall", progress=False)
+    with pytest.raises(ConfigError, match="tfidf search: dimm=1: unknown key 'dimm'"):
+        tune(noisy(), "tfidf", space=parse_space({"dimm": "1|2"}), progress=False)
+    with pytest.raises(ConfigError, match="unknown key 'epochz'"):
+        tune(noisy(), "tfidf", fixed=["epochz=2"], progress=False)
 
 
 def test_a_failing_combination_is_noted_and_the_search_goes_on():

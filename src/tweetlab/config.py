@@ -15,6 +15,7 @@ import dataclasses
 import json
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Self
 
@@ -189,21 +190,30 @@ def apply_overrides(config: Any, pairs: list[str] | tuple[str, ...]) -> Any:
     return config
 
 
+def _key(pair: str) -> str:
+    return pair.partition("=")[0].strip().replace("-", "_").partition(".")[0]
+
+
+def check_override_keys(types: Sequence[type], pairs: Sequence[str], what: str = "--set") -> None:
+    """Raise a ConfigError naming the known keys when a ``key=value`` pair's key is in none
+    of the config ``types`` (checked before any work, e.g. before a search's trials)."""
+    known = {k for t in types for k in typing.get_type_hints(t)}
+    for pair in pairs:
+        if _key(pair) not in known:
+            raise ConfigError(f"{what} {pair}: unknown key {_key(pair)!r}; known: "
+                              f"{', '.join(sorted(known))}")
+
+
 def split_overrides(configs: list[Any], pairs: list[str]) -> list[Any]:
     """Apply each pair to the first config in ``configs`` that has the key.
 
     The CLI's ``--set`` mixes family keys (``dim=64``) and training keys (``epochs=5``).
     """
     configs = list(configs)
+    check_override_keys([type(c) for c in configs], pairs)
     for pair in pairs:
-        key = pair.partition("=")[0].strip().replace("-", "_").partition(".")[0]
-        for i, cfg in enumerate(configs):
-            if key in typing.get_type_hints(type(cfg)):
-                configs[i] = apply_overrides(cfg, [pair])
-                break
-        else:
-            known = sorted({k for c in configs for k in typing.get_type_hints(type(c))})
-            raise ConfigError(f"--set {pair}: unknown key {key!r}; known: {', '.join(known)}")
+        i = next(i for i, c in enumerate(configs) if _key(pair) in typing.get_type_hints(type(c)))
+        configs[i] = apply_overrides(configs[i], [pair])
     return configs
 
 
@@ -212,5 +222,6 @@ __all__ = [
     "CleaningConfig",
     "TrainConfig",
     "apply_overrides",
+    "check_override_keys",
     "split_overrides",
 ]

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .comparison import make_splits
+from .config import TrainConfig, check_override_keys
 from .data import Dataset
 from .errors import ConfigError, DataError, TweetlabError
 
@@ -183,12 +184,16 @@ def tune(
     from .evaluation import evaluate_model
     from .models import get_family
 
-    get_family(model)
+    cls = get_family(model)
     if space is None:
         if model not in SPACES:
             raise ConfigError(f"no search space for {model!r} (there is one for "
                               f"{', '.join(SPACES)}); pass space=")
         space = SPACES[model]
+    # A key the family does not have would fail every trial that draws it: say so now.
+    check_override_keys([cls.Config, TrainConfig], [p for dim in space for opt in dim
+                                                    for p in opt], what=f"{model} search:")
+    check_override_keys([cls.Config, TrainConfig], list(fixed), what=f"{model}:")
     if metric not in METRICS and not metric.startswith("f1_"):
         raise ConfigError(f"metric {metric!r}: choose macro_f1, accuracy or f1_LABEL")
     if trials < 1:
