@@ -183,3 +183,20 @@ def test_data_with_one_class_is_one_error_before_any_model_trains(tmp_path):
         with pytest.raises(DataError, match="at least two classes"):
             compare(one, ["tfidf", "fasttext"], test=test, out=tmp_path / "c", progress=False)
 
+
+
+def test_an_unknown_setting_fails_before_any_model_trains(data, tmp_path):
+    with pytest.raises(ConfigError, match="slow: dimm=3: unknown key 'dimm'"):
+        compare(data, ["tfidf", "slow=fasttext"], overrides={"slow": ["dimm=3"]},
+                out=tmp_path / "c", progress=False)
+    assert not (tmp_path / "c").exists()
+
+
+def test_an_unknown_generator_setting_fails_before_any_model_trains(tmp_path):
+    from tweetlab.comparison import compare_generators
+
+    with pytest.raises(ConfigError, match="char-lstm: hiden=8: unknown key 'hiden'"):
+        compare_generators(["hola mundo"] * 40, ["char-lstm"], minutes=0.1,
+                           overrides={"char-lstm": ["hiden=8"]}, out=tmp_path / "g",
+                           progress=False)
+    assert not (tmp_path / "g").exists()

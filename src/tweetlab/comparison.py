@@ -22,7 +22,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,18 @@ def columns(rows: list[dict[str, Any]], classes: list[str]) -> list[str]:
 
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def check_settings(entries: Sequence[tuple[str, str]],
+                   overrides: Mapping[str, Sequence[str]] | None,
+                   config_type: Callable[[str], type]) -> None:
+    """Every model's settings name keys its family has, checked before any training (an
+    unknown key would otherwise fail that model after the ones before it had trained)."""
+    from .config import TrainConfig, check_override_keys
+
+    for name, family in entries:
+        check_override_keys([config_type(family), TrainConfig],
+                            list((overrides or {}).get(name, ())), what=f"{name}:")
 
 
 def parse_models(models: Sequence[str],
@@ -245,8 +257,10 @@ def compare(
     from tqdm.auto import tqdm
 
     from .api import _as_dataset, check_trainable
+    from .models import get_family
 
     entries = parse_models(models)
+    check_settings(entries, overrides, lambda family: get_family(family).Config)
     ds = _as_dataset(data, **read)
     if not isinstance(ds, Dataset) or ds.labels is None:
         raise DataError("compare needs labelled tweets", path=getattr(ds, "source", None))
@@ -401,6 +415,7 @@ def compare_generators(
     from .generation import GENERATOR_FAMILIES, GeneratorConfig, read_tweets, train_generator
 
     entries = parse_models(models, GENERATOR_FAMILIES)
+    check_settings(entries, overrides, lambda family: GeneratorConfig)
     if minutes <= 0:
         raise ConfigError(f"minutes = {minutes}: must be > 0")
     for name, settings in (overrides or {}).items():
