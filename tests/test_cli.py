@@ -52,6 +52,15 @@ def test_a_set_value_of_the_wrong_type_says_what_it_expected(tmp_path, csv_file,
     assert code == 2 and err.strip() == "error: --set epochs=abc: expected an integer"
 
 
+def test_a_validation_file_with_labels_training_lacks_is_named(tmp_path, csv_file, capsys):
+    other = tmp_path / "valid.csv"
+    other.write_text("text,label\ngreat,excellent\nbad,terrible\n")
+    code, _, err = run(["train", str(csv_file), "--model", "tfidf", "--valid", str(other),
+                        "--out", str(tmp_path / "m")], capsys)
+    assert code == 2 and f"error: {other}, field 'label': validation labels" in err
+    assert not (tmp_path / "m").exists()
+
+
 def test_resume_with_nothing_to_resume_says_so_and_trains(tmp_path, csv_file, capsys):
     code, out, err = run(["train", str(csv_file), "--model", "tfidf", "--out",
                           str(tmp_path / "m"), "--resume"], capsys)

@@ -149,6 +149,11 @@ def train(
     if use_entity:
         clf.entity_input = True
         log.info("the data has an entity column: the model sees each tweet as '[entity] text'")
+    if valid_ds is not None:  # before training, naming the file
+        unseen = sorted(set(valid_ds.labels or []) - set(train_ds.labels or []))
+        if unseen:
+            raise DataError(f"validation labels {unseen} never occur in the training part",
+                            path=valid_ds.source, field="label")
     clf.fit(model_inputs(clf, train_ds), train_ds.labels or [],
             valid=(model_inputs(clf, valid_ds), valid_ds.labels or [])
             if valid_ds is not None else None,
@@ -169,10 +174,6 @@ def train(
         metrics["history"] = clf.history_
         metrics["best_epoch"] = getattr(getattr(clf, "train_result_", None), "best_epoch", None)
     if valid_ds is not None:
-        unseen = sorted(set(valid_ds.labels or []) - set(clf.classes_))
-        if unseen:
-            raise DataError(f"validation labels {unseen} never occur in the training part",
-                            path=valid_ds.source, field="label")
         report = evaluate_model(clf, model_inputs(clf, valid_ds), valid_ds.labels or [])
         metrics["validation"] = report.to_dict()
         metrics["validation_note"] = ("validation split, also used for early stopping"
