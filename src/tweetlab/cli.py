@@ -1021,8 +1021,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\ninterrupted; a training run continues with the same command plus --resume",
-              file=sys.stderr)
+        resumable = args.func in (cmd_train, cmd_generator_train, cmd_compare,
+                                  cmd_generator_compare)
+        print("\ninterrupted" + ("; the same command plus --resume continues it"
+                                 if resumable else ""), file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
