@@ -172,6 +172,16 @@ def test_predict_with_neutral_band(trained, capsys):
     assert code == 0 and out.startswith("neutral")
 
 
+def test_predict_takes_tweets_on_both_sides_of_an_option(trained, capsys):
+    code, out, _ = run(["predict", str(trained), "love", "--neutral-band", "0.0", "1.0",
+                        "hate"], capsys)
+    assert code == 0 and [line.split()[-1] for line in out.splitlines()] == ["love", "hate"]
+    with pytest.raises(SystemExit):  # an unknown option is still an error
+        main(["predict", str(trained), "love", "--bogus"])
+    with pytest.raises(SystemExit):  # and so is an extra word for another command
+        main(["info", str(trained), "extra"])
+
+
 def test_evaluate_prints_report_and_writes_png(trained, csv_file, tmp_path, capsys):
     code, out, _ = run(["evaluate", str(trained), str(csv_file), "--out", str(tmp_path / "ev")],
                        capsys)

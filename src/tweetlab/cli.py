@@ -998,7 +998,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # argparse gives the tweets of `predict MODEL --neutral-band 0.4 0.6 "text"` (after
+        # an option) back unparsed: they are tweets too. Anything else is an error.
+        if getattr(args, "func", None) is cmd_predict and not any(x.startswith("-")
+                                                                  for x in extra):
+            args.texts = [*args.texts, *extra]
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("tweetlab: %(message)s"))
     # The logger is put back as it was on return: main() called from Python (a notebook, a
