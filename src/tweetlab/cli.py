@@ -15,7 +15,7 @@ import re
 import shlex
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -551,7 +551,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generate_interactively(gen: Any, write: Any, seed: int | None) -> int:
+def _generate_interactively(gen: Any, write: Callable[[str, int | None], list[str]],
+                            seed: int | None) -> int:
     """``generate --interactive``: a seed phrase per line, tweets for each, until Ctrl-D."""
     tty = sys.stdin.isatty()
     if tty:

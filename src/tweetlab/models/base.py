@@ -278,14 +278,16 @@ class TextClassifier(Classifier):
         texts = text_list(texts)
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
-        parts = list(self.predict_proba_chunks(texts))
+        parts = list(self._chunks(texts))
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def predict_proba_chunks(self, texts: Sequence[str]) -> Iterator[np.ndarray]:
         """:meth:`predict_proba` of ``PREDICT_CHUNK`` texts at a time: features of a
         million tweets at once (tfidf: ~2 GB) are never needed to score them."""
         self._check_fitted()
-        texts = text_list(texts)
+        return self._chunks(text_list(texts))
+
+    def _chunks(self, texts: list[str]) -> Iterator[np.ndarray]:
         for i in range(0, len(texts), self.PREDICT_CHUNK):
             yield self._predict_proba(self.clean(texts[i:i + self.PREDICT_CHUNK]))
 

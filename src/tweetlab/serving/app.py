@@ -227,9 +227,11 @@ def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = 
             return _error(exc.status_code, exc.detail.get("error", ""), exc.detail.get("detail"))
         return _error(exc.status_code, str(exc.detail))
 
+    router = _routes(served, generators, settings, metrics)
     app.add_middleware(BodyLimit, settings=settings)
-    app.add_middleware(Observe, settings=settings, metrics=metrics)  # outermost
-    app.include_router(_routes(served, generators, settings, metrics))
+    app.add_middleware(Observe, settings=settings, metrics=metrics,  # outermost
+                       routes=frozenset(getattr(r, "path", "") for r in router.routes))
+    app.include_router(router)
     return app
 
 

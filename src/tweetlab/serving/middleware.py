@@ -26,8 +26,10 @@ def _key_ok(scope: Scope, expected: bytes) -> bool:
 class Observe:
     """ASGI middleware: the API key check, and request counts and latency per route."""
 
-    def __init__(self, app: ASGIApp, settings: ServeSettings, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, settings: ServeSettings, metrics: Metrics,
+                 routes: frozenset[str] = frozenset()) -> None:
         self.app = app
+        self.routes = routes  # the app's paths: a refused request is counted under its own
         self.settings = settings
         self.metrics = metrics
         self.expected = f"Bearer {settings.api_key}".encode() if settings.api_key else None
@@ -43,7 +45,7 @@ class Observe:
             if not _key_ok(scope, self.expected):
                 await _error(401, "missing or wrong API key",
                              "send 'Authorization: Bearer KEY'")(scope, receive, send)
-                self.metrics.observe(path if path in KNOWN_ROUTES else "other", 401,
+                self.metrics.observe(path if path in self.routes else "other", 401,
                                      time.perf_counter() - start)
                 return
 
@@ -59,9 +61,6 @@ class Observe:
             route = scope.get("route")
             self.metrics.observe(getattr(route, "path", "other"), status,
                                  time.perf_counter() - start)
-
-
-KNOWN_ROUTES = {"/v1/predict", "/v1/predict-csv", "/v1/generate", "/v1/models", "/metrics"}
 
 
 def _too_big(limit: int) -> JSONResponse:
