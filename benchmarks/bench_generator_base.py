@@ -31,6 +31,9 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=2000)
     parser.add_argument("--minutes", type=float, default=5)
     parser.add_argument("--runs", default="small", help="small, full or both (small,full)")
+    parser.add_argument("--warm-lr", default="", help="learning rates of the runs from the "
+                        "base, comma-separated (default: the warm-start default, lr / 3); "
+                        "the sweep: 3e-3,1e-3,3e-4,1e-4")
     args = parser.parse_args()
     data = data_dir()
     base_dir = OUT / "gen_base_en"
@@ -47,26 +50,31 @@ def main() -> None:
     n = len(trump)
     small = TweetCorpus(trump.texts[n - args.small:], trump.ends[n - args.small:],
                         trump.dates[n - args.small:], source=f"trump newest {args.small}")
+    warm = [[f"lr={lr}"] for lr in args.warm_lr.split(",") if lr] or [[]]
     runs = []
     if "small" in args.runs:
-        runs += [("small", small, None), ("small", small, base_dir)]
+        runs += [("small", small, None, [])] + [("small", small, base_dir, w) for w in warm]
     if "full" in args.runs:
-        runs.append(("full", trump, base_dir))
-    for name, corpus, base in runs:
+        runs += [("full", trump, base_dir, w) for w in warm]
+    for name, corpus, base, extra in runs:
         minutes = 14 if name == "full" else args.minutes
         gen = train_generator(corpus, "char-transformer", base=base, force=True,
                               out=OUT / f"gen_trump_{name}_{'warm' if base else 'cold'}",
-                              overrides=["progress=false", f"max_seconds={minutes * 60}"])
+                              overrides=["progress=false", f"max_seconds={minutes * 60}",
+                                         *extra])
         m = gen.metrics_
         row = {"account": f"trump ({name}: {m['data']['n_train']:,} training tweets)",
                "start": "base" if base else "random", "minutes": minutes,
+               "lr": gen.train_config.lr,
                "valid_bpc": m["valid_bits_per_char"],
                "valid_bpc_network": m.get("valid_bits_per_char_network"),
                "epochs": m["epochs_run"], "train_seconds": m["train_seconds"],
                "n_valid": m["data"]["n_valid"]}
         rows.append(row)
         print(row, flush=True)
-    save("generator_base" + ("" if args.runs == "small" else "_" + args.runs.replace(",", "_")),
+    tag = ("" if args.runs == "small" else "_" + args.runs.replace(",", "_")) + \
+        ("_lr" + args.warm_lr.replace(",", "_") if args.warm_lr else "")
+    save("generator_base" + tag,
          {"date": stamp(), "machine": machine(), "rows": rows, "base": str(base_dir)})
 
 
