@@ -165,6 +165,10 @@ def test_cli_bot_dry_run(saved, tmp_path, capsys, monkeypatch):
                  "--prompt", "hoy"])
     out = capsys.readouterr().out
     assert code == 0 and out.count("[dry-run] hoy") == 2
+    # --seed, as in `tweetlab generate`, names the seed phrase too
+    assert main(["-q", "bot", str(saved), "--every", "1s", "--max-posts", "1",
+                 "--seed", "mañana", "--state", "s2.json"]) == 0
+    assert "[dry-run] mañana" in capsys.readouterr().out
     assert (tmp_path / "bot-state.json").exists() and (tmp_path / "bot-log.jsonl").exists()
 
 

@@ -70,6 +70,16 @@ def test_cleaning_repairs_a_truncated_tweet_and_marks_it_unfinished():
     assert text == "El pueblo decide hoy en las urnas" and ends is False
 
 
+def test_cleaning_removes_the_piece_of_a_link_a_cut_left():
+    # retweets and long tweets were cut at 140 characters, sometimes inside a link
+    for cut in ("https:/", "https://t.c", "http", "htt", "➡️https://"):
+        text, ends = clean_tweet(f"Gran marcha hoy en Bogotá {cut}…", TweetCleaning())
+        assert text.rstrip("➡️ ") == "Gran marcha hoy en Bogotá" and ends is False
+    # a word that ends in h stays, and so does a tweet that was not cut
+    assert clean_tweet("Gran marcha con Sarah…", TweetCleaning())[0].endswith("Sarah")
+    assert clean_tweet("Llegamos a las 8 h", TweetCleaning())[0] == "Llegamos a las 8 h"
+
+
 def test_cleaning_can_drop_truncated_tweets():
     assert clean_tweet("El pueblo decide hoy … https://t.co/AbC",
                        TweetCleaning(truncated="drop")) is None
@@ -460,6 +470,14 @@ def test_cli_trains_generates_and_evaluates(tmp_path, capsys):
     assert len(lines) == 3 and all(x.startswith("las mafias") for x in lines)
     assert main(["evaluate", str(out), str(data)]) == 0
     assert "bits per character" in capsys.readouterr().out
+    # --prompt names the seed phrase too (as in `bot` and `generator compare`)
+    assert main(["generate", str(out), "--prompt", "hoy", "-n", "1"]) == 0
+    assert capsys.readouterr().out.startswith("hoy")
+    with pytest.raises(SystemExit):  # a misspelt option names the one meant
+        main(["generate", str(out), "--seed-random", "1", "--temprature", "2"])
+    err = capsys.readouterr().err
+    assert "usage: tweetlab generate" in err
+    assert "did you mean --random-seed for --seed-random, --temperature for --temprature?" in err
 
 
 def test_cli_generates_interactively_for_each_seed_phrase(tmp_path, capsys, monkeypatch):

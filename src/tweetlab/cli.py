@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import difflib
 import itertools
 import logging
 import os
@@ -836,7 +837,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--minutes", type=float, default=5.0, help="time budget per model (default 5)")
     g.add_argument("--out", "-o", default="compare-generators", help="output folder")
     g.add_argument("--set", action="append", metavar="[MODEL:]KEY=VALUE")
-    g.add_argument("--prompt", default="", help="seed phrase of the samples and speed test")
+    g.add_argument("--prompt", "--seed", dest="prompt", default="",
+                   help="seed phrase of the samples and speed test")
     g.add_argument("--text", help="column holding the tweet text (guessed when omitted)")
     g.add_argument("--resume", action="store_true", help="keep the models already finished")
     g.set_defaults(func=cmd_generator_compare)
@@ -860,7 +862,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Write new tweets in the learned style, starting with a "
                                    "seed phrase.")
     p.add_argument("model", help="generator folder")
-    p.add_argument("--seed", dest="seed_text", default="", help='seed phrase, e.g. "las mafias son"')
+    p.add_argument("--seed", "--prompt", dest="seed_text", default="",
+                   help='seed phrase, e.g. "las mafias son"')
     p.add_argument("-n", type=int, default=5, help="how many tweets (default 5)")
     p.add_argument("--temperature", "-t", type=float, default=0.8,
                    help="lower: safer, more repetitive; higher: wilder (default 0.8)")
@@ -898,7 +901,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--every", default="2h", help="interval, e.g. 2h, 30m, 90s (default 2h)")
     p.add_argument("--jitter", help="move each post by up to this much either way, e.g. 20m "
                                     "(default: none)")
-    p.add_argument("--prompt", action="append", help="seed phrase(s), used in turn")
+    p.add_argument("--prompt", "--seed", dest="prompt", action="append",
+                   help="seed phrase(s), used in turn")
     p.add_argument("--publish", action="store_true", help="really post (default: dry-run)")
     p.add_argument("--confirm", action="store_true",
                    help="show each tweet and post it only when you answer y (n writes another, "
@@ -1007,7 +1011,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                                   for x in extra):
             args.texts = [*args.texts, *extra]
         else:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            command = _subparser(parser, getattr(args, "func", None)) or parser
+            command.error(f"unrecognized arguments: {' '.join(extra)}"
+                          + _did_you_mean(command, extra))
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("tweetlab: %(message)s"))
     # The logger is put back as it was on return: main() called from Python (a notebook, a
@@ -1021,6 +1027,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         log.handlers[:], log.propagate, level = before
         log.setLevel(level)
+
+
+def _subparser(parser: argparse.ArgumentParser, func: Any) -> argparse.ArgumentParser | None:
+    """The (sub)command parser whose default ``func`` is ``func``."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                if child.get_default("func") is func:
+                    return child
+                found = _subparser(child, func)
+                if found is not None:
+                    return found
+    return None
+
+
+def _did_you_mean(parser: argparse.ArgumentParser, extra: Sequence[str]) -> str:
+    """``"; did you mean --random-seed?"`` for unknown options close to known ones (same
+    words in another order, or a near spelling)."""
+    known = [o for o in parser._option_string_actions if o.startswith("--")]
+    hints = []
+    for arg in extra:
+        if not arg.startswith("--"):
+            continue
+        name = arg.split("=", 1)[0]
+        words = sorted(name[2:].split("-"))
+        match = [o for o in known if sorted(o[2:].split("-")) == words] or \
+            difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        if match:
+            hints.append((name, match[0]))
+    if len(hints) == 1:
+        return f" (did you mean {hints[0][1]}?)"
+    return f" (did you mean {', '.join(f'{m} for {n}' for n, m in hints)}?)" if hints else ""
 
 
 def _run(args: argparse.Namespace) -> int:

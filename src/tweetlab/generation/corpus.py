@@ -25,6 +25,8 @@ _MENTION = re.compile(r"(?<![\w@])@\w+")
 _LEADING_MENTION = re.compile(r"^[.\s]*\0")  # ".@name ..." (a reply shown to all followers)
 _MENTION_GAP = re.compile(r"[ \t]*\0(?=[,.!?;:…])")  # "President @Macron, ..." -> "President, ..."
 _TRUNCATED = re.compile(r"\s*(…|\.\.\.)\s*(https?://\S+)?\s*$")
+# what a cut left of a link: "h", "htt", "https:/", "https://t.c" (the text was cut inside it)
+_CUT_URL = re.compile(r"\s*(?<![\w/])h(?:t(?:t(?:ps?)?)?)?(?::/{0,2}\S*)?$")
 _SPACES = re.compile(r"[ \t]+")
 _RETWEET = re.compile(r"^\s*RT @\w+:?\s*")
 
@@ -49,6 +51,8 @@ def clean_tweet(text: str, cleaning: TweetCleaning) -> tuple[str, bool] | None:
     ('Las mafias son el poder & la ley', False)
     >>> clean_tweet("@bob Thank you, great rally! https://t.co/x", TweetCleaning())
     ('Thank you, great rally!', True)
+    >>> clean_tweet("Join us at the rally in Tampa tonight! https:/…", TweetCleaning())
+    ('Join us at the rally in Tampa tonight!', False)
     """
     if cleaning.drop_retweets and text.lstrip().startswith("RT @"):
         return None
@@ -56,7 +60,7 @@ def clean_tweet(text: str, cleaning: TweetCleaning) -> tuple[str, bool] | None:
     if _TRUNCATED.search(text) and cleaning.truncated != "keep":
         if cleaning.truncated == "drop":
             return None
-        text = _TRUNCATED.sub("", text)
+        text = _CUT_URL.sub("", _TRUNCATED.sub("", text))
         ends = False
     if cleaning.html:
         text = html.unescape(text)
