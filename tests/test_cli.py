@@ -388,3 +388,27 @@ def test_ctrl_c_mentions_resume_only_for_commands_that_can_resume(trained, csv_f
     monkeypatch.setattr(tweetlab.api, "train", interrupt)
     assert main(["train", str(csv_file), "--out", str(trained.parent / "new")]) == 130
     assert "plus --resume continues it" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, hint", [
+    (["trian", "data.csv"], "did you mean train?"),
+    (["train", "data.csv", "--model", "fastext"], "did you mean fasttext?"),
+    (["generator", "trian"], "did you mean train?"),
+    (["train", "data.csv", "--modle", "tfidf"], "did you mean --model?"),
+    (["collect", "tweets.js"], "to read a file: tweetlab collect import FILE"),
+    (["generator", "petro.csv"], "to read a file: tweetlab generator train FILE"),
+    (["tweets.csv"], "to read a file: tweetlab train FILE"),
+])
+def test_a_mistyped_command_or_option_names_what_was_meant(argv, hint, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2 and hint in capsys.readouterr().err
+
+
+def test_an_unknown_word_gets_no_made_up_suggestion(capsys):
+    with pytest.raises(SystemExit):
+        main(["collect", "bogus"])
+    with pytest.raises(SystemExit):
+        main(["train", "data.csv", "--zzz", "1"])
+    err = capsys.readouterr().err
+    assert "did you mean" not in err and "to read a file" not in err

@@ -182,9 +182,11 @@ def train(
             leak = check_leakage(train_ds, valid_ds)
             metrics["leakage"] = {"exact": leak.exact, "normalized": leak.normalized,
                                   "n_valid": leak.n_b}
-            log.info("held-out: %r; %s", report, leak)
+            log.info("held-out: accuracy %.4f, macro-F1 %.4f on %d tweets; %s",
+                     report.accuracy, report.macro_f1, report.n, leak)
         else:
-            log.info("held-out: %r", report)
+            log.info("held-out: accuracy %.4f, macro-F1 %.4f on %d tweets",
+                     report.accuracy, report.macro_f1, report.n)
     clf.metrics_ = metrics
     finish_output(clf, out_path, ckpt, force=force, metrics=metrics)
     return clf

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
 from ._fs import check_can_write, publish
@@ -686,11 +686,31 @@ def cmd_bot(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------ parser
+# A file given where a command word belongs: what the user probably meant.
+_FILE_HINTS = {"tweetlab": "tweetlab train FILE --out DIR, or tweetlab predict MODEL --input FILE",
+               "tweetlab collect": "tweetlab collect import FILE --out tweets.jsonl",
+               "tweetlab generator": "tweetlab generator train FILE --out DIR"}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        got = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        if got:
+            word, hint = got.group(1), _FILE_HINTS.get(self.prog)
+            choices = [c.strip().strip("'\"") for c in got.group(2).split(",")]
+            close = difflib.get_close_matches(word, choices, n=1)
+            if hint and (Path(word).exists() or Path(word).suffix):
+                message += f"; to read a file: {hint}"
+            elif close:
+                message += f"; did you mean {close[0]}?"
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .data.splits import SPLITS
     from .models.registry import FAMILIES
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tweetlab", description="Train, evaluate and use neural networks on tweets.")
     parser.add_argument("--version", action="version", version=f"tweetlab {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or info lines")
@@ -792,7 +812,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--max", type=int, default=3200, help="stop after N new tweets")
     c = csub.add_parser("import", help="X archive tweets.js, JSON dumps (.json/.json.gz), "
                                        "CSV; deduplicated by tweet id")
-    c.add_argument("files", nargs="+")
+    c.add_argument("files", nargs="+", help="tweets.js, .json/.json.gz or CSV files")
     c.add_argument("--out", "-o", required=True, help="JSONL file to write")
     c.add_argument("--force", action="store_true", help="replace --out")
     p.set_defaults(func=cmd_collect)
