@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 
 import pytest
 
@@ -207,6 +208,8 @@ def test_info_describes_the_model(trained, capsys):
     code, out, _ = run(["info", str(trained)], capsys)
     assert code == 0
     assert "family:   fasttext" in out and "labels:   negative, positive" in out
+    # fasttext's compiled step trains in float32 on the CPU, whatever the CPU
+    assert re.search(r"trained on: .*\(\d+ examples, [\d.]+ s, cpu\)", out), out
 
 
 def test_missing_model_is_a_clear_error(tmp_path, capsys):

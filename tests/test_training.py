@@ -265,6 +265,47 @@ def test_an_unknown_device_name_is_a_clear_error():
     assert resolve_device("cpu").type == "cpu"
 
 
+class _RecordsAutocast(nn.Module):
+    """The toy net, noting whether each training forward ran under CPU bf16 autocast."""
+
+    def __init__(self):
+        super().__init__()
+        self.inner, self.seen = net(), set()
+
+    def forward(self, x):
+        if self.training:
+            self.seen.add(torch.is_autocast_enabled("cpu"))
+        return self.inner(x)
+
+
+@pytest.mark.parametrize("native, amp, expected", [(True, True, True), (True, False, False),
+                                                    (False, True, False)])
+def test_cpu_training_uses_bf16_autocast_only_where_the_cpu_does_bf16(monkeypatch, native,
+                                                                       amp, expected):
+    import tweetlab.training as training
+
+    monkeypatch.setattr(training, "cpu_has_bf16", lambda: native)
+    x, y = toy_problem()
+    module = _RecordsAutocast()
+    cfg = CFG.replace(device="cpu", epochs=6, lr=0.05, amp=amp)
+    result = train_module(module, batches(x, y), 8, cfg, valid_batches=lambda: [(x, y)])
+    assert module.seen == {expected} and result.bf16 is expected and result.device == "cpu"
+    assert result.history[-1]["valid_loss"] < result.history[0]["valid_loss"]  # it learns
+    assert next(module.parameters()).dtype == torch.float32  # weights stay float32
+
+
+def test_the_model_folder_records_where_and_how_it_trained(tmp_path, monkeypatch):
+    import tweetlab.training as training
+    from tweetlab.persistence import read_metrics
+
+    monkeypatch.setattr(training, "cpu_has_bf16", lambda: True)
+    texts, labels = make_corpus(60)
+    ds = Dataset(texts=texts, labels=labels)
+    train(ds, "bow-mlp", out=tmp_path / "m", overrides=["epochs=2", "device=cpu"])
+    metrics = read_metrics(tmp_path / "m")
+    assert metrics["device"] == "cpu" and metrics["bf16"] is True
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_training_on_cuda_with_bf16_autocast_learns_and_keeps_the_best_weights():
     x, y = toy_problem()
@@ -290,7 +331,7 @@ def test_a_time_budget_decays_the_rate_by_the_clock():
 def test_accumulating_two_half_batches_equals_one_full_batch():
     x, y = toy_problem()
     full_cfg = TrainConfig(epochs=1, lr=0.05, optimizer="sgd", progress=False,
-                           checkpoint_seconds=0, device="cpu")
+                           checkpoint_seconds=0, device="cpu", amp=False)  # float32 arithmetic
     a = net()
     train_module(a, lambda e: [(x[:64], y[:64])], 1, full_cfg)
     b = net()
@@ -318,3 +359,13 @@ def test_an_entity_column_reaches_the_model(tmp_path):
         ["Positive", "Negative"]
     plain = train(ds, "tfidf", valid_size=0.2, entity=False)
     assert not plain.entity_input
+
+
+def test_modules_that_opt_out_train_in_float32_on_the_cpu(monkeypatch):
+    import tweetlab.training as training
+    from tweetlab.models.lstm import LSTMModule
+
+    monkeypatch.setattr(training, "cpu_has_bf16", lambda: True)
+    cfg = TrainConfig()
+    assert training.use_bf16(cfg, torch.device("cpu"), net())
+    assert not training.use_bf16(cfg, torch.device("cpu"), LSTMModule.__new__(LSTMModule))

@@ -41,6 +41,13 @@ from .persistence import check_writable, file_fingerprint, load_model
 log = logging.getLogger("tweetlab")
 
 
+def hardware(result: Any) -> dict[str, Any]:
+    """``{"device": "cpu", "bf16": true}`` of a training loop's result (empty without one)."""
+    if result is None or not hasattr(result, "device"):
+        return {}
+    return {"device": result.device, "bf16": bool(result.bf16)}
+
+
 def checkpoint_dir_for(out: str | Path) -> Path:
     """Where an interrupted ``train --out DIR`` keeps its checkpoint: ``.DIR.checkpoint``."""
     out = Path(out)
@@ -173,6 +180,7 @@ def train(
     if hasattr(clf, "history_"):
         metrics["history"] = clf.history_
         metrics["best_epoch"] = getattr(getattr(clf, "train_result_", None), "best_epoch", None)
+        metrics.update(hardware(getattr(clf, "train_result_", None)))
     if valid_ds is not None:
         report = evaluate_model(clf, model_inputs(clf, valid_ds), valid_ds.labels or [])
         metrics["validation"] = report.to_dict()

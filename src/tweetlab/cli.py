@@ -354,7 +354,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         if "valid_bits_per_char" in metrics:
             d = metrics["data"]
             print(f"trained on: {d['source']} ({d['n_train']:,} tweets, "
-                  f"{metrics['train_seconds']:.0f} s); held-out {metrics['valid_bits_per_char']:.4f} "
+                  f"{metrics['train_seconds']:.0f} s{_hardware(metrics)}); held-out {metrics['valid_bits_per_char']:.4f} "
                   f"bits per character on the newest {d['n_valid']:,}")
         if metrics.get("base"):
             print(f"started from: {metrics['base'].get('path') or 'a base generator'} "
@@ -377,7 +377,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"{k + ':':<9} {v:,}" if isinstance(v, int) else f"{k}: {v}")
     if "data" in metrics:
         d = metrics["data"]
-        print(f"trained on: {d['source']} ({d['n_train']} examples, {metrics['train_seconds']:.1f} s)")
+        print(f"trained on: {d['source']} ({d['n_train']} examples, "
+              f"{metrics['train_seconds']:.1f} s{_hardware(metrics)})")
     if "validation" in metrics:
         v = metrics["validation"]
         print(f"held-out: accuracy {v['accuracy']:.4f}, macro-F1 {v['macro_f1']:.4f} "
@@ -683,6 +684,13 @@ def cmd_bot(args: argparse.Namespace) -> int:
                       temperature=args.temperature)
     print(summary)
     return 0
+
+
+def _hardware(metrics: dict[str, Any]) -> str:
+    """``", cpu, bf16"`` for ``info`` (empty for folders saved before it was recorded)."""
+    if "device" not in metrics:
+        return ""
+    return f", {metrics['device']}" + (", bf16" if metrics.get("bf16") else "")
 
 
 # ------------------------------------------------------------------------ parser

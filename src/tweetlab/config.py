@@ -109,7 +109,9 @@ class TrainConfig(ConfigBase):
     progress: bool = True
     max_seconds: float | None = None  # time budget: stop (and keep the best) once spent
     accumulate: int = 1  # gradient accumulation: one optimizer step per N batches
-    amp: bool = True  # bf16 autocast on CUDA (ignored on CPU)
+    # bf16 autocast where the hardware computes bf16 natively: CUDA GPUs that do, CPUs with
+    # AVX512-BF16 or AMX (elsewhere float32 either way); false: float32 everywhere
+    amp: bool = True
     # What picks the best epoch (and early stopping) on the validation set: "loss", or
     # "accuracy" for models whose loss is a poor guide (fasttext's large SGD steps make
     # it overconfident early: its lowest validation loss came at epoch 2 of 11), or

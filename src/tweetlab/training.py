@@ -17,6 +17,7 @@ state in its metadata), replaced atomically. No pickle.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -76,6 +77,27 @@ def resolve_device(name: str) -> torch.device:
         raise ConfigError(f"device {name!r}: use auto, cpu, cuda or cuda:N") from None
 
 
+@functools.cache
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX), where bf16 autocast
+    makes training faster rather than slower."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a torch build without oneDNN
+        return False
+
+
+def use_bf16(config: TrainConfig, device: torch.device, module: nn.Module | None = None) -> bool:
+    """bf16 autocast: asked for (``amp``, the default) and native on ``device``. A module
+    with ``cpu_bf16 = False`` (the LSTMs: autocast made them slower on the CPU, 0.92x,
+    with the same scores) trains in float32 on the CPU."""
+    if not config.amp:
+        return False
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    return device.type == "cpu" and cpu_has_bf16() and getattr(module, "cpu_bf16", True)
+
+
 def classification_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy over (B, C) or (B, T, C) logits; target -100 is ignored.
 
@@ -99,6 +121,8 @@ class TrainResult:
     resumed_from_epoch: int = 0
     seconds: float = 0.0
     out_of_time: bool = False
+    device: str = "cpu"
+    bf16: bool = False  # trained under bf16 autocast
 
 
 def _sparse_params(module: nn.Module) -> list[nn.Parameter]:
@@ -389,14 +413,17 @@ def train_module(
         return {**state, "partial": partial} if partial else state
 
     step = (start_epoch - 1) * n_batches + skip
-    # bf16 autocast on CUDA when asked (and supported); CPU training stays float32.
-    amp = bool(config.amp and device.type == "cuda" and torch.cuda.is_bf16_supported())
     on_cpu = device.type == "cpu"
     # A module may bring its own compiled SGD step (fasttext): used for plain SGD on the
     # CPU without accumulation or clipping, where it is exactly "p -= lr * grad" per example.
     fused = bool(getattr(module, "compiled", False) and on_cpu and config.optimizer == "sgd"
                  and config.accumulate == 1 and not config.grad_clip
                  and loss_fn is classification_loss)
+    # bf16 autocast where the hardware does bf16 natively (CUDA; CPUs with AVX512-BF16 or
+    # AMX: on 2 Zen 4 cores 1.31x faster fine-tuning MiniLM, 1.13-1.16x the cnn and the
+    # char-transformer, same scores; bench_cpu_bf16.py); the compiled step is float32.
+    amp = use_bf16(config, device, module) and not fused
+    result.device, result.bf16 = device.type, amp
     out_of_time = False
     for epoch in range(start_epoch, config.epochs + 1):
         if result.stopped_early or out_of_time:

@@ -722,7 +722,7 @@ def train_generator(
     (:meth:`TweetGenerator.fit`); ``family`` and the network's shape are then the base's,
     and the learning rate a third of the family's default unless ``lr=`` is given.
     """
-    from ..api import finish_output, prepare_output
+    from ..api import finish_output, hardware, prepare_output
 
     base_gen = load_generator(base) if isinstance(base, str | Path) else base
     if base_gen is not None:
@@ -771,6 +771,7 @@ def train_generator(
         "epochs_run": len(gen.history_),
         "out_of_time": gen.train_result_.out_of_time,
         "parameters": gen.parameters,
+        **hardware(gen.train_result_),
     }
     if base_gen is not None:
         from ..persistence import read_metrics
