@@ -114,8 +114,13 @@ def test_undecodable_bytes_error_names_line(tmp_path):
     with pytest.raises(DataError) as err:
         load_dataset(path)
     assert err.value.line == 3
-    assert "latin-1" in str(err.value)
-    assert load_dataset(path, encoding="latin-1").texts[1] == "broken ÿ byte"
+    # the suggestion is an encoding that decodes the whole file: cp1252 (what Windows
+    # programs write) when it does, else latin-1 (which decodes any byte)
+    assert "'ÿ' in cp1252" in str(err.value) and "--encoding cp1252" in str(err.value)
+    assert load_dataset(path, encoding="cp1252").texts[1] == "broken ÿ byte"
+    path.write_bytes(b"text,label\nfine,a\nbroken \xff byte \x81,b\n")  # 0x81: not cp1252
+    with pytest.raises(DataError, match="--encoding latin-1"):
+        load_dataset(path)
 
 
 def test_empty_text_error_names_line_and_field(tmp_path):
@@ -276,7 +281,7 @@ def test_chunked_reading_errors_name_the_file_and_say_what_to_do(tmp_path):
         _chunks(tmp_path / "empty.csv")
     latin = tmp_path / "latin.csv"
     latin.write_bytes("text\ncaf\xe9 con leche\n".encode("latin-1"))
-    with pytest.raises(DataError, match=r"latin\.csv.*cannot decode.*--encoding latin-1"):
+    with pytest.raises(DataError, match=r"latin\.csv.*cannot decode.*--encoding cp1252"):
         _chunks(latin)
     assert list(_chunks(latin, encoding="latin-1")[0]["text"]) == ["café con leche"]
 

@@ -89,10 +89,19 @@ def decode(raw: bytes, path: Path, encoding: str | None) -> str:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        # Windows programs (Excel) write cp1252, which decodes curly quotes and dashes that
+        # latin-1 would turn into control characters; latin-1 decodes any byte.
+        alt = "cp1252"
+        try:
+            raw.decode(alt)
+        except UnicodeDecodeError:
+            alt = "latin-1"
+        seen = raw[exc.start:exc.start + 1].decode(alt)
         raise DataError(
             f"cannot decode byte 0x{raw[exc.start]:02x} at column {col} as {enc}",
             path=path, line=line,
-            hint="pass encoding='latin-1' (CLI: --encoding latin-1) if the file is not UTF-8",
+            hint=f"the byte is {seen!r} in {alt}, which decodes the whole file: pass "
+                 f"encoding='{alt}' (CLI: --encoding {alt}) if the file is not UTF-8",
         ) from None
     except LookupError:
         raise DataError(f"unknown encoding {enc!r}", path=path) from None

@@ -141,7 +141,8 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
                 yield finish(frame)
     except UnicodeDecodeError as exc:
         raise DataError(f"cannot decode the file as {encoding} ({exc.reason})", path=p,
-                        hint="pass --encoding latin-1 if it is not UTF-8") from None
+                        hint="pass --encoding cp1252 (files written by Windows programs "
+                             "such as Excel) or --encoding latin-1 if it is not UTF-8") from None
     except pd.errors.ParserError as exc:
         raise DataError(f"malformed CSV ({exc})", path=p) from None
     except DataError as exc:
