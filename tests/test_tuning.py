@@ -95,6 +95,11 @@ def test_cli_tune(tmp_path, capsys):
     assert "tuned:    best of 3 trials by macro_f1" in capsys.readouterr().out
     assert main(["tune", str(path), "--search", "C"]) != 0
     assert "KEY=A|B|C" in capsys.readouterr().err
+    assert main(["tune", str(path), "--model", "tfidf", "--resume"]) == 2
+    assert "resume needs out= (CLI: --out)" in capsys.readouterr().err
+    assert main(["-q", "tune", str(path), "--model", "tfidf", "--trials", "2", "--resume",
+                 "--out", str(tmp_path / "m3")]) == 0  # nothing to resume: a warning, a run
+    assert "nothing to resume" in capsys.readouterr().err and (tmp_path / "m3").is_dir()
 
 
 def test_folds_score_each_trial_by_its_mean_over_the_folds():
@@ -150,3 +155,56 @@ def test_a_held_out_part_without_some_class_is_warned_about(caplog):
     with caplog.at_level("WARNING", logger="tweetlab"):
         tune(noisy(), "tfidf", trials=1, progress=False)
     assert "no tweets of class" not in caplog.text
+
+
+def test_a_killed_tune_resumes_with_the_trials_that_finished(tmp_path, monkeypatch):
+    import tweetlab.api
+    from tweetlab.errors import ModelError
+    from tweetlab.tuning import trial_log_for
+
+    real_train, calls = tweetlab.api.train, []
+
+    def train(*args, **kwargs):
+        calls.append(kwargs.get("out"))
+        if len(calls) == 3 and die:
+            raise RuntimeError("killed")  # not a TweetlabError: it ends the run
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(tweetlab.api, "train", train)
+    space = parse_space({"C": "0.01|1|16|64"})
+    out, die = tmp_path / "m", True
+    with pytest.raises(RuntimeError):
+        tune(noisy(), "tfidf", trials=5, space=space, out=out, progress=False)
+    log = trial_log_for(out)
+    kept = [json.loads(line)["trial"] for line in log.read_text().splitlines()]
+    assert len(kept) == 2 and not out.exists()
+    with pytest.raises(ModelError, match="--resume"):  # not started over by accident
+        tune(noisy(), "tfidf", trials=5, space=space, out=out, progress=False)
+    calls.clear()
+    die = False
+    result = tune(noisy(), "tfidf", trials=5, space=space, out=out, progress=False,
+                  resume=True)
+    assert len(calls) == 3 + 1  # the three trials left, then the final model
+    assert len(result.trials) == 5 and out.is_dir() and not log.exists()
+    for trial in kept:  # reused as they were
+        assert trial in result.trials
+    # the same result as a search that was never interrupted
+    again = tune(noisy(), "tfidf", trials=5, space=space, out=tmp_path / "m2", progress=False)
+    assert [(t["settings"], t["score"]) for t in again.trials] == \
+        [(t["settings"], t["score"]) for t in result.trials]
+
+
+def test_resume_reuses_only_trials_of_the_same_search(tmp_path, caplog):
+    from tweetlab.tuning import trial_log_for
+
+    space = parse_space({"C": "0.01|1"})
+    out = tmp_path / "m"
+    trial_log_for(out).write_text(json.dumps({"key": "another search", "trial": {
+        "settings": ["C=1"], "score": 0.123, "seconds": 1.0}}) + "\n{cut off by a ki")
+    with caplog.at_level("WARNING", logger="tweetlab"):
+        result = tune(noisy(), "tfidf", trials=3, space=space, out=out, progress=False,
+                      resume=True)
+    assert "nothing to resume" in caplog.text
+    assert all(t["score"] != 0.123 for t in result.trials)
+    with pytest.raises(ConfigError, match="resume needs out="):
+        tune(noisy(), "tfidf", trials=2, space=space, progress=False, resume=True)

@@ -155,7 +155,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
                   metric=args.metric, valid_size=args.valid_size, folds=args.folds,
                   seed=args.seed, space=space,
                   fixed=args.set or [], out=args.out, force=args.force,
-                  progress=not args.quiet)
+                  resume=args.resume, progress=not args.quiet)
     print(result.describe())
     print(result.to_markdown())
     best = " ".join(f"--set {s}" for s in [*(args.set or []), *result.best["settings"]])
@@ -967,6 +967,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", help="train the best settings on all the data and save here")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--force", action="store_true", help="overwrite --out")
+    p.add_argument("--resume", action="store_true",
+                   help="after a kill: reuse the trials that finished (kept beside --out) "
+                        "and run the rest")
     _read_options(p)
     p.set_defaults(func=cmd_tune)
 
@@ -1097,7 +1100,7 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     except KeyboardInterrupt:
         resumable = args.func in (cmd_train, cmd_generator_train, cmd_compare,
-                                  cmd_generator_compare)
+                                  cmd_generator_compare) or (args.func is cmd_tune and args.out)
         print("\ninterrupted" + ("; the same command plus --resume continues it"
                                  if resumable else ""), file=sys.stderr)
         return 130

@@ -18,7 +18,10 @@ file: keep one apart and ``evaluate`` the result on it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -31,7 +34,7 @@ import numpy as np
 from .comparison import make_splits
 from .config import TrainConfig, check_override_keys
 from .data import Dataset
-from .errors import ConfigError, DataError, TweetlabError
+from .errors import ConfigError, DataError, ModelError, TweetlabError
 
 log = logging.getLogger("tweetlab")
 
@@ -160,6 +163,7 @@ def tune(
     fixed: Sequence[str] = (),
     out: str | Path | None = None,
     force: bool = False,
+    resume: bool = False,
     progress: bool = True,
     command: str | None = None,
     **read: Any,
@@ -175,7 +179,11 @@ def tune(
             ``f1_1`` for disaster tweets).
         space: the dimensions to search (default :data:`SPACES` of the family).
         fixed: settings every trial keeps (``["epochs=5"]``).
-        out: train the best settings on all of ``data`` and save the model there.
+        out: train the best settings on all of ``data`` and save the model there. Each
+            finished trial is then also written to ``.OUT.tune.jsonl`` beside it (removed
+            once the model is saved), so that ``resume=True`` after a kill or a crash
+            reuses the trials that finished (same data, family and search) and runs the
+            rest.
     """
     from tqdm.auto import tqdm
 
@@ -198,8 +206,17 @@ def tune(
         raise ConfigError(f"metric {metric!r}: choose macro_f1, accuracy or f1_LABEL")
     if trials < 1:
         raise ConfigError(f"trials = {trials}: need at least 1")
+    trial_log = trial_log_for(out) if out is not None else None
+    if resume and trial_log is None:
+        raise ConfigError("resume needs out= (CLI: --out): the finished trials are kept "
+                          "beside the model folder")
     if out is not None:
         prepare_output(out, force=force, resume=False)  # before the trials, not after
+    if trial_log is not None and trial_log.exists() and not resume:
+        if not force:
+            raise ModelError(f"an interrupted tune left {trial_log}; pass --resume to reuse "
+                             "its finished trials or --force to start over")
+        trial_log.unlink()
     ds = _as_dataset(data, **read)
     if not isinstance(ds, Dataset) or ds.labels is None:
         raise DataError("tune needs labelled tweets", path=getattr(ds, "source", None))
@@ -212,6 +229,13 @@ def tune(
     _, parts = make_splits(ds, folds=folds, test_size=valid_size, split=split, seed=seed)
     tr, va = parts[0]
     draws = _draws(space, trials, seed)
+    run_key = _run_key(ds, model, metric, valid_size, folds, split, seed, fixed)
+    done = _read_trials(trial_log, run_key) if resume and trial_log is not None else {}
+    if resume and not done:
+        log.warning("nothing to resume for %s (no finished trials of this search in %s); "
+                    "tuning from the start", out, trial_log)
+    elif done:
+        log.info("resuming: %d finished trial(s) from %s", len(done), trial_log)
     results: list[dict[str, Any]] = []
     start = time.perf_counter()
     level = log.level
@@ -219,6 +243,9 @@ def tune(
     bar = tqdm(draws, desc=f"tune {model}", unit="trial", disable=None if progress else True)
     try:
         for settings in bar:
+            if tuple(settings) in done:
+                results.append(done[tuple(settings)])
+                continue
             if minutes is not None and results and time.perf_counter() - start > minutes * 60:
                 break
             overrides = [*fixed, *settings, "progress=false"]
@@ -233,12 +260,14 @@ def tune(
             except TweetlabError as exc:  # an impossible combination: note it, go on
                 results.append({"settings": settings, "score": float("nan"),
                                 "seconds": time.perf_counter() - t0, "error": str(exc)})
+                _append_trial(trial_log, run_key, results[-1])
                 continue
             trial = {"settings": settings, "score": float(np.mean(scores)),
                      "seconds": (time.perf_counter() - t0) / len(parts)}
             if len(scores) > 1:
                 trial["std"] = float(np.std(scores))
             results.append(trial)
+            _append_trial(trial_log, run_key, trial)
             best = max(r["score"] for r in results if r["score"] == r["score"])
             bar.set_postfix(best=f"{best:.4f}")
     except KeyboardInterrupt:  # Ctrl-C: go on with the trials that finished
@@ -267,7 +296,53 @@ def tune(
 
         write_metrics(out, final.metrics_)
         result.model = final
+        if trial_log is not None:
+            trial_log.unlink(missing_ok=True)
     return result
+
+
+def trial_log_for(out: str | Path) -> Path:
+    """Where ``tune(out=DIR)`` keeps its finished trials until DIR is saved."""
+    out = Path(out)
+    return out.with_name(f".{out.name}.tune.jsonl")
+
+
+def _run_key(ds: Dataset, model: str, metric: str, valid_size: float, folds: int | None,
+             split: str, seed: int, fixed: Sequence[str]) -> str:
+    """What a trial's score depends on besides its settings: a resumed search reuses only
+    trials with the same key (the same data, family, metric, split and fixed settings)."""
+    digest = hashlib.sha256()
+    for text, label in zip(ds.texts, ds.labels or [], strict=False):
+        digest.update(f"{text}\x00{label}\x01".encode("utf-8", "surrogatepass"))
+    return json.dumps([digest.hexdigest(), model, metric, valid_size, folds, split, seed,
+                       list(fixed)])
+
+
+def _read_trials(path: Path, key: str) -> dict[tuple[str, ...], dict[str, Any]]:
+    """The finished trials of the search ``key`` in ``path`` (a line cut off by a kill is
+    skipped)."""
+    done: dict[tuple[str, ...], dict[str, Any]] = {}
+    if not path.exists():
+        return done
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and row.get("key") == key and "trial" in row:
+            trial = row["trial"]
+            done[tuple(trial["settings"])] = trial
+    return done
+
+
+def _append_trial(path: Path | None, key: str, trial: dict[str, Any]) -> None:
+    """Add one finished trial to the log (flushed to disk before the next trial starts)."""
+    if path is None:
+        return
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"key": key, "trial": trial}) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def _command(source: str | None, model: str, settings: Sequence[str]) -> str | None:
