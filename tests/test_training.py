@@ -304,6 +304,7 @@ def test_the_model_folder_records_where_and_how_it_trained(tmp_path, monkeypatch
     train(ds, "bow-mlp", out=tmp_path / "m", overrides=["epochs=2", "device=cpu"])
     metrics = read_metrics(tmp_path / "m")
     assert metrics["device"] == "cpu" and metrics["bf16"] is True
+    assert "s on the CPU with bf16 autocast." in (tmp_path / "m" / "README.md").read_text()
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

@@ -155,7 +155,9 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
         lines += [f"| {t['score']:.4f} | {' '.join(t['settings']) or '(defaults)'} |"
                   for t in trials[:5]]
     if "train_seconds" in metrics:
-        lines += ["", f"Training took {metrics['train_seconds']:.1f} s."]
+        where = {"cpu": " on the CPU", "cuda": " on a CUDA GPU"}.get(metrics.get("device", ""), "")
+        amp = " with bf16 autocast" if metrics.get("bf16") else ""
+        lines += ["", f"Training took {metrics['train_seconds']:.1f} s{where}{amp}."]
     from .persistence import CURVES_FILE, wants_curves
 
     if wants_curves(metrics):
