@@ -415,3 +415,15 @@ def test_an_unknown_word_gets_no_made_up_suggestion(capsys):
         main(["train", "data.csv", "--zzz", "1"])
     err = capsys.readouterr().err
     assert "did you mean" not in err and "to read a file" not in err
+
+
+def test_quiet_may_follow_the_command(tmp_path, csv_file, capsys):
+    for argv in (["-q", "train"], ["train"]):
+        out = tmp_path / f"m{len(argv)}"
+        rest = ["-q"] if argv == ["train"] else []
+        code, _, err = run([*argv, str(csv_file), "--model", "tfidf", "--out", str(out), *rest],
+                           capsys)
+        assert code == 0 and "tweetlab: training" not in err
+    code, _, err = run(["train", str(csv_file), "--model", "tfidf", "--out",
+                        str(tmp_path / "loud")], capsys)
+    assert code == 0 and "tweetlab: training" in err  # not quiet unless asked

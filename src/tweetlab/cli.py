@@ -354,8 +354,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         if "valid_bits_per_char" in metrics:
             d = metrics["data"]
             print(f"trained on: {d['source']} ({d['n_train']:,} tweets, "
-                  f"{metrics['train_seconds']:.0f} s{_hardware(metrics)}); held-out {metrics['valid_bits_per_char']:.4f} "
-                  f"bits per character on the newest {d['n_valid']:,}")
+                  f"{metrics['train_seconds']:.0f} s{_hardware(metrics)}); held-out "
+                  f"{metrics['valid_bits_per_char']:.4f} bits per character on the newest "
+                  f"{d['n_valid']:,}")
         if metrics.get("base"):
             print(f"started from: {metrics['base'].get('path') or 'a base generator'} "
                   f"({metrics['base'].get('n_train') or '?'} tweets)")
@@ -1029,7 +1030,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("test")
     p.add_argument("--strict", action="store_true", help="exit 1 when any overlap is found")
     p.set_defaults(func=cmd_leakage)
+    _quiet_anywhere(parser)
     return parser
+
+
+def _quiet_anywhere(parser: argparse.ArgumentParser) -> None:
+    """Let ``-q`` stand after the command too (``tweetlab train DATA -q``), as people type
+    it; the commands' help keeps listing it once, under ``tweetlab -h``."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                if child.get_default("func") is not None:
+                    child.add_argument("-q", "--quiet", action="store_true",
+                                       default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+                _quiet_anywhere(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
