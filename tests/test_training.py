@@ -364,9 +364,11 @@ def test_an_entity_column_reaches_the_model(tmp_path):
 
 def test_modules_that_opt_out_train_in_float32_on_the_cpu(monkeypatch):
     import tweetlab.training as training
+    from tweetlab.generation.networks import CharLSTM
     from tweetlab.models.lstm import LSTMModule
 
     monkeypatch.setattr(training, "cpu_has_bf16", lambda: True)
     cfg = TrainConfig()
     assert training.use_bf16(cfg, torch.device("cpu"), net())
+    assert training.use_bf16(cfg, torch.device("cpu"), CharLSTM.__new__(CharLSTM))  # 1.46x
     assert not training.use_bf16(cfg, torch.device("cpu"), LSTMModule.__new__(LSTMModule))

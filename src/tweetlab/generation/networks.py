@@ -54,8 +54,6 @@ class CharVocab:
 class CharLSTM(nn.Module):
     """Embedding -> stacked LSTM -> linear over characters. (B, T) ids -> (B, T, V)."""
 
-    cpu_bf16 = False  # as the lstm classifier: bf16 autocast slower on the CPU (0.92x)
-
     def __init__(self, vocab: int, cfg: GeneratorConfig) -> None:
         super().__init__()
         self.embed = nn.Embedding(vocab, cfg.embed)
