@@ -16,7 +16,7 @@ import re
 import shlex
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -1034,16 +1034,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _quiet_anywhere(parser: argparse.ArgumentParser) -> None:
-    """Let ``-q`` stand after the command too (``tweetlab train DATA -q``), as people type
-    it; the commands' help keeps listing it once, under ``tweetlab -h``."""
+def _command_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """Every (sub)command parser below ``parser``, depth first."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for child in action.choices.values():
-                if child.get_default("func") is not None:
-                    child.add_argument("-q", "--quiet", action="store_true",
-                                       default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-                _quiet_anywhere(child)
+                yield child
+                yield from _command_parsers(child)
+
+
+def _quiet_anywhere(parser: argparse.ArgumentParser) -> None:
+    """Let ``-q`` stand after the command too (``tweetlab train DATA -q``), as people type
+    it; the commands' help keeps listing it once, under ``tweetlab -h``."""
+    for command in _command_parsers(parser):
+        if command.get_default("func") is not None:
+            command.add_argument("-q", "--quiet", action="store_true",
+                                 default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1076,15 +1082,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _subparser(parser: argparse.ArgumentParser, func: Any) -> argparse.ArgumentParser | None:
     """The (sub)command parser whose default ``func`` is ``func``."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for child in action.choices.values():
-                if child.get_default("func") is func:
-                    return child
-                found = _subparser(child, func)
-                if found is not None:
-                    return found
-    return None
+    return next((p for p in _command_parsers(parser) if p.get_default("func") is func), None)
 
 
 def _did_you_mean(parser: argparse.ArgumentParser, extra: Sequence[str]) -> str:
