@@ -702,9 +702,14 @@ _FILE_HINTS = {"tweetlab": "tweetlab train FILE --out DIR, or tweetlab predict M
 
 
 class _Parser(argparse.ArgumentParser):
+    """argparse's errors with what the user probably meant: a near command, family or
+    option name, or the command that reads a file given where a command belongs."""
+
     def error(self, message: str) -> NoReturn:
         got = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
-        if got:
+        if message.startswith("unrecognized arguments: "):
+            message += _did_you_mean(self, message.split(": ", 1)[1].split())
+        elif got:
             word, hint = got.group(1), _FILE_HINTS.get(self.prog)
             choices = [c.strip().strip("'\"") for c in got.group(2).split(",")]
             close = difflib.get_close_matches(word, choices, n=1)
@@ -1063,8 +1068,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.texts = [*args.texts, *extra]
         else:
             command = _subparser(parser, getattr(args, "func", None)) or parser
-            command.error(f"unrecognized arguments: {' '.join(extra)}"
-                          + _did_you_mean(command, extra))
+            command.error(f"unrecognized arguments: {' '.join(extra)}")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("tweetlab: %(message)s"))
     # The logger is put back as it was on return: main() called from Python (a notebook, a

@@ -192,7 +192,9 @@ def apply_overrides(config: Any, pairs: list[str] | tuple[str, ...]) -> Any:
     return config
 
 
-def _key(pair: str) -> str:
+def override_key(pair: str) -> str:
+    """The config field a ``key=value`` pair sets (``cleaning.lowercase=true`` ->
+    ``cleaning``; dashes read as underscores)."""
     return pair.partition("=")[0].strip().replace("-", "_").partition(".")[0]
 
 
@@ -201,8 +203,8 @@ def check_override_keys(types: Sequence[type], pairs: Sequence[str], what: str =
     of the config ``types`` (checked before any work, e.g. before a search's trials)."""
     known = {k for t in types for k in typing.get_type_hints(t)}
     for pair in pairs:
-        if _key(pair) not in known:
-            raise ConfigError(f"{what} {pair}: unknown key {_key(pair)!r}; known: "
+        if override_key(pair) not in known:
+            raise ConfigError(f"{what} {pair}: unknown key {override_key(pair)!r}; known: "
                               f"{', '.join(sorted(known))}")
 
 
@@ -214,7 +216,7 @@ def split_overrides(configs: list[Any], pairs: list[str]) -> list[Any]:
     configs = list(configs)
     check_override_keys([type(c) for c in configs], pairs)
     for pair in pairs:
-        i = next(i for i, c in enumerate(configs) if _key(pair) in typing.get_type_hints(type(c)))
+        i = next(i for i, c in enumerate(configs) if override_key(pair) in typing.get_type_hints(type(c)))
         configs[i] = apply_overrides(configs[i], [pair])
     return configs
 
@@ -225,5 +227,6 @@ __all__ = [
     "TrainConfig",
     "apply_overrides",
     "check_override_keys",
+    "override_key",
     "split_overrides",
 ]

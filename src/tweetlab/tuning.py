@@ -229,7 +229,9 @@ def tune(
     _, parts = make_splits(ds, folds=folds, test_size=valid_size, split=split, seed=seed)
     tr, va = parts[0]
     draws = _draws(space, trials, seed)
-    run_key = _run_key(ds, model, metric, valid_size, folds, split, seed, fixed)
+    # hashes every tweet: only for a search that keeps its trials
+    run_key = (_run_key(ds, model, metric, valid_size, folds, split, seed, fixed)
+               if trial_log is not None else "")
     done = _read_trials(trial_log, run_key) if resume and trial_log is not None else {}
     if resume and not done:
         log.warning("nothing to resume for %s (no finished trials of this search in %s); "

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..config import TrainConfig, split_overrides
+from ..config import TrainConfig, override_key, split_overrides
 from ..errors import ConfigError, DataError, ModelError, NotFittedError
 from ..ngram import CharNgram, context_hashes
 from ..training import TrainResult, resolve_device, train_module
@@ -741,7 +741,7 @@ def train_generator(
                                  list(overrides))
     if base_gen is not None:
         check_base(base_gen, gcfg)
-        if not any(o.split("=", 1)[0].strip() == "lr" for o in overrides):
+        if not any(override_key(o) == "lr" for o in overrides):
             tcfg = tcfg.replace(lr=tcfg.lr * WARM_LR)
     if isinstance(data, TweetCorpus):
         corpus = data
