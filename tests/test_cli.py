@@ -427,3 +427,81 @@ def test_quiet_may_follow_the_command(tmp_path, csv_file, capsys):
     code, _, err = run(["train", str(csv_file), "--model", "tfidf", "--out",
                         str(tmp_path / "loud")], capsys)
     assert code == 0 and "tweetlab: training" in err  # not quiet unless asked
+
+
+# ------------------------------------------------------- files labelled a piece at a time
+@pytest.mark.parametrize("name", ["p.csv", "p.tsv.gz", "p.jsonl", "p.parquet"])
+def test_predict_file_in_pieces_writes_the_same_table_as_at_once(trained, csv_file, tmp_path,
+                                                                  name):
+    import tweetlab
+    from tweetlab.data import load_dataset
+
+    if name.endswith("parquet"):
+        pytest.importorskip("pyarrow")
+    header, rows = tweetlab.predict_table(trained, csv_file)
+    counts = tweetlab.predict_file(trained, csv_file, tmp_path / name, chunk_size=7)
+    assert sum(counts.values()) == len(rows) == 80
+    back = load_dataset(tmp_path / name, label="label")
+    assert back.texts == [r[header.index("text")] for r in rows]
+    assert back.labels == [r[header.index("label")] for r in rows]
+    assert back.columns["id"] == [r[0] for r in rows]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_predict_file_stops_cleanly_at_a_bad_row_far_into_the_file(trained, csv_file,
+                                                                   tmp_path):
+    import tweetlab
+    from tweetlab.errors import DataError
+
+    src = tmp_path / "in.csv"
+    lines = csv_file.read_text(encoding="utf-8").splitlines()
+    src.write_text("\n".join(lines + ["1,2024-02-01,,positive"] + lines[1:]) + "\n",
+                   encoding="utf-8")
+    out = tmp_path / "out.csv"
+    with pytest.raises(DataError, match="line 82.*empty text"):
+        tweetlab.predict_file(trained, src, out, chunk_size=10)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "model", "tweets.csv"]
+    counts = tweetlab.predict_file(trained, src, out, chunk_size=10, skip_bad_rows=True)
+    assert sum(counts.values()) == 160
+
+
+def test_predict_to_stdout_in_pieces_prints_one_header(trained, csv_file, capsys,
+                                                       monkeypatch):
+    from tweetlab.models.base import TextClassifier
+
+    code, whole, _ = run(["predict", str(trained), "--input", str(csv_file), "--columns",
+                          "id,label"], capsys)
+    monkeypatch.setattr(TextClassifier, "PREDICT_CHUNK", 9)  # 9 pieces
+    code, pieces, err = run(["predict", str(trained), "--input", str(csv_file), "--columns",
+                             "id,label"], capsys)
+    assert code == 0 and pieces == whole and pieces.count("id,label") == 1
+    assert len(pieces.splitlines()) == 81 and "predict" in err  # a progress bar
+
+
+def test_pieces_without_a_column_the_first_had_leave_its_cells_empty(trained, tmp_path):
+    import tweetlab
+
+    src = tmp_path / "t.jsonl"
+    src.write_text('{"text": "happy great day", "sentiment": "positive"}\n'
+                   '{"text": "awful news"}\n', encoding="utf-8")
+    header, pieces = tweetlab.iter_predictions(trained, src, chunk_size=1)
+    first, second = list(pieces)
+    assert header[:2] == ["text", "true_label"]
+    assert first[0][1] == "positive" and second[0][:2] == ["awful news", None]
+
+
+def test_table_writer_leaves_nothing_when_the_work_fails(tmp_path):
+    from tweetlab.data.writers import TableWriter
+
+    out = tmp_path / "p.csv.gz"
+    with pytest.raises(RuntimeError), TableWriter(out, ["a"]) as table:
+        table.write([["1"]])
+        raise RuntimeError("scoring failed")
+    assert list(tmp_path.iterdir()) == []
+    with TableWriter(out, ["a"]) as table:
+        pass  # no rows: a table with its header only
+    import gzip
+
+    assert gzip.decompress(out.read_bytes()) == b"a\n"
+    with pytest.raises(Exception, match="already exists"):
+        TableWriter(out, ["a"])

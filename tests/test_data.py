@@ -330,3 +330,47 @@ def test_parquet_without_a_label_column_is_a_clear_error_unless_labels_are_optio
     with pytest.raises(DataError, match="which column holds the label; columns: text, other"):
         load_dataset(path)
     assert load_dataset(path, require_labels=False).texts == ["a", "b"]
+
+
+# ---------------------------------------------------------------- reading a piece at a time
+def test_iter_dataset_pieces_hold_every_row_with_lines_skips_and_labels(tmp_path):
+    from tweetlab.data import iter_dataset
+
+    rows = ["text,label"] + [f"tweet {i},{'ab'[i % 2]}" for i in range(10)]
+    rows[3] = ",a"  # line 4: an empty text
+    rows[7] = "tweet 6,"  # line 8: no label
+    path = write(tmp_path / "t.csv.gz", "")
+    path.write_bytes(gzip.compress(("\n".join(rows) + "\n").encode()))
+    pieces = list(iter_dataset(path, chunk_size=3, skip_bad_rows=True, require_labels=False))
+    assert [len(p) for p in pieces] == [3, 3, 3]
+    assert [line for p in pieces for line in p.lines] == [2, 3, 5, 6, 7, 8, 9, 10, 11]
+    assert [[r.line for r in p.skipped] for p in pieces] == [[4], [], []]
+    # labels are kept in a piece when each of its rows has one
+    assert pieces[0].labels == ["a", "b", "b"] and pieces[1].labels is None
+    whole = load_dataset(path, skip_bad_rows=True, require_labels=False)
+    assert [t for p in pieces for t in p.texts] == whole.texts
+    with pytest.raises(DataError, match="line 4.*empty text"):
+        list(iter_dataset(path, chunk_size=3))
+
+
+def test_a_bad_byte_far_into_a_file_is_located_across_read_blocks(tmp_path, monkeypatch):
+    import tweetlab.data.readers as readers
+
+    monkeypatch.setattr(readers, "_BLOCK", 7)  # blocks end inside lines and characters
+    line = "caf\u00e9 \u00f1and\u00fa,a\n"  # two-byte characters
+    body = ("\ufefftext,label\n" + line * 5).encode() + b"bro\xffken,b\n"
+    path = tmp_path / "t.csv.gz"
+    path.write_bytes(gzip.compress(body))
+    with pytest.raises(DataError) as err:
+        load_dataset(path)
+    assert err.value.line == 7 and "0xff at column 4" in str(err.value)
+    assert "cp1252" in str(err.value)
+    path.write_bytes(gzip.compress(body.replace(b"\xff", b"")))  # the BOM is not text
+    assert load_dataset(path).texts == ["caf\u00e9 \u00f1and\u00fa"] * 5 + ["broken"]
+
+
+def test_a_file_cut_short_is_named_as_damaged(tmp_path):
+    path = tmp_path / "t.csv.gz"
+    path.write_bytes(gzip.compress(b"text,label\n" + b"hello there,a\n" * 5000)[:-30])
+    with pytest.raises(DataError, match="t.csv.gz.*damaged gzip data"):
+        load_dataset(path)

@@ -11,7 +11,7 @@
 __version__ = "0.1.0"
 
 from .analysis import analyze
-from .api import evaluate, load, predict_file, predict_table, train
+from .api import evaluate, iter_predictions, load, predict_file, predict_table, train
 from .config import CleaningConfig, TrainConfig
 from .data import Dataset, check_leakage, load_dataset, split_dataset
 from .errors import DataError, ModelError, TweetlabError
@@ -49,6 +49,7 @@ __all__ = [
     "compare_generators",
     "create",
     "evaluate",
+    "iter_predictions",
     "load",
     "load_dataset",
     "load_generator",

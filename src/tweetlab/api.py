@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from ._fs import check_can_write
 from .config import TrainConfig, split_overrides
@@ -26,7 +24,9 @@ from .data import (
     KNOWN_COLUMNS,
     Dataset,
     ImageDataset,
+    SkippedRow,
     check_leakage,
+    iter_dataset,
     load_dataset,
     load_images,
     split_dataset,
@@ -35,7 +35,7 @@ from .data.splits import choose_split
 from .errors import ConfigError, DataError, ModelError
 from .evaluation import EvaluationReport, evaluate_model
 from .models import Classifier, get_family
-from .models.base import TextClassifier, label_confidence, with_entity
+from .models.base import label_confidence, with_entity
 from .persistence import check_writable, file_fingerprint, load_model
 
 log = logging.getLogger("tweetlab")
@@ -266,6 +266,92 @@ def warn_if_training_file(model: Classifier, source: str | Path | None) -> bool:
     return True
 
 
+def iter_predictions(model: Classifier | str | Path, data: Dataset | str | Path, *,
+                     neutral_band: Sequence[float] | None = None, progress: bool = False,
+                     chunk_size: int | None = None, **read: Any
+                     ) -> tuple[list[str], Iterator[list[list[Any]]]]:
+    """:func:`predict_table` a piece at a time: ``(header, pieces)``, each piece a list of
+    rows. A file is read as the pieces are asked for (:func:`tweetlab.data.iter_dataset`),
+    so memory stays flat however many tweets it holds. ``chunk_size``: tweets per piece
+    (default: the model's ``PREDICT_CHUNK``, 50,000). ``progress``: a progress bar from the
+    second piece on. Bad rows skipped (``skip_bad_rows=True``) are logged at the end.
+
+    The header comes from the first piece: a column that piece lacks is left out, and
+    cells a later piece lacks are empty (``None``).
+
+    >>> import tweetlab
+    >>> ds = tweetlab.Dataset(texts=["good", "bad"] * 10, labels=["pos", "neg"] * 10)
+    >>> m = tweetlab.train(ds, model="tfidf", valid_size=0)
+    >>> header, pieces = iter_predictions(m, ds, chunk_size=8)
+    >>> [len(rows) for rows in pieces]
+    [8, 8, 4]
+    """
+    clf = load(model) if isinstance(model, str | Path) else model
+    size = int(chunk_size or getattr(clf, "PREDICT_CHUNK", None) or 50_000)
+    if isinstance(data, Dataset):
+        pieces: Iterator[Dataset] = (data.subset(range(i, min(i + size, len(data))))
+                                     for i in range(0, len(data), size)) \
+            if len(data) > size else iter([data])
+        source: Any = data.source
+    elif clf.task == IMAGE_TASK or isinstance(data, ImageDataset):
+        raise DataError("predictions tables are for tweets; use model.predict for images",
+                        path=getattr(data, "source", data))
+    else:
+        opts = {k: v for k, v in read.items() if v is not None and k != "shape"}
+        pieces = iter_dataset(data, chunk_size=size, require_labels=False, **opts)
+        source = data
+    first = next(pieces)
+    extra = [c for c in KNOWN_COLUMNS if c in first.columns]
+    labelled = first.labels is not None
+    header = [*extra, "text", *(["true_label"] if labelled else []), "label", "confidence",
+              *(f"p_{c}" for c in clf.classes_)]
+
+    def rows_of(ds: Dataset, warn: bool) -> list[list[Any]]:
+        proba = clf.predict_proba(model_inputs(clf, ds, warn=warn))
+        labels = clf.labels_from_proba(proba, neutral_band)
+        cols = [ds.columns.get(c) for c in extra]
+        truth = ds.labels if labelled else None
+        rows = []
+        for i, (text, lab, p) in enumerate(zip(ds.texts, labels, proba, strict=True)):
+            rows.append([*(col[i] if col is not None else None for col in cols), text,
+                         *([truth[i] if truth is not None else None] if labelled else []),
+                         lab, round(label_confidence(clf.classes_, lab, p), 4),
+                         *(round(float(v), 4) for v in p)])
+        return rows
+
+    def generate() -> Iterator[list[list[Any]]]:
+        skipped = list(first.skipped)
+        yield rows_of(first, warn=True)
+        bar = None
+        try:
+            for ds in pieces:
+                if bar is None and progress:
+                    from tqdm.auto import tqdm
+
+                    bar = tqdm(initial=len(first), desc="predict", unit=" tweets")
+                skipped += ds.skipped
+                yield rows_of(ds, warn=False)
+                if bar is not None:
+                    bar.update(len(ds))
+        finally:
+            if bar is not None:
+                bar.close()
+        if skipped:
+            warn_skipped(source, skipped)
+
+    return header, generate()
+
+
+def warn_skipped(source: Any, skipped: Sequence[SkippedRow]) -> None:
+    """Log how many bad rows were skipped, by reason, and the first one's line."""
+    reasons: dict[str, int] = {}
+    for row in skipped:
+        reasons[row.reason] = reasons.get(row.reason, 0) + 1
+    detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items(), key=lambda x: -x[1]))
+    log.warning("%s: skipped %d bad rows (%s); first at line %d", source, len(skipped),
+                detail, skipped[0].line)
+
+
 def predict_table(model: Classifier | str | Path, data: Dataset | str | Path, *,
                   neutral_band: Sequence[float] | None = None, progress: bool = False,
                   columns: Sequence[str] | None = None,
@@ -275,9 +361,10 @@ def predict_table(model: Classifier | str | Path, data: Dataset | str | Path, *,
     Columns: those of ``id``, ``date``, ``user``, ``entity``, ``keyword`` the data has,
     ``text``, ``true_label`` (when the data is labelled), ``label`` (the prediction),
     ``confidence`` and one ``p_<class>`` per class. ``progress``: a progress bar while
-    scoring (files of more than 50,000 tweets, scored in chunks of that size).
+    scoring (files of more than 50,000 tweets, scored in pieces of that size).
     ``columns``: only these, in this order; ``NEW=NAME`` renames (Kaggle's disaster
-    submission: ``["id", "target=label"]``).
+    submission: ``["id", "target=label"]``). All rows are held in memory: for files of
+    millions of tweets use :func:`predict_file` or :func:`iter_predictions`.
 
     >>> import tweetlab
     >>> ds = tweetlab.Dataset(texts=["good", "bad"] * 10, labels=["pos", "neg"] * 10)
@@ -286,37 +373,26 @@ def predict_table(model: Classifier | str | Path, data: Dataset | str | Path, *,
     >>> header, rows[0][:3]
     (['text', 'true_label', 'label', 'confidence', 'p_neg', 'p_pos'], ['good', 'pos', 'pos'])
     """
-    clf = load(model) if isinstance(model, str | Path) else model
-    ds = data if isinstance(data, Dataset) else _as_dataset(data, clf.task,
-                                                            require_labels=False, **read)
-    if not isinstance(ds, Dataset):
-        raise DataError("predict_table labels tweets; use model.predict for images",
-                        path=getattr(ds, "source", None))
-    inputs = model_inputs(clf, ds)
-    if progress and isinstance(clf, TextClassifier) and len(inputs) > clf.PREDICT_CHUNK:
-        from tqdm.auto import tqdm
-
-        parts = []
-        with tqdm(total=len(inputs), desc="predict", unit=" tweets") as bar:
-            for part in clf.predict_proba_chunks(inputs):
-                parts.append(part)
-                bar.update(len(part))
-        proba = np.concatenate(parts)
-    else:
-        proba = clf.predict_proba(inputs)
-    labels = clf.labels_from_proba(proba, neutral_band)
-    extra = [c for c in KNOWN_COLUMNS if c in ds.columns]
-    header = [*extra, "text", *(["true_label"] if ds.labels is not None else []), "label",
-              "confidence", *(f"p_{c}" for c in clf.classes_)]
-    rows = []
-    for i, (text, lab, p) in enumerate(zip(ds.texts, labels, proba, strict=True)):
-        rows.append([*(ds.columns[c][i] for c in extra), text,
-                     *([ds.labels[i]] if ds.labels is not None else []), lab,
-                     round(label_confidence(clf.classes_, lab, p), 4),
-                     *(round(float(v), 4) for v in p)])
+    header, pieces = iter_predictions(model, data, neutral_band=neutral_band,
+                                      progress=progress, **read)
+    rows = [row for piece in pieces for row in piece]
     if columns:
         header, rows = select_columns(header, rows, columns)
     return header, rows
+
+
+def column_picks(header: Sequence[str], columns: Sequence[str]) -> tuple[list[str], list[int]]:
+    """The names and positions in ``header`` of ``columns`` (``NAME`` or ``NEW=NAME``)."""
+    names, picks = [], []
+    for spec in columns:
+        new, _, old = spec.strip().rpartition("=")
+        old = old.strip()
+        if old not in header:
+            raise ConfigError(f"no output column {old!r}; the columns are "
+                              f"{', '.join(header)}")
+        names.append(new.strip() or old)
+        picks.append(list(header).index(old))
+    return names, picks
 
 
 def select_columns(header: list[str], rows: list[list[Any]], columns: Sequence[str]
@@ -326,15 +402,7 @@ def select_columns(header: list[str], rows: list[list[Any]], columns: Sequence[s
     >>> select_columns(["id", "text", "label"], [[7, "hi", "1"]], ["id", "target=label"])
     (['id', 'target'], [[7, '1']])
     """
-    names, picks = [], []
-    for spec in columns:
-        new, _, old = spec.strip().rpartition("=")
-        old = old.strip()
-        if old not in header:
-            raise ConfigError(f"no output column {old!r}; the columns are "
-                              f"{', '.join(header)}")
-        names.append(new.strip() or old)
-        picks.append(header.index(old))
+    names, picks = column_picks(header, columns)
     return names, [[row[i] for i in picks] for row in rows]
 
 
@@ -353,23 +421,27 @@ def check_output_file(out: str | Path, force: bool) -> None:
 def predict_file(model: Classifier | str | Path, data: Dataset | str | Path,
                  out: str | Path, *, neutral_band: Sequence[float] | None = None,
                  force: bool = False, progress: bool = False,
-                 columns: Sequence[str] | None = None, **read: Any) -> dict[str, int]:
+                 columns: Sequence[str] | None = None, chunk_size: int | None = None,
+                 **read: Any) -> dict[str, int]:
     """Label every row of ``data`` and write :func:`predict_table`'s table to ``out``
     (CSV, TSV, JSON lines or Parquet by its name; ``.gz`` ok; atomic; an existing file
-    only with ``force``). Returns how many tweets got each label.
+    only with ``force``). A file is read, scored and written ``chunk_size`` tweets at a
+    time (see :func:`iter_predictions`), so its size is not limited by memory. Returns how
+    many tweets got each label.
     """
-    from .data.writers import write_table
+    from .data.writers import TableWriter
 
     check_output_file(out, force)
-    header, rows = predict_table(model, data, neutral_band=neutral_band, progress=progress,
-                                 **read)
+    header, pieces = iter_predictions(model, data, neutral_band=neutral_band,
+                                      progress=progress, chunk_size=chunk_size, **read)
     at = header.index("label")
+    names, picks = column_picks(header, columns) if columns else (header, None)
     counts: dict[str, int] = {}
-    for row in rows:
-        counts[row[at]] = counts.get(row[at], 0) + 1
-    if columns:
-        header, rows = select_columns(header, rows, columns)
-    write_table(out, header, rows, force=force)
+    with TableWriter(out, names, force=force) as table:
+        for rows in pieces:
+            for row in rows:
+                counts[row[at]] = counts.get(row[at], 0) + 1
+            table.write(rows if picks is None else [[row[i] for i in picks] for row in rows])
     return dict(sorted(counts.items()))
 
 
@@ -389,14 +461,14 @@ def check_label_overlap(model: Any, labels: Sequence[str], source: str | None) -
                     "errors", n, len(labels), ", ".join(foreign))
 
 
-def model_inputs(model: Any, ds: AnyDataset) -> Any:
+def model_inputs(model: Any, ds: AnyDataset, *, warn: bool = True) -> Any:
     """What ``model`` predicts from for the rows of ``ds``: texts, "[entity] text" for a
     model trained with entities (rows without an entity stay plain), or pixels."""
     if not isinstance(ds, Dataset):
         return ds.texts
     if getattr(model, "entity_input", False) and "entity" in ds.columns:
         return with_entity(ds.texts, ds.columns["entity"])
-    if getattr(model, "entity_input", False):
+    if getattr(model, "entity_input", False) and warn:
         log.warning("this model was trained with entities, but the data has no entity column")
     return ds.texts
 

@@ -88,18 +88,12 @@ def _loop_overrides(args: argparse.Namespace) -> list[str]:
 
 def _load_data(path: str, args: argparse.Namespace, require_labels: bool = True,  # type: ignore[no-untyped-def]
                task: str = "text-classification"):
-    from .api import read_data
+    from .api import read_data, warn_skipped
 
     ds = read_data(path, task, require_labels=require_labels, **_read_kwargs(args))
     skipped = getattr(ds, "skipped", None)  # (image files have no rows to skip)
     if skipped:
-        reasons: dict[str, int] = {}
-        for row in skipped:
-            reasons[row.reason] = reasons.get(row.reason, 0) + 1
-        detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items(), key=lambda x: -x[1]))
-        first = skipped[0]
-        log.warning("%s: skipped %d bad rows (%s); first at line %d", path, len(skipped),
-                    detail, first.line)
+        warn_skipped(path, skipped)
     return ds
 
 
@@ -296,20 +290,28 @@ def _columns(args: argparse.Namespace) -> list[str] | None:
 
 def _predict_file(model: Any, args: argparse.Namespace, band: Any) -> int:
     """``--input FILE [--output FILE]``: a table of predictions (CSV on stdout without
-    ``--output``; otherwise the format of the output's name)."""
-    from .api import predict_file, predict_table
+    ``--output``; otherwise the format of the output's name). Read, scored and written a
+    piece at a time: memory does not grow with the file."""
+    from .api import column_picks, iter_predictions, predict_file
     from .data.writers import format_table
 
-    ds = _load_data(args.input, args, require_labels=False)
     if args.output:
-        counts = predict_file(model, ds, args.output, neutral_band=band, force=args.force,
-                              progress=not args.quiet, columns=_columns(args))
+        counts = predict_file(model, args.input, args.output, neutral_band=band,
+                              force=args.force, progress=not args.quiet,
+                              columns=_columns(args), **_read_kwargs(args))
         print(f"wrote {sum(counts.values())} predictions to {args.output} "
               f"({', '.join(f'{k}: {v}' for k, v in counts.items())})")
         return 0
-    header, rows = predict_table(model, ds, neutral_band=band, progress=not args.quiet,
-                                 columns=_columns(args))
-    sys.stdout.write(format_table(header, rows, "csv"))
+    header, pieces = iter_predictions(model, args.input, neutral_band=band,
+                                      progress=not args.quiet, **_read_kwargs(args))
+    columns = _columns(args)
+    names, picks = column_picks(header, columns) if columns else (header, None)
+    first = True
+    for rows in pieces:
+        sys.stdout.write(format_table(names, rows if picks is None else
+                                      [[row[i] for i in picks] for row in rows], "csv",
+                                      with_header=first))
+        first = False
     return 0
 
 

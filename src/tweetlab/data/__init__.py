@@ -2,7 +2,7 @@
 
 from .dataset import KNOWN_COLUMNS, Dataset, SkippedRow
 from .images import ImageDataset, is_pixel_file, load_images
-from .readers import FORMATS, load_dataset
+from .readers import FORMATS, iter_dataset, load_dataset
 from .splits import SPLITS, LeakageReport, check_leakage, choose_split, parse_dates, split_dataset
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "SkippedRow",
     "check_leakage",
     "is_pixel_file",
+    "iter_dataset",
     "load_images",
     "choose_split",
     "load_dataset",

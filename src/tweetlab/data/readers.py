@@ -20,15 +20,18 @@ Known formats are recognised without options:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
+import itertools
 import json
 import re
-from collections.abc import Iterator, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, NamedTuple, cast
 
 from ..errors import DataError, list_columns
 from .dataset import KNOWN_COLUMNS, Dataset, SkippedRow
@@ -66,19 +69,100 @@ class _Layout:
     label_map: dict[str, str] | None = None
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's bytes, gunzipped when it starts with the gzip magic number."""
+_BLOCK = 1 << 20
+_DAMAGED = (gzip.BadGzipFile, EOFError, zlib.error)
+
+
+def _open_binary(path: Path) -> BinaryIO:
+    """The file as a byte stream, gunzipped on the fly when it starts with gzip's magic
+    number."""
     if not path.exists():
         raise DataError("file not found", path=path)
     if path.is_dir():
         raise DataError("is a folder, expected a data file", path=path)
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
+    with path.open("rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    return cast(BinaryIO, gzip.open(path, "rb") if gz else path.open("rb"))
+
+
+def _read(fh: BinaryIO, size: int, path: Path) -> bytes:
+    try:
+        return fh.read(size)
+    except _DAMAGED as exc:
+        raise DataError(f"damaged gzip data ({exc})", path=path) from None
+
+
+def _blocks(path: Path) -> Iterator[bytes]:
+    """The file's (gunzipped) bytes, 1 MiB at a time."""
+    with _open_binary(path) as fh:
+        while block := _read(fh, _BLOCK, path):
+            yield block
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, gunzipped when it starts with the gzip magic number."""
+    return b"".join(_blocks(path))
+
+
+def _lines(path: Path, encoding: str) -> Iterator[str]:
+    """The file's lines, decoded as they are read (line ends kept; ``\\r\\n``, ``\\n`` and
+    ``\\r`` end lines, as the csv module expects). Memory stays flat however long the file."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise DataError(f"unknown encoding {encoding!r}", path=path) from None
+    with _open_binary(path) as raw, io.TextIOWrapper(raw, encoding=encoding, newline="") as fh:
         try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+            yield from fh
+        except UnicodeDecodeError:
+            raise _decode_error(path, lambda: _blocks(path), encoding) from None
+        except _DAMAGED as exc:
             raise DataError(f"damaged gzip data ({exc})", path=path) from None
-    return raw
+
+
+def _decodes(blocks: Iterable[bytes], encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        for block in blocks:
+            decoder.decode(block)
+        decoder.decode(b"", True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode_error(path: Path, blocks: Callable[[], Iterable[bytes]], enc: str) -> DataError:
+    """The error for bytes that do not decode as ``enc``: the line and column of the first
+    bad byte, and the encoding that decodes the whole file (``blocks()`` streams the bytes,
+    so a file larger than memory is fine)."""
+    decoder = codecs.getincrementaldecoder(enc)()
+    done, line, line_start = 0, 1, 0  # bytes before this block, its line, where that began
+    for block in itertools.chain(blocks(), [b""]):
+        try:
+            decoder.decode(block, not block)
+        except UnicodeDecodeError as exc:
+            # exc.object: the bytes held back from earlier blocks (the start of a character,
+            # never a newline) + this block, less a byte-order mark at the very start
+            data = exc.object
+            base = done + len(block) - len(data)
+            line += data.count(b"\n", 0, exc.start)
+            if (nl := data.rfind(b"\n", 0, exc.start)) >= 0:
+                line_start = base + nl + 1
+            bad, col = data[exc.start:exc.start + 1], base + exc.start - line_start + 1
+            break
+        line += block.count(b"\n")
+        if (nl := block.rfind(b"\n")) >= 0:
+            line_start = done + nl + 1
+        done += len(block)
+    else:
+        return DataError(f"cannot decode the file as {enc}", path=path)
+    # Windows programs (Excel) write cp1252, which decodes curly quotes and dashes that
+    # latin-1 would turn into control characters; latin-1 decodes any byte.
+    alt = "cp1252" if _decodes(blocks(), "cp1252") else "latin-1"
+    return DataError(
+        f"cannot decode byte 0x{bad[0]:02x} at column {col} as {enc}", path=path, line=line,
+        hint=f"the byte is {bad.decode(alt)!r} in {alt}, which decodes the whole file: pass "
+             f"encoding='{alt}' (CLI: --encoding {alt}) if the file is not UTF-8")
 
 
 def decode(raw: bytes, path: Path, encoding: str | None) -> str:
@@ -86,23 +170,8 @@ def decode(raw: bytes, path: Path, encoding: str | None) -> str:
     enc = encoding or "utf-8-sig"
     try:
         return raw.decode(enc)
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        # Windows programs (Excel) write cp1252, which decodes curly quotes and dashes that
-        # latin-1 would turn into control characters; latin-1 decodes any byte.
-        alt = "cp1252"
-        try:
-            raw.decode(alt)
-        except UnicodeDecodeError:
-            alt = "latin-1"
-        seen = raw[exc.start:exc.start + 1].decode(alt)
-        raise DataError(
-            f"cannot decode byte 0x{raw[exc.start]:02x} at column {col} as {enc}",
-            path=path, line=line,
-            hint=f"the byte is {seen!r} in {alt}, which decodes the whole file: pass "
-                 f"encoding='{alt}' (CLI: --encoding {alt}) if the file is not UTF-8",
-        ) from None
+    except UnicodeDecodeError:
+        raise _decode_error(path, lambda: [raw], enc) from None
     except LookupError:
         raise DataError(f"unknown encoding {enc!r}", path=path) from None
 
@@ -195,9 +264,10 @@ class _RowErrors:
         self.rows.append(SkippedRow(line, field, reason))
 
 
-def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str] | csv.Error]]:
+def _records(lines: Iterable[str], delimiter: str
+             ) -> Iterator[tuple[int, list[str] | csv.Error]]:
     """(first line number, fields or the csv.Error) per record; quoted newlines are kept."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(lines, delimiter=delimiter)
     start = 1
     while True:
         try:
@@ -210,14 +280,27 @@ def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str] | csv.E
         start = reader.line_num + 1
 
 
-def _build(rows: Iterator[tuple[int, dict[str, Any]]], path: Path, fmt: str, need_label: bool,
-           label_field: str, errors: _RowErrors, label_map: dict[str, str] | None) -> Dataset:
+class _Rows(NamedTuple):
+    """A file's records as ``(line, {"text", "label", roles...})``, read as they are
+    consumed, with what :func:`_build` needs to know about them."""
+    rows: Iterator[tuple[int, dict[str, Any]]]
+    format: str
+    label_field: str
+    label_map: dict[str, str] | None
+
+
+def _build(src: _Rows, path: Path, need_label: bool, errors: _RowErrors,
+           size: int | None = None) -> Dataset | None:
+    """The next ``size`` usable rows of ``src`` (all of them: ``None``) as a Dataset;
+    ``None`` once the rows are used up."""
     texts: list[str] = []
     labels: list[str] = []
     lines: list[int] = []
     columns: dict[str, list[Any]] = {}
     all_labelled = True
-    for line, rec in rows:
+    skipped_before = len(errors.rows)
+    label_map = src.label_map
+    for line, rec in src.rows:
         txt = rec.get("text")
         if txt is None or not str(txt).strip():
             errors.bad(line, rec.get("_text_field", "text"), "empty text")
@@ -225,7 +308,7 @@ def _build(rows: Iterator[tuple[int, dict[str, Any]]], path: Path, fmt: str, nee
         lab = rec.get("label")
         missing = lab is None or str(lab).strip() == ""
         if need_label and missing:
-            errors.bad(line, label_field, "missing label")
+            errors.bad(line, src.label_field, "missing label")
             continue
         if missing:
             all_labelled = False
@@ -237,43 +320,52 @@ def _build(rows: Iterator[tuple[int, dict[str, Any]]], path: Path, fmt: str, nee
         for role in KNOWN_COLUMNS:
             if role in rec:
                 columns.setdefault(role, []).append(rec[role])
+        if size is not None and len(texts) >= size:
+            break
     if not texts:
-        reason = "no usable rows" + (f" ({len(errors.rows)} bad rows skipped)" if errors.rows else "")
-        raise DataError(reason, path=path)
+        return None
     columns = {k: v for k, v in columns.items() if len(v) == len(texts)}
     # Labels not required (prediction) are still kept when every row has one.
     keep = need_label or all_labelled
     return Dataset(texts=texts, labels=labels if keep else None, columns=columns,
-                   source=str(path), lines=lines, skipped=errors.rows, format=fmt)
+                   source=str(path), lines=lines, skipped=errors.rows[skipped_before:],
+                   format=src.format)
 
 
-def _read_delimited(path: Path, raw: bytes, encoding: str | None, text: str | None,
-                    label: str | None, fmt: str | None, need_label: bool,
-                    errors: _RowErrors) -> Dataset:
-    try:
-        content = raw.decode(encoding or "utf-8-sig")
-    except UnicodeDecodeError:
-        # Sentiment140 is latin-1: recognise it from its first line before giving up.
-        probe = raw[:200].decode("latin-1")
-        if encoding is None and re.match(r'^"?[024]"?,"?\d+"?,', probe):
-            content = raw.decode("latin-1")
-        else:
-            content = decode(raw, path, encoding)
-    except LookupError:
-        raise DataError(f"unknown encoding {encoding!r}", path=path) from None
-    if not content.strip():
+def _no_rows(path: Path, errors: _RowErrors) -> DataError:
+    return DataError("no usable rows" + (f" ({len(errors.rows)} bad rows skipped)"
+                                         if errors.rows else ""), path=path)
+
+
+def _delimited_rows(path: Path, encoding: str | None, text: str | None, label: str | None,
+                    fmt: str | None, need_label: bool, errors: _RowErrors) -> _Rows:
+    enc = encoding or "utf-8-sig"
+    if encoding is None:
+        # Sentiment140 is latin-1: recognise it from its first line, then read it as
+        # latin-1 unless the whole file is UTF-8.
+        with _open_binary(path) as fh:
+            probe = _read(fh, 200, path).decode("latin-1")
+        if re.match(r'^"?[024]"?,"?\d+"?,', probe) and not _decodes(_blocks(path), enc):
+            enc = "latin-1"
+    lines = _lines(path, enc)
+    head = []  # up to the first line that is not blank
+    for ln in lines:
+        head.append(ln)
+        if ln.strip():
+            break
+    else:
         raise DataError("file is empty", path=path)
     delimiter = "\t" if fmt == "tsv" else ";" if fmt == "rutweetcorp" else \
-        _sniff_delimiter(content.split("\n", 1)[0], path)
-    records = _records(content, delimiter)
-    first_line_no, first = next(records, (1, []))
+        _sniff_delimiter(head[-1], path)
+    records = _records(itertools.chain(head, lines), delimiter)
+    first_line_no, first = next((r for r in records if r[1] != []), (1, []))
     if isinstance(first, csv.Error):
-        raise DataError(f"malformed CSV ({first})", path=path, line=1)
+        raise DataError(f"malformed CSV ({first})", path=path, line=first_line_no)
     layout = _layout(first, delimiter, path, text, label, fmt)
     if need_label and layout.label is None:
         raise DataError(
             f"cannot tell which column holds the label; columns: {list_columns(layout.names)}",
-            path=path, line=1, hint="name it with label=... (CLI: --label COLUMN)",
+            path=path, line=first_line_no, hint="name it with label=... (CLI: --label COLUMN)",
         )
     width = len(layout.names)
     text_name = layout.names[layout.text]
@@ -297,7 +389,7 @@ def _read_delimited(path: Path, raw: bytes, encoding: str | None, text: str | No
                 rec[role] = fields[i]
             yield line, rec
 
-    return _build(rows(), path, layout.format, need_label, label_name, errors, layout.label_map)
+    return _Rows(rows(), layout.format, label_name, layout.label_map)
 
 
 def _chain(line: int, first: list[str], rest: Iterator[tuple[int, list[str] | csv.Error]]
@@ -321,32 +413,34 @@ def _pick_keys(keys: list[str], text: str | None, label: str | None, path: Path
     return keys[t], keys[lab] if lab is not None else None, roles
 
 
-def _read_jsonl(path: Path, raw: bytes, encoding: str | None, text: str | None,
-                label: str | None, need_label: bool, errors: _RowErrors) -> Dataset:
-    content = decode(raw, path, encoding)
-    objects: list[tuple[int, dict[str, Any]]] = []
-    for n, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.bad(n, None, f"invalid JSON ({exc.msg} at column {exc.colno})")
-            continue
-        if not isinstance(obj, dict):
-            errors.bad(n, None, "expected a JSON object per line")
-            continue
-        objects.append((n, obj))
-    if not objects:
+def _jsonl_rows(path: Path, encoding: str | None, text: str | None, label: str | None,
+                need_label: bool, errors: _RowErrors) -> _Rows:
+    def objects() -> Iterator[tuple[int, dict[str, Any]]]:
+        for n, line in enumerate(_lines(path, encoding or "utf-8-sig"), start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                errors.bad(n, None, f"invalid JSON ({exc.msg} at column {exc.colno})")
+                continue
+            if not isinstance(obj, dict):
+                errors.bad(n, None, "expected a JSON object per line")
+                continue
+            yield n, obj
+
+    stream = objects()
+    first = list(itertools.islice(stream, 100))  # the fields are named by the first 100
+    if not first:
         raise DataError("no JSON objects found", path=path)
-    keys = list(dict.fromkeys(k for _, o in objects[:100] for k in o))
+    keys = list(dict.fromkeys(k for _, o in first for k in o))
     tkey, lkey, roles = _pick_keys(keys, text, label, path)
     if need_label and lkey is None:
         raise DataError(f"cannot tell which field holds the label; fields: {', '.join(keys)}",
-                        path=path, line=objects[0][0], hint="name it with label=... (CLI: --label FIELD)")
+                        path=path, line=first[0][0], hint="name it with label=... (CLI: --label FIELD)")
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
-        for n, obj in objects:
+        for n, obj in itertools.chain(first, stream):
             rec: dict[str, Any] = {"text": obj.get(tkey), "_text_field": tkey}
             if lkey is not None:
                 rec["label"] = obj.get(lkey)
@@ -357,43 +451,49 @@ def _read_jsonl(path: Path, raw: bytes, encoding: str | None, text: str | None,
                 continue
             yield n, rec
 
-    return _build(rows(), path, "jsonl", need_label, lkey or "label", errors, None)
+    return _Rows(rows(), "jsonl", lkey or "label", None)
 
 
-def _read_parquet(path: Path, text: str | None, label: str | None, need_label: bool,
-                  errors: _RowErrors) -> Dataset:
-    import pandas as pd
-
+def _parquet_rows(path: Path, text: str | None, label: str | None, need_label: bool) -> _Rows:
     try:
-        frame = pd.read_parquet(path)
+        import pyarrow.parquet as pq
     except ImportError:
         raise DataError("reading Parquet needs pyarrow: pip install 'tweetlab[parquet]'",
                         path=path) from None
+    try:
+        pfile = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several unrelated types for bad files
         raise DataError(f"cannot read Parquet ({exc})", path=path) from None
-    keys = [str(c) for c in frame.columns]
+    keys = [str(c) for c in pfile.schema_arrow.names]
     tkey, lkey, roles = _pick_keys(keys, text, label, path)
     if need_label and lkey is None:
         raise DataError(f"cannot tell which column holds the label; columns: {list_columns(keys)}",
                         path=path, hint="name it with label=... (CLI: --label COLUMN)")
-    cols = {"text": frame[tkey].tolist()}
-    if lkey is not None:
-        cols["label"] = frame[lkey].tolist()
-    for role, key in roles.items():
-        cols[role] = frame[key].tolist()
+    wanted = {"text": tkey, **({"label": lkey} if lkey is not None else {}), **roles}
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
-        for i in range(len(frame)):
-            rec = {k: v[i] for k, v in cols.items()}
-            rec["_text_field"] = tkey
-            # Parquet has no lines: row i is reported as "line" i + 1 (1-based row number).
-            yield i + 1, rec
+        n = 0
+        try:
+            batches = pfile.iter_batches(batch_size=50_000, columns=list(dict.fromkeys(
+                wanted.values())))
+            for batch in batches:
+                frame = batch.to_pandas()
+                cols = {k: frame[v].tolist() for k, v in wanted.items()}
+                for i in range(len(frame)):
+                    rec = {k: v[i] for k, v in cols.items()}
+                    rec["_text_field"] = tkey
+                    # Parquet has no lines: row i is reported as "line" i + 1.
+                    n += 1
+                    yield n, rec
+        except DataError:
+            raise
+        except Exception as exc:
+            raise DataError(f"cannot read Parquet ({exc})", path=path, line=n + 1) from None
 
-    return _build(rows(), path, "parquet", need_label, lkey or "label", errors, None)
+    return _Rows(rows(), "parquet", lkey or "label", None)
 
 
-def _read_tweeteval(path: Path, encoding: str | None, need_label: bool,
-                    errors: _RowErrors) -> Dataset:
+def _tweeteval_rows(path: Path, encoding: str | None, need_label: bool) -> _Rows:
     labels_path = path.with_name(path.name.replace("_text", "_labels"))
     texts = decode(read_bytes(path), path, encoding).split("\n")
     if texts and texts[-1] == "":
@@ -421,8 +521,24 @@ def _read_tweeteval(path: Path, encoding: str | None, need_label: bool,
                 rec["label"] = labels[i]
             yield i + 1, rec
 
-    return _build(rows(), path, "tweeteval", need_label and labels is not None, "label", errors,
-                  label_map)
+    return _Rows(rows(), "tweeteval", "label", label_map)
+
+
+def _open_rows(path: str | Path, text: str | None, label: str | None, format: str | None,
+               encoding: str | None, require_labels: bool, errors: _RowErrors) -> _Rows:
+    p = Path(path)
+    if format is not None and format not in FORMATS:
+        raise DataError(f"unknown format {format!r}; known: {', '.join(FORMATS)}", path=p)
+    if not p.exists():
+        raise DataError("file not found", path=p)
+    name = p.name.lower().removesuffix(".gz")
+    if format == "tweeteval" or (format is None and name.endswith("_text.txt")):
+        return _tweeteval_rows(p, encoding, require_labels)
+    if format == "parquet" or (format is None and name.endswith((".parquet", ".pq"))):
+        return _parquet_rows(p, text, label, require_labels)
+    if format == "jsonl" or (format is None and name.endswith((".jsonl", ".ndjson", ".json"))):
+        return _jsonl_rows(p, encoding, text, label, require_labels, errors)
+    return _delimited_rows(p, encoding, text, label, format, require_labels, errors)
 
 
 def load_dataset(
@@ -452,25 +568,42 @@ def load_dataset(
     Raises:
         DataError: naming file, line and field of the first bad row.
     """
+    return next(iter_dataset(path, chunk_size=None, text=text, label=label, format=format,
+                             encoding=encoding, skip_bad_rows=skip_bad_rows,
+                             require_labels=require_labels, label_map=label_map))
+
+
+def iter_dataset(
+    path: str | Path,
+    *,
+    chunk_size: int | None = 50_000,
+    text: str | None = None,
+    label: str | None = None,
+    format: str | None = None,
+    encoding: str | None = None,
+    skip_bad_rows: bool = False,
+    require_labels: bool = True,
+    label_map: dict[str, str] | None = None,
+) -> Iterator[Dataset]:
+    """:func:`load_dataset` a piece at a time: Datasets of ``chunk_size`` usable rows (the
+    last one shorter), read as they are asked for, so a file larger than memory can be
+    labelled. Same options and errors; each piece's ``skipped`` holds the rows skipped
+    since the one before; labels are kept in a piece when each of its rows has one.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = p.write_text("tweet\\na\\nb\\nc\\n")
+    >>> [(d.texts, d.lines) for d in iter_dataset(p, chunk_size=2, require_labels=False)]
+    [(['a', 'b'], [2, 3]), (['c'], [4])]
+    """
     p = Path(path)
-    if format is not None and format not in FORMATS:
-        raise DataError(f"unknown format {format!r}; known: {', '.join(FORMATS)}", path=p)
-    name = p.name.lower().removesuffix(".gz")
     errors = _RowErrors(p, skip_bad_rows)
-    if format == "tweeteval" or (format is None and name.endswith("_text.txt")):
-        if not p.exists():
-            raise DataError("file not found", path=p)
-        ds = _read_tweeteval(p, encoding, require_labels, errors)
-    elif format == "parquet" or (format is None and name.endswith((".parquet", ".pq"))):
-        if not p.exists():
-            raise DataError("file not found", path=p)
-        ds = _read_parquet(p, text, label, require_labels, errors)
-    else:
-        raw = read_bytes(p)
-        if format == "jsonl" or (format is None and name.endswith((".jsonl", ".ndjson", ".json"))):
-            ds = _read_jsonl(p, raw, encoding, text, label, require_labels, errors)
-        else:
-            ds = _read_delimited(p, raw, encoding, text, label, format, require_labels, errors)
-    if label_map and ds.labels is not None:
-        ds.labels = [label_map.get(x, x) for x in ds.labels]
-    return ds
+    rows = _open_rows(p, text, label, format, encoding, require_labels, errors)
+    first = True
+    while (ds := _build(rows, p, require_labels, errors, chunk_size)) is not None:
+        if label_map and ds.labels is not None:
+            ds.labels = [label_map.get(x, x) for x in ds.labels]
+        first = False
+        yield ds
+    if first:
+        raise _no_rows(p, errors)
