@@ -234,6 +234,22 @@ def main() -> None:
         for r in d["rows"]:
             print(f"| {r['rows']:,} | {r['seconds']:.1f} | {r['tweets_per_s_end_to_end']:,.0f} | "
                   f"{r['peak_rss_mb']:.0f} | {r.get('worker_peak_rss_mb', 0):.0f} |")
+    runs = [(name, load(name)) for name in sorted(p.stem for p in OUT.glob("predict_file*.json"))]
+    if runs:
+        d = runs[-1][1]
+        header(d, f"predict --input FILE --output FILE{d['output']} (`bench_predict_file.py`)")
+        print(f"Model: {d['model']}; each size in a fresh process. Runs: "
+              + ", ".join(f"{name} {r['date']}" for name, r in runs) + ".\n")
+        print("| run | rows | seconds end to end | tweets/s | peak RSS MB | load_dataset alone: "
+              "s / peak RSS MB |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, run in runs:
+            for r in run["rows"]:
+                load_ = r.get("load_dataset")
+                print(f"| {name} | {r['rows']:,} | {r['seconds']:.1f} | {r['tweets_per_s']:,.0f}"
+                      f" | {r['peak_rss_mb']:,.0f} | " + (f"{load_['seconds']:.1f} / "
+                                                         f"{load_['peak_rss_mb']:,.0f}"
+                                                         if load_ else "-") + " |")
     for name in sorted(p.stem for p in OUT.glob("serve_*.json")):
         d = load(name)
         header(d, f"serve ({d['model']}, {d.get('workers', 1)} worker process)")
