@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -162,3 +163,20 @@ def test_emoji_naming_matches_the_emoji_package():
               "👩🏿\u200d🦳 and 🇲🇻", "no emoji at all", "ПРИВЕТ ❄️⛄️"]
     for text in cases:
         assert _demojize(text) == emoji.demojize(text, delimiters=(" :", ": ")), text
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 1000])
+def test_token_ids_in_blocks_are_the_tokens_of_each_text(block):
+    import random
+
+    from tweetlab.text.tokenize import TokenIds, tokenize
+
+    rng = random.Random(block)
+    pieces = ["a", "b", "<user>", ":x:", "hi!", "don't", "#tag", "", "\0z", "q\0"]
+    for trial in range(20):
+        choices = pieces if trial % 2 else pieces[:8]  # texts holding NUL: every other trial
+        texts = [" ".join(rng.choice(choices) for _ in range(rng.randrange(6)))
+                 for _ in range(rng.randrange(40))]
+        t = TokenIds.of(texts, block=block)
+        assert t.per_text() == [tokenize(x) for x in texts]
+        assert t.words == list(dict.fromkeys(w for x in texts for w in tokenize(x)))

@@ -49,7 +49,7 @@ def one(emb: Any, weight: Any, bias: Any, flat: Any, s: int, t: int, q: Any, ste
     last = flat.shape[0] - PREFETCH_AHEAD
     for j in range(s, t):
         if j < last:
-            ahead = flat[j + PREFETCH_AHEAD]
+            ahead = np.int64(flat[j + PREFETCH_AHEAD])  # (the intrinsic wants int64 indices)
             for d in range(0, dim, 16):  # one hint per 64-byte line
                 _prefetch(emb, ahead, d)  # type: ignore[call-arg]  # numba supplies the typing context
         row = flat[j]
@@ -149,7 +149,9 @@ def bags(own_flat: Any, own_offsets: Any, tok: Any, lengths: Any, word_hash: Any
                 size += m - k + 1
         offsets[i + 1] = offsets[i] + size
         pos += m
-    flat = np.empty(offsets[n], dtype=np.int64)
+    # int32: ids stay below n_words + buckets < 2**31 (FastTextConfig caps buckets), and
+    # a million long tweets' bags (~214 ids each) take half the memory of int64
+    flat = np.empty(offsets[n], dtype=np.int32)
     ub = np.uint64(buckets)
     acc = np.empty(300, dtype=np.uint64)
     pos = 0
@@ -168,7 +170,7 @@ def bags(own_flat: Any, own_offsets: Any, tok: Any, lengths: Any, word_hash: Any
         for k in range(2, word_ngrams + 1):
             for p in range(m - k + 1):
                 acc[p] = acc[p] * _MIX + word_hash[tok[pos + p + k - 1]]
-                flat[out] = n_words + np.int64(acc[p] % ub)
+                flat[out] = np.int32(n_words + np.int64(acc[p] % ub))
                 out += 1
         pos += m
     return flat, offsets
@@ -259,7 +261,7 @@ def gather(flat: Any, offsets: Any, order: Any) -> tuple[Any, Any]:
     for i in range(n):
         starts[i] = total
         total += offsets[order[i] + 1] - offsets[order[i]]
-    out = np.empty(total, dtype=np.int64)
+    out = np.empty(total, dtype=flat.dtype)
     for i in range(n):
         s = offsets[order[i]]
         size = offsets[order[i] + 1] - s

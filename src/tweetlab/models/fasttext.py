@@ -205,7 +205,8 @@ class FastTextConfig(ConfigBase):
         _check(self.word_ngrams >= 1, "fasttext", "word_ngrams", self.word_ngrams, "must be >= 1")
         _check(self.minn == 0 or 1 <= self.minn <= self.maxn, "fasttext", "minn/maxn",
                (self.minn, self.maxn), "need minn = 0 (no char n-grams) or 1 <= minn <= maxn")
-        _check(self.buckets >= 1, "fasttext", "buckets", self.buckets, "must be >= 1")
+        _check(1 <= self.buckets <= 1 << 30, "fasttext", "buckets", self.buckets,
+               "must be between 1 and 2**30")
 
 
 def _hash(text: str) -> int:
@@ -405,7 +406,7 @@ class FastTextClassifier(TorchTextClassifier):
         counts = own_per_text + gram_per_text
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        flat = np.empty(int(offsets[-1]), dtype=np.int64)
+        flat = np.empty(int(offsets[-1]), dtype=np.int32)  # as the compiled bags
         own_rows = np.repeat(np.arange(n), own_per_text)
         own_rank = np.arange(len(own_ids)) - np.repeat(np.cumsum(own_per_text) - own_per_text,
                                                        own_per_text)

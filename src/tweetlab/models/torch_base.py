@@ -35,7 +35,7 @@ PREDICT_BATCH = 2048
 class Ragged:
     """Variable-length id lists stored flat: row i is ``flat[offsets[i]:offsets[i+1]]``."""
 
-    flat: np.ndarray  # (total,) int64
+    flat: np.ndarray  # (total,) int64 (int32 for fasttext's bags)
     offsets: np.ndarray  # (n + 1,) int64
 
     @classmethod

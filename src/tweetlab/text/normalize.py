@@ -259,5 +259,10 @@ def normalize_many(texts: Sequence[str], config: CleaningConfig = DEFAULT_CLEANI
     texts = list(texts)
     if not config.elongations or len(texts) < 64:
         return [normalize(t, config) for t in texts]
-    maybe = _may_have_runs(texts)
-    return [_normalize(t, config, m) for t, m in zip(texts, maybe.tolist(), strict=True)]
+    out: list[str] = []
+    block = 1 << 15  # the byte scan's arrays stay small (a million tweets at once: ~1 GB)
+    for s in range(0, len(texts), block):
+        part = texts[s:s + block]
+        maybe = _may_have_runs(part)
+        out += [_normalize(t, config, m) for t, m in zip(part, maybe.tolist(), strict=True)]
+    return out
