@@ -5,11 +5,12 @@ and airline files, sampled with replacement, with id, date and user columns), wr
 if missing. Each size runs in a fresh process
 (`tweetlab predict MODEL --input tweets.csv.gz --output predictions.csv.gz`), timed
 end to end (start-up, reading, scoring, writing), with the process's peak RSS. Flat
-memory = the 1M run's peak close to the 250k run's. `--load` also times and measures
-`load_dataset` alone on each file (what the whole-file reader costs).
+memory = the 1M run's peaks close to the 250k run's (the main process's peak and the
+largest worker's: `--workers`, default one per core for files this size). `--load`
+also times and measures `load_dataset` alone on each file.
 
 Usage: python benchmarks/bench_predict_file.py [--sizes 250000,1000000] [--model NAME]
-       [--output-suffix .csv.gz] [--tag NAME] [--load]
+       [--output-suffix .csv.gz] [--tag NAME] [--load] [--workers N]
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from tweetlab.data import load_dataset
 _PEAK = ("import resource, sys; sys.argv = ['tweetlab'] + sys.argv[1:];\n"
          "from tweetlab.cli import main\n"
          "code = main()\n"
-         "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)\n"
+         "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+         "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, flush=True)\n"
          "sys.exit(code)")
 _LOAD = ("import resource, sys, time\n"
          "from tweetlab.data import load_dataset\n"
@@ -38,17 +40,19 @@ _LOAD = ("import resource, sys, time\n"
          "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)")
 
 
-def run_predict(path: Path, model: str, out: Path) -> dict:
+def run_predict(path: Path, model: str, out: Path, extra: list[str]) -> dict:
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", _PEAK, "-q", "predict", model, "--input",
-                           str(path), "--output", str(out), "--force"],
+                           str(path), "--output", str(out), "--force", *extra],
                           capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
-    rss = next(x.split()[1] for x in proc.stdout.splitlines() if x.startswith("MAXRSS"))
+    rss = next(x.split()[1:] for x in proc.stdout.splitlines() if x.startswith("MAXRSS"))
     wrote = next(x for x in proc.stdout.splitlines() if x.startswith("wrote"))
-    return {"seconds": seconds, "peak_rss_mb": int(rss) / 1024, "summary": wrote,
+    # the main process's peak, and the largest worker's (0 without workers)
+    return {"seconds": seconds, "peak_rss_mb": int(rss[0]) / 1024,
+            "worker_peak_rss_mb": int(rss[1]) / 1024, "summary": wrote,
             "output_mb": out.stat().st_size / 1e6}
 
 
@@ -67,6 +71,7 @@ def main() -> None:
     parser.add_argument("--output-suffix", default=".csv.gz")
     parser.add_argument("--tag", default="")
     parser.add_argument("--load", action="store_true")
+    parser.add_argument("--workers", default=None, help="predict --workers (default: auto)")
     args = parser.parse_args()
     work = OUT / "analyze"  # shared with bench_analyze.py: the same input files
     work.mkdir(parents=True, exist_ok=True)
@@ -82,18 +87,21 @@ def main() -> None:
                          for t in load_dataset(data / name, require_labels=False,
                                                skip_bad_rows=True).texts if t.strip()]
             build_file(path, n, texts)
-        r = run_predict(path, args.model, work / f"predictions_{n}{args.output_suffix}")
+        r = run_predict(path, args.model, work / f"predictions_{n}{args.output_suffix}",
+                        ["--workers", args.workers] if args.workers else [])
         r.update({"rows": n, "tweets_per_s": n / r["seconds"]})
         if args.load:
             r["load_dataset"] = run_load(path)
         rows.append(r)
         print(f"{n:>9,} rows: {r['seconds']:.1f} s end to end = {r['tweets_per_s']:,.0f} "
-              f"tweets/s; peak RSS {r['peak_rss_mb']:.0f} MB; output {r['output_mb']:.1f} MB"
+              f"tweets/s; peak RSS {r['peak_rss_mb']:.0f} MB (largest worker "
+              f"{r['worker_peak_rss_mb']:.0f} MB); output {r['output_mb']:.1f} MB"
               + (f"; load_dataset alone {r['load_dataset']['seconds']:.1f} s, peak RSS "
                  f"{r['load_dataset']['peak_rss_mb']:.0f} MB" if args.load else ""),
               flush=True)
     save(f"predict_file{args.tag}", {"date": stamp(), "machine": machine(), "rows": rows,
-                                     "model": args.model, "output": args.output_suffix})
+                                     "model": args.model, "output": args.output_suffix,
+                                     "workers": args.workers or "auto"})
     print(json.dumps(rows, indent=2))
 
 

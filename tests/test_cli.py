@@ -505,3 +505,18 @@ def test_table_writer_leaves_nothing_when_the_work_fails(tmp_path):
     assert gzip.decompress(out.read_bytes()) == b"a\n"
     with pytest.raises(Exception, match="already exists"):
         TableWriter(out, ["a"])
+
+
+def test_predict_file_with_worker_processes_writes_the_same_file(trained, csv_file, tmp_path,
+                                                                 capsys):
+    import tweetlab
+
+    one = tweetlab.predict_file(trained, csv_file, tmp_path / "one.csv", chunk_size=9,
+                                workers=1)
+    two = tweetlab.predict_file(trained, csv_file, tmp_path / "two.csv", chunk_size=9,
+                                workers=2)
+    assert one == two
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
+    code, _, err = run(["predict", str(trained), "--input", str(csv_file), "--workers", "0"],
+                       capsys)
+    assert code == 2 and "workers = 0" in err

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ._workers import auto_workers, scored
 from .data.splits import parse_dates
 from .data.stream import as_text, iter_chunks
 from .errors import DataError
@@ -217,38 +218,6 @@ class _Scorer:
         return labels, conf, _terms_per_label(tokens, labels)
 
 
-_WORKER: _Scorer | None = None
-
-
-def _init_worker(model: Any, band: tuple[float, float] | None) -> None:
-    """``model``: the classifier (fork) or its folder (spawn: each worker loads it)."""
-    import torch
-
-    from .persistence import load_model
-
-    torch.set_num_threads(1)  # the processes are the parallelism
-    global _WORKER
-    _WORKER = _Scorer(load_model(model) if isinstance(model, Path) else model, band)
-
-
-def _score_in_worker(raw: list[str], entities: list[str] | None
-                     ) -> tuple[np.ndarray, np.ndarray, TermCounts]:
-    assert _WORKER is not None
-    return _WORKER(raw, entities)
-
-
-def _auto_workers(data: str | Path) -> int:
-    """Worker processes for a file: none for small ones (starting them costs ~3 s)."""
-    import os
-
-    try:
-        size = Path(data).stat().st_size
-    except OSError:
-        return 1
-    rows = size / (35 if str(data).endswith(".gz") else 110)  # bytes per tweet row
-    return min(os.cpu_count() or 1, 4) if rows > 150_000 else 1
-
-
 def analyze(
     data: str | Path,
     model: Any = None,
@@ -311,7 +280,7 @@ def analyze(
     first_bad: tuple[int, str] | None = None
     seq = 0
     bar = tqdm(desc="analyze", unit=" tweets", disable=None if progress else True)
-    n_workers = _auto_workers(data) if workers is None else workers
+    n_workers = auto_workers(data) if workers is None else workers
     if n_workers < 1:
         raise DataError(f"workers = {n_workers}: must be >= 1")
     use_entity = bool(getattr(clf, "entity_input", False))
@@ -395,33 +364,10 @@ def analyze(
         n_scored += len(chunk)
         bar.update(len(chunk))
 
-    if n_workers == 1:
-        scorer = _Scorer(clf, band)
-        for chunk, dates in prepared():
-            count(chunk, dates, *scorer(*inputs(chunk)))
-    else:
-        # Workers clean and score; this process reads, parses dates and counts. At most
-        # two chunks per worker are in flight, so memory stays flat in the file size.
-        import multiprocessing
-        from concurrent.futures import Future, ProcessPoolExecutor
-
-        import torch
-
-        # fork: workers inherit the loaded model, and a script calling analyze() needs no
-        # __main__ guard; spawn where fork is missing or CUDA is in use (not fork-safe).
-        fork = "fork" in multiprocessing.get_all_start_methods() and \
-            not torch.cuda.is_initialized()
-        ctx = multiprocessing.get_context("fork" if fork else "spawn")
-        pending: list[tuple[Any, np.ndarray, Future[Any]]] = []
-        with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(clf if fork else model_ref, band)) as pool:
-            for chunk, dates in prepared():
-                pending.append((chunk, dates, pool.submit(_score_in_worker, *inputs(chunk))))
-                if len(pending) >= 2 * n_workers:
-                    c, d, fut = pending.pop(0)
-                    count(c, d, *fut.result())
-            for c, d, fut in pending:
-                count(c, d, *fut.result())
+    # Workers (if any) clean and score; this process reads, parses dates and counts.
+    for (chunk, dates), scores in scored(prepared(), lambda p: inputs(p[0]), _Scorer, clf,
+                                         model_ref, (band,), n_workers):
+        count(chunk, dates, *scores)
     bar.close()
     if n_scored == 0:
         if first_bad is None:  # nothing was dropped for its date: there was nothing

@@ -12,13 +12,17 @@ Everything the CLI does is one of these calls.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ._fs import check_can_write
+from ._workers import auto_workers, scored
 from .config import TrainConfig, split_overrides
 from .data import (
     KNOWN_COLUMNS,
@@ -268,13 +272,15 @@ def warn_if_training_file(model: Classifier, source: str | Path | None) -> bool:
 
 def iter_predictions(model: Classifier | str | Path, data: Dataset | str | Path, *,
                      neutral_band: Sequence[float] | None = None, progress: bool = False,
-                     chunk_size: int | None = None, **read: Any
+                     chunk_size: int | None = None, workers: int | None = None, **read: Any
                      ) -> tuple[list[str], Iterator[list[list[Any]]]]:
     """:func:`predict_table` a piece at a time: ``(header, pieces)``, each piece a list of
     rows. A file is read as the pieces are asked for (:func:`tweetlab.data.iter_dataset`),
     so memory stays flat however many tweets it holds. ``chunk_size``: tweets per piece
     (default: the model's ``PREDICT_CHUNK``, 50,000). ``progress``: a progress bar from the
     second piece on. Bad rows skipped (``skip_bad_rows=True``) are logged at the end.
+    ``workers``: processes that clean and score pieces while this one reads and writes
+    (``None``: one per core, up to 4, for files over ~150k tweets; 1: none).
 
     The header comes from the first piece: a column that piece lacks is left out, and
     cells a later piece lacks are empty (``None``).
@@ -300,38 +306,46 @@ def iter_predictions(model: Classifier | str | Path, data: Dataset | str | Path,
         opts = {k: v for k, v in read.items() if v is not None and k != "shape"}
         pieces = iter_dataset(data, chunk_size=size, require_labels=False, **opts)
         source = data
+    n_workers = (auto_workers(data) if workers is None else workers) \
+        if not isinstance(data, Dataset) else (workers or 1)
+    if n_workers < 1:
+        raise ConfigError(f"workers = {n_workers}: must be >= 1")
     first = next(pieces)
     extra = [c for c in KNOWN_COLUMNS if c in first.columns]
     labelled = first.labels is not None
     header = [*extra, "text", *(["true_label"] if labelled else []), "label", "confidence",
               *(f"p_{c}" for c in clf.classes_)]
 
-    def rows_of(ds: Dataset, warn: bool) -> list[list[Any]]:
-        proba = clf.predict_proba(model_inputs(clf, ds, warn=warn))
+    def rows_of(ds: Dataset, proba: np.ndarray) -> list[list[Any]]:
         labels = clf.labels_from_proba(proba, neutral_band)
         cols = [ds.columns.get(c) for c in extra]
         truth = ds.labels if labelled else None
         rows = []
-        for i, (text, lab, p) in enumerate(zip(ds.texts, labels, proba, strict=True)):
+        for i, (text, lab, p) in enumerate(zip(ds.texts, labels, proba.tolist(), strict=True)):
             rows.append([*(col[i] if col is not None else None for col in cols), text,
                          *([truth[i] if truth is not None else None] if labelled else []),
                          lab, round(label_confidence(clf.classes_, lab, p), 4),
-                         *(round(float(v), 4) for v in p)])
+                         *(round(v, 4) for v in p)])
         return rows
 
-    def generate() -> Iterator[list[list[Any]]]:
-        skipped = list(first.skipped)
-        yield rows_of(first, warn=True)
-        bar = None
-        try:
-            for ds in pieces:
-                if bar is None and progress:
-                    from tqdm.auto import tqdm
+    def inputs(ds: Dataset) -> tuple[Any]:
+        return (model_inputs(clf, ds, warn=ds is first),)
 
-                    bar = tqdm(initial=len(first), desc="predict", unit=" tweets")
+    def generate() -> Iterator[list[list[Any]]]:
+        skipped: list[SkippedRow] = []
+        bar = None
+        model_ref = Path(model) if isinstance(model, str | Path) else clf
+        try:
+            for ds, proba in scored(itertools.chain([first], pieces), inputs, _Proba, clf,
+                                    model_ref, (), n_workers):
                 skipped += ds.skipped
-                yield rows_of(ds, warn=False)
-                if bar is not None:
+                yield rows_of(ds, proba)
+                if ds is first:
+                    if progress:
+                        from tqdm.auto import tqdm
+
+                        bar = tqdm(initial=len(first), desc="predict", unit=" tweets")
+                elif bar is not None:
                     bar.update(len(ds))
         finally:
             if bar is not None:
@@ -340,6 +354,16 @@ def iter_predictions(model: Classifier | str | Path, data: Dataset | str | Path,
             warn_skipped(source, skipped)
 
     return header, generate()
+
+
+class _Proba:
+    """A piece's class probabilities (here or in a worker process)."""
+
+    def __init__(self, clf: Any) -> None:
+        self.clf = clf
+
+    def __call__(self, inputs: Any) -> np.ndarray:
+        return np.asarray(self.clf.predict_proba(inputs))
 
 
 def warn_skipped(source: Any, skipped: Sequence[SkippedRow]) -> None:
@@ -422,18 +446,19 @@ def predict_file(model: Classifier | str | Path, data: Dataset | str | Path,
                  out: str | Path, *, neutral_band: Sequence[float] | None = None,
                  force: bool = False, progress: bool = False,
                  columns: Sequence[str] | None = None, chunk_size: int | None = None,
-                 **read: Any) -> dict[str, int]:
+                 workers: int | None = None, **read: Any) -> dict[str, int]:
     """Label every row of ``data`` and write :func:`predict_table`'s table to ``out``
     (CSV, TSV, JSON lines or Parquet by its name; ``.gz`` ok; atomic; an existing file
     only with ``force``). A file is read, scored and written ``chunk_size`` tweets at a
-    time (see :func:`iter_predictions`), so its size is not limited by memory. Returns how
-    many tweets got each label.
+    time (see :func:`iter_predictions`, also for ``workers``), so its size is not limited
+    by memory. Returns how many tweets got each label.
     """
     from .data.writers import TableWriter
 
     check_output_file(out, force)
     header, pieces = iter_predictions(model, data, neutral_band=neutral_band,
-                                      progress=progress, chunk_size=chunk_size, **read)
+                                      progress=progress, chunk_size=chunk_size,
+                                      workers=workers, **read)
     at = header.index("label")
     names, picks = column_picks(header, columns) if columns else (header, None)
     counts: dict[str, int] = {}

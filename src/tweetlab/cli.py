@@ -298,12 +298,14 @@ def _predict_file(model: Any, args: argparse.Namespace, band: Any) -> int:
     if args.output:
         counts = predict_file(model, args.input, args.output, neutral_band=band,
                               force=args.force, progress=not args.quiet,
-                              columns=_columns(args), **_read_kwargs(args))
+                              columns=_columns(args), workers=args.workers,
+                              **_read_kwargs(args))
         print(f"wrote {sum(counts.values())} predictions to {args.output} "
               f"({', '.join(f'{k}: {v}' for k, v in counts.items())})")
         return 0
     header, pieces = iter_predictions(model, args.input, neutral_band=band,
-                                      progress=not args.quiet, **_read_kwargs(args))
+                                      progress=not args.quiet, workers=args.workers,
+                                      **_read_kwargs(args))
     columns = _columns(args)
     names, picks = column_picks(header, columns) if columns else (header, None)
     first = True
@@ -785,6 +787,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "columns, renamed with NEW=COL (Kaggle disaster submission: id,target=label)")
     p.add_argument("--neutral-band", type=float, nargs=2, metavar=("LOW", "HIGH"))
     p.add_argument("--force", action="store_true", help="overwrite --output")
+    p.add_argument("--workers", type=int, default=None,
+                   help="--input: scoring processes (default: one per core for files over "
+                        "~150k tweets, none for smaller ones)")
     _read_options(p)
     p.set_defaults(func=cmd_predict)
 

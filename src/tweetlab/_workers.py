@@ -1,0 +1,75 @@
+"""Score pieces of a file in worker processes while this process reads and writes.
+
+Used by ``analyze`` and ``predict_file``: a worker holds one scorer (built once from the
+model), each piece goes to the next free worker, results come back in file order, and
+at most two pieces per worker are in flight, so memory stays flat in the file size.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_SCORER: Any = None
+
+
+def _init(factory: Callable[..., Any], model: Any, args: tuple[Any, ...]) -> None:
+    """``model``: the classifier (fork) or its folder (spawn: each worker loads it)."""
+    import torch
+
+    from .persistence import load_model
+
+    torch.set_num_threads(1)  # the processes are the parallelism
+    global _SCORER
+    _SCORER = factory(load_model(model) if isinstance(model, Path) else model, *args)
+
+
+def _call(*args: Any) -> Any:
+    assert _SCORER is not None
+    return _SCORER(*args)
+
+
+def auto_workers(data: Any) -> int:
+    """Worker processes for a file: none for small ones (starting them costs ~3 s)."""
+    try:
+        size = Path(data).stat().st_size
+    except (OSError, TypeError):
+        return 1
+    rows = size / (35 if str(data).endswith(".gz") else 110)  # bytes per tweet row
+    return min(os.cpu_count() or 1, 4) if rows > 150_000 else 1
+
+
+def scored(pieces: Iterable[T], inputs: Callable[[T], tuple[Any, ...]],
+           factory: Callable[..., Any], clf: Any, model_ref: Any, args: tuple[Any, ...],
+           workers: int) -> Iterator[tuple[T, Any]]:
+    """``(piece, factory(clf, *args)(*inputs(piece)))`` for each piece, in order; with
+    ``workers`` > 1 the scoring runs in that many processes. ``model_ref``: what a
+    spawned worker loads (the model's folder; forked workers inherit ``clf``)."""
+    if workers <= 1:
+        scorer = factory(clf, *args)
+        for piece in pieces:
+            yield piece, scorer(*inputs(piece))
+        return
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    import torch
+
+    # fork: workers inherit the loaded model, and a script calling this needs no
+    # __main__ guard; spawn where fork is missing or CUDA is in use (not fork-safe).
+    fork = "fork" in multiprocessing.get_all_start_methods() and not torch.cuda.is_initialized()
+    ctx = multiprocessing.get_context("fork" if fork else "spawn")
+    pending: list[tuple[T, Future[Any]]] = []
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init,
+                             initargs=(factory, clf if fork else model_ref, args)) as pool:
+        for piece in pieces:
+            pending.append((piece, pool.submit(_call, *inputs(piece))))
+            if len(pending) >= 2 * workers:
+                done, fut = pending.pop(0)
+                yield done, fut.result()
+        for done, fut in pending:
+            yield done, fut.result()
