@@ -240,14 +240,15 @@ def main() -> None:
         header(d, f"predict --input FILE --output FILE{d['output']} (`bench_predict_file.py`)")
         print(f"Model: {d['model']}; each size in a fresh process. Runs: "
               + ", ".join(f"{name} {r['date']}" for name, r in runs) + ".\n")
-        print("| run | rows | seconds end to end | tweets/s | peak RSS MB | load_dataset alone: "
-              "s / peak RSS MB |")
+        print("| run | rows | seconds end to end | tweets/s | peak RSS MB (main / largest worker)"
+              " | load_dataset alone: s / peak RSS MB |")
         print("|---|---:|---:|---:|---:|---:|")
         for name, run in runs:
             for r in run["rows"]:
                 load_ = r.get("load_dataset")
                 print(f"| {name} | {r['rows']:,} | {r['seconds']:.1f} | {r['tweets_per_s']:,.0f}"
-                      f" | {r['peak_rss_mb']:,.0f} | " + (f"{load_['seconds']:.1f} / "
+                      f" | {r['peak_rss_mb']:,.0f} / {r.get('worker_peak_rss_mb', 0) or '-'} | "
+                      + (f"{load_['seconds']:.1f} / "
                                                          f"{load_['peak_rss_mb']:,.0f}"
                                                          if load_ else "-") + " |")
     for name in sorted(p.stem for p in OUT.glob("serve_*.json")):
