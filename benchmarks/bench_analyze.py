@@ -22,12 +22,10 @@ import gzip
 import json
 import random
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-from common import OUT, ROOT, data_dir, machine, save, stamp
+from common import OUT, ROOT, data_dir, machine, run_tweetlab, save, stamp
 
 from tweetlab.data import load_dataset
 
@@ -50,25 +48,11 @@ def build_file(path: Path, n: int, texts: list[str], seed: int = 0) -> None:
 
 
 def run_analyze(path: Path, model: str, out: Path, extra: list[str]) -> dict:
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c",
-         "import resource, sys, runpy; sys.argv = ['tweetlab'] + sys.argv[1:];\n"
-         "from tweetlab.cli import main\n"
-         "code = main()\n"
-         "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-         "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, flush=True)\n"
-         "sys.exit(code)",
-         "-q", "analyze", str(path), "--model", model, "--out", str(out), "--force", *extra],
-        capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr[-2000:])
-    rss = next(x.split()[1:] for x in proc.stdout.splitlines() if x.startswith("MAXRSS"))
-    scored = next(x for x in proc.stdout.splitlines() if x.startswith("scored"))
     # Peak RSS of the main process, and of the largest worker process (0 without workers).
-    return {"seconds": seconds, "peak_rss_mb": int(rss[0]) / 1024,
-            "worker_peak_rss_mb": int(rss[1]) / 1024, "summary": scored}
+    r = run_tweetlab(["-q", "analyze", str(path), "--model", model, "--out", str(out),
+                      "--force", *extra])
+    r["summary"] = next(x for x in r.pop("stdout").splitlines() if x.startswith("scored"))
+    return r
 
 
 def main() -> None:

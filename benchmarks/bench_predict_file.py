@@ -19,20 +19,13 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from bench_analyze import build_file
-from common import OUT, data_dir, machine, save, stamp
+from common import OUT, data_dir, machine, run_tweetlab, save, stamp
 
 from tweetlab.data import load_dataset
 
-_PEAK = ("import resource, sys; sys.argv = ['tweetlab'] + sys.argv[1:];\n"
-         "from tweetlab.cli import main\n"
-         "code = main()\n"
-         "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-         "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, flush=True)\n"
-         "sys.exit(code)")
 _LOAD = ("import resource, sys, time\n"
          "from tweetlab.data import load_dataset\n"
          "t = time.perf_counter(); ds = load_dataset(sys.argv[1], require_labels=False)\n"
@@ -41,19 +34,11 @@ _LOAD = ("import resource, sys, time\n"
 
 
 def run_predict(path: Path, model: str, out: Path, extra: list[str]) -> dict:
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _PEAK, "-q", "predict", model, "--input",
-                           str(path), "--output", str(out), "--force", *extra],
-                          capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr[-2000:])
-    rss = next(x.split()[1:] for x in proc.stdout.splitlines() if x.startswith("MAXRSS"))
-    wrote = next(x for x in proc.stdout.splitlines() if x.startswith("wrote"))
-    # the main process's peak, and the largest worker's (0 without workers)
-    return {"seconds": seconds, "peak_rss_mb": int(rss[0]) / 1024,
-            "worker_peak_rss_mb": int(rss[1]) / 1024, "summary": wrote,
-            "output_mb": out.stat().st_size / 1e6}
+    r = run_tweetlab(["-q", "predict", model, "--input", str(path), "--output", str(out),
+                      "--force", *extra])
+    r["summary"] = next(x for x in r.pop("stdout").splitlines() if x.startswith("wrote"))
+    r["output_mb"] = out.stat().st_size / 1e6
+    return r
 
 
 def run_load(path: Path) -> dict:

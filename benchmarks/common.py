@@ -67,6 +67,28 @@ def run_reference(script: str, payload: dict) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+_WITH_PEAK = ("import resource, sys; sys.argv = ['tweetlab'] + sys.argv[1:]\n"
+              "from tweetlab.cli import main\n"
+              "code = main()\n"
+              "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+              "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, flush=True)\n"
+              "sys.exit(code)")
+
+
+def run_tweetlab(args: list[str]) -> dict:
+    """``tweetlab ARGS`` in a fresh process: wall seconds, its stdout, and the peak RSS
+    of the process and of its largest child (worker processes; 0 without)."""
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", _WITH_PEAK, *args], capture_output=True,
+                          text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-2000:])
+    rss = next(x.split()[1:] for x in proc.stdout.splitlines() if x.startswith("MAXRSS"))
+    return {"seconds": seconds, "stdout": proc.stdout, "peak_rss_mb": int(rss[0]) / 1024,
+            "worker_peak_rss_mb": int(rss[1]) / 1024}
+
+
 def save(name: str, result: dict) -> Path:
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{name}.json"
