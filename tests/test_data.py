@@ -281,8 +281,9 @@ def test_chunked_reading_errors_name_the_file_and_say_what_to_do(tmp_path):
         _chunks(tmp_path / "empty.csv")
     latin = tmp_path / "latin.csv"
     latin.write_bytes("text\ncaf\xe9 con leche\n".encode("latin-1"))
-    with pytest.raises(DataError, match=r"latin\.csv.*cannot decode.*--encoding cp1252"):
+    with pytest.raises(DataError, match=r"latin\.csv.*cannot decode.*--encoding cp1252") as err:
         _chunks(latin)
+    assert err.value.line == 2 and "0xe9 at column 4" in str(err.value)
     assert list(_chunks(latin, encoding="latin-1")[0]["text"]) == ["café con leche"]
 
 

@@ -15,7 +15,6 @@ other column under its own name, and ``_row`` (1-based data row number).
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 from collections.abc import Iterator
@@ -23,14 +22,19 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError, list_columns
-from .readers import ROLE_NAMES, TEXT_NAMES, _layout, _sniff_delimiter
+from .readers import (
+    ROLE_NAMES,
+    TEXT_NAMES,
+    _blocks,
+    _decode_error,
+    _layout,
+    _open_binary,
+    _sniff_delimiter,
+)
 
 
 def _open_text(path: Path, encoding: str) -> io.TextIOBase:
-    with path.open("rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
-    raw = gzip.open(path, "rb") if gz else path.open("rb")
-    return io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
+    return io.TextIOWrapper(_open_binary(path), encoding=encoding, errors="strict", newline="")
 
 
 def as_text(values: list[Any]) -> list[str]:
@@ -139,10 +143,9 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
                                  keep_default_na=False, chunksize=chunk_size, engine="c")
             for frame in reader:
                 yield finish(frame)
-    except UnicodeDecodeError as exc:
-        raise DataError(f"cannot decode the file as {encoding} ({exc.reason})", path=p,
-                        hint="pass --encoding cp1252 (files written by Windows programs "
-                             "such as Excel) or --encoding latin-1 if it is not UTF-8") from None
+    except UnicodeDecodeError:
+        # where the first bad byte is, and which encoding decodes the whole file
+        raise _decode_error(p, lambda: _blocks(p), encoding) from None
     except pd.errors.ParserError as exc:
         raise DataError(f"malformed CSV ({exc})", path=p) from None
     except DataError as exc:
