@@ -386,3 +386,18 @@ def test_large_inputs_are_scored_in_chunks_with_the_same_result(family, monkeypa
     chunked = model.predict_proba(texts)
     assert calls == [40, 40, 10]
     assert np.allclose(whole, chunked, atol=1e-6)
+
+
+def test_tfidf_on_a_large_file_warns_about_time_and_memory(monkeypatch, caplog):
+    import tweetlab
+    from tweetlab.models.tfidf import TfidfClassifier
+
+    texts, labels = make_corpus(60)
+    ds = tweetlab.Dataset(texts=texts, labels=labels)
+    with caplog.at_level("WARNING", logger="tweetlab"):
+        tweetlab.train(ds, model="tfidf", valid_size=0)
+    assert "solver may run" not in caplog.text
+    monkeypatch.setattr(TfidfClassifier, "LARGE", 50)
+    with caplog.at_level("WARNING", logger="tweetlab"):
+        tweetlab.train(ds, model="tfidf", valid_size=0)
+    assert "tfidf on 60 tweets" in caplog.text and "--model fasttext" in caplog.text

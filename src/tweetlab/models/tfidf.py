@@ -11,6 +11,7 @@ coefficients and intercepts to ``model.safetensors``.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -368,10 +369,19 @@ class TfidfClassifier(TextClassifier):
     family = "tfidf"
     Config = TfidfConfig
     config: TfidfConfig
+    LARGE = 300_000  # training tweets from which fit warns about time and memory
 
     def _fit(self, texts: list[str], y: np.ndarray, valid: Any, checkpoint_dir: Path | None,
              resume: bool) -> None:
         cfg = self.config
+        if len(texts) >= self.LARGE:
+            # bench_scale.py, 1.48M tweets: features 11.1 GB in ~3 minutes, then the solver
+            # ran over 19 minutes (Newton-CG and saga alike) with nothing to show for it
+            logging.getLogger("tweetlab").warning(
+                "tfidf on %s tweets: its features need about %.0f GB and its solver may run "
+                "for tens of minutes without a progress bar (1.3M tweets: over 19 minutes); "
+                "fasttext trains a file this size in a few minutes (--model fasttext)",
+                f"{len(texts):,}", 7.5 * len(texts) / 1e6)
         self.ngrams_ = NgramTfidf(cfg)
         features = self.ngrams_.fit_transform(texts)
         self.head_ = LogisticRegression(
