@@ -476,6 +476,7 @@ def test_predict_to_stdout_in_pieces_prints_one_header(trained, csv_file, capsys
                              "id,label"], capsys)
     assert code == 0 and pieces == whole and pieces.count("id,label") == 1
     assert len(pieces.splitlines()) == 81 and "predict" in err  # a progress bar
+    assert "80/80" in err  # its total: estimated while reading, exact at the end
 
 
 def test_pieces_without_a_column_the_first_had_leave_its_cells_empty(trained, tmp_path):

@@ -375,3 +375,24 @@ def test_a_file_cut_short_is_named_as_damaged(tmp_path):
     path.write_bytes(gzip.compress(b"text,label\n" + b"hello there,a\n" * 5000)[:-30])
     with pytest.raises(DataError, match="t.csv.gz.*damaged gzip data"):
         load_dataset(path)
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.csv.gz", "t.jsonl", "t.parquet"])
+def test_pieces_say_how_far_into_the_file_reading_has_got(tmp_path, name):
+    from tweetlab.data import iter_dataset
+
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"text": [f"tweet number {i} " * 20 for i in range(3000)]})
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        frame.to_parquet(path, row_group_size=500)
+    elif name.endswith(".jsonl"):
+        frame.to_json(path, orient="records", lines=True)
+    else:
+        frame.to_csv(path, index=False)
+    pieces = iter_dataset(path, chunk_size=500, require_labels=False)
+    seen = []
+    for _ in pieces:
+        seen.append(pieces.fraction_read)
+    assert len(seen) == 6 and seen == sorted(seen) and seen[-1] == 1.0
+    assert 0 < seen[0] < 0.9  # a piece in, reading is not done

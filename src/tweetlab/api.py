@@ -278,7 +278,8 @@ def iter_predictions(model: Classifier | str | Path, data: Dataset | str | Path,
     rows. A file is read as the pieces are asked for (:func:`tweetlab.data.iter_dataset`),
     so memory stays flat however many tweets it holds. ``chunk_size``: tweets per piece
     (default: the model's ``PREDICT_CHUNK``, 50,000). ``progress``: a progress bar from the
-    second piece on. Bad rows skipped (``skip_bad_rows=True``) are logged at the end.
+    second piece on, its total (and time left) estimated from how much of the file has
+    been read. Bad rows skipped (``skip_bad_rows=True``) are logged at the end.
     ``workers``: processes that clean and score pieces while this one reads and writes
     (``None``: one per core, up to 4, for files over ~150k tweets; 1: none).
 
@@ -311,6 +312,7 @@ def iter_predictions(model: Classifier | str | Path, data: Dataset | str | Path,
     if n_workers < 1:
         raise ConfigError(f"workers = {n_workers}: must be >= 1")
     first = next(pieces)
+    n_read = 0
     extra = [c for c in KNOWN_COLUMNS if c in first.columns]
     labelled = first.labels is not None
     header = [*extra, "text", *(["true_label"] if labelled else []), "label", "confidence",
@@ -331,24 +333,41 @@ def iter_predictions(model: Classifier | str | Path, data: Dataset | str | Path,
     def inputs(ds: Dataset) -> tuple[Any]:
         return (model_inputs(clf, ds, warn=ds is first),)
 
+    def drawn() -> Iterator[Dataset]:
+        nonlocal n_read
+        for ds in itertools.chain([first], pieces):
+            n_read += len(ds)
+            yield ds
+
+    def estimate() -> int | None:
+        """Tweets in all: exact for a Dataset, else from how far the file has been read."""
+        if isinstance(data, Dataset):
+            return len(data)
+        fraction = getattr(pieces, "fraction_read", None)
+        return max(n_read, round(n_read / fraction)) if fraction else None
+
     def generate() -> Iterator[list[list[Any]]]:
         skipped: list[SkippedRow] = []
         bar = None
         model_ref = Path(model) if isinstance(model, str | Path) else clf
         try:
-            for ds, proba in scored(itertools.chain([first], pieces), inputs, _Proba, clf,
-                                    model_ref, (), n_workers):
+            for ds, proba in scored(drawn(), inputs, _Proba, clf, model_ref, (), n_workers):
                 skipped += ds.skipped
                 yield rows_of(ds, proba)
                 if ds is first:
                     if progress:
                         from tqdm.auto import tqdm
 
-                        bar = tqdm(initial=len(first), desc="predict", unit=" tweets")
+                        bar = tqdm(initial=len(first), total=estimate(), desc="predict",
+                                   unit=" tweets")
                 elif bar is not None:
+                    bar.total = estimate()  # the file's tweets, estimated as it is read
                     bar.update(len(ds))
         finally:
             if bar is not None:
+                if not isinstance(data, Dataset):
+                    bar.total = bar.n  # read to the end: the count is known
+                    bar.refresh()
                 bar.close()
         if skipped:
             warn_skipped(source, skipped)

@@ -2,7 +2,7 @@
 
 from .dataset import KNOWN_COLUMNS, Dataset, SkippedRow
 from .images import ImageDataset, is_pixel_file, load_images
-from .readers import FORMATS, iter_dataset, load_dataset
+from .readers import FORMATS, DatasetPieces, iter_dataset, load_dataset
 from .splits import SPLITS, LeakageReport, check_leakage, choose_split, parse_dates, split_dataset
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "KNOWN_COLUMNS",
     "SPLITS",
     "Dataset",
+    "DatasetPieces",
     "ImageDataset",
     "LeakageReport",
     "SkippedRow",

@@ -104,7 +104,28 @@ def read_bytes(path: Path) -> bytes:
     return b"".join(_blocks(path))
 
 
-def _lines(path: Path, encoding: str) -> Iterator[str]:
+class _Position:
+    """How far the reading of a file has got, as a fraction of the file as stored (its
+    compressed bytes for gzip; rows for Parquet): for progress bars."""
+
+    def __init__(self, path: Path) -> None:
+        self.total = max(path.stat().st_size, 1) if path.exists() else 1
+        self.done: float | None = None  # set by readers that do not watch a file
+        self._fh: Any = None
+
+    def watch(self, fh: Any) -> None:
+        self._fh = getattr(fh, "fileobj", None) or fh  # gzip: the compressed file under it
+
+    def fraction(self) -> float:
+        if self.done is not None:
+            return self.done
+        try:
+            return min(1.0, self._fh.tell() / self.total) if self._fh is not None else 0.0
+        except (OSError, ValueError):  # closed: read to the end
+            return 1.0
+
+
+def _lines(path: Path, encoding: str, position: _Position | None = None) -> Iterator[str]:
     """The file's lines, decoded as they are read (line ends kept; ``\\r\\n``, ``\\n`` and
     ``\\r`` end lines, as the csv module expects). Memory stays flat however long the file."""
     try:
@@ -112,6 +133,8 @@ def _lines(path: Path, encoding: str) -> Iterator[str]:
     except LookupError:
         raise DataError(f"unknown encoding {encoding!r}", path=path) from None
     with _open_binary(path) as raw, io.TextIOWrapper(raw, encoding=encoding, newline="") as fh:
+        if position is not None:
+            position.watch(raw)
         try:
             yield from fh
         except UnicodeDecodeError:
@@ -287,6 +310,7 @@ class _Rows(NamedTuple):
     format: str
     label_field: str
     label_map: dict[str, str] | None
+    position: _Position | None = None
 
 
 def _build(src: _Rows, path: Path, need_label: bool, errors: _RowErrors,
@@ -339,6 +363,7 @@ def _no_rows(path: Path, errors: _RowErrors) -> DataError:
 
 def _delimited_rows(path: Path, encoding: str | None, text: str | None, label: str | None,
                     fmt: str | None, need_label: bool, errors: _RowErrors) -> _Rows:
+    position = _Position(path)
     enc = encoding or "utf-8-sig"
     if encoding is None:
         # Sentiment140 is latin-1: recognise it from its first line, then read it as
@@ -347,7 +372,7 @@ def _delimited_rows(path: Path, encoding: str | None, text: str | None, label: s
             probe = _read(fh, 200, path).decode("latin-1")
         if re.match(r'^"?[024]"?,"?\d+"?,', probe) and not _decodes(_blocks(path), enc):
             enc = "latin-1"
-    lines = _lines(path, enc)
+    lines = _lines(path, enc, position)
     head = []  # up to the first line that is not blank
     for ln in lines:
         head.append(ln)
@@ -389,7 +414,7 @@ def _delimited_rows(path: Path, encoding: str | None, text: str | None, label: s
                 rec[role] = fields[i]
             yield line, rec
 
-    return _Rows(rows(), layout.format, label_name, layout.label_map)
+    return _Rows(rows(), layout.format, label_name, layout.label_map, position)
 
 
 def _chain(line: int, first: list[str], rest: Iterator[tuple[int, list[str] | csv.Error]]
@@ -415,8 +440,10 @@ def _pick_keys(keys: list[str], text: str | None, label: str | None, path: Path
 
 def _jsonl_rows(path: Path, encoding: str | None, text: str | None, label: str | None,
                 need_label: bool, errors: _RowErrors) -> _Rows:
+    position = _Position(path)
+
     def objects() -> Iterator[tuple[int, dict[str, Any]]]:
-        for n, line in enumerate(_lines(path, encoding or "utf-8-sig"), start=1):
+        for n, line in enumerate(_lines(path, encoding or "utf-8-sig", position), start=1):
             if not line.strip():
                 continue
             try:
@@ -451,7 +478,7 @@ def _jsonl_rows(path: Path, encoding: str | None, text: str | None, label: str |
                 continue
             yield n, rec
 
-    return _Rows(rows(), "jsonl", lkey or "label", None)
+    return _Rows(rows(), "jsonl", lkey or "label", None, position)
 
 
 def _parquet_rows(path: Path, text: str | None, label: str | None, need_label: bool) -> _Rows:
@@ -470,6 +497,9 @@ def _parquet_rows(path: Path, text: str | None, label: str | None, need_label: b
         raise DataError(f"cannot tell which column holds the label; columns: {list_columns(keys)}",
                         path=path, hint="name it with label=... (CLI: --label COLUMN)")
     wanted = {"text": tkey, **({"label": lkey} if lkey is not None else {}), **roles}
+    position = _Position(path)
+    position.done = 0.0
+    n_rows = max(pfile.metadata.num_rows, 1)
 
     def rows() -> Iterator[tuple[int, dict[str, Any]]]:
         n = 0
@@ -484,13 +514,14 @@ def _parquet_rows(path: Path, text: str | None, label: str | None, need_label: b
                     rec["_text_field"] = tkey
                     # Parquet has no lines: row i is reported as "line" i + 1.
                     n += 1
+                    position.done = n / n_rows
                     yield n, rec
         except DataError:
             raise
         except Exception as exc:
             raise DataError(f"cannot read Parquet ({exc})", path=path, line=n + 1) from None
 
-    return _Rows(rows(), "parquet", lkey or "label", None)
+    return _Rows(rows(), "parquet", lkey or "label", None, position)
 
 
 def _tweeteval_rows(path: Path, encoding: str | None, need_label: bool) -> _Rows:
@@ -584,11 +615,12 @@ def iter_dataset(
     skip_bad_rows: bool = False,
     require_labels: bool = True,
     label_map: dict[str, str] | None = None,
-) -> Iterator[Dataset]:
+) -> DatasetPieces:
     """:func:`load_dataset` a piece at a time: Datasets of ``chunk_size`` usable rows (the
     last one shorter), read as they are asked for, so a file larger than memory can be
     labelled. Same options and errors; each piece's ``skipped`` holds the rows skipped
     since the one before; labels are kept in a piece when each of its rows has one.
+    ``fraction_read`` of the result says how far into the file reading has got.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
@@ -596,14 +628,38 @@ def iter_dataset(
     >>> [(d.texts, d.lines) for d in iter_dataset(p, chunk_size=2, require_labels=False)]
     [(['a', 'b'], [2, 3]), (['c'], [4])]
     """
-    p = Path(path)
-    errors = _RowErrors(p, skip_bad_rows)
-    rows = _open_rows(p, text, label, format, encoding, require_labels, errors)
-    first = True
-    while (ds := _build(rows, p, require_labels, errors, chunk_size)) is not None:
-        if label_map and ds.labels is not None:
-            ds.labels = [label_map.get(x, x) for x in ds.labels]
-        first = False
-        yield ds
-    if first:
-        raise _no_rows(p, errors)
+    return DatasetPieces(Path(path), chunk_size, text=text, label=label, format=format,
+                         encoding=encoding, skip_bad_rows=skip_bad_rows,
+                         require_labels=require_labels, label_map=label_map)
+
+
+class DatasetPieces(Iterator[Dataset]):
+    """What :func:`iter_dataset` returns: the pieces, read as they are asked for, and
+    ``fraction_read``: how far into the file reading has got (0-1, by its bytes as stored;
+    ``None`` for a format read whole), for progress bars and time estimates."""
+
+    def __init__(self, path: Path, chunk_size: int | None, **opts: Any) -> None:
+        self._rows: _Rows | None = None
+        self._pieces = self._read(path, chunk_size, **opts)
+
+    def __next__(self) -> Dataset:
+        return next(self._pieces)
+
+    @property
+    def fraction_read(self) -> float | None:
+        position = self._rows.position if self._rows is not None else None
+        return position.fraction() if position is not None else None
+
+    def _read(self, p: Path, chunk_size: int | None, *, text: str | None, label: str | None,
+              format: str | None, encoding: str | None, skip_bad_rows: bool,
+              require_labels: bool, label_map: dict[str, str] | None) -> Iterator[Dataset]:
+        errors = _RowErrors(p, skip_bad_rows)
+        rows = self._rows = _open_rows(p, text, label, format, encoding, require_labels, errors)
+        first = True
+        while (ds := _build(rows, p, require_labels, errors, chunk_size)) is not None:
+            if label_map and ds.labels is not None:
+                ds.labels = [label_map.get(x, x) for x in ds.labels]
+            first = False
+            yield ds
+        if first:
+            raise _no_rows(p, errors)
