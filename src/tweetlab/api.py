@@ -363,11 +363,11 @@ def iter_predictions(model: Classifier | str | Path, data: Dataset | str | Path,
                 elif bar is not None:
                     bar.total = estimate()  # the file's tweets, estimated as it is read
                     bar.update(len(ds))
+            if bar is not None:
+                bar.total = bar.n  # read to the end: the count is known
+                bar.refresh()
         finally:
             if bar is not None:
-                if not isinstance(data, Dataset):
-                    bar.total = bar.n  # read to the end: the count is known
-                    bar.refresh()
                 bar.close()
         if skipped:
             warn_skipped(source, skipped)
