@@ -521,3 +521,21 @@ def test_predict_file_with_worker_processes_writes_the_same_file(trained, csv_fi
     code, _, err = run(["predict", str(trained), "--input", str(csv_file), "--workers", "0"],
                        capsys)
     assert code == 2 and "workers = 0" in err
+
+
+def test_evaluate_a_large_file_shows_progress_and_scores_the_same(trained, csv_file,
+                                                                  monkeypatch, capsys):
+    import tweetlab
+    from tweetlab.models.base import TextClassifier
+
+    def scores(report):
+        return {k: v for k, v in report.to_dict().items()
+                if k not in ("predict_seconds", "tweets_per_second")}
+
+    plain = scores(tweetlab.evaluate(trained, csv_file))
+    band = scores(tweetlab.evaluate(trained, csv_file, neutral_band=(0.3, 0.7)))
+    monkeypatch.setattr(TextClassifier, "PREDICT_CHUNK", 9)  # 9 pieces: a bar over them
+    assert scores(tweetlab.evaluate(trained, csv_file, progress=True)) == plain
+    assert "evaluate" in capsys.readouterr().err
+    assert scores(tweetlab.evaluate(trained, csv_file, neutral_band=(0.3, 0.7),
+                                    progress=True)) == band

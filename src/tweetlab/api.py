@@ -238,8 +238,10 @@ def finish_output(model: Any, out_path: Path | None, ckpt: Path | None, *, force
 
 
 def evaluate(model: Classifier | str | Path, data: AnyDataset | str | Path, *,
-             neutral_band: Sequence[float] | None = None, **read: Any) -> EvaluationReport:
-    """Score a model (object or directory) on labelled ``data``.
+             neutral_band: Sequence[float] | None = None, progress: bool = False,
+             **read: Any) -> EvaluationReport:
+    """Score a model (object or directory) on labelled ``data`` (``progress``: a progress
+    bar for more than 50,000 tweets).
 
     >>> # tweetlab.evaluate("models/disaster", "test.csv").accuracy
     """
@@ -250,7 +252,8 @@ def evaluate(model: Classifier | str | Path, data: AnyDataset | str | Path, *,
     check_label_overlap(clf, ds.labels, ds.source)
     if isinstance(data, str | Path):  # a whole file (a Dataset may be a split of one)
         warn_if_training_file(clf, data)
-    return evaluate_model(clf, model_inputs(clf, ds), ds.labels, neutral_band=neutral_band)
+    return evaluate_model(clf, model_inputs(clf, ds), ds.labels, neutral_band=neutral_band,
+                          progress=progress)
 
 
 def warn_if_training_file(model: Classifier, source: str | Path | None) -> bool:

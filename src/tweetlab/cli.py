@@ -178,7 +178,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = load(model_dir)
     data = _load_data(args.data, args, task=model.task)
     warn_if_training_file(model, args.data)
-    report = evaluate(model, data, neutral_band=_band(args.neutral_band))
+    report = evaluate(model, data, neutral_band=_band(args.neutral_band),
+                      progress=not args.quiet)
     print(report.to_text())
     stem = Path(args.data).name.split(".")[0]
     # (never into an installed package: a bundled model's report goes to ./evaluations)
