@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -256,3 +257,21 @@ def test_analyze_without_a_model_uses_the_bundled_english_sentiment_model(tmp_pa
     res = analyze(write_tweets(tmp_path / "t.csv", sample_rows(12)), progress=False)
     assert res.n_scored == 12
     assert set(res.counts["label"]) <= {"negative", "neutral", "positive"}
+
+
+def test_worker_processes_only_for_large_files_and_never_for_a_model_on_a_gpu(tmp_path):
+    import torch
+
+    from tweetlab._workers import auto_workers
+
+    class OnDevice:  # a model whose module sits on another device ("meta": no GPU needed)
+        module_ = torch.nn.Linear(2, 2).to("meta")
+
+    small, large = tmp_path / "small.csv", tmp_path / "large.csv"
+    small.write_text("text\n" + "a tweet\n" * 100)
+    with large.open("w") as fh:
+        fh.write("text\n")
+        fh.truncate(150_001 * 110)  # the size of ~150k tweet rows (sparse: no disk used)
+    assert auto_workers(small) == 1
+    assert auto_workers(large) >= min(2, os.cpu_count() or 1)
+    assert auto_workers(large, OnDevice()) == 1

@@ -33,8 +33,19 @@ def _call(*args: Any) -> Any:
     return _SCORER(*args)
 
 
-def auto_workers(data: Any) -> int:
-    """Worker processes for a file: none for small ones (starting them costs ~3 s)."""
+def on_gpu(clf: Any) -> bool:
+    """Whether ``clf`` predicts on a GPU (moved there with ``.to("cuda")``)."""
+    module = getattr(clf, "module_", None)
+    params = getattr(module, "parameters", None)
+    first = next(iter(params()), None) if callable(params) else None
+    return first is not None and first.device.type != "cpu"
+
+
+def auto_workers(data: Any, clf: Any = None) -> int:
+    """Worker processes for a file: none for small ones (starting them costs ~3 s), nor for
+    a model on a GPU (one process keeps it busy; CPU workers would only compete)."""
+    if clf is not None and on_gpu(clf):
+        return 1
     try:
         size = Path(data).stat().st_size
     except (OSError, TypeError):

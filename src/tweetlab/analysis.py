@@ -280,7 +280,7 @@ def analyze(
     first_bad: tuple[int, str] | None = None
     seq = 0
     bar = tqdm(desc="analyze", unit=" tweets", disable=None if progress else True)
-    n_workers = auto_workers(data) if workers is None else workers
+    n_workers = auto_workers(data, clf) if workers is None else workers
     if n_workers < 1:
         raise DataError(f"workers = {n_workers}: must be >= 1")
     use_entity = bool(getattr(clf, "entity_input", False))

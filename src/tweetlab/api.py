@@ -310,7 +310,7 @@ def iter_predictions(model: Classifier | str | Path, data: Dataset | str | Path,
         opts = {k: v for k, v in read.items() if v is not None and k != "shape"}
         pieces = iter_dataset(data, chunk_size=size, require_labels=False, **opts)
         source = data
-    n_workers = (auto_workers(data) if workers is None else workers) \
+    n_workers = (auto_workers(data, clf) if workers is None else workers) \
         if not isinstance(data, Dataset) else (workers or 1)
     if n_workers < 1:
         raise ConfigError(f"workers = {n_workers}: must be >= 1")
