@@ -396,3 +396,23 @@ def test_pieces_say_how_far_into_the_file_reading_has_got(tmp_path, name):
         seen.append(pieces.fraction_read)
     assert len(seen) == 6 and seen == sorted(seen) and seen[-1] == 1.0
     assert 0 < seen[0] < 0.9  # a piece in, reading is not done
+
+
+@pytest.mark.parametrize("name", ["t.csv.gz", "t.jsonl", "t.parquet"])
+def test_chunks_for_analyze_say_how_far_into_the_file_reading_has_got(tmp_path, name):
+    from tweetlab.data.readers import _Position
+    from tweetlab.data.stream import iter_chunks
+
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"text": [f"tweet number {i} " * 20 for i in range(3000)]})
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        frame.to_parquet(path, row_group_size=500)
+    elif name.endswith(".jsonl"):
+        frame.to_json(path, orient="records", lines=True)
+    else:
+        frame.to_csv(path, index=False)
+    position = _Position(path)
+    seen = [position.fraction() for _ in iter_chunks(path, chunk_size=500, position=position)]
+    assert len(seen) == 6 and seen == sorted(seen) and seen[-1] == 1.0
+    assert 0 < seen[0] < 0.9

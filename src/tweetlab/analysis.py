@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ._workers import auto_workers, scored
+from .data.readers import _Position
 from .data.splits import parse_dates
 from .data.stream import as_text, iter_chunks
 from .errors import DataError
@@ -280,6 +281,8 @@ def analyze(
     first_bad: tuple[int, str] | None = None
     seq = 0
     bar = tqdm(desc="analyze", unit=" tweets", disable=None if progress else True)
+    position = _Position(Path(data))
+    n_read = 0  # rows read so far (scoring, in workers, follows a few chunks behind)
     n_workers = auto_workers(data, clf) if workers is None else workers
     if n_workers < 1:
         raise DataError(f"workers = {n_workers}: must be >= 1")
@@ -288,7 +291,9 @@ def analyze(
     def prepared() -> Iterator[tuple[Any, np.ndarray]]:
         """Chunks with text and a usable date, and their dates (rows without are counted)."""
         nonlocal n_skipped, first_bad, by
-        for chunk in iter_chunks(data, chunk_size=chunk_size, text=text):
+        nonlocal n_read
+        for chunk in iter_chunks(data, chunk_size=chunk_size, text=text, position=position):
+            n_read += len(chunk)
             if by == "auto" and "date" not in chunk.columns:
                 log.info("%s has no date column: counting the whole file as one period", data)
                 by = "all"
@@ -362,12 +367,16 @@ def analyze(
                 heapq.heapreplace(heap, item)
         term_totals.add(terms)
         n_scored += len(chunk)
+        if (fraction := position.fraction()) > 0:
+            bar.total = max(n_read, round(n_read / fraction))  # the file's rows, estimated
         bar.update(len(chunk))
 
     # Workers (if any) clean and score; this process reads, parses dates and counts.
     for (chunk, dates), scores in scored(prepared(), lambda p: inputs(p[0]), _Scorer, clf,
                                          model_ref, (band,), n_workers):
         count(chunk, dates, *scores)
+    bar.total = bar.n  # read to the end (rows without text or date are not counted)
+    bar.refresh()
     bar.close()
     if n_scored == 0:
         if first_bad is None:  # nothing was dropped for its date: there was nothing

@@ -29,12 +29,16 @@ from .readers import (
     _decode_error,
     _layout,
     _open_binary,
+    _Position,
     _sniff_delimiter,
 )
 
 
-def _open_text(path: Path, encoding: str) -> io.TextIOBase:
-    return io.TextIOWrapper(_open_binary(path), encoding=encoding, errors="strict", newline="")
+def _open_text(path: Path, encoding: str, position: _Position | None = None) -> io.TextIOBase:
+    raw = _open_binary(path)
+    if position is not None:
+        position.watch(raw)
+    return io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
 
 
 def as_text(values: list[Any]) -> list[str]:
@@ -75,8 +79,10 @@ def _rename(columns: list[str], text: str | None) -> dict[str, str]:
 
 
 def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None = None,
-                encoding: str = "utf-8-sig") -> Iterator[Any]:
-    """Yield DataFrames of at most ``chunk_size`` tweets (see the module docstring)."""
+                encoding: str = "utf-8-sig", position: _Position | None = None
+                ) -> Iterator[Any]:
+    """Yield DataFrames of at most ``chunk_size`` tweets (see the module docstring).
+    ``position`` follows how far into the file reading has got (for progress bars)."""
     import pandas as pd
 
     p = Path(path)
@@ -100,11 +106,14 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
         if kind == "parquet":
             import pyarrow.parquet as pq
 
-            for batch in pq.ParquetFile(p).iter_batches(batch_size=chunk_size):
+            pfile = pq.ParquetFile(p)
+            for batch in pfile.iter_batches(batch_size=chunk_size):
+                if position is not None:
+                    position.done = (row + batch.num_rows) / max(pfile.metadata.num_rows, 1)
                 yield finish(batch.to_pandas())
             return
         if kind == "jsonl":
-            with _open_text(p, encoding) as fh:
+            with _open_text(p, encoding, position) as fh:
                 buf: list[dict[str, Any]] = []
                 for n, line in enumerate(fh, 1):
                     if not line.strip():
@@ -137,7 +146,7 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
                 names[i] = role
             if layout.label is not None:
                 names[layout.label] = "label"
-        with _open_text(p, encoding) as fh:
+        with _open_text(p, encoding, position) as fh:
             reader = pd.read_csv(fh, sep=delimiter, header=0 if layout.header else None,
                                  names=None if layout.header else names, dtype=object,
                                  keep_default_na=False, chunksize=chunk_size, engine="c")
