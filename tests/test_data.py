@@ -377,19 +377,24 @@ def test_a_file_cut_short_is_named_as_damaged(tmp_path):
         load_dataset(path)
 
 
+def _long_file(path: Path) -> Path:
+    """3,000 tweets of ~400 characters as CSV (gzip by the name), JSONL or Parquet."""
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"text": [f"tweet number {i} " * 20 for i in range(3000)]})
+    if path.name.endswith(".parquet"):
+        frame.to_parquet(path, row_group_size=500)
+    elif path.name.endswith(".jsonl"):
+        frame.to_json(path, orient="records", lines=True)
+    else:
+        frame.to_csv(path, index=False)
+    return path
+
+
 @pytest.mark.parametrize("name", ["t.csv", "t.csv.gz", "t.jsonl", "t.parquet"])
 def test_pieces_say_how_far_into_the_file_reading_has_got(tmp_path, name):
     from tweetlab.data import iter_dataset
 
-    pd = pytest.importorskip("pandas")
-    frame = pd.DataFrame({"text": [f"tweet number {i} " * 20 for i in range(3000)]})
-    path = tmp_path / name
-    if name.endswith(".parquet"):
-        frame.to_parquet(path, row_group_size=500)
-    elif name.endswith(".jsonl"):
-        frame.to_json(path, orient="records", lines=True)
-    else:
-        frame.to_csv(path, index=False)
+    path = _long_file(tmp_path / name)
     pieces = iter_dataset(path, chunk_size=500, require_labels=False)
     seen = []
     for _ in pieces:
@@ -403,15 +408,7 @@ def test_chunks_for_analyze_say_how_far_into_the_file_reading_has_got(tmp_path, 
     from tweetlab.data.readers import _Position
     from tweetlab.data.stream import iter_chunks
 
-    pd = pytest.importorskip("pandas")
-    frame = pd.DataFrame({"text": [f"tweet number {i} " * 20 for i in range(3000)]})
-    path = tmp_path / name
-    if name.endswith(".parquet"):
-        frame.to_parquet(path, row_group_size=500)
-    elif name.endswith(".jsonl"):
-        frame.to_json(path, orient="records", lines=True)
-    else:
-        frame.to_csv(path, index=False)
+    path = _long_file(tmp_path / name)
     position = _Position(path)
     seen = [position.fraction() for _ in iter_chunks(path, chunk_size=500, position=position)]
     assert len(seen) == 6 and seen == sorted(seen) and seen[-1] == 1.0
