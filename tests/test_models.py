@@ -401,3 +401,23 @@ def test_tfidf_on_a_large_file_warns_about_time_and_memory(monkeypatch, caplog):
     with caplog.at_level("WARNING", logger="tweetlab"):
         tweetlab.train(ds, model="tfidf", valid_size=0)
     assert "tfidf on 60 tweets" in caplog.text and "--model fasttext" in caplog.text
+
+
+def test_fit_on_many_tweets_says_what_it_does_before_training(monkeypatch, caplog):
+    import tweetlab
+    import tweetlab.models.base as base
+
+    texts, labels = make_corpus(60)
+    ds = tweetlab.Dataset(texts=texts, labels=labels)
+    monkeypatch.setattr(base, "LARGE_INPUT", 50)
+    with caplog.at_level("INFO", logger="tweetlab"):
+        tweetlab.train(ds, model="fasttext", valid_size=0, overrides=["epochs=1"])
+        tweetlab.train(ds, model="tfidf", valid_size=0)
+    assert "cleaning 60 tweets..." in caplog.text
+    assert "vocabulary and features of 60 tweets..." in caplog.text
+    assert "TF-IDF features of 60 tweets..." in caplog.text
+    caplog.clear()
+    monkeypatch.setattr(base, "LARGE_INPUT", 200_000)
+    with caplog.at_level("INFO", logger="tweetlab"):
+        tweetlab.train(ds, model="fasttext", valid_size=0, overrides=["epochs=1"])
+    assert "cleaning" not in caplog.text

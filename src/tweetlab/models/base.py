@@ -18,6 +18,7 @@ in ``_`` (``classes_``); ``predict_proba`` returns an (n, k) array whose columns
 
 from __future__ import annotations
 
+import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -44,6 +45,18 @@ def with_entity(texts: Sequence[str], entities: Sequence[Any]) -> list[str]:
     """
     return [f"[{e}] {t}" if e not in (None, "") else t
             for t, e in zip(texts, entities, strict=True)]
+
+
+log = logging.getLogger("tweetlab")
+
+LARGE_INPUT = 200_000  # from this many tweets, fit says what it does before training
+
+
+def say_for_large(n: int, what: str) -> None:
+    """Log ``what`` (INFO) before a step of fit that takes tens of seconds on ``n`` tweets,
+    so that a large file's minute before the first progress bar is not silent."""
+    if n >= LARGE_INPUT:
+        log.info("%s %s tweets...", what, f"{n:,}")
 
 
 def label_confidence(classes: Sequence[str], label: str, p: Sequence[float]) -> float:
@@ -245,6 +258,7 @@ class TextClassifier(Classifier):
         y, y_valid = self._learn_classes(labels, len(texts),
                                          list(valid[1]) if valid is not None else None)
         start = time.perf_counter()
+        say_for_large(len(texts), "cleaning")
         self._fit(
             self.clean(texts), y,
             (self.clean(list(valid[0])), y_valid) if valid is not None and y_valid is not None

@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from ..config import CleaningConfig, ConfigBase, _check
 from ..text import tokenize
 from ._compiled import load_kernels
-from .base import TextClassifier
+from .base import TextClassifier, say_for_large
 
 SOLVERS = ("newton-cg", "lbfgs", "saga")
 
@@ -383,6 +383,7 @@ class TfidfClassifier(TextClassifier):
                 "fasttext trains a file this size in a few minutes (--model fasttext)",
                 f"{len(texts):,}", 7.5 * len(texts) / 1e6)
         self.ngrams_ = NgramTfidf(cfg)
+        say_for_large(len(texts), "TF-IDF features of")
         features = self.ngrams_.fit_transform(texts)
         self.head_ = LogisticRegression(
             C=cfg.C, max_iter=cfg.max_iter, class_weight=cfg.class_weight, solver=cfg.solver,

@@ -26,7 +26,7 @@ from torch import nn
 
 from ..config import TrainConfig
 from ..training import TrainResult, resolve_device, train_module
-from .base import TextClassifier
+from .base import TextClassifier, say_for_large
 
 PREDICT_BATCH = 2048
 
@@ -162,6 +162,7 @@ class TorchTextClassifier(TextClassifier):
         cfg = self._training_config(self.train_config)
         assert cfg.epochs is not None
         torch.manual_seed(cfg.seed)
+        say_for_large(len(texts), "vocabulary and features of")
         self._prepare(texts)
         train = self._encode(texts)
         valid_data = (self._encode(valid[0]), valid[1]) if valid is not None else None
