@@ -405,11 +405,11 @@ def test_pieces_say_how_far_into_the_file_reading_has_got(tmp_path, name):
 
 @pytest.mark.parametrize("name", ["t.csv.gz", "t.jsonl", "t.parquet"])
 def test_chunks_for_analyze_say_how_far_into_the_file_reading_has_got(tmp_path, name):
-    from tweetlab.data.readers import _Position
+    from tweetlab.data.readers import ReadPosition
     from tweetlab.data.stream import iter_chunks
 
     path = _long_file(tmp_path / name)
-    position = _Position(path)
+    position = ReadPosition(path)
     seen = [position.fraction() for _ in iter_chunks(path, chunk_size=500, position=position)]
     assert len(seen) == 6 and seen == sorted(seen) and seen[-1] == 1.0
     assert 0 < seen[0] < 0.9

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ._workers import auto_workers, scored
-from .data.readers import _Position
+from .data.readers import ReadPosition
 from .data.splits import parse_dates
 from .data.stream import as_text, iter_chunks
 from .errors import DataError
@@ -281,7 +281,7 @@ def analyze(
     first_bad: tuple[int, str] | None = None
     seq = 0
     bar = tqdm(desc="analyze", unit=" tweets", disable=None if progress else True)
-    position = _Position(Path(data))
+    position = ReadPosition(Path(data))
     n_read = 0  # rows read so far (scoring, in workers, follows a few chunks behind)
     n_workers = auto_workers(data, clf) if workers is None else workers
     if n_workers < 1:
@@ -290,8 +290,7 @@ def analyze(
 
     def prepared() -> Iterator[tuple[Any, np.ndarray]]:
         """Chunks with text and a usable date, and their dates (rows without are counted)."""
-        nonlocal n_skipped, first_bad, by
-        nonlocal n_read
+        nonlocal n_skipped, first_bad, by, n_read
         for chunk in iter_chunks(data, chunk_size=chunk_size, text=text, position=position):
             n_read += len(chunk)
             if by == "auto" and "date" not in chunk.columns:

@@ -104,7 +104,7 @@ def read_bytes(path: Path) -> bytes:
     return b"".join(_blocks(path))
 
 
-class _Position:
+class ReadPosition:
     """How far the reading of a file has got, as a fraction of the file as stored (its
     compressed bytes for gzip; rows for Parquet): for progress bars."""
 
@@ -125,7 +125,7 @@ class _Position:
             return 1.0
 
 
-def _lines(path: Path, encoding: str, position: _Position | None = None) -> Iterator[str]:
+def _lines(path: Path, encoding: str, position: ReadPosition | None = None) -> Iterator[str]:
     """The file's lines, decoded as they are read (line ends kept; ``\\r\\n``, ``\\n`` and
     ``\\r`` end lines, as the csv module expects). Memory stays flat however long the file."""
     try:
@@ -310,7 +310,7 @@ class _Rows(NamedTuple):
     format: str
     label_field: str
     label_map: dict[str, str] | None
-    position: _Position | None = None
+    position: ReadPosition | None = None
 
 
 def _build(src: _Rows, path: Path, need_label: bool, errors: _RowErrors,
@@ -363,7 +363,7 @@ def _no_rows(path: Path, errors: _RowErrors) -> DataError:
 
 def _delimited_rows(path: Path, encoding: str | None, text: str | None, label: str | None,
                     fmt: str | None, need_label: bool, errors: _RowErrors) -> _Rows:
-    position = _Position(path)
+    position = ReadPosition(path)
     enc = encoding or "utf-8-sig"
     if encoding is None:
         # Sentiment140 is latin-1: recognise it from its first line, then read it as
@@ -440,7 +440,7 @@ def _pick_keys(keys: list[str], text: str | None, label: str | None, path: Path
 
 def _jsonl_rows(path: Path, encoding: str | None, text: str | None, label: str | None,
                 need_label: bool, errors: _RowErrors) -> _Rows:
-    position = _Position(path)
+    position = ReadPosition(path)
 
     def objects() -> Iterator[tuple[int, dict[str, Any]]]:
         for n, line in enumerate(_lines(path, encoding or "utf-8-sig", position), start=1):
@@ -497,7 +497,7 @@ def _parquet_rows(path: Path, text: str | None, label: str | None, need_label: b
         raise DataError(f"cannot tell which column holds the label; columns: {list_columns(keys)}",
                         path=path, hint="name it with label=... (CLI: --label COLUMN)")
     wanted = {"text": tkey, **({"label": lkey} if lkey is not None else {}), **roles}
-    position = _Position(path)
+    position = ReadPosition(path)
     position.done = 0.0
     n_rows = max(pfile.metadata.num_rows, 1)
 

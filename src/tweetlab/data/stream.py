@@ -25,16 +25,16 @@ from ..errors import DataError, list_columns
 from .readers import (
     ROLE_NAMES,
     TEXT_NAMES,
+    ReadPosition,
     _blocks,
     _decode_error,
     _layout,
     _open_binary,
-    _Position,
     _sniff_delimiter,
 )
 
 
-def _open_text(path: Path, encoding: str, position: _Position | None = None) -> io.TextIOBase:
+def _open_text(path: Path, encoding: str, position: ReadPosition | None = None) -> io.TextIOBase:
     raw = _open_binary(path)
     if position is not None:
         position.watch(raw)
@@ -79,7 +79,7 @@ def _rename(columns: list[str], text: str | None) -> dict[str, str]:
 
 
 def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None = None,
-                encoding: str = "utf-8-sig", position: _Position | None = None
+                encoding: str = "utf-8-sig", position: ReadPosition | None = None
                 ) -> Iterator[Any]:
     """Yield DataFrames of at most ``chunk_size`` tweets (see the module docstring).
     ``position`` follows how far into the file reading has got (for progress bars)."""
