@@ -539,3 +539,9 @@ def test_evaluate_a_large_file_shows_progress_and_scores_the_same(trained, csv_f
     assert "evaluate" in capsys.readouterr().err
     assert scores(tweetlab.evaluate(trained, csv_file, neutral_band=(0.3, 0.7),
                                     progress=True)) == band
+
+
+def test_predict_shows_no_progress_bar_for_a_file_of_one_piece(trained, csv_file, capsys):
+    code, _, err = run(["predict", str(trained), "--input", str(csv_file), "--columns", "id"],
+                       capsys)
+    assert code == 0 and "predict" not in err and "%|" not in err

@@ -357,13 +357,11 @@ def iter_predictions(model: Classifier | str | Path, data: Dataset | str | Path,
             for ds, proba in scored(drawn(), inputs, _Proba, clf, model_ref, (), n_workers):
                 skipped += ds.skipped
                 yield rows_of(ds, proba)
-                if ds is first:
-                    if progress:
+                if progress and ds is not first:  # a bar from the second piece on
+                    if bar is None:
                         from tqdm.auto import tqdm
 
-                        bar = tqdm(initial=len(first), total=estimate(), desc="predict",
-                                   unit=" tweets")
-                elif bar is not None:
+                        bar = tqdm(initial=len(first), desc="predict", unit=" tweets")
                     bar.total = estimate()  # the file's tweets, estimated as it is read
                     bar.update(len(ds))
             if bar is not None:
