@@ -275,3 +275,21 @@ def test_worker_processes_only_for_large_files_and_never_for_a_model_on_a_gpu(tm
     assert auto_workers(small) == 1
     assert auto_workers(large) >= min(2, os.cpu_count() or 1)
     assert auto_workers(large, OnDevice()) == 1
+
+
+def test_analyze_reads_sentiment140_as_latin1_and_takes_an_encoding(tmp_path, binary_model,
+                                                                    capsys):
+    s140 = tmp_path / "s140.csv"
+    s140.write_bytes('"0","1","Mon Apr 06 22:19:45 PDT 2009","NO_QUERY","bob","café is bad"\n'
+                     '"4","2","Tue Apr 07 09:00:00 PDT 2009","NO_QUERY","ann","good café"\n'
+                     .encode("latin-1"))
+    result = analyze(s140, binary_model, by="day", progress=False)
+    assert result.n_scored == 2 and len(result.counts["period"].unique()) == 2
+    other = tmp_path / "other.csv"
+    other.write_bytes("text,date\ncafé au lait,2024-01-01\n".encode("cp1252"))
+    with pytest.raises(DataError, match="line 2.*--encoding cp1252"):
+        analyze(other, binary_model, progress=False)
+    assert analyze(other, binary_model, progress=False, encoding="cp1252").n_scored == 1
+    model_dir = binary_model.save(tmp_path / "m")
+    assert main(["-q", "analyze", str(other), "--model", str(model_dir), "--encoding",
+                 "cp1252", "--out", str(tmp_path / "report")]) == 0

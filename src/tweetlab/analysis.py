@@ -235,6 +235,7 @@ def analyze(
     progress: bool = True,
     force: bool = False,
     workers: int | None = None,
+    encoding: str | None = None,
 ) -> AnalysisResult:
     """Score every tweet of ``data`` with ``model`` and count labels per period and group.
 
@@ -252,6 +253,7 @@ def analyze(
         top_n: confident tweets kept per label and group; ``n_terms`` terms per label.
         workers: processes that clean and score chunks while this one reads and counts
             (``None``: one per core, up to 4, for files over ~150k tweets; 1: none).
+        encoding: the file's text encoding (UTF-8 unless given; Sentiment140: latin-1).
     """
     import pandas as pd
     from tqdm.auto import tqdm
@@ -291,7 +293,8 @@ def analyze(
     def prepared() -> Iterator[tuple[Any, np.ndarray]]:
         """Chunks with text and a usable date, and their dates (rows without are counted)."""
         nonlocal n_skipped, first_bad, by, n_read
-        for chunk in iter_chunks(data, chunk_size=chunk_size, text=text, position=position):
+        for chunk in iter_chunks(data, chunk_size=chunk_size, text=text, encoding=encoding,
+                                 position=position):
             n_read += len(chunk)
             if by == "auto" and "date" not in chunk.columns:
                 log.info("%s has no date column: counting the whole file as one period", data)

@@ -361,18 +361,23 @@ def _no_rows(path: Path, errors: _RowErrors) -> DataError:
                                          if errors.rows else ""), path=path)
 
 
+def csv_encoding(path: Path, encoding: str | None) -> str:
+    """The encoding to read a delimited file with: ``encoding`` if given, else UTF-8 -
+    except Sentiment140, which is latin-1: recognised from its first line, it is read as
+    latin-1 unless the whole file is UTF-8."""
+    if encoding is not None:
+        return encoding
+    with _open_binary(path) as fh:
+        probe = _read(fh, 200, path).decode("latin-1")
+    if re.match(r'^"?[024]"?,"?\d+"?,', probe) and not _decodes(_blocks(path), "utf-8-sig"):
+        return "latin-1"
+    return "utf-8-sig"
+
+
 def _delimited_rows(path: Path, encoding: str | None, text: str | None, label: str | None,
                     fmt: str | None, need_label: bool, errors: _RowErrors) -> _Rows:
     position = ReadPosition(path)
-    enc = encoding or "utf-8-sig"
-    if encoding is None:
-        # Sentiment140 is latin-1: recognise it from its first line, then read it as
-        # latin-1 unless the whole file is UTF-8.
-        with _open_binary(path) as fh:
-            probe = _read(fh, 200, path).decode("latin-1")
-        if re.match(r'^"?[024]"?,"?\d+"?,', probe) and not _decodes(_blocks(path), enc):
-            enc = "latin-1"
-    lines = _lines(path, enc, position)
+    lines = _lines(path, csv_encoding(path, encoding), position)
     head = []  # up to the first line that is not blank
     for ln in lines:
         head.append(ln)

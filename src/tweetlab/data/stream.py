@@ -31,6 +31,7 @@ from .readers import (
     _layout,
     _open_binary,
     _sniff_delimiter,
+    csv_encoding,
 )
 
 
@@ -79,9 +80,10 @@ def _rename(columns: list[str], text: str | None) -> dict[str, str]:
 
 
 def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None = None,
-                encoding: str = "utf-8-sig", position: ReadPosition | None = None
+                encoding: str | None = None, position: ReadPosition | None = None
                 ) -> Iterator[Any]:
     """Yield DataFrames of at most ``chunk_size`` tweets (see the module docstring).
+    ``encoding``: UTF-8 unless given (Sentiment140 files: latin-1, as ``load_dataset``).
     ``position`` follows how far into the file reading has got (for progress bars)."""
     import pandas as pd
 
@@ -90,6 +92,7 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
         raise DataError("file not found", path=p)
     kind = _kind(p)
     row = 0
+    encoding = csv_encoding(p, encoding) if kind == "csv" else encoding or "utf-8-sig"
 
     def finish(frame: Any) -> Any:
         nonlocal row
