@@ -545,3 +545,21 @@ def test_predict_shows_no_progress_bar_for_a_file_of_one_piece(trained, csv_file
     code, _, err = run(["predict", str(trained), "--input", str(csv_file), "--columns", "id"],
                        capsys)
     assert code == 0 and "predict" not in err and "%|" not in err
+
+
+def test_every_command_that_reads_a_tweet_table_takes_an_encoding(tmp_path, capsys):
+    from tweetlab.cli import _command_parsers, build_parser
+
+    for sub in _command_parsers(build_parser()):
+        inputs = {a.dest for a in sub._actions if not a.option_strings} & {"data", "train",
+                                                                           "test"}
+        options = {o for a in sub._actions for o in a.option_strings}
+        if inputs or "--input" in options:
+            assert "--encoding" in options, sub.prog  # what a decoding error tells users to pass
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_bytes("text\ncafé au lait\nbonjour\n".encode("cp1252"))
+    b.write_bytes("text\ncafé au lait\n".encode("cp1252"))
+    code, _, err = run(["leakage", str(a), str(b)], capsys)
+    assert code == 2 and "--encoding cp1252" in err
+    code, out, _ = run(["leakage", str(a), str(b), "--encoding", "cp1252"], capsys)
+    assert code == 0 and "1" in out

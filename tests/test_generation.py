@@ -582,3 +582,14 @@ def test_cli_trains_from_a_base_and_says_so(tmp_path, capsys):
     assert "Started from the generator" in (tmp_path / "g" / "README.md").read_text()
     assert main(["info", str(tmp_path / "g")]) == 0
     assert "started from:" in capsys.readouterr().out
+
+
+def test_read_tweets_of_a_file_in_another_encoding(tmp_path):
+    from tweetlab.errors import DataError
+    from tweetlab.generation import read_tweets
+
+    path = tmp_path / "tweets.csv"
+    path.write_bytes("text,date\nle café est fermé,2024-01-01\n".encode("cp1252"))
+    with pytest.raises(DataError, match="--encoding cp1252"):
+        read_tweets(path)
+    assert read_tweets(path, encoding="cp1252").texts == ["le café est fermé"]

@@ -402,8 +402,10 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_leakage(args: argparse.Namespace) -> int:
     from .data import check_leakage, load_dataset
 
-    a = load_dataset(args.train, require_labels=False, skip_bad_rows=True)
-    b = load_dataset(args.test, require_labels=False, skip_bad_rows=True)
+    a = load_dataset(args.train, require_labels=False, skip_bad_rows=True,
+                     encoding=args.encoding)
+    b = load_dataset(args.test, require_labels=False, skip_bad_rows=True,
+                     encoding=args.encoding)
     report = check_leakage(a, b)
     print(f"{args.test} vs {args.train}: {report}")
     for ex in report.examples:
@@ -454,7 +456,8 @@ def _evaluate_generator(args: argparse.Namespace) -> int:
     from .generation import load_generator, read_tweets
 
     gen = load_generator(args.model)
-    corpus = read_tweets(args.data, gen.config.cleaning, text=args.text)
+    corpus = read_tweets(args.data, gen.config.cleaning, text=args.text,
+                         encoding=args.encoding)
     if args.stream is not None:
         bpc, stream = gen.stream_bits(corpus, chunk=args.stream, progress=not args.quiet)
     else:
@@ -476,7 +479,8 @@ def cmd_generator_update(args: argparse.Namespace) -> int:
     from .generation import update_generator
 
     gen, summary = update_generator(args.model, args.data, out=args.out,
-                                    in_place=args.in_place, force=args.force, text=args.text)
+                                    in_place=args.in_place, force=args.force, text=args.text,
+                                    encoding=args.encoding)
     where = args.model if args.in_place else args.out
     print(f"{summary}; saved to {where}")
     if gen.ngram_ is not None:
@@ -498,7 +502,8 @@ def cmd_generator_train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     command = _reproduce_command()
     gen = train_generator(args.data, args.model, out=out, overrides=overrides, force=args.force,
-                          resume=args.resume, text=args.text, command=command, base=args.base)
+                          resume=args.resume, text=args.text, command=command, base=args.base,
+                          encoding=args.encoding)
     m = gen.metrics_
     print(f"saved {gen.family} generator to {out}  ({m['train_seconds']:.0f} s training, "
           f"{m['data']['n_train']:,} tweets, {m['parameters']:,} parameters"
@@ -631,7 +636,8 @@ def cmd_generator_compare(args: argparse.Namespace) -> int:
     overrides = _per_model(parse_models(models, GENERATOR_FAMILIES), args.set or [])
     board = compare_generators(args.data, models, out=args.out, minutes=args.minutes,
                                overrides=overrides, prompt=args.prompt, resume=args.resume,
-                               progress=not args.quiet, text=args.text)
+                               progress=not args.quiet, text=args.text,
+                               encoding=args.encoding)
     print(board.describe())
     print(board.to_markdown())
     print(f"wrote {', '.join(str(f) for f in board.files)}; models in {args.out}/models/")
@@ -864,6 +870,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--lowercase", action="store_true", help="lower-case every tweet")
     g.add_argument("--keep-retweets", action="store_true", help="learn from retweets too")
     g.add_argument("--text", help="column holding the tweet text (guessed when omitted)")
+    g.add_argument("--encoding", help="the file's text encoding (default UTF-8)")
     g.add_argument("--device", help="auto (default), cpu, cuda")
     g.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     g.add_argument("--resume", action="store_true", help="continue an interrupted run")
@@ -885,6 +892,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--prompt", "--seed", dest="prompt", default="",
                    help="seed phrase of the samples and speed test")
     g.add_argument("--text", help="column holding the tweet text (guessed when omitted)")
+    g.add_argument("--encoding", help="the file's text encoding (default UTF-8)")
     g.add_argument("--resume", action="store_true", help="keep the models already finished")
     g.set_defaults(func=cmd_generator_compare)
     g = gsub.add_parser("update", help="teach a trained generator the account's newer tweets "
@@ -900,6 +908,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--out", "-o", help="folder for the updated model")
     where.add_argument("--in-place", action="store_true", help="replace MODEL (atomically)")
     g.add_argument("--text", help="column holding the tweet text (guessed when omitted)")
+    g.add_argument("--encoding", help="the file's text encoding (default UTF-8)")
     g.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     g.set_defaults(func=cmd_generator_update)
 
@@ -1045,6 +1054,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("train")
     p.add_argument("test")
     p.add_argument("--strict", action="store_true", help="exit 1 when any overlap is found")
+    p.add_argument("--encoding", help="the files' text encoding (default UTF-8; "
+                                      "Sentiment140: latin-1)")
     p.set_defaults(func=cmd_leakage)
     _quiet_anywhere(parser)
     return parser

@@ -401,6 +401,7 @@ def compare_generators(
     resume: bool = False,
     progress: bool = True,
     text: str | None = None,
+    encoding: str | None = None,
 ) -> GeneratorBoard:
     """Train each generator family in ``models`` (or ``NAME=FAMILY`` variants with their
     own ``overrides``) on the same tweets for ``minutes`` each, score all on the same
@@ -424,7 +425,7 @@ def compare_generators(
                               "model other held-out tweets; a comparison holds out the same "
                               "newest 5% for all")
     out_path, rows_dir = _output(out, resume)
-    corpus = read_tweets(data, text=text)
+    corpus = read_tweets(data, text=text, encoding=encoding)
     train_part, valid_part = corpus.split_by_time(GeneratorConfig().valid_fraction)
     fingerprint = {"n": len(corpus), "source": corpus.source, "minutes": minutes}
     rows: list[dict[str, Any]] = []

@@ -116,11 +116,12 @@ class TweetCorpus:
 
 
 def read_tweets(data: str | Path | Sequence[str], cleaning: TweetCleaning | None = None,
-                *, text: str | None = None) -> TweetCorpus:
+                *, text: str | None = None, encoding: str | None = None) -> TweetCorpus:
     """Read and clean tweets for style learning, sorted oldest first when dated.
 
     ``data``: a list of texts, or a file tweetlab reads (CSV/TSV/JSONL/Parquet, gzip
-    ok) or an X archive ``tweets.js`` / JSON dump of tweet objects.
+    ok) or an X archive ``tweets.js`` / JSON dump of tweet objects. ``text``: the text
+    column; ``encoding``: a table's text encoding (UTF-8 unless given).
     """
     cleaning = cleaning or TweetCleaning()
     source: str | None = None
@@ -139,7 +140,8 @@ def read_tweets(data: str | Path | Sequence[str], cleaning: TweetCleaning | None
         else:
             from ..data import load_dataset
 
-            ds = load_dataset(path, text=text, require_labels=False, skip_bad_rows=True)
+            ds = load_dataset(path, text=text, encoding=encoding, require_labels=False,
+                              skip_bad_rows=True)
             raw = ds.texts
             raw_dates = ds.columns.get("date", [None] * len(raw))
     else:

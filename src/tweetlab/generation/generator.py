@@ -710,6 +710,7 @@ def train_generator(
     text: str | None = None,
     command: str | None = None,
     base: str | Path | TweetGenerator | None = None,
+    encoding: str | None = None,
 ) -> TweetGenerator:
     """Train a tweet generator on an account's tweets and (with ``out``) save it.
 
@@ -746,7 +747,7 @@ def train_generator(
     if isinstance(data, TweetCorpus):
         corpus = data
     else:
-        corpus = read_tweets(data, gcfg.cleaning, text=text)
+        corpus = read_tweets(data, gcfg.cleaning, text=text, encoding=encoding)
     train_part, valid_part = corpus.split_by_time(gcfg.valid_fraction)
     if len(train_part) < 10:
         left = len(train_part)
@@ -816,6 +817,7 @@ def update_generator(
     in_place: bool = False,
     force: bool = False,
     text: str | None = None,
+    encoding: str | None = None,
 ) -> tuple[TweetGenerator, UpdateSummary]:
     """Teach a saved generator an account's newer tweets (:meth:`TweetGenerator.update`:
     the n-gram counts and the novelty filter; seconds, no retraining) and save it to
@@ -834,7 +836,7 @@ def update_generator(
     check_writable(target, force or in_place)  # before the work, not after it
     gen = load_generator(model)
     corpus = data if isinstance(data, TweetCorpus) else \
-        read_tweets(data, gen.config.cleaning, text=text)
+        read_tweets(data, gen.config.cleaning, text=text, encoding=encoding)
     summary = gen.update(corpus)
     metrics = read_metrics(model)
     metrics.setdefault("updates", []).append({
