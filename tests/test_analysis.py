@@ -293,3 +293,16 @@ def test_analyze_reads_sentiment140_as_latin1_and_takes_an_encoding(tmp_path, bi
     model_dir = binary_model.save(tmp_path / "m")
     assert main(["-q", "analyze", str(other), "--model", str(model_dir), "--encoding",
                  "cp1252", "--out", str(tmp_path / "report")]) == 0
+
+
+def test_analyze_names_a_malformed_row_and_can_skip_it(tmp_path, binary_model, caplog):
+    path = tmp_path / "t.csv"
+    rows = [f"tweet {i},2024-01-0{1 + i % 5}" for i in range(40)]
+    rows[25] = "bad, row, here,2024-01-02"  # line 27: four fields
+    path.write_text("text,date\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match="malformed row: expected 2 fields, found 4") as err:
+        analyze(path, binary_model, chunk_size=10, progress=False)
+    assert err.value.line == 27 and "--skip-bad-rows" in str(err.value)
+    with caplog.at_level("WARNING", logger="tweetlab"):
+        result = analyze(path, binary_model, chunk_size=10, progress=False, skip_bad_rows=True)
+    assert result.n_scored == 39 and "skipped 1 malformed rows (first at line 27" in caplog.text

@@ -236,6 +236,7 @@ def analyze(
     force: bool = False,
     workers: int | None = None,
     encoding: str | None = None,
+    skip_bad_rows: bool = False,
 ) -> AnalysisResult:
     """Score every tweet of ``data`` with ``model`` and count labels per period and group.
 
@@ -254,6 +255,8 @@ def analyze(
         workers: processes that clean and score chunks while this one reads and counts
             (``None``: one per core, up to 4, for files over ~150k tweets; 1: none).
         encoding: the file's text encoding (UTF-8 unless given; Sentiment140: latin-1).
+        skip_bad_rows: skip CSV rows with the wrong number of fields (logged: how many, the
+            first one's line) instead of stopping at the first.
     """
     import pandas as pd
     from tqdm.auto import tqdm
@@ -284,6 +287,7 @@ def analyze(
     seq = 0
     bar = tqdm(desc="analyze", unit=" tweets", disable=None if progress else True)
     position = ReadPosition(Path(data))
+    bad_rows: list[tuple[int, str]] = []  # (line, reason) of malformed rows skipped
     n_read = 0  # rows read so far (scoring, in workers, follows a few chunks behind)
     n_workers = auto_workers(data, clf) if workers is None else workers
     if n_workers < 1:
@@ -294,7 +298,9 @@ def analyze(
         """Chunks with text and a usable date, and their dates (rows without are counted)."""
         nonlocal n_skipped, first_bad, by, n_read
         for chunk in iter_chunks(data, chunk_size=chunk_size, text=text, encoding=encoding,
-                                 position=position):
+                                 position=position,
+                                 on_bad_row=(lambda line, why: bad_rows.append((line, why)))
+                                 if skip_bad_rows else None):
             n_read += len(chunk)
             if by == "auto" and "date" not in chunk.columns:
                 log.info("%s has no date column: counting the whole file as one period", data)
@@ -385,6 +391,9 @@ def analyze(
             raise DataError("no tweets with text to analyze", path=str(data))
         raise DataError(f"no tweet with a usable date; e.g. row {first_bad[0]} has date "
                         f"{first_bad[1]!r}", path=str(data), field="date")
+    if bad_rows:
+        log.warning("%s: skipped %d malformed rows (first at line %d: %s)", data,
+                    len(bad_rows), bad_rows[0][0], bad_rows[0][1])
     if n_skipped:
         assert first_bad is not None
         log.warning("%s: skipped %d tweets with a missing or unparsable date (first: row %d, "
@@ -477,8 +486,8 @@ def _distinctive(tc: TermCounts, n: int = 15, min_count: int = 5
     all_n = total.sum() or 1.0
     out: dict[str, list[tuple[str, float, int]]] = {}
     for lab, a in zip(tc.labels, counts, strict=True):
-        n_lab = a.sum() or 1.0
-        n_rest = all_n - n_lab or 1.0
+        n_lab = a.sum()
+        n_rest = all_n - n_lab  # true sums: n_lab >= a and n_rest >= b, so no zero below
         b = total - a
         # log-odds ratio with add-one smoothing, weighted by evidence (z-like score)
         lo = np.log((a + 1) / (n_lab - a + 1)) - np.log((b + 1) / (n_rest - b + 1))

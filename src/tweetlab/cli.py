@@ -420,7 +420,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     result = analyze(args.data, args.model, by=args.by, group=args.group, out=out,
                      neutral_band=_band(args.neutral_band), text=args.text, top_n=args.top,
                      progress=not args.quiet, force=args.force, workers=args.workers,
-                     encoding=args.encoding)
+                     encoding=args.encoding, skip_bad_rows=args.skip_bad_rows)
     print(f"scored {result.n_scored:,} tweets in {result.seconds:.1f} s "
           f"({result.tweets_per_second:,.0f} tweets/s), counted {describe_period(result.by)}"
           + (f"; skipped {result.n_skipped_dates:,} without a usable date"
@@ -820,6 +820,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", help="column holding the tweet text (guessed when omitted)")
     p.add_argument("--encoding", help="the file's text encoding (default UTF-8; Sentiment140 "
                                       "files are read as latin-1)")
+    p.add_argument("--skip-bad-rows", action="store_true",
+                   help="skip rows with the wrong number of fields (reports how many)")
     p.add_argument("--top", type=int, default=5, help="typical tweets per label and group")
     p.add_argument("--out", "-o", help="report folder (default DATA-analysis)")
     p.add_argument("--force", action="store_true", help="overwrite --out")

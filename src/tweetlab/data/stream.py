@@ -17,7 +17,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+import re
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,9 @@ from .readers import (
     _sniff_delimiter,
     csv_encoding,
 )
+
+_BAD_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_SKIPPED = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
 
 
 def _open_text(path: Path, encoding: str, position: ReadPosition | None = None) -> io.TextIOBase:
@@ -80,11 +85,13 @@ def _rename(columns: list[str], text: str | None) -> dict[str, str]:
 
 
 def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None = None,
-                encoding: str | None = None, position: ReadPosition | None = None
-                ) -> Iterator[Any]:
+                encoding: str | None = None, position: ReadPosition | None = None,
+                on_bad_row: Callable[[int, str], None] | None = None) -> Iterator[Any]:
     """Yield DataFrames of at most ``chunk_size`` tweets (see the module docstring).
     ``encoding``: UTF-8 unless given (Sentiment140 files: latin-1, as ``load_dataset``).
-    ``position`` follows how far into the file reading has got (for progress bars)."""
+    ``position`` follows how far into the file reading has got (for progress bars).
+    A CSV row with the wrong number of fields is an error naming its line, unless
+    ``on_bad_row`` is given: then it is skipped and ``on_bad_row(line, reason)`` called."""
     import pandas as pd
 
     p = Path(path)
@@ -152,14 +159,30 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
         with _open_text(p, encoding, position) as fh:
             reader = pd.read_csv(fh, sep=delimiter, header=0 if layout.header else None,
                                  names=None if layout.header else names, dtype=object,
-                                 keep_default_na=False, chunksize=chunk_size, engine="c")
-            for frame in reader:
+                                 keep_default_na=False, chunksize=chunk_size, engine="c",
+                                 on_bad_lines="error" if on_bad_row is None else "warn")
+            while True:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", pd.errors.ParserWarning)
+                    frame = next(reader, None)
+                for w in caught:  # pandas: "Skipping line 7: expected 4 fields, saw 5"
+                    for line, want, saw in _SKIPPED.findall(str(w.message)):
+                        assert on_bad_row is not None
+                        on_bad_row(int(line), f"malformed row: expected {want} fields, "
+                                              f"found {saw}")
+                if frame is None:
+                    break
                 yield finish(frame)
     except UnicodeDecodeError:
         # where the first bad byte is, and which encoding decodes the whole file
         raise _decode_error(p, lambda: _blocks(p), encoding) from None
     except pd.errors.ParserError as exc:
-        raise DataError(f"malformed CSV ({exc})", path=p) from None
+        found = _BAD_ROW.search(str(exc))
+        if found is None:
+            raise DataError(f"malformed CSV ({str(exc).strip()})", path=p) from None
+        want, line, saw = found.groups()
+        raise DataError(f"malformed row: expected {want} fields, found {saw}", path=p,
+                        line=int(line), hint="pass --skip-bad-rows to skip such rows") from None
     except DataError as exc:
         if exc.path is None:
             exc.path = str(p)
