@@ -563,3 +563,20 @@ def test_every_command_that_reads_a_tweet_table_takes_an_encoding(tmp_path, caps
     assert code == 2 and "--encoding cp1252" in err
     code, out, _ = run(["leakage", str(a), str(b), "--encoding", "cp1252"], capsys)
     assert code == 0 and "1" in out
+
+
+def test_piped_lines_are_scored_in_batches_with_the_same_labels(trained, monkeypatch, capsys):
+    import tweetlab
+    from tweetlab.cli import _waiting_lines
+
+    lines = [f"{w} tweet number {i}" for i in range(300) for w in ("lovely", "awful")][:500]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines[:250]) + "\n\n  \n"
+                                                 + "\r\n".join(lines[250:]) + "\n"))
+    code, out, _ = run(["predict", str(trained)], capsys)
+    got = out.splitlines()
+    model = tweetlab.load(trained)
+    assert code == 0 and len(got) == 500
+    assert [g.split()[0] for g in got] == model.predict(lines)
+    assert [g.split("%  ", 1)[1] for g in got] == lines
+    batches = list(_waiting_lines(io.StringIO("a\nb\n\nc\n"), most=2))
+    assert [x for b in batches for x in b] == ["a", "b", "c"] and max(map(len, batches)) <= 2

@@ -243,29 +243,64 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(_format_prediction(lab, _confidence(model, lab, p), text))
         return 0
     interactive = sys.stdin.isatty()
-    if interactive:
-        print(f"tweetlab {model.family} model ({', '.join(model.output_labels)}). "
-              "Type a tweet and press Enter; an empty line or Ctrl-D quits.")
+    if not interactive:
+        # A pipe: score the lines waiting at once (a file piped in goes in batches), and
+        # each line of a live stream (tail -f) as soon as it comes.
+        for lines in _waiting_lines(sys.stdin):
+            proba = model.predict_proba(lines)
+            for line, lab, p in zip(lines, model.labels_from_proba(proba, band), proba,
+                                    strict=True):
+                print(_format_prediction(lab, _confidence(model, lab, p), line))
+            sys.stdout.flush()
+        return 0
+    print(f"tweetlab {model.family} model ({', '.join(model.output_labels)}). "
+          "Type a tweet and press Enter; an empty line or Ctrl-D quits.")
     while True:
         try:
-            line = input("tweet> " if interactive else "")
+            line = input("tweet> ")
         except EOFError:
             break
         if not line.strip():
-            if interactive:
-                break
-            continue
+            break
         p = model.predict_proba([line])[0]
         lab = model.labels_from_proba(p[None, :], band)[0]
-        if interactive:
-            bars = "  ".join(f"{c} {v:.0%}" for c, v in zip(model.classes_, p, strict=True))
-            print(f"  -> {lab} ({_confidence(model, lab, p):.1%})   [{bars}]")
-            unknown = model.unknown_words(line)
-            if unknown:
-                print(f"     never seen in training: {', '.join(unknown)}")
-        else:
-            print(_format_prediction(lab, _confidence(model, lab, p), line))
+        bars = "  ".join(f"{c} {v:.0%}" for c, v in zip(model.classes_, p, strict=True))
+        print(f"  -> {lab} ({_confidence(model, lab, p):.1%})   [{bars}]")
+        unknown = model.unknown_words(line)
+        if unknown:
+            print(f"     never seen in training: {', '.join(unknown)}")
     return 0
+
+
+def _waiting_lines(stream: Any, most: int = 1024) -> Iterator[list[str]]:
+    """The non-blank lines of ``stream`` in batches: each batch is the next line plus the
+    lines already read behind it (up to ``most``), so nothing waits for a batch to fill."""
+    import queue
+    import threading
+
+    waiting: queue.Queue[str | None] = queue.Queue(maxsize=4 * most)
+
+    def read() -> None:
+        try:
+            for line in stream:
+                if line.strip():
+                    waiting.put(line.rstrip("\r\n"))
+        finally:
+            waiting.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    while (line := waiting.get()) is not None:
+        batch = [line]
+        while len(batch) < most:
+            try:
+                nxt = waiting.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:
+                yield batch
+                return
+            batch.append(nxt)
+        yield batch
 
 
 def _names_a_model(arg: str, bundled: Sequence[str]) -> bool:
