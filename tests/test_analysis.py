@@ -306,3 +306,10 @@ def test_analyze_names_a_malformed_row_and_can_skip_it(tmp_path, binary_model, c
     with caplog.at_level("WARNING", logger="tweetlab"):
         result = analyze(path, binary_model, chunk_size=10, progress=False, skip_bad_rows=True)
     assert result.n_scored == 39 and "skipped 1 malformed rows (first at line 27" in caplog.text
+
+
+def test_analyze_with_an_unknown_encoding_is_a_clear_error(tmp_path, binary_model):
+    path = tmp_path / "t.csv"
+    path.write_text("text\nhello\n", encoding="utf-8")
+    with pytest.raises(DataError, match="unknown encoding 'klingon'"):
+        analyze(path, binary_model, progress=False, encoding="klingon")

@@ -125,16 +125,24 @@ class ReadPosition:
             return 1.0
 
 
-def _lines(path: Path, encoding: str, position: ReadPosition | None = None) -> Iterator[str]:
-    """The file's lines, decoded as they are read (line ends kept; ``\\r\\n``, ``\\n`` and
-    ``\\r`` end lines, as the csv module expects). Memory stays flat however long the file."""
+def open_text(path: Path, encoding: str, position: ReadPosition | None = None
+              ) -> io.TextIOWrapper:
+    """The file as text decoded as it is read (gunzipped on the fly; line ends kept, as the
+    csv module expects); ``position`` follows how far reading has got."""
     try:
         codecs.lookup(encoding)
     except LookupError:
         raise DataError(f"unknown encoding {encoding!r}", path=path) from None
-    with _open_binary(path) as raw, io.TextIOWrapper(raw, encoding=encoding, newline="") as fh:
-        if position is not None:
-            position.watch(raw)
+    raw = _open_binary(path)
+    if position is not None:
+        position.watch(raw)
+    return io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
+
+
+def _lines(path: Path, encoding: str, position: ReadPosition | None = None) -> Iterator[str]:
+    """The file's lines (``\\r\\n``, ``\\n`` and ``\\r`` end lines), decoded as they are read:
+    memory stays flat however long the file."""
+    with open_text(path, encoding, position) as fh:
         try:
             yield from fh
         except UnicodeDecodeError:
@@ -633,33 +641,13 @@ def iter_dataset(
     >>> [(d.texts, d.lines) for d in iter_dataset(p, chunk_size=2, require_labels=False)]
     [(['a', 'b'], [2, 3]), (['c'], [4])]
     """
-    return DatasetPieces(Path(path), chunk_size, text=text, label=label, format=format,
-                         encoding=encoding, skip_bad_rows=skip_bad_rows,
-                         require_labels=require_labels, label_map=label_map)
+    p = Path(path)
+    pieces = DatasetPieces()
 
-
-class DatasetPieces(Iterator[Dataset]):
-    """What :func:`iter_dataset` returns: the pieces, read as they are asked for, and
-    ``fraction_read``: how far into the file reading has got (0-1, by its bytes as stored;
-    ``None`` for a format read whole), for progress bars and time estimates."""
-
-    def __init__(self, path: Path, chunk_size: int | None, **opts: Any) -> None:
-        self._rows: _Rows | None = None
-        self._pieces = self._read(path, chunk_size, **opts)
-
-    def __next__(self) -> Dataset:
-        return next(self._pieces)
-
-    @property
-    def fraction_read(self) -> float | None:
-        position = self._rows.position if self._rows is not None else None
-        return position.fraction() if position is not None else None
-
-    def _read(self, p: Path, chunk_size: int | None, *, text: str | None, label: str | None,
-              format: str | None, encoding: str | None, skip_bad_rows: bool,
-              require_labels: bool, label_map: dict[str, str] | None) -> Iterator[Dataset]:
+    def read() -> Iterator[Dataset]:
         errors = _RowErrors(p, skip_bad_rows)
-        rows = self._rows = _open_rows(p, text, label, format, encoding, require_labels, errors)
+        rows = pieces.rows = _open_rows(p, text, label, format, encoding, require_labels,
+                                        errors)
         first = True
         while (ds := _build(rows, p, require_labels, errors, chunk_size)) is not None:
             if label_map and ds.labels is not None:
@@ -668,3 +656,24 @@ class DatasetPieces(Iterator[Dataset]):
             yield ds
         if first:
             raise _no_rows(p, errors)
+
+    pieces.pieces = read()
+    return pieces
+
+
+class DatasetPieces(Iterator[Dataset]):
+    """What :func:`iter_dataset` returns: the pieces, read as they are asked for, and
+    ``fraction_read``: how far into the file reading has got (0-1, by its bytes as stored;
+    ``None`` for a format read whole), for progress bars and time estimates."""
+
+    def __init__(self) -> None:
+        self.rows: _Rows | None = None  # set when reading starts
+        self.pieces: Iterator[Dataset] = iter(())
+
+    def __next__(self) -> Dataset:
+        return next(self.pieces)
+
+    @property
+    def fraction_read(self) -> float | None:
+        position = self.rows.position if self.rows is not None else None
+        return position.fraction() if position is not None else None

@@ -15,7 +15,6 @@ other column under its own name, and ``_row`` (1-based data row number).
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 import warnings
@@ -31,20 +30,13 @@ from .readers import (
     _blocks,
     _decode_error,
     _layout,
-    _open_binary,
     _sniff_delimiter,
     csv_encoding,
+    open_text,
 )
 
 _BAD_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _SKIPPED = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
-
-
-def _open_text(path: Path, encoding: str, position: ReadPosition | None = None) -> io.TextIOBase:
-    raw = _open_binary(path)
-    if position is not None:
-        position.watch(raw)
-    return io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
 
 
 def as_text(values: list[Any]) -> list[str]:
@@ -123,7 +115,7 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
                 yield finish(batch.to_pandas())
             return
         if kind == "jsonl":
-            with _open_text(p, encoding, position) as fh:
+            with open_text(p, encoding, position) as fh:
                 buf: list[dict[str, Any]] = []
                 for n, line in enumerate(fh, 1):
                     if not line.strip():
@@ -141,7 +133,7 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
                 if buf:
                     yield finish(pd.DataFrame(buf))
             return
-        with _open_text(p, encoding) as fh:
+        with open_text(p, encoding) as fh:
             first_line = fh.readline()
         if not first_line.strip():
             raise DataError("file is empty", path=p)
@@ -156,7 +148,7 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
                 names[i] = role
             if layout.label is not None:
                 names[layout.label] = "label"
-        with _open_text(p, encoding, position) as fh:
+        with open_text(p, encoding, position) as fh:
             reader = pd.read_csv(fh, sep=delimiter, header=0 if layout.header else None,
                                  names=None if layout.header else names, dtype=object,
                                  keep_default_na=False, chunksize=chunk_size, engine="c",

@@ -149,15 +149,12 @@ class TableWriter:
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
         try:
-            if self.format == "parquet":
-                if self._parquet is None and kind is None:
-                    self._write_parquet([])
-                if self._parquet is not None:
-                    self._parquet.close()
-            else:
-                if not self._started and kind is None:
-                    self.write([])
-                self._text.close()  # closes the gzip stream and the file under it
+            if not self._started and kind is None:
+                self.write([])  # no rows: the header (Parquet: the schema) alone
+            if self._parquet is not None:
+                self._parquet.close()
+            if self._text is not None:
+                self._text.close()  # closes the gzip stream (not the file under it)
                 if self._gz_base is not None:
                     self._gz_base.close()
             if kind is None:
