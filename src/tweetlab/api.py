@@ -425,8 +425,16 @@ def predict_table(model: Classifier | str | Path, data: Dataset | str | Path, *,
     return header, rows
 
 
-def column_picks(header: Sequence[str], columns: Sequence[str]) -> tuple[list[str], list[int]]:
-    """The names and positions in ``header`` of ``columns`` (``NAME`` or ``NEW=NAME``)."""
+def select_columns(header: list[str], rows: list[list[Any]], columns: Sequence[str] | None
+                   ) -> tuple[list[str], list[list[Any]]]:
+    """Keep ``columns`` (``NAME`` or ``NEW=NAME``) of a table, in that order (all of them
+    when ``columns`` is empty or ``None``).
+
+    >>> select_columns(["id", "text", "label"], [[7, "hi", "1"]], ["id", "target=label"])
+    (['id', 'target'], [[7, '1']])
+    """
+    if not columns:
+        return list(header), rows
     names, picks = [], []
     for spec in columns:
         new, _, old = spec.strip().rpartition("=")
@@ -435,18 +443,7 @@ def column_picks(header: Sequence[str], columns: Sequence[str]) -> tuple[list[st
             raise ConfigError(f"no output column {old!r}; the columns are "
                               f"{', '.join(header)}")
         names.append(new.strip() or old)
-        picks.append(list(header).index(old))
-    return names, picks
-
-
-def select_columns(header: list[str], rows: list[list[Any]], columns: Sequence[str]
-                   ) -> tuple[list[str], list[list[Any]]]:
-    """Keep ``columns`` (``NAME`` or ``NEW=NAME``) of a table, in that order.
-
-    >>> select_columns(["id", "text", "label"], [[7, "hi", "1"]], ["id", "target=label"])
-    (['id', 'target'], [[7, '1']])
-    """
-    names, picks = column_picks(header, columns)
+        picks.append(header.index(old))
     return names, [[row[i] for i in picks] for row in rows]
 
 
@@ -480,13 +477,13 @@ def predict_file(model: Classifier | str | Path, data: Dataset | str | Path,
                                       progress=progress, chunk_size=chunk_size,
                                       workers=workers, **read)
     at = header.index("label")
-    names, picks = column_picks(header, columns) if columns else (header, None)
+    names = select_columns(header, [], columns)[0]  # (an unknown column: before any work)
     counts: dict[str, int] = {}
     with TableWriter(out, names, force=force) as table:
         for rows in pieces:
             for row in rows:
                 counts[row[at]] = counts.get(row[at], 0) + 1
-            table.write(rows if picks is None else [[row[i] for i in picks] for row in rows])
+            table.write(select_columns(header, rows, columns)[1])
     return dict(sorted(counts.items()))
 
 

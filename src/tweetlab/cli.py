@@ -328,7 +328,7 @@ def _predict_file(model: Any, args: argparse.Namespace, band: Any) -> int:
     """``--input FILE [--output FILE]``: a table of predictions (CSV on stdout without
     ``--output``; otherwise the format of the output's name). Read, scored and written a
     piece at a time: memory does not grow with the file."""
-    from .api import column_picks, iter_predictions, predict_file
+    from .api import iter_predictions, predict_file, select_columns
     from .data.writers import format_table
 
     if args.output:
@@ -343,13 +343,10 @@ def _predict_file(model: Any, args: argparse.Namespace, band: Any) -> int:
                                       progress=not args.quiet, workers=args.workers,
                                       **_read_kwargs(args))
     columns = _columns(args)
-    names, picks = column_picks(header, columns) if columns else (header, None)
-    first = True
-    for rows in pieces:
-        sys.stdout.write(format_table(names, rows if picks is None else
-                                      [[row[i] for i in picks] for row in rows], "csv",
-                                      with_header=first))
-        first = False
+    names = select_columns(header, [], columns)[0]
+    for n, rows in enumerate(pieces):
+        sys.stdout.write(format_table(names, select_columns(header, rows, columns)[1], "csv",
+                                      with_header=n == 0))
     return 0
 
 
