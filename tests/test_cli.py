@@ -168,6 +168,30 @@ def test_predict_reads_lines_from_a_pipe(trained, capsys, monkeypatch):
     assert [ln.split()[0] for ln in out.strip().splitlines()] == ["positive", "negative"]
 
 
+def test_predict_explain_names_the_words_that_decided(tmp_path, csv_file, capsys,
+                                                      monkeypatch):
+    trained = tmp_path / "tfidf"
+    assert run(["-q", "train", str(csv_file), "--model", "tfidf", "--out", str(trained)],
+               capsys)[0] == 0
+    code, out, _ = run(["predict", str(trained), "--explain", "the movie was awesome",
+                        "this was awful"], capsys)
+    lines = out.splitlines()
+    assert code == 0 and len(lines) >= 4 and "\033[" not in out  # no colour off a terminal
+    assert lines[0].startswith("positive") and lines[0].endswith("the movie was awesome")
+    assert lines[1].strip().startswith("for, in bits: awesome +")
+    negative = next(i for i, ln in enumerate(lines) if ln.startswith("negative"))
+    assert lines[negative + 1].strip().startswith("for, in bits: awful +")
+    monkeypatch.setattr("sys.stdin", io.StringIO("so happy, love it\n"))
+    code, out, _ = run(["predict", str(trained), "--explain"], capsys)
+    assert code == 0 and out.startswith("positive") and "for, in bits: " in out
+
+
+def test_predict_explain_of_a_file_is_a_clear_error(trained, csv_file, capsys):
+    code, out, err = run(["predict", str(trained), "--explain", "--input", str(csv_file)],
+                         capsys)
+    assert code == 2 and out == "" and "--explain is for tweets given as arguments" in err
+
+
 def test_predict_with_neutral_band(trained, capsys):
     code, out, _ = run(["predict", str(trained), "love", "--neutral-band", "0.0", "1.0"], capsys)
     assert code == 0 and out.startswith("neutral")

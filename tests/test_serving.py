@@ -173,6 +173,37 @@ def test_csv_in_another_encoding_or_as_a_form_upload(client):
     assert r.status_code == 415 and "--data-binary" in r.json()["error"]
 
 
+def test_explain_gives_each_word_a_weight_for_the_label(client):
+    r = client.post("/v1/explain", json={"texts": ["the movie was awesome", "hate, awful"]})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["model"] == "sentiment"
+    first, second = body["explanations"]
+    assert (first["label"], first["target"]) == ("positive", "positive")
+    assert [w["word"] for w in first["words"]] == ["the", "movie", "was", "awesome"]
+    weights = {w["word"]: w["weight"] for w in first["words"]}
+    assert max(weights, key=weights.get) == "awesome" and weights["awesome"] > 1
+    assert second["label"] == "negative" and second["words"][0] == {
+        "word": "hate,", "start": 0, "end": 5, "weight": second["words"][0]["weight"]}
+    assert first["probabilities"] == client.post(
+        "/v1/predict", json={"texts": ["the movie was awesome"]}).json()["predictions"][0][
+        "probabilities"]
+
+
+def test_explain_limits_and_errors_are_4xx_json(client):
+    r = client.post("/v1/explain", json={"texts": ["love"] * 21})
+    assert r.status_code == 422 and "the limit is 20" in r.json()["error"]
+    r = client.post("/v1/explain", json={"texts": ["x" * 301]})
+    assert r.status_code == 422 and "characters" in r.json()["error"]
+    r = client.post("/v1/explain", json={"texts": ["love"], "target": "joy"})
+    assert r.status_code == 422 and "not a class" in r.json()["error"]
+    r = client.post("/v1/explain", json={"texts": ["love"], "model": "nope"})
+    assert r.status_code == 404
+    r = client.post("/v1/explain", json={"texts": ["love"], "target": "negative",
+                                         "model": "three"})
+    assert r.status_code == 200 and r.json()["explanations"][0]["target"] == "negative"
+
+
 def test_web_page_is_served(client):
     r = client.get("/")
     assert r.status_code == 200 and "<textarea" in r.text and "/v1/predict" in r.text
@@ -180,7 +211,8 @@ def test_web_page_is_served(client):
 
 def test_openapi_documents_the_routes(client):
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/v1/predict", "/v1/models", "/healthz", "/metrics", "/v1/predict-csv"} <= set(paths)
+    assert {"/v1/predict", "/v1/models", "/healthz", "/metrics", "/v1/predict-csv",
+            "/v1/explain"} <= set(paths)
 
 
 def test_api_key_is_required_when_set(model_dirs):

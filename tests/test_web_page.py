@@ -84,6 +84,24 @@ def test_typed_tweets_get_labels_and_probability_bars(page, tmp_path):
     page.screenshot(path=str(tmp_path / "page.png"))
 
 
+def test_show_why_shades_the_words_that_decided(page, tmp_path):
+    page.wait_for_selector("#model option", state="attached")
+    page.check("#explain")
+    try:
+        page.fill("#texts", "the movie was awesome today")
+        page.click("#classify")
+        page.wait_for_selector(".prediction .why span")
+        assert page.locator(".prediction .why").inner_text() == "the movie was awesome today"
+        assert page.locator(".prediction .label").inner_text().startswith("positive")
+        top = page.locator(".why span.for", has_text="awesome")
+        assert "bits for positive" in top.get_attribute("title")
+        assert "rgba(18, 183, 106" in top.evaluate("e => getComputedStyle(e).backgroundColor")
+        assert page.locator(".prediction .bar").count() == 2  # the probability bars stay
+        page.screenshot(path=str(tmp_path / "why.png"))
+    finally:
+        page.uncheck("#explain")
+
+
 def test_an_error_is_shown_not_thrown(page):
     page.fill("#texts", "x" * 3000)
     page.click("#classify")

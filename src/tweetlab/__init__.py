@@ -15,6 +15,7 @@ from .api import evaluate, iter_predictions, load, predict_file, predict_table, 
 from .config import CleaningConfig, TrainConfig
 from .data import Dataset, check_leakage, load_dataset, split_dataset
 from .errors import DataError, ModelError, TweetlabError
+from .explanation import explain
 from .models import FAMILIES, create
 from .persistence import load_model, save_model
 from .text import normalize
@@ -49,6 +50,7 @@ __all__ = [
     "compare_generators",
     "create",
     "evaluate",
+    "explain",
     "iter_predictions",
     "load",
     "load_dataset",

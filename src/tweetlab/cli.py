@@ -16,6 +16,7 @@ import re
 import shlex
 import sys
 import tempfile
+import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -228,7 +229,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
                             "--input test.csv --output submission.csv")
         return _predict_images(model, args)
     if args.input:
+        if args.explain:
+            raise ConfigError("--explain is for tweets given as arguments, piped or typed in, not "
+                              "--input files (in Python: tweetlab.explain(model, texts))")
         return _predict_file(model, args, band)
+    if args.explain and texts:
+        _print_explanations(model, texts, args.entity, band)
+        return 0
     if args.entity:
         from .models.base import with_entity
 
@@ -247,6 +254,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         # A pipe: score the lines waiting at once (a file piped in goes in batches), and
         # each line of a live stream (tail -f) as soon as it comes.
         for lines in _waiting_lines(sys.stdin):
+            if args.explain:
+                _print_explanations(model, lines, args.entity, band)
+                sys.stdout.flush()
+                continue
             proba = model.predict_proba(lines)
             for line, lab, p in zip(lines, model.labels_from_proba(proba, band), proba,
                                     strict=True):
@@ -266,10 +277,29 @@ def cmd_predict(args: argparse.Namespace) -> int:
         lab = model.labels_from_proba(p[None, :], band)[0]
         bars = "  ".join(f"{c} {v:.0%}" for c, v in zip(model.classes_, p, strict=True))
         print(f"  -> {lab} ({_confidence(model, lab, p):.1%})   [{bars}]")
+        if args.explain:
+            from .explanation import explain, render
+
+            e = explain(model, [line], entity=args.entity, neutral_band=band)[0]
+            print(textwrap.indent(render(e, colour=_colour()), "     "))
         unknown = model.unknown_words(line)
         if unknown:
             print(f"     never seen in training: {', '.join(unknown)}")
     return 0
+
+
+def _colour() -> bool:
+    """Whether standard output takes ANSI colours (a terminal, and no NO_COLOR set)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _print_explanations(model: Any, texts: list[str], entity: str | None, band: Any) -> None:
+    """``predict --explain``: each tweet's label, then the words for and against it."""
+    from .explanation import explain, render
+
+    for e in explain(model, texts, entity=entity, neutral_band=band):
+        print(_format_prediction(e.label, e.confidence, e.text))
+        print(textwrap.indent(render(e, colour=_colour()), " " * 21))
 
 
 def _waiting_lines(stream: Any, most: int = 1024) -> Iterator[list[str]]:
@@ -830,6 +860,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None,
                    help="--input: scoring processes (default: one per core for files over "
                         "~150k tweets, none for smaller ones)")
+    p.add_argument("--explain", action="store_true",
+                   help="tweets given as arguments, piped or typed in: also show the words that "
+                        "decided each label, and those against it (each word left out in "
+                        "turn; weights in bits: +1 doubles the odds of the label)")
     _read_options(p)
     p.set_defaults(func=cmd_predict)
 

@@ -45,6 +45,9 @@ from .batching import MicroBatcher
 from .metrics import Metrics
 from .middleware import BodyLimit, Observe, _error, _key_ok, _read_body, _replay
 from .schemas import (
+    ExplainRequest,
+    ExplainResponse,
+    ExplanationBody,
     GenerateRequest,
     GenerateResponse,
     Health,
@@ -285,19 +288,23 @@ def _predictions(model: Any, proba: np.ndarray, band: Any) -> list[Prediction]:
     return out
 
 
+def _check_texts(texts: Sequence[str], most: int, settings: ServeSettings) -> None:
+    """422 for more than ``most`` texts in one request, or a text over the length limit."""
+    if len(texts) > most:
+        raise HTTPException(422, f"{len(texts)} texts in one request; the limit is {most}")
+    long = [i for i, t in enumerate(texts) if len(t) > settings.max_chars]
+    if long:
+        raise HTTPException(422, {"error": f"text {long[0]} has {len(texts[long[0]])} "
+                                           f"characters; the limit is {settings.max_chars}",
+                                  "detail": {"texts": long[:20]}})
+
+
 async def _predict(served: dict[str, Served], settings: ServeSettings, metrics: Metrics,
                    req: PredictRequest,
                    generators: Mapping[str, ServedGenerator] | None = None) -> PredictResponse:
     """``POST /v1/predict`` for a validated request; limits raise ``HTTPException``."""
     entry = _pick(served, req.model, generators)
-    if len(req.texts) > settings.max_texts:
-        raise HTTPException(422, f"{len(req.texts)} texts in one request; the limit is "
-                                 f"{settings.max_texts}")
-    long = [i for i, t in enumerate(req.texts) if len(t) > settings.max_chars]
-    if long:
-        raise HTTPException(422, {"error": f"text {long[0]} has {len(req.texts[long[0]])} "
-                                           f"characters; the limit is {settings.max_chars}",
-                                  "detail": {"texts": long[:20]}})
+    _check_texts(req.texts, settings.max_texts, settings)
     if len(req.texts) == 1 and entry.batcher is not None:
         proba = (await entry.batcher.submit(req.texts[0]))[None, :]
     else:
@@ -385,6 +392,25 @@ def _routes(served: dict[str, Served], generators: dict[str, ServedGenerator],
     async def predict(req: PredictRequest) -> PredictResponse:
         """Label tweets: one label, its confidence and all class probabilities per text."""
         return await _predict(served, settings, metrics, req, generators)
+
+    @router.post("/v1/explain", response_model=ExplainResponse,
+                 responses={401: {}, 404: {}, 413: {}, 422: {}})
+    async def explain_route(req: ExplainRequest) -> ExplainResponse:
+        """Why each text got its label: every word's weight, in bits of evidence for the
+        label (each word left out in turn; a text of n words costs n + 1 predictions)."""
+        from ..explanation import explain
+
+        entry = _pick(served, req.model, generators)
+        _check_texts(req.texts, settings.max_explain_texts, settings)
+        try:
+            found = await asyncio.to_thread(explain, entry.model, req.texts, target=req.target,
+                                            entity=req.entity, neutral_band=req.neutral_band,
+                                            score=entry.score)
+        except TweetlabError as exc:
+            raise HTTPException(422, str(exc)) from None
+        metrics.count_texts(entry.name, len(req.texts))
+        return ExplainResponse(model=entry.name, explanations=[
+            ExplanationBody.model_validate(e.to_dict()) for e in found])
 
     @router.post("/v1/generate", response_model=GenerateResponse,
                  responses={401: {}, 404: {}, 413: {}, 422: {}})

@@ -29,6 +29,45 @@ class PredictResponse(BaseModel):
     predictions: list[Prediction]
 
 
+class ExplainRequest(BaseModel):
+    """Tweets whose labels to explain word by word."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"model": "en-sentiment", "texts": ["What a lovely day!"]}]})
+
+    model: str | None = Field(None, description="model name (GET /v1/models); default: the "
+                                                "first model served")
+    texts: list[str] = Field(..., min_length=1, description="tweets to explain")
+    target: str | None = Field(None, description="the class to explain (default: the "
+                                                 "predicted one)")
+    entity: str | None = Field(None, description="what the tweets are about, for models "
+                                                 "trained on entity-level data")
+    neutral_band: tuple[float, float] | None = Field(
+        None, description="binary models: (low, high) probability band labelled neutral")
+
+
+class WordWeightBody(BaseModel):
+    word: str
+    start: int = Field(..., description="character offset of the word in the text")
+    end: int
+    weight: float = Field(..., description="bits of evidence for the target class the text "
+                                           "loses without this word (+1: the word doubles "
+                                           "its odds; negative: the word argues against it)")
+
+
+class ExplanationBody(BaseModel):
+    label: str
+    confidence: float
+    target: str = Field(..., description="the class the weights are about")
+    probabilities: dict[str, float]
+    words: list[WordWeightBody]
+
+
+class ExplainResponse(BaseModel):
+    model: str
+    explanations: list[ExplanationBody]
+
+
 class GenerateRequest(BaseModel):
     """New tweets from a tweet generator (``tweetlab generator train``)."""
 

@@ -26,6 +26,7 @@ class ServeSettings:
     port: int = 8000
     api_key: str | None = field(default=None, repr=False)  # never printed
     max_texts: int = 1000
+    max_explain_texts: int = 20  # POST /v1/explain scores each text once per word
     max_chars: int = 2000
     max_body: int = 1_000_000
     max_csv_body: int = 20_000_000

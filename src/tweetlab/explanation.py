@@ -1,0 +1,159 @@
+"""Why a classifier gave a tweet its label: how much each word moved the decision.
+
+Leave-one-word-out occlusion, the same for every family (TF-IDF, fastText-style bags,
+LSTMs, fine-tuned transformers): each word of the tweet is taken out in turn and the rest
+scored again. A word's weight is how much evidence for the explained class is lost
+without it, in bits: the fall of log2 of the class's odds, p / (1 - p). +1: the word
+doubles the odds of the label; -1: it halves them. (Odds rather than probability points,
+because a confident model's probability barely moves at 0.999 whichever word goes, while
+its odds still fall tenfold without a decisive word.) All the
+variants of a call go through the model in one batch, so a 20-word tweet costs 21
+predictions (milliseconds for the fast families, ~0.2 s for a fine-tuned MiniLM on 2 cores).
+
+>>> import tweetlab
+>>> ds = tweetlab.Dataset(texts=["good day", "great day", "bad day", "awful day"] * 5,
+...                       labels=["pos", "pos", "neg", "neg"] * 5)
+>>> model = tweetlab.train(ds, model="tfidf", valid_size=0)
+>>> e = explain(model, ["a good day"])[0]
+>>> e.label, e.strongest(1)[0].word
+('pos', 'good')
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError, DataError
+from .models.base import label_confidence, with_entity
+
+log = logging.getLogger("tweetlab")
+_WORD = re.compile(r"\S+")
+# Variants scored per predict_proba call (a long list of tweets is explained in pieces).
+_BATCH = 4096
+
+
+@dataclass(frozen=True)
+class WordWeight:
+    """One word of the tweet (``text[start:end]``) and how much it moved the decision."""
+
+    word: str
+    start: int
+    end: int
+    weight: float  # bits: log2 odds(target | tweet) - log2 odds(target | without the word)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A prediction and each word's weight for it."""
+
+    text: str
+    label: str  # the prediction (a neutral band's ``neutral`` included)
+    confidence: float
+    target: str  # the class whose probability the weights are about
+    probabilities: dict[str, float]
+    words: tuple[WordWeight, ...]
+
+    def strongest(self, k: int = 5) -> list[WordWeight]:
+        """The ``k`` words that moved the decision most, either way."""
+        return sorted(self.words, key=lambda w: -abs(w.weight))[:k]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "label": self.label, "confidence": self.confidence,
+                "target": self.target, "probabilities": self.probabilities,
+                "words": [{"word": w.word, "start": w.start, "end": w.end, "weight": w.weight}
+                          for w in self.words]}
+
+
+def explain(model: Any, texts: Sequence[str], *, target: str | None = None,
+            entity: str | None = None, neutral_band: Sequence[float] | None = None,
+            score: Any = None) -> list[Explanation]:
+    """Explain ``model``'s label for each of ``texts`` word by word.
+
+    ``model``: a classifier, a model folder or a bundled model's name. ``target``: the class to explain (default:
+    the predicted class; for a prediction of a neutral band, the more probable class).
+    ``entity``: what the tweets are about, for models trained on entity-level data (the
+    entity is never taken out). ``score``: the function that gives class probabilities
+    for a list of model inputs (default ``model.predict_proba``; the server passes its
+    thread-pinned one).
+    """
+    from .api import load
+    from .bundled import resolve
+
+    clf = load(resolve(model)) if isinstance(model, str | Path) else model
+    if getattr(clf, "task", "text-classification") != "text-classification":
+        raise ConfigError(f"explain is for tweet classifiers; this model's task is {clf.task}")
+    classes = list(clf.classes_)
+    if target is not None and target not in classes:
+        raise ConfigError(f"target {target!r} is not a class of this model "
+                          f"(classes: {', '.join(classes)})")
+    texts = list(texts)
+    if not all(isinstance(t, str) and t.strip() for t in texts):
+        bad = next(i for i, t in enumerate(texts) if not (isinstance(t, str) and t.strip()))
+        raise DataError(f"text {bad} is empty: there is nothing to explain")
+    score = score or clf.predict_proba
+    spans = [[m.span() for m in _WORD.finditer(t)] for t in texts]
+    # The tweet itself, then the tweet without each of its words, for every tweet.
+    variants = [v for t, sp in zip(texts, spans, strict=True)
+                for v in [t, *(t[:a] + t[b:] for a, b in sp)]]
+    if entity and getattr(clf, "entity_input", False):
+        variants = with_entity(variants, [entity] * len(variants))
+    elif entity:
+        log.warning("this model was not trained with entities; the entity is ignored")
+    proba = np.concatenate([np.asarray(score(variants[i:i + _BATCH]), dtype=np.float64)
+                            for i in range(0, len(variants), _BATCH)])
+    starts = np.cumsum([0, *(len(sp) + 1 for sp in spans)])[:-1]
+    labels = clf.labels_from_proba(proba[starts], neutral_band)
+    out = []
+    for text, sp, label, row in zip(texts, spans, labels, starts.tolist(), strict=True):
+        p = proba[row]
+        k = classes.index(target) if target is not None else \
+            classes.index(label) if label in classes else int(np.argmax(p))
+        drops = log2_odds(p[k]) - log2_odds(proba[row + 1:row + 1 + len(sp), k])
+        out.append(Explanation(
+            text=text, label=label, confidence=round(label_confidence(classes, label, p), 6),
+            target=classes[k], probabilities={c: round(float(v), 6)
+                                              for c, v in zip(classes, p, strict=True)},
+            words=tuple(WordWeight(text[a:b], a, b, round(float(d), 6))
+                        for (a, b), d in zip(sp, drops, strict=True))))
+    return out
+
+
+def log2_odds(p: Any) -> Any:
+    """log2(p / (1 - p)), with p kept within [1e-9, 1 - 1e-9] (a finite weight for 0 and 1)."""
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log2(p) - np.log2(1 - p)
+
+
+def render(e: Explanation, *, colour: bool = False, k: int = 5, floor: float = 0.25) -> str:
+    """Lines for a terminal: the ``k`` words that spoke most for the label, and against it
+    (weights in bits; words under ``floor`` left out).
+
+    With ``colour`` the tweet itself comes first, its words green (for) and red (against),
+    bold from 1 bit (a word that doubles or halves the odds).
+    """
+    lines = []
+    if colour:
+        parts, at = [], 0
+        for w in e.words:
+            parts.append(e.text[at:w.start])
+            style = ("1;" if abs(w.weight) >= 1 else "") + ("32" if w.weight > 0 else "31")
+            parts.append(f"\033[{style}m{w.word}\033[0m" if abs(w.weight) >= floor else w.word)
+            at = w.end
+        parts.append(e.text[at:])
+        lines.append("".join(parts))
+    strong = [w for w in e.strongest(len(e.words)) if abs(w.weight) >= floor]
+    pro = [w for w in strong if w.weight > 0][:k]
+    con = [w for w in strong if w.weight < 0][:k]
+    about = f" ({e.target})" if e.target != e.label else ""
+    lines.append(f"for{about}, in bits: " + (", ".join(f"{w.word} {w.weight:+.1f}" for w in pro)
+                                    or "no word on its own"))
+    if con:
+        lines.append("against: " + ", ".join(f"{w.word} {w.weight:+.1f}" for w in con))
+    return "\n".join(lines)

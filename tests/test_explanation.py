@@ -1,0 +1,123 @@
+"""Word-by-word explanations of a classifier's label (leave-one-word-out, in bits)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import tweetlab
+from tweetlab.errors import ConfigError, DataError
+from tweetlab.explanation import explain, render
+from tweetlab.models import create
+
+from .conftest import make_corpus
+
+
+@pytest.fixture(scope="module")
+def tfidf():
+    texts, labels = make_corpus(200)
+    return create("tfidf").fit(texts, labels)
+
+
+def log2_odds(p: float) -> float:
+    return math.log2(p) - math.log2(1 - p)
+
+
+@pytest.mark.parametrize("family", ["tfidf", "fasttext"])
+def test_the_sentiment_word_decides_and_fillers_barely_count(family):
+    texts, labels = make_corpus(200)
+    model = tweetlab.create(family).fit(texts, labels) if family == "tfidf" else \
+        tweetlab.train(tweetlab.Dataset(texts, labels), model=family, valid_size=0, epochs=10)
+    pos, neg = explain(model, ["the movie was awesome today", "this movie is awful"])
+    assert (pos.label, pos.target) == ("positive", "positive")
+    assert pos.strongest(1)[0].word == "awesome"
+    assert neg.label == "negative" and neg.strongest(1)[0].word == "awful"
+    assert pos.strongest(1)[0].weight > 1  # it at least doubles the odds
+    fillers = [w.weight for w in pos.words if w.word != "awesome"]
+    assert max(abs(f) for f in fillers) < pos.strongest(1)[0].weight / 2
+
+
+def test_a_weight_is_the_fall_of_the_log2_odds_without_the_word(tfidf):
+    text = "the movie was awesome but boring"
+    e = explain(tfidf, [text])[0]
+    k = list(tfidf.classes_).index(e.target)
+    whole = tfidf.predict_proba([text])[0, k]
+    assert e.probabilities[e.target] == pytest.approx(whole, abs=1e-6)
+    for w in e.words:
+        assert text[w.start:w.end] == w.word
+        without = tfidf.predict_proba([text[:w.start] + text[w.end:]])[0, k]
+        assert w.weight == pytest.approx(log2_odds(whole) - log2_odds(without), abs=1e-5)
+    # a word of the other class argues against the label
+    against = {w.word: w.weight for w in e.words}
+    assert against["boring" if e.label == "positive" else "awesome"] < 0
+
+
+def test_a_chosen_target_turns_the_signs(tfidf):
+    e = explain(tfidf, ["the movie was awesome"], target="negative")[0]
+    assert e.label == "positive" and e.target == "negative"
+    assert {w.word: w.weight for w in e.words}["awesome"] < -1
+
+
+def test_a_neutral_band_label_explains_the_more_probable_class(tfidf):
+    e = explain(tfidf, ["the movie was awesome"], neutral_band=(0.01, 0.999))[0]
+    assert e.label == "neutral" and e.target == "positive"
+    assert e.confidence == pytest.approx(1 - 2 * abs(e.probabilities["positive"] - 0.5), abs=1e-5)
+
+
+def test_many_texts_come_back_in_order_with_one_batch(tfidf):
+    calls = []
+
+    def score(inputs):
+        calls.append(list(inputs))
+        return tfidf.predict_proba(inputs)
+
+    texts = ["awesome day", "the awful movie is boring", "love"]
+    out = explain(tfidf, texts, score=score)
+    assert [e.text for e in out] == texts
+    assert len(calls) == 1 and len(calls[0]) == 3 + 6 + 2  # each text, then it without each word
+    assert [e.label for e in out] == tfidf.predict(texts)
+
+
+def test_an_entity_model_sees_the_entity_in_every_variant_and_never_loses_it(tfidf):
+    seen = []
+
+    def score(inputs):
+        seen.extend(inputs)
+        return tfidf.predict_proba(inputs)
+
+    tfidf.entity_input = True
+    try:
+        e = explain(tfidf, ["awesome game"], entity="Borderlands", score=score)[0]
+    finally:
+        tfidf.entity_input = False
+    assert all(s.startswith("[Borderlands] ") for s in seen)
+    assert [w.word for w in e.words] == ["awesome", "game"]
+
+
+def test_bad_requests_are_clear_errors(tfidf):
+    with pytest.raises(DataError, match="text 1 is empty"):
+        explain(tfidf, ["fine", "   "])
+    with pytest.raises(ConfigError, match="not a class of this model"):
+        explain(tfidf, ["fine"], target="joy")
+    with pytest.raises(ConfigError, match="tweet classifiers"):
+        explain(create("image-cnn"), ["fine"])
+
+
+def test_render_lists_words_for_and_against_and_colours_only_for_a_terminal(tfidf):
+    e = explain(tfidf, ["the movie was awesome but boring"])[0]
+    plain = render(e)
+    assert "\033[" not in plain
+    top = max(e.words, key=lambda w: w.weight)
+    assert plain.splitlines()[0].startswith("for, in bits: " + top.word)
+    assert "against: " in plain
+    coloured = render(e, colour=True)
+    assert f"\033[1;32m{top.word}\033[0m" in coloured.splitlines()[0]
+    assert np.isfinite([w.weight for w in e.words]).all()
+
+
+def test_a_model_folder_or_bundled_name_works_too(tmp_path, tfidf):
+    path = tfidf.save(tmp_path / "m")
+    assert explain(path, ["awesome"])[0].label == "positive"
+    assert explain(str(path), ["awesome"])[0].target == "positive"
