@@ -216,6 +216,45 @@ def test_evaluate_prints_report_and_writes_png(trained, csv_file, tmp_path, caps
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_evaluate_lists_the_most_confident_mistakes_with_their_words(tmp_path, capsys):
+    from tweetlab.models import create
+
+    from .conftest import make_corpus
+
+    texts, labels = make_corpus(200)
+    model = create("tfidf").fit(texts, labels).save(tmp_path / "m")
+    test = tmp_path / "test.csv"
+    rows = [("the movie was awesome today", "positive"),   # right
+            ("this was awful", "negative"),                # right
+            ("so i love the movie", "negative"),  # wrong, and sure of it
+            ("the movie was boring", "positive"),          # wrong
+            ("hate this", "negative")]                     # right
+    with test.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "label"])
+        w.writerows(rows)
+    code, out, _ = run(["evaluate", str(model), str(test), "--out", str(tmp_path / "ev")],
+                       capsys)
+    assert code == 0
+    table = list(csv.DictReader((tmp_path / "ev" / "mistakes.csv").open(encoding="utf-8")))
+    assert sorted(r["line"] for r in table) == ["4", "5"]  # lines of the file
+    assert float(table[0]["confidence"]) >= float(table[1]["confidence"])  # surest first
+    row = {r["line"]: r for r in table}
+    assert row["4"]["label"] == "positive" and row["4"]["words"].startswith("love +")
+    assert row["5"]["label"] == "negative" and row["5"]["words"].startswith("boring +")
+    assert "most confident mistakes (2 in all" in out
+    assert "line 4: negative labelled positive" in out and "words for positive: love +" in out
+    import json
+
+    saved = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert "predicted" not in saved and "confidence" not in saved
+    code, out, _ = run(["evaluate", str(model), str(test), "--out", str(tmp_path / "ev"),
+                        "--mistakes", "0"], capsys)
+    table = list(csv.DictReader((tmp_path / "ev" / "mistakes.csv").open(encoding="utf-8")))
+    assert code == 0 and len(table) == 2 and {r["words"] for r in table} == {""}
+    assert "words for" not in out
+
+
 def test_evaluate_on_the_training_file_warns(trained, csv_file, tmp_path, capsys):
     code, _, err = run(["evaluate", str(trained), str(csv_file), "--out", str(tmp_path / "a")],
                        capsys)

@@ -94,6 +94,15 @@ def test_an_entity_model_sees_the_entity_in_every_variant_and_never_loses_it(tfi
         tfidf.entity_input = False
     assert all(s.startswith("[Borderlands] ") for s in seen)
     assert [w.word for w in e.words] == ["awesome", "game"]
+    seen.clear()
+    tfidf.entity_input = True
+    try:
+        explain(tfidf, ["awesome game", "awful"], entity=["Nvidia", None], score=score)
+    finally:
+        tfidf.entity_input = False
+    assert seen == ["[Nvidia] awesome game", "[Nvidia]  game", "[Nvidia] awesome ", "awful", ""]
+    with pytest.raises(ConfigError, match="1 entities for 2 texts"):
+        explain(tfidf, ["a", "b"], entity=["x"])
 
 
 def test_bad_requests_are_clear_errors(tfidf):

@@ -195,6 +195,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                          title=f"{Path(args.data).name}: accuracy {report.accuracy:.3f}, "
                                f"macro-F1 {report.macro_f1:.3f}")
     written = [out / "metrics.json", png]
+    if model.task != "image-classification" and report.predicted:
+        written.append(_write_mistakes(model, data, report, out / "mistakes.csv",
+                                       _band(args.neutral_band), args.mistakes))
     if model.task == "image-classification":
         from .reports import plot_worst_mistakes
 
@@ -203,6 +206,39 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                                            out / "worst_mistakes.png"))
     print(f"\nwrote {', '.join(str(w) for w in written)}")
     return 0
+
+
+def _write_mistakes(model: Any, data: Any, report: Any, path: Path, band: Any,
+                    explained: int, shown: int = 5) -> Path:
+    """``evaluate``: every wrong prediction to ``path``, the most confident first, the
+    first ``explained`` with the words that spoke most for the wrong label; the first
+    ``shown`` printed."""
+    from .data.writers import write_table
+    from .evaluation import mistakes
+    from .explanation import explain
+
+    found = mistakes(report, data.texts, data.labels, data.lines)
+    head = found[:max(explained, 0)]
+    entities = data.columns.get("entity")
+    why = explain(model, [m.text for m in head], neutral_band=band,
+                  entity=[entities[m.index] for m in head] if entities else None) if head else []
+    words = [", ".join(f"{w.word} {w.weight:+.1f}" for w in
+                       sorted(e.words, key=lambda w: -w.weight)[:3] if w.weight > 0)
+             for e in why]
+    write_table(path, ["line", "text", "true_label", "label", "confidence", "words"],
+                [[m.line, m.text, m.true_label, m.label, round(m.confidence, 4),
+                  words[i] if i < len(words) else None] for i, m in enumerate(found)],
+                force=True)
+    if found:
+        print(f"\nmost confident mistakes ({len(found)} in all, in {path}):")
+    for i, m in enumerate(found[:shown]):
+        where = f"line {m.line}" if m.line else f"row {m.index + 1}"
+        text = m.text if len(m.text) <= 100 else m.text[:99] + "…"
+        print(f"  {where}: {m.true_label} labelled {m.label} ({m.confidence:.1%}): "
+              f"{' '.join(text.split())}")
+        if i < len(words) and words[i]:
+            print(f"      words for {why[i].target}: {words[i]}")
+    return path
 
 
 def _format_prediction(label: str, confidence: float, text: str) -> str:
@@ -835,6 +871,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder for metrics.json and confusion_matrix.png "
                                  "(default MODEL/evaluations/DATA)")
     p.add_argument("--neutral-band", type=float, nargs=2, metavar=("LOW", "HIGH"))
+    p.add_argument("--mistakes", type=int, default=100, metavar="N",
+                   help="classifiers: the N most confident mistakes get the words that spoke "
+                        "for the wrong label in mistakes.csv (default 100; 0: none)")
     p.add_argument("--stream", type=int, nargs="?", const=50, metavar="CHUNK",
                    help="generators: also score the tweets as a stream, oldest first, CHUNK "
                         "(default 50) at a time, each chunk counted after it is scored")

@@ -35,6 +35,10 @@ class EvaluationReport:
     n: int
     predict_seconds: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Per tweet, in the order scored (from evaluate_model; not in to_dict): the predicted
+    # label and its probability - what :func:`mistakes` ranks.
+    predicted: list[str] = field(default_factory=list, repr=False)
+    confidence: list[float] = field(default_factory=list, repr=False)
 
     def __repr__(self) -> str:
         return (f"EvaluationReport(n={self.n}, accuracy={self.accuracy:.4f}, "
@@ -48,6 +52,7 @@ class EvaluationReport:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        del out["predicted"], out["confidence"]
         out["per_class"] = {k: asdict(v) for k, v in self.per_class.items()}
         if self.tweets_per_second is not None:
             out["tweets_per_second"] = self.tweets_per_second
@@ -122,18 +127,53 @@ def evaluate_model(model: Any, texts: Sequence[str] | np.ndarray, labels: Sequen
             for part in model.predict_proba_chunks(inputs):
                 parts.append(part)
                 bar.update(len(part))
-        predicted = model.labels_from_proba(np.concatenate(parts), neutral_band)
+        proba = np.concatenate(parts)
     else:
-        predicted = model.predict(inputs, neutral_band=neutral_band)
+        proba = np.asarray(model.predict_proba(inputs))
+    predicted = model.labels_from_proba(proba, neutral_band)
     seconds = time.perf_counter() - start
-    from .models.base import NEUTRAL, check_neutral_band
+    from .models.base import NEUTRAL, check_neutral_band, label_confidence
 
     band = check_neutral_band(neutral_band) or model.neutral_band
     order = list(model.classes_) if band is None else \
         [model.classes_[0], NEUTRAL, model.classes_[1]]
     report = classification_report(labels, predicted, labels=order)
     report.predict_seconds = seconds
+    report.predicted = predicted
+    report.confidence = [label_confidence(model.classes_, lab, p)
+                         for lab, p in zip(predicted, proba.tolist(), strict=True)]
     if len(model.classes_) == 2 and band is None:
         report.extra["positive_label"] = model.classes_[1]
         report.extra["positive_f1"] = report.per_class[model.classes_[1]].f1
     return report
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A tweet the model got wrong: ``index`` into the evaluated data, and its file line."""
+
+    index: int
+    line: int | None
+    text: str
+    true_label: str
+    label: str
+    confidence: float
+
+
+def mistakes(report: EvaluationReport, texts: Sequence[str], gold: Sequence[str],
+             lines: Sequence[int] | None = None) -> list[Mistake]:
+    """The tweets ``report`` got wrong, the most confident first (where a model is surest
+    and wrong, the label is often wrong - or the model learned a shortcut).
+
+    >>> r = classification_report(["a", "b", "b"], ["a", "a", "a"])
+    >>> r.predicted, r.confidence = ["a", "a", "a"], [0.9, 0.6, 0.8]
+    >>> [(m.index, m.confidence) for m in mistakes(r, ["x", "y", "z"], ["a", "b", "b"])]
+    [(2, 0.8), (1, 0.6)]
+    """
+    if len(report.predicted) != len(gold):
+        raise ValueError(f"the report holds {len(report.predicted)} predictions for "
+                         f"{len(gold)} labels; it must come from evaluate_model on this data")
+    wrong = [i for i, (g, p) in enumerate(zip(gold, report.predicted, strict=True)) if g != p]
+    wrong.sort(key=lambda i: -report.confidence[i])
+    return [Mistake(i, lines[i] if lines is not None else None, texts[i], gold[i],
+                    report.predicted[i], report.confidence[i]) for i in wrong]

@@ -72,14 +72,14 @@ class Explanation:
 
 
 def explain(model: Any, texts: Sequence[str], *, target: str | None = None,
-            entity: str | None = None, neutral_band: Sequence[float] | None = None,
+            entity: str | Sequence[str | None] | None = None, neutral_band: Sequence[float] | None = None,
             score: Any = None) -> list[Explanation]:
     """Explain ``model``'s label for each of ``texts`` word by word.
 
     ``model``: a classifier, a model folder or a bundled model's name. ``target``: the class to explain (default:
     the predicted class; for a prediction of a neutral band, the more probable class).
-    ``entity``: what the tweets are about, for models trained on entity-level data (the
-    entity is never taken out). ``score``: the function that gives class probabilities
+    ``entity``: what the tweets are about, for models trained on entity-level data: one
+    for all, or one per tweet (the entity is never taken out). ``score``: the function that gives class probabilities
     for a list of model inputs (default ``model.predict_proba``; the server passes its
     thread-pinned one).
     """
@@ -102,9 +102,14 @@ def explain(model: Any, texts: Sequence[str], *, target: str | None = None,
     # The tweet itself, then the tweet without each of its words, for every tweet.
     variants = [v for t, sp in zip(texts, spans, strict=True)
                 for v in [t, *(t[:a] + t[b:] for a, b in sp)]]
-    if entity and getattr(clf, "entity_input", False):
-        variants = with_entity(variants, [entity] * len(variants))
-    elif entity:
+    entities = [entity] * len(texts) if entity is None or isinstance(entity, str) \
+        else list(entity)
+    if len(entities) != len(texts):
+        raise ConfigError(f"{len(entities)} entities for {len(texts)} texts")
+    if any(entities) and getattr(clf, "entity_input", False):
+        variants = with_entity(variants, [e for e, sp in zip(entities, spans, strict=True)
+                                          for _ in range(len(sp) + 1)])
+    elif any(entities):
         log.warning("this model was not trained with entities; the entity is ignored")
     proba = np.concatenate([np.asarray(score(variants[i:i + _BATCH]), dtype=np.float64)
                             for i in range(0, len(variants), _BATCH)])
