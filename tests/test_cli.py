@@ -255,6 +255,45 @@ def test_evaluate_lists_the_most_confident_mistakes_with_their_words(tmp_path, c
     assert "words for" not in out
 
 
+def test_evaluate_of_a_binary_model_shows_neutral_bands_and_finds_one(tmp_path, capsys):
+    import json
+
+    from tweetlab.models import create
+
+    from .conftest import make_corpus
+
+    texts, labels = make_corpus(200)
+    model = create("tfidf").fit(texts, labels).save(tmp_path / "m")
+    t3, l3 = make_corpus(60, seed=1, classes=3)  # a third of them neutral (fillers only)
+    test = tmp_path / "three.csv"
+    with test.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([("text", "label"), *zip(t3, l3, strict=True)])
+    code, out, err = run(["evaluate", str(model), str(test), "--out", str(tmp_path / "ev")],
+                         capsys)
+    assert code == 0 and "count as errors" in err
+    assert "neutral band (P(positive) from LOW to HIGH labelled neutral" in out
+    best = re.search(r"best band for these labels: --neutral-band ([\d.]+) ([\d.]+) "
+                     r"\(macro-F1 ([\d.]+), accuracy [\d.]+; no band: ([\d.]+)", out)
+    assert best, out
+    lo, hi, with_band, without = map(float, best.groups())
+    assert lo < hi and with_band > without + 0.2  # the fillers-only tweets fall in the band
+    saved = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert saved["neutral_bands"]["best"]["band"] == [lo, hi]
+    assert saved["neutral_bands"]["rows"][0]["band"] is None
+    # the band it found, passed back, gives that score
+    code, out, _ = run(["evaluate", str(model), str(test), "--out", str(tmp_path / "ev2"),
+                        "--neutral-band", str(lo), str(hi)], capsys)
+    assert code == 0 and f"macro-F1: {with_band:.4f}" in out.splitlines()[0]
+    # two-class gold labels: the table, no search
+    t2, l2 = make_corpus(40, seed=2)
+    two = tmp_path / "two.csv"
+    with two.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([("text", "label"), *zip(t2, l2, strict=True)])
+    code, out, _ = run(["evaluate", str(model), str(two), "--out", str(tmp_path / "ev3")],
+                       capsys)
+    assert code == 0 and "accuracy of the rest" in out and "best band" not in out
+
+
 def test_evaluate_on_the_training_file_warns(trained, csv_file, tmp_path, capsys):
     code, _, err = run(["evaluate", str(trained), str(csv_file), "--out", str(tmp_path / "a")],
                        capsys)

@@ -182,6 +182,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     report = evaluate(model, data, neutral_band=_band(args.neutral_band),
                       progress=not args.quiet)
     print(report.to_text())
+    bands = _print_bands(report, data.labels, model.classes_) \
+        if model.task != "image-classification" and len(model.classes_) == 2 else None
     stem = Path(args.data).name.split(".")[0]
     # (never into an installed package: a bundled model's report goes to ./evaluations)
     out = Path(args.out) if args.out else \
@@ -190,7 +192,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     from .persistence import write_json_atomic
 
-    write_json_atomic(out / "metrics.json", {"data": str(args.data), **report.to_dict()})
+    write_json_atomic(out / "metrics.json", {"data": str(args.data), **report.to_dict(),
+                                             **({"neutral_bands": bands} if bands else {})})
     png = plot_confusion(report, out / "confusion_matrix.png",
                          title=f"{Path(args.data).name}: accuracy {report.accuracy:.3f}, "
                                f"macro-F1 {report.macro_f1:.3f}")
@@ -201,11 +204,35 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if model.task == "image-classification":
         from .reports import plot_worst_mistakes
 
-        proba = model.predict_proba(data.pixels)
-        written.append(plot_worst_mistakes(data, proba, model.classes_,
+        written.append(plot_worst_mistakes(data, report.proba, model.classes_,
                                            out / "worst_mistakes.png"))
     print(f"\nwrote {', '.join(str(w) for w in written)}")
     return 0
+
+
+def _print_bands(report: Any, gold: list[str], classes: list[str]) -> dict[str, Any]:
+    """``evaluate`` of a binary model: what neutral bands would do on this data (and, when
+    its gold labels include neutral, the best band); returned for metrics.json."""
+    from dataclasses import asdict
+
+    from .evaluation import neutral_bands
+
+    rows, best = neutral_bands(report.proba, gold, classes)
+    three = best is not None
+    print(f"\nneutral band (P({classes[1]}) from LOW to HIGH labelled neutral; "
+          f"--neutral-band LOW HIGH):")
+    print("  band         neutral  accuracy of the rest" + ("  accuracy  macro-F1" if three
+                                                          else ""))
+    for r in rows:
+        band = "none" if r.band is None else f"{r.band[0]:.2f} {r.band[1]:.2f}"
+        print(f"  {band:<11}  {r.neutral:6.1%}  {r.accuracy_rest:20.4f}" +
+              (f"  {r.accuracy:8.4f}  {r.macro_f1:8.4f}" if three else ""))
+    if best is not None and best.band is not None:
+        print(f"best band for these labels: --neutral-band {best.band[0]:.2f} "
+              f"{best.band[1]:.2f} (macro-F1 {best.macro_f1:.4f}, accuracy {best.accuracy:.4f}; "
+              f"no band: {rows[0].macro_f1:.4f}, {rows[0].accuracy:.4f}); chosen on these "
+              f"tweets, so check it on others")
+    return {"rows": [asdict(r) for r in rows], "best": asdict(best) if best else None}
 
 
 def _write_mistakes(model: Any, data: Any, report: Any, path: Path, band: Any,

@@ -39,6 +39,7 @@ class EvaluationReport:
     # label and its probability - what :func:`mistakes` ranks.
     predicted: list[str] = field(default_factory=list, repr=False)
     confidence: list[float] = field(default_factory=list, repr=False)
+    proba: Any = field(default=None, repr=False)  # (n, k) class probabilities
 
     def __repr__(self) -> str:
         return (f"EvaluationReport(n={self.n}, accuracy={self.accuracy:.4f}, "
@@ -52,7 +53,7 @@ class EvaluationReport:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        del out["predicted"], out["confidence"]
+        del out["predicted"], out["confidence"], out["proba"]
         out["per_class"] = {k: asdict(v) for k, v in self.per_class.items()}
         if self.tweets_per_second is not None:
             out["tweets_per_second"] = self.tweets_per_second
@@ -140,6 +141,7 @@ def evaluate_model(model: Any, texts: Sequence[str] | np.ndarray, labels: Sequen
     report = classification_report(labels, predicted, labels=order)
     report.predict_seconds = seconds
     report.predicted = predicted
+    report.proba = proba
     report.confidence = [label_confidence(model.classes_, lab, p)
                          for lab, p in zip(predicted, proba.tolist(), strict=True)]
     if len(model.classes_) == 2 and band is None:
@@ -177,3 +179,75 @@ def mistakes(report: EvaluationReport, texts: Sequence[str], gold: Sequence[str]
     wrong.sort(key=lambda i: -report.confidence[i])
     return [Mistake(i, lines[i] if lines is not None else None, texts[i], gold[i],
                     report.predicted[i], report.confidence[i]) for i in wrong]
+
+
+@dataclass(frozen=True)
+class BandRow:
+    """One neutral band on labelled data: what share it labels neutral, and the scores."""
+
+    band: tuple[float, float] | None
+    neutral: float  # share of tweets labelled neutral
+    accuracy_rest: float  # accuracy on the tweets it still labels (gold neutral: wrong)
+    accuracy: float  # over all tweets, neutral counted as a label
+    macro_f1: float  # over the gold labels and neutral
+
+
+def neutral_bands(proba: np.ndarray, gold: Sequence[str], classes: Sequence[str], *,
+                  step: float = 0.05) -> tuple[list[BandRow], BandRow | None]:
+    """How a binary model's neutral band would label ``gold``-labelled tweets.
+
+    Returns symmetric bands ``(0.5 - w, 0.5 + w)`` for w = 0 (no band), 0.05 ... 0.30, and,
+    when the gold labels include ``neutral`` (a 3-class test set for a 2-class model), the
+    band with the best 3-class macro-F1 on a ``step`` grid (plus 0.01-0.04 and 0.96-0.99),
+    the narrowest of equals (else ``None``).
+
+    >>> p = np.array([[0.9, 0.1], [0.45, 0.55], [0.2, 0.8], [0.6, 0.4]])
+    >>> rows, best = neutral_bands(p, ["neg", "neutral", "pos", "neutral"], ["neg", "pos"])
+    >>> best.band, best.macro_f1
+    ((0.4, 0.55), 1.0)
+    >>> rows[0].band, rows[0].accuracy
+    (None, 0.5)
+    """
+    from .models.base import NEUTRAL
+
+    if len(classes) != 2:
+        raise ValueError("a neutral band is for binary models")
+    gold_a = np.asarray(list(gold), dtype=object)
+    p = np.asarray(proba)[:, 1]
+    names = [classes[0], classes[1], NEUTRAL]
+    gold_i = np.full(len(gold_a), -1)
+    for i, name in enumerate(names):
+        gold_i[gold_a == name] = i
+    present = [i for i in range(3) if (gold_i == i).any()]
+
+    def row(lo: float | None, hi: float | None) -> BandRow:
+        if lo is None or hi is None:
+            pred = (p > 0.5).astype(int)  # argmax (ties to the first class)
+        else:
+            pred = np.where(p < lo, 0, np.where(p > hi, 1, 2))
+        labelled = pred != 2
+        f1s = []
+        for c in sorted({*present, *(pred.tolist())}):
+            tp = np.sum((pred == c) & (gold_i == c))
+            denom = np.sum(pred == c) + np.sum(gold_i == c)
+            f1s.append(2 * tp / denom if denom else 0.0)
+        return BandRow(
+            band=None if lo is None or hi is None else (lo, hi),
+            neutral=float(1 - labelled.mean()) if len(p) else 0.0,
+            accuracy_rest=float((pred[labelled] == gold_i[labelled]).mean())
+            if labelled.any() else 0.0,
+            accuracy=float((pred == gold_i).mean()) if len(p) else 0.0,
+            macro_f1=float(np.mean(f1s)) if f1s else 0.0)
+
+    rows = [row(None, None)] + [row(round(0.5 - w, 4), round(0.5 + w, 4))
+                                for w in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)]
+    best = None
+    if 2 in present:
+        # a step grid, finer near 0 and 1 (a model trained on skewed data puts its
+        # unsure tweets there)
+        edges = [0.01, 0.02, 0.03, 0.04, 0.96, 0.97, 0.98, 0.99]
+        grid = sorted({*edges, *(round(float(x), 4) for x in np.arange(step, 1 - step / 2,
+                                                                         step))})
+        best = max((row(lo, hi) for lo in grid for hi in grid if lo <= hi),
+                   key=lambda r: (r.macro_f1, -(r.band[1] - r.band[0]) if r.band else 0))
+    return rows, best
