@@ -37,8 +37,8 @@ def main() -> None:
         model = tweetlab.train(binary, model=family, seed=0)
         rows = []
         for name, choose, test in (("A->B", half_a, half_b), ("B->A", half_b, half_a)):
-            _, best = neutral_bands(model.predict_proba(choose.texts), choose.labels or [],
-                                    model.classes_)
+            best = neutral_bands(model.predict_proba(choose.texts), choose.labels or [],
+                                 model.classes_).best
             assert best is not None and best.band is not None
             proba = model.predict_proba(test.texts)
             order = ["negative", "neutral", "positive"]

@@ -7,7 +7,7 @@ from tweetlab.training import LazyAdam
 
 
 def _sparse_grad(rows: list[int], values: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
-    return torch.sparse_coo_tensor([rows], values, shape)
+    return torch.sparse_coo_tensor([rows], values, shape, check_invariants=True)
 
 
 def test_lazy_adam_matches_torch_sparse_adam_over_several_steps():

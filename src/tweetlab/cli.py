@@ -217,7 +217,8 @@ def _print_bands(report: Any, gold: list[str], classes: list[str]) -> dict[str, 
 
     from .evaluation import neutral_bands
 
-    rows, best = neutral_bands(report.proba, gold, classes)
+    found = neutral_bands(report.proba, gold, classes)
+    rows, best = found.rows, found.best
     three = best is not None
     print(f"\nneutral band (P({classes[1]}) from LOW to HIGH labelled neutral; "
           f"--neutral-band LOW HIGH):")

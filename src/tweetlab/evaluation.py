@@ -192,8 +192,22 @@ class BandRow:
     macro_f1: float  # over the gold labels and neutral
 
 
+@dataclass(frozen=True)
+class NeutralBands:
+    """What neutral bands do on labelled data: ``rows`` (no band, then symmetric bands)
+    and ``best`` (the best band for 3-class gold labels; ``None`` for 2-class ones)."""
+
+    rows: list[BandRow]
+    best: BandRow | None
+
+    def __repr__(self) -> str:
+        best = "" if self.best is None or self.best.band is None else \
+            f", best band {self.best.band} (macro-F1 {self.best.macro_f1:.4f})"
+        return f"NeutralBands({len(self.rows)} bands{best})"
+
+
 def neutral_bands(proba: np.ndarray, gold: Sequence[str], classes: Sequence[str], *,
-                  step: float = 0.05) -> tuple[list[BandRow], BandRow | None]:
+                  step: float = 0.05) -> NeutralBands:
     """How a binary model's neutral band would label ``gold``-labelled tweets.
 
     Returns symmetric bands ``(0.5 - w, 0.5 + w)`` for w = 0 (no band), 0.05 ... 0.30, and,
@@ -202,10 +216,10 @@ def neutral_bands(proba: np.ndarray, gold: Sequence[str], classes: Sequence[str]
     the narrowest of equals (else ``None``).
 
     >>> p = np.array([[0.9, 0.1], [0.45, 0.55], [0.2, 0.8], [0.6, 0.4]])
-    >>> rows, best = neutral_bands(p, ["neg", "neutral", "pos", "neutral"], ["neg", "pos"])
-    >>> best.band, best.macro_f1
-    ((0.4, 0.55), 1.0)
-    >>> rows[0].band, rows[0].accuracy
+    >>> bands = neutral_bands(p, ["neg", "neutral", "pos", "neutral"], ["neg", "pos"])
+    >>> bands
+    NeutralBands(7 bands, best band (0.4, 0.55) (macro-F1 1.0000))
+    >>> bands.rows[0].band, bands.rows[0].accuracy
     (None, 0.5)
     """
     from .models.base import NEUTRAL
@@ -250,4 +264,4 @@ def neutral_bands(proba: np.ndarray, gold: Sequence[str], classes: Sequence[str]
                                                                          step))})
         best = max((row(lo, hi) for lo in grid for hi in grid if lo <= hi),
                    key=lambda r: (r.macro_f1, -(r.band[1] - r.band[0]) if r.band else 0))
-    return rows, best
+    return NeutralBands(rows, best)

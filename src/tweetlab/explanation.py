@@ -17,6 +17,8 @@ predictions (milliseconds for the fast families, ~0.2 s for a fine-tuned MiniLM 
 >>> e = explain(model, ["a good day"])[0]
 >>> e.label, e.strongest(1)[0].word
 ('pos', 'good')
+>>> e  # doctest: +ELLIPSIS
+Explanation(label='pos', confidence=0..., strongest for 'pos': good +...
 """
 
 from __future__ import annotations
@@ -59,6 +61,11 @@ class Explanation:
     target: str  # the class whose probability the weights are about
     probabilities: dict[str, float]
     words: tuple[WordWeight, ...]
+
+    def __repr__(self) -> str:
+        top = ", ".join(f"{w.word} {w.weight:+.1f}" for w in self.strongest(3))
+        return (f"Explanation(label={self.label!r}, confidence={self.confidence:.3f}, "
+                f"strongest for {self.target!r}: {top})")
 
     def strongest(self, k: int = 5) -> list[WordWeight]:
         """The ``k`` words that moved the decision most, either way."""
