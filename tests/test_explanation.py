@@ -130,3 +130,50 @@ def test_a_model_folder_or_bundled_name_works_too(tmp_path, tfidf):
     path = tfidf.save(tmp_path / "m")
     assert explain(path, ["awesome"])[0].label == "positive"
     assert explain(str(path), ["awesome"])[0].target == "positive"
+
+
+def test_training_records_the_words_a_model_relies_on_in_metrics_card_and_info(tmp_path,
+                                                                                capsys):
+    import json
+
+    from tweetlab.cli import main
+
+    from .conftest import NEGATIVE, POSITIVE
+
+    texts, labels = make_corpus(300)
+    out = tmp_path / "m"
+    tweetlab.train(tweetlab.Dataset(texts, labels), model="tfidf", out=out, valid_size=0.3)
+    relied = json.loads((out / "metrics.json").read_text())["relies_on"]
+    assert relied["tweets"] == 90
+    top = {lab: [w for w, _, _ in words[:3]] for lab, words in relied["classes"].items()}
+    assert set(top["positive"]) <= {w.lower() for w in POSITIVE}
+    assert set(top["negative"]) <= {w.lower() for w in NEGATIVE}
+    assert all(n >= 3 and bits > 0 for words in relied["classes"].values()
+               for _, bits, n in words)
+    card = (out / "README.md").read_text()
+    assert "## Words it relies on" in card and f"| positive | {top['positive'][0]} +" in card
+    assert main(["info", str(out)]) == 0
+    assert "relies on (bits, over 90 held-out tweets):" in capsys.readouterr().out
+
+
+def test_a_slow_model_is_asked_about_fewer_tweets(tfidf):
+    from tweetlab.api import relied_on
+
+    texts, labels = make_corpus(500, seed=3)
+    ds = tweetlab.Dataset(texts, labels)
+    assert relied_on(tfidf, ds, predict_seconds=0.001)["tweets"] == 400  # fast: the cap
+    # 0.1 s a tweet: 10 s buys ~6 tweets of 16 predictions; never fewer than 50
+    assert relied_on(tfidf, ds, predict_seconds=0.1 * len(ds))["tweets"] == 50
+    assert relied_on(tfidf, ds, predict_seconds=0.002 * len(ds))["tweets"] == 312
+
+
+def test_words_are_grouped_by_their_key():
+    from tweetlab.explanation import word_key, words_relied_on
+
+    texts = ["Fire! now", "fire, now", "FIRE now", "http://t.co/a x", "https://t.co/b x",
+             "http://t.co/c x"]
+    model = create("tfidf").fit(texts * 4, ["d", "d", "d", "o", "o", "o"] * 4)
+    found = words_relied_on(model, texts, k=5)
+    assert {w for w, _, _ in found["d"]} <= {"fire", "now"}
+    assert [(w, n) for w, _, n in found["o"] if w == "(link)"] == [("(link)", 3)]
+    assert word_key("'Hello'") == "hello"

@@ -199,9 +199,25 @@ def train(
         else:
             log.info("held-out: accuracy %.4f, macro-F1 %.4f on %d tweets",
                      report.accuracy, report.macro_f1, report.n)
+        if isinstance(valid_ds, Dataset) and clf.task == "text-classification":
+            metrics["relies_on"] = relied_on(clf, valid_ds, report.predict_seconds)
     clf.metrics_ = metrics
     finish_output(clf, out_path, ckpt, force=force, metrics=metrics)
     return clf
+
+
+def relied_on(clf: Any, ds: Dataset, predict_seconds: float | None,
+              budget: float = 10.0) -> dict[str, Any]:
+    """The words ``clf`` relies on per class (:func:`tweetlab.explanation.words_relied_on`)
+    over up to 400 held-out tweets - fewer for a slow model, so that leaving each word out
+    in turn takes about ``budget`` seconds (a 15-word tweet costs 16 predictions)."""
+    from .explanation import words_relied_on
+
+    per_tweet = (predict_seconds or 0.0) / max(len(ds), 1)
+    n = min(len(ds), 400, max(50, int(budget / max(per_tweet * 16, 1e-9))))
+    entity = ds.columns.get("entity") if getattr(clf, "entity_input", False) else None
+    words = words_relied_on(clf, ds.texts[:n], entity=entity[:n] if entity else None)
+    return {"tweets": n, "classes": {c: [list(w) for w in ws] for c, ws in words.items()}}
 
 
 def prepare_output(out: str | Path | None, *, force: bool, resume: bool

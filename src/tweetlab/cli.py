@@ -515,6 +515,12 @@ def cmd_info(args: argparse.Namespace) -> int:
         v = metrics["validation"]
         print(f"held-out: accuracy {v['accuracy']:.4f}, macro-F1 {v['macro_f1']:.4f} "
               f"({v['n']} examples)")
+    relied = (metrics.get("relies_on") or {}).get("classes") or {}
+    if any(relied.values()):
+        print(f"relies on (bits, over {metrics['relies_on']['tweets']} held-out tweets):")
+        width = max(len(c) for c in relied)
+        for lab, words in relied.items():
+            print(f"  {lab:<{width}}  " + ", ".join(f"{w} {b:+.1f}" for w, b, _ in words[:6]))
     tuning = metrics.get("tuning")
     if tuning and tuning.get("trials"):
         best = tuning["trials"][0]

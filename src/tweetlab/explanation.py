@@ -104,23 +104,7 @@ def explain(model: Any, texts: Sequence[str], *, target: str | None = None,
     if not all(isinstance(t, str) and t.strip() for t in texts):
         bad = next(i for i, t in enumerate(texts) if not (isinstance(t, str) and t.strip()))
         raise DataError(f"text {bad} is empty: there is nothing to explain")
-    score = score or clf.predict_proba
-    spans = [[m.span() for m in _WORD.finditer(t)] for t in texts]
-    # The tweet itself, then the tweet without each of its words, for every tweet.
-    variants = [v for t, sp in zip(texts, spans, strict=True)
-                for v in [t, *(t[:a] + t[b:] for a, b in sp)]]
-    entities = [entity] * len(texts) if entity is None or isinstance(entity, str) \
-        else list(entity)
-    if len(entities) != len(texts):
-        raise ConfigError(f"{len(entities)} entities for {len(texts)} texts")
-    if any(entities) and getattr(clf, "entity_input", False):
-        variants = with_entity(variants, [e for e, sp in zip(entities, spans, strict=True)
-                                          for _ in range(len(sp) + 1)])
-    elif any(entities):
-        log.warning("this model was not trained with entities; the entity is ignored")
-    proba = np.concatenate([np.asarray(score(variants[i:i + _BATCH]), dtype=np.float64)
-                            for i in range(0, len(variants), _BATCH)])
-    starts = np.cumsum([0, *(len(sp) + 1 for sp in spans)])[:-1]
+    spans, proba, starts = _scored_variants(clf, texts, entity, score)
     labels = clf.labels_from_proba(proba[starts], neutral_band)
     out = []
     for text, sp, label, row in zip(texts, spans, labels, starts.tolist(), strict=True):
@@ -134,6 +118,92 @@ def explain(model: Any, texts: Sequence[str], *, target: str | None = None,
                                               for c, v in zip(classes, p, strict=True)},
             words=tuple(WordWeight(text[a:b], a, b, round(float(d), 6))
                         for (a, b), d in zip(sp, drops, strict=True))))
+    return out
+
+
+def _scored_variants(clf: Any, texts: list[str], entity: Any, score: Any
+                     ) -> tuple[list[list[tuple[int, int]]], np.ndarray, np.ndarray]:
+    """Each text's word spans, the class probabilities of every text followed by the
+    text without each of its words ((sum of words + 1, k)), and where each text's rows
+    start."""
+    score = score or clf.predict_proba
+    spans = [[m.span() for m in _WORD.finditer(t)] for t in texts]
+    variants = [v for t, sp in zip(texts, spans, strict=True)
+                for v in [t, *(t[:a] + t[b:] for a, b in sp)]]
+    entities = [entity] * len(texts) if entity is None or isinstance(entity, str) \
+        else list(entity)
+    if len(entities) != len(texts):
+        raise ConfigError(f"{len(entities)} entities for {len(texts)} texts")
+    if any(entities) and getattr(clf, "entity_input", False):
+        variants = with_entity(variants, [e for e, sp in zip(entities, spans, strict=True)
+                                          for _ in range(len(sp) + 1)])
+    elif any(entities):
+        log.warning("this model was not trained with entities; the entity is ignored")
+    proba = np.concatenate([np.asarray(score(variants[i:i + _BATCH]), dtype=np.float64)
+                            for i in range(0, len(variants), _BATCH)]) if variants else \
+        np.zeros((0, len(clf.classes_)))
+    starts = np.cumsum([0, *(len(sp) + 1 for sp in spans)])[:-1].astype(int)
+    return spans, proba, starts
+
+
+_EDGES = "\"'“”‘’«»()[]{}.,;:!?¿¡…*_-"
+
+
+def word_key(word: str) -> str:
+    """How :func:`words_relied_on` groups words: lower case, outer punctuation stripped,
+    every link one ``(link)`` and every mention one ``(@mention)``.
+
+    >>> [word_key(w) for w in ["Fire!", "http://t.co/x", "@bob:", "...", "#Flood"]]
+    ['fire', '(link)', '(@mention)', '', '#flood']
+    """
+    if word.startswith(("http://", "https://", "www.")):
+        return "(link)"
+    if word.startswith("@") and len(word) > 1:
+        return "(@mention)"
+    return word.strip(_EDGES).lower()
+
+
+def words_relied_on(model: Any, texts: Sequence[str], *, k: int = 8, min_count: int = 3,
+                    entity: str | Sequence[str | None] | None = None, score: Any = None
+                    ) -> dict[str, list[tuple[str, float, int]]]:
+    """The words a model relies on for each class, over ``texts`` (e.g. held-out tweets).
+
+    Every word of every text is left out in turn, as in :func:`explain`; a word's weight
+    for a class is the evidence for it (bits) lost without the word, averaged over the
+    word's occurrences (words grouped by :func:`word_key`; ``min_count`` occurrences at
+    least). Per class: the ``k`` words with the largest average shrunk towards 0 for rare
+    words (the sum over ``occurrences + 2``), as ``(word, average bits, occurrences)``. This is what a model card lists; a link or a place name at the top
+    can be a shortcut the data taught it.
+
+    >>> import tweetlab
+    >>> ds = tweetlab.Dataset(texts=["good day", "great day", "bad day", "awful day"] * 5,
+    ...                       labels=["pos", "pos", "neg", "neg"] * 5)
+    >>> model = tweetlab.train(ds, model="tfidf", valid_size=0)
+    >>> sorted(w for w, _, _ in words_relied_on(model, ds.texts, k=2)["pos"])
+    ['good', 'great']
+    """
+    from .api import load
+    from .bundled import resolve
+
+    clf = load(resolve(model)) if isinstance(model, str | Path) else model
+    texts = [t for t in texts if isinstance(t, str) and t.strip()]
+    spans, proba, starts = _scored_variants(clf, texts, entity, score)
+    odds = log2_odds(proba)  # (rows, k)
+    sums: dict[str, np.ndarray] = {}
+    counts: dict[str, int] = {}
+    for text, sp, row in zip(texts, spans, starts.tolist(), strict=True):
+        drops = odds[row] - odds[row + 1:row + 1 + len(sp)]  # (words, k)
+        for (a, b), d in zip(sp, drops, strict=True):
+            key = word_key(text[a:b])
+            if key:
+                sums[key] = sums[key] + d if key in sums else d.copy()
+                counts[key] = counts.get(key, 0) + 1
+    kept = [w for w, n in counts.items() if n >= min_count]
+    out: dict[str, list[tuple[str, float, int]]] = {}
+    for c, name in enumerate(clf.classes_):
+        ranked = sorted(kept, key=lambda w: -sums[w][c] / (counts[w] + 2))
+        out[name] = [(w, round(float(sums[w][c] / counts[w]), 3), counts[w])
+                     for w in ranked[:k] if sums[w][c] > 0]
     return out
 
 

@@ -144,6 +144,16 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
         for lab, s in held["per_class"].items():
             lines.append(f"| {lab} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} "
                          f"| {s['support']} |")
+    relied = metrics.get("relies_on")
+    if relied and any(relied.get("classes", {}).values()):
+        lines += ["", "## Words it relies on", "",
+                  f"Over {relied['tweets']} held-out tweets, each word left out in turn: the "
+                  "evidence for a label lost without the word, in bits (+1: the word doubles "
+                  "the odds), averaged over its occurrences (3 at least). A link, a name or a "
+                  "date near the top can be a shortcut the data taught the model.", "",
+                  "| label | words (average bits, tweets) |", "|---|---|"]
+        lines += [f"| {lab} | " + ", ".join(f"{w} {b:+.1f} ({n})" for w, b, n in words) + " |"
+                  for lab, words in relied["classes"].items() if words]
     tuning = metrics.get("tuning")
     if tuning and tuning.get("trials"):
         trials = [t for t in tuning["trials"] if "error" not in t]

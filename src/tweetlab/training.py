@@ -141,7 +141,8 @@ class PlainSGD:
     the parts of the optimizer interface the training loop and checkpoints use.
 
     >>> w = nn.Parameter(torch.zeros(3, 2)); opt = PlainSGD([w], lr=0.5)
-    >>> w.grad = torch.sparse_coo_tensor([[1, 1]], torch.ones(2, 2), (3, 2)); opt.step()
+    >>> w.grad = torch.sparse_coo_tensor([[1, 1]], torch.ones(2, 2), (3, 2),
+    ...                                  check_invariants=True); opt.step()
     >>> w.detach()[:, 0].tolist()
     [0.0, -1.0, 0.0]
     """
@@ -181,7 +182,8 @@ class LazyAdam(torch.optim.Optimizer):
     512-wide rows, which made it most of a bow-mlp step.
 
     >>> w = nn.Parameter(torch.zeros(4, 2)); opt = LazyAdam([w], lr=0.1)
-    >>> w.grad = torch.sparse_coo_tensor([[1]], torch.ones(1, 2), (4, 2)); opt.step()
+    >>> w.grad = torch.sparse_coo_tensor([[1]], torch.ones(1, 2), (4, 2),
+    ...                                  check_invariants=True); opt.step()
     >>> [round(x, 4) for x in w.detach()[:, 0].tolist()]
     [0.0, -0.1, 0.0, 0.0]
     """
