@@ -43,11 +43,11 @@ def test_a_weight_is_the_fall_of_the_log2_odds_without_the_word(tfidf):
     text = "the movie was awesome but boring"
     e = explain(tfidf, [text])[0]
     k = list(tfidf.classes_).index(e.target)
-    whole = tfidf.predict_proba([text])[0, k]
+    whole = float(tfidf.predict_proba([text])[0, k])
     assert e.probabilities[e.target] == pytest.approx(whole, abs=1e-6)
     for w in e.words:
         assert text[w.start:w.end] == w.word
-        without = tfidf.predict_proba([text[:w.start] + text[w.end:]])[0, k]
+        without = float(tfidf.predict_proba([text[:w.start] + text[w.end:]])[0, k])
         assert w.weight == pytest.approx(log2_odds(whole) - log2_odds(without), abs=1e-5)
     # a word of the other class argues against the label
     against = {w.word: w.weight for w in e.words}
@@ -64,6 +64,17 @@ def test_a_neutral_band_label_explains_the_more_probable_class(tfidf):
     e = explain(tfidf, ["the movie was awesome"], neutral_band=(0.01, 0.999))[0]
     assert e.label == "neutral" and e.target == "positive"
     assert e.confidence == pytest.approx(1 - 2 * abs(e.probabilities["positive"] - 0.5), abs=1e-5)
+
+
+def test_odds_of_a_sure_prediction_keep_their_precision():
+    from tweetlab.explanation import log2_odds
+
+    # float32 probabilities of a sure model: 1 - p would leave one significant digit
+    p = np.array([[3e-8, 1 - 3e-8], [3.1e-8, 1 - 3.1e-8]], dtype=np.float32)
+    odds = log2_odds(p)
+    assert odds[0, 0] == pytest.approx(math.log2(3e-8), rel=1e-5)
+    assert odds[0, 1] - odds[1, 1] == pytest.approx(math.log2(3.1e-8 / 3e-8), rel=1e-3)
+    assert np.isfinite(log2_odds([[0.0, 1.0]])).all()
 
 
 def test_many_texts_come_back_in_order_with_one_batch(tfidf):
@@ -177,3 +188,25 @@ def test_words_are_grouped_by_their_key():
     assert {w for w, _, _ in found["d"]} <= {"fire", "now"}
     assert [(w, n) for w, _, n in found["o"] if w == "(link)"] == [("(link)", 3)]
     assert word_key("'Hello'") == "hello"
+
+
+def test_evidence_for_a_class_out_of_play_is_not_counted():
+    from tweetlab.explanation import words_relied_on
+
+    class Stub:
+        classes_ = ["a", "b"]
+        task = "text-classification"
+
+        def predict_proba(self, texts):
+            def p_b(t):
+                words = t.split()
+                if "y" in words:
+                    return 0.9  # "y" brings b into play: 0.9 with it, 0.5 without
+                return 1e-9 if "x" in words else 1e-3 if "z" in words else 0.5
+
+            return np.array([[1 - p_b(t), p_b(t)] for t in texts])
+
+    # "x" moves b's odds a million-fold (1e-3 -> 1e-9) but b stays out of play (< 0.05)
+    found = words_relied_on(Stub(), ["x z w"] * 3 + ["y w"] * 3, k=5)
+    assert [w for w, _, _ in found["b"]] == ["y"]
+    assert found["b"][0][1] == pytest.approx(math.log2(9), abs=1e-3) and found["b"][0][2] == 3

@@ -111,7 +111,8 @@ def explain(model: Any, texts: Sequence[str], *, target: str | None = None,
         p = proba[row]
         k = classes.index(target) if target is not None else \
             classes.index(label) if label in classes else int(np.argmax(p))
-        drops = log2_odds(p[k]) - log2_odds(proba[row + 1:row + 1 + len(sp), k])
+        odds = log2_odds(proba[row:row + 1 + len(sp)])[:, k]  # the tweet, then without each word
+        drops = odds[0] - odds[1:]
         out.append(Explanation(
             text=text, label=label, confidence=round(label_confidence(classes, label, p), 6),
             target=classes[k], probabilities={c: round(float(v), 6)
@@ -146,6 +147,8 @@ def _scored_variants(clf: Any, texts: list[str], entity: Any, score: Any
     return spans, proba, starts
 
 
+_CAP = 8.0  # bits: the most one occurrence adds to a word's average in words_relied_on
+_IN_PLAY = 0.05  # a class's probability from which words_relied_on counts its evidence
 _EDGES = "\"'“”‘’«»()[]{}.,;:!?¿¡…*_-"
 
 
@@ -170,10 +173,13 @@ def words_relied_on(model: Any, texts: Sequence[str], *, k: int = 8, min_count: 
 
     Every word of every text is left out in turn, as in :func:`explain`; a word's weight
     for a class is the evidence for it (bits) lost without the word, averaged over the
-    word's occurrences (words grouped by :func:`word_key`; ``min_count`` occurrences at
-    least). Per class: the ``k`` words with the largest average shrunk towards 0 for rare
-    words (the sum over ``occurrences + 2``), as ``(word, average bits, occurrences)``. This is what a model card lists; a link or a place name at the top
-    can be a shortcut the data taught it.
+    word's occurrences in tweets where the class is in play (its probability 0.05 or more
+    with the word or without it: a class the model all but rules out can swing by 20 bits
+    on a word that decides nothing), each occurrence counting at most 8 bits. Words are
+    grouped by :func:`word_key`; ``min_count`` occurrences at least. Per class: the ``k``
+    words with the largest average shrunk towards 0 for rare words (the sum over
+    ``occurrences + 2``), as ``(word, average bits, occurrences)``. This is what a model
+    card lists; a link or a place name at the top can be a shortcut the data taught it.
 
     >>> import tweetlab
     >>> ds = tweetlab.Dataset(texts=["good day", "great day", "bad day", "awful day"] * 5,
@@ -189,28 +195,43 @@ def words_relied_on(model: Any, texts: Sequence[str], *, k: int = 8, min_count: 
     texts = [t for t in texts if isinstance(t, str) and t.strip()]
     spans, proba, starts = _scored_variants(clf, texts, entity, score)
     odds = log2_odds(proba)  # (rows, k)
-    sums: dict[str, np.ndarray] = {}
-    counts: dict[str, int] = {}
+    n_classes = proba.shape[1]
+    sums: dict[str, np.ndarray] = {}  # per word: (k,) summed bits
+    counts: dict[str, np.ndarray] = {}  # per word: (k,) occurrences with the class in play
     for text, sp, row in zip(texts, spans, starts.tolist(), strict=True):
-        drops = odds[row] - odds[row + 1:row + 1 + len(sp)]  # (words, k)
-        for (a, b), d in zip(sp, drops, strict=True):
+        without = slice(row + 1, row + 1 + len(sp))
+        drops = np.clip(odds[row] - odds[without], -_CAP, _CAP)  # (words, k)
+        in_play = np.maximum(proba[row], proba[without]) >= _IN_PLAY  # (words, k)
+        for (a, b), d, live in zip(sp, drops, in_play, strict=True):
             key = word_key(text[a:b])
             if key:
-                sums[key] = sums[key] + d if key in sums else d.copy()
-                counts[key] = counts.get(key, 0) + 1
-    kept = [w for w, n in counts.items() if n >= min_count]
+                if key not in sums:
+                    sums[key], counts[key] = np.zeros(n_classes), np.zeros(n_classes)
+                sums[key] += np.where(live, d, 0.0)
+                counts[key] += live
     out: dict[str, list[tuple[str, float, int]]] = {}
     for c, name in enumerate(clf.classes_):
-        ranked = sorted(kept, key=lambda w: -sums[w][c] / (counts[w] + 2))
-        out[name] = [(w, round(float(sums[w][c] / counts[w]), 3), counts[w])
+        kept = [w for w, n in counts.items() if n[c] >= min_count]
+        ranked = sorted(kept, key=lambda w: -sums[w][c] / (counts[w][c] + 2))
+        out[name] = [(w, round(float(sums[w][c] / counts[w][c]), 3), int(counts[w][c]))
                      for w in ranked[:k] if sums[w][c] > 0]
     return out
 
 
-def log2_odds(p: Any) -> Any:
-    """log2(p / (1 - p)), with p kept within [1e-9, 1 - 1e-9] (a finite weight for 0 and 1)."""
-    p = np.clip(p, 1e-9, 1 - 1e-9)
-    return np.log2(p) - np.log2(1 - p)
+def log2_odds(proba: Any) -> np.ndarray:
+    """Each class's log2 odds, ``log2(p_c / sum of the other classes' p)``, row by row of
+    an (n, k) probability matrix, with both parts floored at 1e-12 (finite for 0 and 1).
+
+    The other classes' sum is added up, not taken as ``1 - p_c``: for a model that is sure,
+    ``p_c`` is 0.99999994 in float32 and ``1 - p_c`` keeps one significant digit, while the
+    others' small probabilities keep all of theirs.
+
+    >>> log2_odds([[0.2, 0.8], [0.5, 0.5]]).round(3).tolist()
+    [[-2.0, 2.0], [0.0, 0.0]]
+    """
+    p = np.asarray(proba, dtype=np.float64)
+    others = p.sum(axis=-1, keepdims=True) - p
+    return np.asarray(np.log2(np.maximum(p, 1e-12)) - np.log2(np.maximum(others, 1e-12)))
 
 
 def render(e: Explanation, *, colour: bool = False, k: int = 5, floor: float = 0.25) -> str:
