@@ -1,6 +1,7 @@
 """Train the default models shipped in ``src/tweetlab/bundled/`` from ``../shared/data``.
 
     python scripts/train_bundled.py [--only en-sentiment] [--families tfidf,fasttext]
+    python scripts/train_bundled.py --relies-on-only   # the words each model relies on
 
 For each bundled model, every candidate family is trained on the same 90% and scored
 on the same held-out 10% of each source (grouped by id for the entity data). The best
@@ -144,17 +145,47 @@ def build(data: Path, name: str, families: list[str]) -> dict:
     return {"chosen": best, **results}
 
 
+def add_relies_on(data: Path, name: str, most: int = 400) -> None:
+    """Record in an already bundled model the words it relies on (what training now writes
+    into metrics.json and the model card), over its held-out test parts - the same split
+    as :func:`build` - taking an equal share of up to ``most`` tweets from each source."""
+    from tweetlab.explanation import words_relied_on
+
+    target = BUNDLED / name
+    model = tweetlab.load_model(target)
+    parts = []
+    for src, ds, split in sources(data, name):
+        _, test = split_dataset(ds, test_size=0.1, by=split, seed=0)
+        parts.append(dedupe(test) if src == "entity" else test)
+    texts = [t for p in parts for t in p.texts[:most // len(parts)]]
+    words = words_relied_on(model, texts)
+    metrics = json.loads((target / "metrics.json").read_text())
+    metrics["relies_on"] = {"tweets": len(texts), "on": "held-out test parts",
+                            "classes": {c: [list(w) for w in ws] for c, ws in words.items()}}
+    write_metrics(target, metrics)
+    print(f"{name}: words it relies on, over {len(texts)} held-out tweets:")
+    for lab, ws in words.items():
+        print(f"  {lab}: " + ", ".join(f"{w} {b:+.1f}" for w, b, _ in ws))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", help="one of en-sentiment, es-sentiment, disaster")
     parser.add_argument("--families", default="tfidf,fasttext,bow-mlp")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--relies-on-only", action="store_true",
+                        help="no training: add the words each bundled model relies on to its "
+                             "metrics.json and model card")
     args = parser.parse_args()
     data = Path(args.data)
     if not data.is_dir():
         print(f"skipped: no shared data at {data}")
         return
     names = [args.only] if args.only else list(BUDGET_MB)
+    if args.relies_on_only:
+        for n in names:
+            add_relies_on(data, n)
+        return
     report = {n: build(data, n, args.families.split(",")) for n in names}
     out = ROOT / "benchmarks" / "out"
     out.mkdir(parents=True, exist_ok=True)
