@@ -62,6 +62,9 @@ def test_leaderboard_files_and_kept_models(data, tmp_path):
     assert "| model |" in (out / "leaderboard.md").read_text()
     page = (out / "report.html").read_text()
     assert page.count("data:image/png;base64,") >= 4  # leaderboard, curves, 2 confusions
+    assert page.count("Words it relies on (bits of evidence") == 2  # one list per model
+    saved = json.loads((out / "models" / "tfidf" / "metrics.json").read_text())
+    assert saved["relies_on"]["tweets"] == saved["data"]["n_valid"] > 0
     again = tweetlab.load_model(out / "models" / "lstm")
     assert again.predict(["love this"]) in (["positive"], ["negative"])
 

@@ -224,7 +224,8 @@ def _score(name: str, family: str, train: Dataset | ImageDataset,
             "history": getattr(model, "history_", []),
             "best_epoch": getattr(getattr(model, "train_result_", None), "best_epoch", None),
             "confusion": report.confusion,
-            "classes": list(report.labels), "n_test": len(test)}
+            "classes": list(report.labels), "n_test": len(test),
+            "relies_on": (getattr(model, "metrics_", None) or {}).get("relies_on")}
 
 
 def compare(

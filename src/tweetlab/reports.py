@@ -501,7 +501,8 @@ def write_compare_report(board: Any, out: Path) -> list[Path]:
                                f"{len(board.rows)} models, " + (
                                    f"{board.folds}-fold cross-validation (means)" if board.folds
                                    else f"{board.n_test:,} held-out tweets"))]
-    per_model: list[tuple[str, list[Path]]] = []
+    per_model: list[tuple[str, list[Path], str]] = []
+    esc = html.escape
     for r in board.rows:
         pics = []
         if r.get("history"):
@@ -514,8 +515,14 @@ def write_compare_report(board: Any, out: Path) -> list[Path]:
         pics.append(plot_confusion(rep, figs / f"{r['model']}_confusion.png",
                                    f"{r['model']}: accuracy {r['accuracy']:.3f}, "
                                    f"macro-F1 {r['macro_f1']:.3f}"))
-        per_model.append((r["model"], pics))
-    esc = html.escape
+        relied = (r.get("relies_on") or {}).get("classes") or {}
+        words = "".join(
+            f"<li><b>{esc(lab)}</b>: " + esc(", ".join(f"{w} {b:+.1f}" for w, b, _ in ws[:8]))
+            + "</li>" for lab, ws in relied.items() if ws)
+        note = (f"<p>Words it relies on (bits of evidence for the label lost without the "
+                f"word, over {r['relies_on']['tweets']} validation tweets):</p><ul>{words}</ul>"
+                if words else "")
+        per_model.append((r["model"], pics, note))
 
     def img(p: Path) -> str:
         return (f"<img alt='{esc(p.stem)}' src='data:image/png;base64,"
@@ -540,8 +547,8 @@ def write_compare_report(board: Any, out: Path) -> list[Path]:
         parts.append("<p><b>Failed:</b></p><ul>" + "".join(
             f"<li>{esc(name)}: {esc(why)}</li>" for name, why in board.failed.items()) + "</ul>")
     parts.append(img(images[0]))
-    for family, pics in per_model:
-        parts.append(f"<h2>{esc(family)}</h2><div class='pics'>"
+    for family, pics, note in per_model:
+        parts.append(f"<h2>{esc(family)}</h2>{note}<div class='pics'>"
                      + "".join(img(p) for p in pics) + "</div>")
     parts.append("</body></html>")
     page = out / "report.html"
