@@ -186,10 +186,32 @@ def test_predict_explain_names_the_words_that_decided(tmp_path, csv_file, capsys
     assert code == 0 and out.startswith("positive") and "for, in bits: " in out
 
 
-def test_predict_explain_of_a_file_is_a_clear_error(trained, csv_file, capsys):
-    code, out, err = run(["predict", str(trained), "--explain", "--input", str(csv_file)],
-                         capsys)
-    assert code == 2 and out == "" and "--explain is for tweets given as arguments" in err
+def test_predict_explain_of_a_file_adds_the_deciding_words(tmp_path, csv_file, capsys):
+    from tweetlab.models import create
+
+    from .conftest import make_corpus
+
+    texts, labels = make_corpus(200)
+    model = create("tfidf").fit(texts, labels).save(tmp_path / "m")
+    out = tmp_path / "scored.csv"
+    code, _, _ = run(["predict", str(model), "--explain", "--input", str(csv_file),
+                      "--output", str(out)], capsys)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert code == 0 and len(rows) == 80 and list(rows[0])[-1] == "words"
+    plain = tmp_path / "plain.csv"
+    run(["predict", str(model), "--input", str(csv_file), "--output", str(plain)], capsys)
+    same = list(csv.DictReader(plain.open(encoding="utf-8")))
+    assert [r["label"] for r in rows] == [r["label"] for r in same]
+    assert [r["p_positive"] for r in rows] == [r["p_positive"] for r in same]
+    from .conftest import NEGATIVE, POSITIVE
+
+    firsts = [r["words"].split(",")[0].rsplit(" ", 1)[0] for r in rows]
+    assert all(w in r["text"].split() for w, r in zip(firsts, rows, strict=True))
+    # the strongest word for the label is nearly always one of the sentiment words
+    assert sum(w in POSITIVE + NEGATIVE for w in firsts) >= 0.9 * len(rows)
+    code, stdout, _ = run(["predict", str(model), "--explain", "--input", str(csv_file)],
+                          capsys)
+    assert code == 0 and stdout.splitlines()[0].endswith(",words")
 
 
 def test_predict_with_neutral_band(trained, capsys):

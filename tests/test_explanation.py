@@ -210,3 +210,16 @@ def test_evidence_for_a_class_out_of_play_is_not_counted():
     found = words_relied_on(Stub(), ["x z w"] * 3 + ["y w"] * 3, k=5)
     assert [w for w, _, _ in found["b"]] == ["y"]
     assert found["b"][0][1] == pytest.approx(math.log2(9), abs=1e-3) and found["b"][0][2] == 3
+
+
+def test_explained_predictions_are_the_same_in_worker_processes(tfidf):
+    from tweetlab.api import iter_predictions
+
+    texts, labels = make_corpus(40, seed=5)
+    ds = tweetlab.Dataset(texts, labels)
+    header, pieces = iter_predictions(tfidf, ds, chunk_size=8, explain=True)
+    one = [row for piece in pieces for row in piece]
+    _, pieces = iter_predictions(tfidf, ds, chunk_size=8, explain=True, workers=2)
+    assert [row for piece in pieces for row in piece] == one
+    assert header[-1] == "words" and len(one) == 40
+    assert all(row[-1] for row in one)  # every tweet has a word for its label

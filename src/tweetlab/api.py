@@ -291,7 +291,8 @@ def warn_if_training_file(model: Classifier, source: str | Path | None) -> bool:
 
 def iter_predictions(model: Classifier | str | Path, data: Dataset | str | Path, *,
                      neutral_band: Sequence[float] | None = None, progress: bool = False,
-                     chunk_size: int | None = None, workers: int | None = None, **read: Any
+                     chunk_size: int | None = None, workers: int | None = None,
+                     explain: bool = False, **read: Any
                      ) -> tuple[list[str], Iterator[list[list[Any]]]]:
     """:func:`predict_table` a piece at a time: ``(header, pieces)``, each piece a list of
     rows. A file is read as the pieces are asked for (:func:`tweetlab.data.iter_dataset`),
@@ -300,7 +301,9 @@ def iter_predictions(model: Classifier | str | Path, data: Dataset | str | Path,
     second piece on, its total (and time left) estimated from how much of the file has
     been read. Bad rows skipped (``skip_bad_rows=True``) are logged at the end.
     ``workers``: processes that clean and score pieces while this one reads and writes
-    (``None``: one per core, up to 4, for files over ~150k tweets; 1: none).
+    (``None``: one per core, up to 4, for files over ~150k tweets; 1: none). ``explain``:
+    a last column, ``words``, with the three words that spoke most for each label
+    (:func:`tweetlab.explanation.top_words`; a tweet then costs one prediction per word).
 
     The header comes from the first piece: a column that piece lacks is left out, and
     cells a later piece lacks are empty (``None``).
@@ -335,9 +338,10 @@ def iter_predictions(model: Classifier | str | Path, data: Dataset | str | Path,
     extra = [c for c in KNOWN_COLUMNS if c in first.columns]
     labelled = first.labels is not None
     header = [*extra, "text", *(["true_label"] if labelled else []), "label", "confidence",
-              *(f"p_{c}" for c in clf.classes_)]
+              *(f"p_{c}" for c in clf.classes_), *(["words"] if explain else [])]
 
-    def rows_of(ds: Dataset, proba: np.ndarray) -> list[list[Any]]:
+    def rows_of(ds: Dataset, scores: Any) -> list[list[Any]]:
+        proba, words = scores if explain else (scores, None)
         labels = clf.labels_from_proba(proba, neutral_band)
         cols = [ds.columns.get(c) for c in extra]
         truth = ds.labels if labelled else None
@@ -346,10 +350,13 @@ def iter_predictions(model: Classifier | str | Path, data: Dataset | str | Path,
             rows.append([*(col[i] if col is not None else None for col in cols), text,
                          *([truth[i] if truth is not None else None] if labelled else []),
                          lab, round(label_confidence(clf.classes_, lab, p), 4),
-                         *(round(v, 4) for v in p)])
+                         *(round(v, 4) for v in p), *([words[i]] if words is not None else [])])
         return rows
 
-    def inputs(ds: Dataset) -> tuple[Any]:
+    def inputs(ds: Dataset) -> tuple[Any, ...]:
+        if explain:  # the texts and their entities apart: the entity is never left out
+            entity = ds.columns.get("entity") if getattr(clf, "entity_input", False) else None
+            return ds.texts, entity
         return (model_inputs(clf, ds, warn=ds is first),)
 
     def drawn() -> Iterator[Dataset]:
@@ -370,9 +377,10 @@ def iter_predictions(model: Classifier | str | Path, data: Dataset | str | Path,
         bar = None
         model_ref = Path(model) if isinstance(model, str | Path) else clf
         try:
-            for ds, proba in scored(drawn(), inputs, _Proba, clf, model_ref, (), n_workers):
+            scorer, args = (_Explained, (neutral_band,)) if explain else (_Proba, ())
+            for ds, scores in scored(drawn(), inputs, scorer, clf, model_ref, args, n_workers):
                 skipped += ds.skipped
-                yield rows_of(ds, proba)
+                yield rows_of(ds, scores)
                 if progress and ds is not first:  # a bar from the second piece on
                     if bar is None:
                         from tqdm.auto import tqdm
@@ -402,6 +410,23 @@ class _Proba:
         return np.asarray(self.clf.predict_proba(inputs))
 
 
+class _Explained:
+    """A piece's class probabilities and, per tweet, the words that spoke most for its
+    label (here or in a worker process)."""
+
+    def __init__(self, clf: Any, neutral_band: Sequence[float] | None) -> None:
+        self.clf = clf
+        self.band = neutral_band
+
+    def __call__(self, texts: list[str], entity: list[Any] | None
+                 ) -> tuple[np.ndarray, list[str]]:
+        from .explanation import explain, top_words
+
+        found = explain(self.clf, texts, entity=entity, neutral_band=self.band)
+        proba = np.array([[e.probabilities[c] for c in self.clf.classes_] for e in found])
+        return proba.reshape(len(found), len(self.clf.classes_)), [top_words(e) for e in found]
+
+
 def warn_skipped(source: Any, skipped: Sequence[SkippedRow]) -> None:
     """Log how many bad rows were skipped, by reason, and the first one's line."""
     reasons: dict[str, int] = {}
@@ -414,13 +439,14 @@ def warn_skipped(source: Any, skipped: Sequence[SkippedRow]) -> None:
 
 def predict_table(model: Classifier | str | Path, data: Dataset | str | Path, *,
                   neutral_band: Sequence[float] | None = None, progress: bool = False,
-                  columns: Sequence[str] | None = None,
+                  columns: Sequence[str] | None = None, explain: bool = False,
                   **read: Any) -> tuple[list[str], list[list[Any]]]:
     """Label every row of ``data``: ``(header, rows)``, one row per tweet.
 
     Columns: those of ``id``, ``date``, ``user``, ``entity``, ``keyword`` the data has,
     ``text``, ``true_label`` (when the data is labelled), ``label`` (the prediction),
-    ``confidence`` and one ``p_<class>`` per class. ``progress``: a progress bar while
+    ``confidence``, one ``p_<class>`` per class and, with ``explain``, ``words`` (the three
+    that spoke most for the label). ``progress``: a progress bar while
     scoring (files of more than 50,000 tweets, scored in pieces of that size).
     ``columns``: only these, in this order; ``NEW=NAME`` renames (Kaggle's disaster
     submission: ``["id", "target=label"]``). All rows are held in memory: for files of
@@ -434,7 +460,7 @@ def predict_table(model: Classifier | str | Path, data: Dataset | str | Path, *,
     (['text', 'true_label', 'label', 'confidence', 'p_neg', 'p_pos'], ['good', 'pos', 'pos'])
     """
     header, pieces = iter_predictions(model, data, neutral_band=neutral_band,
-                                      progress=progress, **read)
+                                      progress=progress, explain=explain, **read)
     rows = [row for piece in pieces for row in piece]
     if columns:
         header, rows = select_columns(header, rows, columns)
@@ -479,7 +505,8 @@ def predict_file(model: Classifier | str | Path, data: Dataset | str | Path,
                  out: str | Path, *, neutral_band: Sequence[float] | None = None,
                  force: bool = False, progress: bool = False,
                  columns: Sequence[str] | None = None, chunk_size: int | None = None,
-                 workers: int | None = None, **read: Any) -> dict[str, int]:
+                 workers: int | None = None, explain: bool = False,
+                 **read: Any) -> dict[str, int]:
     """Label every row of ``data`` and write :func:`predict_table`'s table to ``out``
     (CSV, TSV, JSON lines or Parquet by its name; ``.gz`` ok; atomic; an existing file
     only with ``force``). A file is read, scored and written ``chunk_size`` tweets at a
@@ -491,7 +518,7 @@ def predict_file(model: Classifier | str | Path, data: Dataset | str | Path,
     check_output_file(out, force)
     header, pieces = iter_predictions(model, data, neutral_band=neutral_band,
                                       progress=progress, chunk_size=chunk_size,
-                                      workers=workers, **read)
+                                      workers=workers, explain=explain, **read)
     at = header.index("label")
     names = select_columns(header, [], columns)[0]  # (an unknown column: before any work)
     counts: dict[str, int] = {}

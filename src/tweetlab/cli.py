@@ -243,16 +243,14 @@ def _write_mistakes(model: Any, data: Any, report: Any, path: Path, band: Any,
     ``shown`` printed."""
     from .data.writers import write_table
     from .evaluation import mistakes
-    from .explanation import explain
+    from .explanation import explain, top_words
 
     found = mistakes(report, data.texts, data.labels, data.lines)
     head = found[:max(explained, 0)]
     entities = data.columns.get("entity")
     why = explain(model, [m.text for m in head], neutral_band=band,
                   entity=[entities[m.index] for m in head] if entities else None) if head else []
-    words = [", ".join(f"{w.word} {w.weight:+.1f}" for w in
-                       sorted(e.words, key=lambda w: -w.weight)[:3] if w.weight > 0)
-             for e in why]
+    words = [top_words(e) for e in why]
     write_table(path, ["line", "text", "true_label", "label", "confidence", "words"],
                 [[m.line, m.text, m.true_label, m.label, round(m.confidence, 4),
                   words[i] if i < len(words) else None] for i, m in enumerate(found)],
@@ -293,9 +291,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
                             "--input test.csv --output submission.csv")
         return _predict_images(model, args)
     if args.input:
-        if args.explain:
-            raise ConfigError("--explain is for tweets given as arguments, piped or typed in, not "
-                              "--input files (in Python: tweetlab.explain(model, texts))")
         return _predict_file(model, args, band)
     if args.explain and texts:
         _print_explanations(model, texts, args.entity, band)
@@ -429,13 +424,13 @@ def _predict_file(model: Any, args: argparse.Namespace, band: Any) -> int:
         counts = predict_file(model, args.input, args.output, neutral_band=band,
                               force=args.force, progress=not args.quiet,
                               columns=_columns(args), workers=args.workers,
-                              **_read_kwargs(args))
+                              explain=args.explain, **_read_kwargs(args))
         print(f"wrote {sum(counts.values())} predictions to {args.output} "
               f"({', '.join(f'{k}: {v}' for k, v in counts.items())})")
         return 0
     header, pieces = iter_predictions(model, args.input, neutral_band=band,
                                       progress=not args.quiet, workers=args.workers,
-                                      **_read_kwargs(args))
+                                      explain=args.explain, **_read_kwargs(args))
     columns = _columns(args)
     names = select_columns(header, [], columns)[0]
     for n, rows in enumerate(pieces):
@@ -934,9 +929,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--input: scoring processes (default: one per core for files over "
                         "~150k tweets, none for smaller ones)")
     p.add_argument("--explain", action="store_true",
-                   help="tweets given as arguments, piped or typed in: also show the words that "
-                        "decided each label, and those against it (each word left out in "
-                        "turn; weights in bits: +1 doubles the odds of the label)")
+                   help="also show the words that decided each label, and those against it "
+                        "(each word left out in turn; weights in bits: +1 doubles the odds "
+                        "of the label); --input: a 'words' column with the three that spoke "
+                        "most for it (each tweet then costs one prediction per word)")
     _read_options(p)
     p.set_defaults(func=cmd_predict)
 

@@ -72,10 +72,12 @@ class Explanation:
         return sorted(self.words, key=lambda w: -abs(w.weight))[:k]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "label": self.label, "confidence": self.confidence,
-                "target": self.target, "probabilities": self.probabilities,
-                "words": [{"word": w.word, "start": w.start, "end": w.end, "weight": w.weight}
-                          for w in self.words]}
+        """Plain JSON types, numbers to 6 decimals (the REST API's body)."""
+        return {"text": self.text, "label": self.label,
+                "confidence": round(self.confidence, 6), "target": self.target,
+                "probabilities": {c: round(p, 6) for c, p in self.probabilities.items()},
+                "words": [{"word": w.word, "start": w.start, "end": w.end,
+                           "weight": round(w.weight, 6)} for w in self.words]}
 
 
 def explain(model: Any, texts: Sequence[str], *, target: str | None = None,
@@ -114,10 +116,10 @@ def explain(model: Any, texts: Sequence[str], *, target: str | None = None,
         odds = log2_odds(proba[row:row + 1 + len(sp)])[:, k]  # the tweet, then without each word
         drops = odds[0] - odds[1:]
         out.append(Explanation(
-            text=text, label=label, confidence=round(label_confidence(classes, label, p), 6),
-            target=classes[k], probabilities={c: round(float(v), 6)
-                                              for c, v in zip(classes, p, strict=True)},
-            words=tuple(WordWeight(text[a:b], a, b, round(float(d), 6))
+            text=text, label=label, confidence=float(label_confidence(classes, label, p)),
+            target=classes[k], probabilities={c: float(v) for c, v in zip(classes, p,
+                                                                          strict=True)},
+            words=tuple(WordWeight(text[a:b], a, b, float(d))
                         for (a, b), d in zip(sp, drops, strict=True))))
     return out
 
@@ -145,6 +147,13 @@ def _scored_variants(clf: Any, texts: list[str], entity: Any, score: Any
         np.zeros((0, len(clf.classes_)))
     starts = np.cumsum([0, *(len(sp) + 1 for sp in spans)])[:-1].astype(int)
     return spans, proba, starts
+
+
+def top_words(e: Explanation, k: int = 3) -> str:
+    """The ``k`` words that spoke most for ``e.target``, as one cell: ``"fire +3.2, forest
+    +1.5"`` (words against it left out; empty when no word speaks for it)."""
+    ranked = sorted((w for w in e.words if w.weight > 0), key=lambda w: -w.weight)
+    return ", ".join(f"{w.word} {w.weight:+.1f}" for w in ranked[:k])
 
 
 _CAP = 8.0  # bits: the most one occurrence adds to a word's average in words_relied_on
