@@ -214,6 +214,11 @@ def test_predict_explain_of_a_file_adds_the_deciding_words(tmp_path, csv_file, c
     assert code == 0 and stdout.splitlines()[0].endswith(",words")
 
 
+def test_an_empty_first_argument_is_a_tweet_not_the_current_folder(capsys):
+    code, _, err = run(["predict", "--explain", ""], capsys)
+    assert code == 2 and "nothing to explain" in err and "model folder" not in err
+
+
 def test_predict_with_neutral_band(trained, capsys):
     code, out, _ = run(["predict", str(trained), "love", "--neutral-band", "0.0", "1.0"], capsys)
     assert code == 0 and out.startswith("neutral")

@@ -398,6 +398,8 @@ def _names_a_model(arg: str, bundled: Sequence[str]) -> bool:
     A path-like word (a slash, no spaces, not a URL) counts even when it does not exist,
     so that a mistyped folder is an error rather than a tweet.
     """
+    if not arg.strip():
+        return False  # ("" would name the current folder)
     if arg in bundled or Path(arg).is_dir():
         return True
     return os.sep in arg and not any(c.isspace() for c in arg) and "://" not in arg
