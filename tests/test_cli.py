@@ -214,6 +214,27 @@ def test_predict_explain_of_a_file_adds_the_deciding_words(tmp_path, csv_file, c
     assert code == 0 and stdout.splitlines()[0].endswith(",words")
 
 
+def test_the_interactive_prompt_labels_explains_and_names_unseen_words(tmp_path, capsys,
+                                                                       monkeypatch):
+    from tweetlab.models import create
+
+    from .conftest import make_corpus
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    texts, labels = make_corpus(200)
+    model = create("tfidf").fit(texts, labels).save(tmp_path / "m")
+    monkeypatch.setattr("sys.stdin", Terminal("the movie was awesome zzyzx\nhate it\n\n"))
+    code, out, _ = run(["predict", str(model), "--explain"], capsys)
+    assert code == 0 and "Type a tweet and press Enter" in out
+    answers = [ln.split("->", 1)[1] for ln in out.splitlines() if "->" in ln]  # after "tweet>"
+    assert answers[0].startswith(" positive (") and "negative" in answers[0]
+    assert answers[1].startswith(" negative (") and len(answers) == 2  # a blank line quits
+    assert "for, in bits: awesome +" in out and "never seen in training: zzyzx" in out
+
+
 def test_an_empty_first_argument_is_a_tweet_not_the_current_folder(capsys):
     code, _, err = run(["predict", "--explain", ""], capsys)
     assert code == 2 and "nothing to explain" in err and "model folder" not in err
