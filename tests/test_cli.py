@@ -235,6 +235,42 @@ def test_the_interactive_prompt_labels_explains_and_names_unseen_words(tmp_path,
     assert "for, in bits: awesome +" in out and "never seen in training: zzyzx" in out
 
 
+def test_predict_entity_reaches_an_entity_model_from_arguments_and_files(tmp_path, capsys):
+    import tweetlab
+
+    # the label depends only on the entity: only a model that sees it gets these right
+    ds = tweetlab.Dataset(texts=["same words every time"] * 60,
+                          labels=["Positive", "Negative"] * 30,
+                          columns={"entity": ["Nvidia", "Amazon"] * 30, "id": list(range(60))})
+    model = tmp_path / "m"
+    tweetlab.train(ds, "tfidf", out=model, valid_size=0.2)
+    for entity, label in (("Nvidia", "Positive"), ("Amazon", "Negative")):
+        code, out, _ = run(["predict", str(model), "--entity", entity, "same words every time"],
+                           capsys)
+        assert code == 0 and out.startswith(label)
+        code, out, _ = run(["predict", str(model), "--entity", entity, "--explain",
+                            "same words every time"], capsys)
+        assert code == 0 and out.startswith(label) and "[" not in out.splitlines()[0]
+    table = tmp_path / "t.csv"
+    table.write_text("id,entity,text\n1,Amazon,same words every time\n"
+                     "2,Nvidia,same words every time\n", encoding="utf-8")
+    code, out, _ = run(["predict", str(model), "--input", str(table), "--explain"], capsys)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and [r["label"] for r in rows] == ["Negative", "Positive"]
+    plain = create_plain_model(tmp_path)
+    code, out, err = run(["predict", str(plain), "--entity", "Nvidia", "love it"], capsys)
+    assert code == 0 and "not trained with entities; --entity is ignored" in err
+
+
+def create_plain_model(tmp_path):
+    from tweetlab.models import create
+
+    from .conftest import make_corpus
+
+    texts, labels = make_corpus(100)
+    return create("tfidf").fit(texts, labels).save(tmp_path / "plain")
+
+
 def test_an_empty_first_argument_is_a_tweet_not_the_current_folder(capsys):
     code, _, err = run(["predict", "--explain", ""], capsys)
     assert code == 2 and "nothing to explain" in err and "model folder" not in err

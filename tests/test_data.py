@@ -413,3 +413,15 @@ def test_chunks_for_analyze_say_how_far_into_the_file_reading_has_got(tmp_path, 
     seen = [position.fraction() for _ in iter_chunks(path, chunk_size=500, position=position)]
     assert len(seen) == 6 and seen == sorted(seen) and seen[-1] == 1.0
     assert 0 < seen[0] < 0.9
+
+
+def test_a_dataset_says_what_it_holds_and_refuses_ragged_columns():
+    from tweetlab.data import Dataset
+
+    ds = Dataset(texts=["a", "b", "c"], labels=["x", "y", "x"], columns={"id": [1, 2, 3]},
+                 source="t.csv", format="csv")
+    assert repr(ds) == "Dataset(3 rows; labels {x: 2, y: 1}; columns ['id']; from 't.csv' (csv))"
+    with pytest.raises(ValueError, match="2 labels for 3 texts"):
+        Dataset(texts=["a", "b", "c"], labels=["x", "y"])
+    with pytest.raises(ValueError, match="column 'id' has 1 values for 2 texts"):
+        Dataset(texts=["a", "b"], columns={"id": [1]})
