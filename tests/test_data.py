@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tweetlab.data import Dataset, check_leakage, load_dataset, split_dataset
+from tweetlab.data import Dataset, check_leakage, iter_dataset, load_dataset, split_dataset
 from tweetlab.errors import DataError
 
 
@@ -425,3 +425,42 @@ def test_a_dataset_says_what_it_holds_and_refuses_ragged_columns():
         Dataset(texts=["a", "b", "c"], labels=["x", "y"])
     with pytest.raises(ValueError, match="column 'id' has 1 values for 2 texts"):
         Dataset(texts=["a", "b"], columns={"id": [1]})
+
+
+def test_bad_jsonl_lines_are_named_and_can_be_skipped(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"text": "good", "label": "pos"}\n'
+                    '{"text": "bad", "label": "neg"\n'          # line 2: cut short
+                    '["a list", "not an object"]\n'              # line 3
+                    '{"text": 42, "label": "neg"}\n'             # line 4: a number as text
+                    '\n'
+                    '{"text": "fine", "label": "neg"}\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"line 2.*invalid JSON"):
+        load_dataset(path)
+    ds = load_dataset(path, skip_bad_rows=True)
+    assert ds.texts == ["good", "fine"] and ds.lines == [1, 6]
+    # (lines 2 and 3 were read while the reader looked ahead for the field names: they
+    # went uncounted before)
+    assert [s.line for s in ds.skipped] == [2, 3, 4]
+    assert ds.skipped[0].reason.startswith("invalid JSON")
+    assert ds.skipped[1].reason == "expected a JSON object per line"
+    assert ds.skipped[2].reason == "expected text, found int"
+    pieces = list(iter_dataset(path, chunk_size=1, skip_bad_rows=True))
+    assert sum(len(p.skipped) for p in pieces) == 3 and [p.texts for p in pieces] == [
+        ["good"], ["fine"]]
+
+
+def test_an_empty_or_unreadable_file_is_one_clear_error(tmp_path):
+    empty = tmp_path / "e.csv"
+    empty.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(DataError, match="file is empty"):
+        load_dataset(empty)
+    nothing = tmp_path / "e.jsonl"
+    nothing.write_text("\n", encoding="utf-8")
+    with pytest.raises(DataError, match="no JSON objects"):
+        load_dataset(nothing)
+    pytest.importorskip("pyarrow")
+    broken = tmp_path / "b.parquet"
+    broken.write_bytes(b"PAR1 this is not really parquet")
+    with pytest.raises(DataError, match="cannot read Parquet"):
+        load_dataset(broken)

@@ -287,6 +287,14 @@ class _RowErrors:
     def __init__(self, path: Path, skip: bool) -> None:
         self.path, self.skip = path, skip
         self.rows: list[SkippedRow] = []
+        self.reported = 0  # rows[:reported] went into a Dataset's ``skipped`` already
+
+    def unreported(self) -> list[SkippedRow]:
+        """The rows skipped since the last call (a piece's ``skipped``; the first piece
+        also gets those skipped while the reader looked ahead to name the fields)."""
+        new = self.rows[self.reported:]
+        self.reported = len(self.rows)
+        return new
 
     def bad(self, line: int, field: str | None, reason: str) -> None:
         if not self.skip:
@@ -330,7 +338,6 @@ def _build(src: _Rows, path: Path, need_label: bool, errors: _RowErrors,
     lines: list[int] = []
     columns: dict[str, list[Any]] = {}
     all_labelled = True
-    skipped_before = len(errors.rows)
     label_map = src.label_map
     for line, rec in src.rows:
         txt = rec.get("text")
@@ -360,7 +367,7 @@ def _build(src: _Rows, path: Path, need_label: bool, errors: _RowErrors,
     # Labels not required (prediction) are still kept when every row has one.
     keep = need_label or all_labelled
     return Dataset(texts=texts, labels=labels if keep else None, columns=columns,
-                   source=str(path), lines=lines, skipped=errors.rows[skipped_before:],
+                   source=str(path), lines=lines, skipped=errors.unreported(),
                    format=src.format)
 
 
