@@ -111,6 +111,42 @@ def test_non_square_images_need_a_shape(tmp_path: Path) -> None:
     assert load_images(path, shape="2x5").shape == (2, 5, 1)
 
 
+def test_shapes_labels_and_colour_are_read_or_refused_clearly(tmp_path: Path) -> None:
+    from tweetlab.data.images import parse_shape
+
+    assert parse_shape("28x28") == (28, 28, 1) and parse_shape("32, 32, 3") == (32, 32, 3)
+    assert parse_shape([4, 5]) == (4, 5, 1) and parse_shape(None) is None
+    for bad in ("axb", "0x5", "1x2x3x4"):
+        with pytest.raises(DataError, match="image shape"):
+            parse_shape(bad)
+    rgb = write_pixel_csv(tmp_path / "rgb.csv", np.zeros((2, 4 * 4 * 3), dtype=np.uint8),
+                          ["a", "b"])
+    assert load_images(rgb).shape == (4, 4, 3)  # 48 columns: a 4x4 colour image
+    with pytest.raises(DataError, match="shape .* needs 16 pixel columns, the file has 48"):
+        load_images(rgb, shape="4x4")
+    x, y = make_images(3)
+    path = write_pixel_csv(tmp_path / "d.csv", x, y)
+    with pytest.raises(DataError, match="no column 'digit' for the label"):
+        load_images(path, label="digit")
+    unlabelled = write_pixel_csv(tmp_path / "u.csv", x, None)
+    with pytest.raises(DataError, match="no label column"):
+        load_images(unlabelled, require_labels=True)
+    lines = path.read_text().splitlines()
+    lines[2] = "," + lines[2].split(",", 1)[1]  # the second image without its label
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match="missing label") as err:
+        load_images(path)
+    assert err.value.line == 3 and err.value.field == "label"
+    empty = tmp_path / "e.csv"
+    empty.write_text("\n")
+    with pytest.raises(DataError, match="empty"):
+        load_images(empty)
+    header_only = tmp_path / "h.csv"
+    header_only.write_text("label,pixel0,pixel1,pixel2,pixel3\n")
+    with pytest.raises(DataError, match="no images"):
+        load_images(header_only)
+
+
 def test_is_pixel_file_tells_images_from_tweets(tmp_path: Path, csv_file: Path) -> None:
     x, y = make_images(3)
     assert is_pixel_file(write_pixel_csv(tmp_path / "d.csv.gz", x, y, gz=True))
