@@ -157,3 +157,31 @@ def test_import_says_why_nothing_was_found(tmp_path):
     with pytest.raises(DataError, match="no tweet objects"):
         import_tweets([empty], tmp_path / "out.jsonl")
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_damaged_inputs_and_state_are_named_not_tracebacks(api, tmp_path):
+    from tweetlab.errors import DataError
+
+    lines_file = tmp_path / "dump.jsonl"
+    lines_file.write_text('{"id": "1", "text": "uno"}\n{"id": "2", "text": \n',
+                          encoding="utf-8")
+    with pytest.raises(DataError, match="invalid JSON") as err:
+        import_tweets([lines_file], tmp_path / "a.jsonl")
+    assert err.value.line == 2
+    latin = tmp_path / "latin.json"
+    latin.write_bytes('[{"id": "1", "text": "canción"}]'.encode("latin-1"))
+    with pytest.raises(DataError, match="cannot decode as UTF-8"):
+        import_tweets([latin], tmp_path / "b.jsonl")
+    api(make_tweets(3))
+    out = tmp_path / "t.jsonl"
+    collect_search("#x", out, progress=False)
+    state = tmp_path / "t.jsonl.state.json"
+    assert state.exists()
+    state.write_text("{not json", encoding="utf-8")
+    with pytest.raises(DataError, match="damaged state file"):
+        collect_search("#x", out, progress=False)
+    state.unlink()
+    out.write_text("not json at all\n", encoding="utf-8")
+    with pytest.raises(DataError, match="not a tweetlab JSONL file") as err:
+        collect_search("#x", out, progress=False)
+    assert err.value.line == 1
