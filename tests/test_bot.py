@@ -254,3 +254,34 @@ def test_the_terminal_reviewer_reads_y_n_q(monkeypatch, capsys):
     monkeypatch.setattr("builtins.input", eof)
     with pytest.raises(StopBot):
         ask_in_terminal("hola")
+
+
+def test_bad_bot_settings_are_refused_before_it_starts(generator, tmp_path):
+    common = {"state_file": tmp_path / "s.json", "log_file": tmp_path / "l.jsonl", "env": {}}
+    with pytest.raises(ConfigError, match="jitter of 7200 s: must be between 0 and the interval"):
+        Bot(generator, every="1h", jitter="2h", **common)
+    with pytest.raises(ConfigError, match="daily cap 0"):
+        Bot(generator, every="1h", daily_cap=0, **common)
+    assert parse_interval("90") == 90.0  # a bare number is seconds
+
+
+def test_a_generator_that_only_repeats_itself_is_retried_not_posted_twice(
+        generator, tmp_path, caplog, monkeypatch):
+    monkeypatch.setattr(generator, "generate", lambda prompt, n=1, **kw: ["the same tweet"])
+
+    def run_once() -> object:
+        bot = Bot(generator, every=0.001, state_file=tmp_path / "s.json",
+                  log_file=tmp_path / "l.jsonl", max_posts=1, env={}, echo=lambda _: None)
+        timer = threading.Timer(0.3, bot.stop)  # the second run would wait for a new tweet
+        timer.start()
+        try:
+            return bot.run(handle_signals=False)
+        finally:
+            timer.cancel()
+
+    assert run_once().posted == 1
+    with caplog.at_level("WARNING", logger="tweetlab"):
+        assert run_once().posted == 0
+    assert "only tweets already posted" in caplog.text
+    posted = [json.loads(x)["text"] for x in (tmp_path / "l.jsonl").read_text().splitlines()]
+    assert posted == ["the same tweet"]
