@@ -153,6 +153,21 @@ def test_csv_without_a_text_column_is_a_clear_422(client):
     assert r.status_code == 200 and "positive" in r.text
 
 
+def test_csv_upload_problems_are_422s_that_say_where(client):
+    def post(body: bytes, query: str = ""):
+        return client.post("/v1/predict-csv" + query, content=body,
+                           headers={"Content-Type": "text/csv"})
+
+    r = post(b"a,text\n1,love\n", "?text_column=tweet")
+    assert r.status_code == 422 and "no column 'tweet'" in r.json()["error"]
+    r = post(b"\n")
+    assert r.status_code == 422 and "the CSV is empty" in r.json()["error"]
+    r = post(b"id,text\n1,love\n2\n")  # the second row stops before the text
+    assert r.status_code == 422 and r.json()["error"].startswith("line 3: row has no field")
+    r = post(b"text\n" + b"love\n" * (50 * 100 + 1))  # max_texts 50 x 100 rows
+    assert r.status_code == 422 and "the limit is 5,000" in r.json()["error"]
+
+
 def test_csv_in_another_encoding_or_as_a_form_upload(client):
     latin = "text\n\u00e9t\u00e9 awesome love\n".encode("latin-1")
     r = client.post("/v1/predict-csv", content=latin, headers={"Content-Type": "text/csv"})
