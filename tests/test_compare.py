@@ -109,6 +109,26 @@ def test_folds_report_mean_and_spread(data, tmp_path):
     assert single.describe().startswith("128 training tweets, 32 held out")
 
 
+def test_a_given_test_file_and_grouped_folds(tmp_path):
+    texts, labels = make_corpus(120)
+    train = tweetlab.Dataset(texts=texts[:90], labels=labels[:90])
+    test = tweetlab.Dataset(texts=texts[90:], labels=labels[90:])
+    board = compare(train, ["tfidf"], test=test, out=tmp_path / "c", progress=False)
+    assert board.rows[0]["n_test"] == 30 and board.split == "given"
+    assert repr(board).startswith("Leaderboard(1 models, best tfidf macro-F1 ")
+    # ids that repeat (the entity data's paraphrases): no id on both sides of any fold
+    grouped = tweetlab.Dataset(texts=texts, labels=labels,
+                               columns={"id": [i // 3 for i in range(120)]})
+    from tweetlab.comparison import make_splits
+
+    used, parts = make_splits(grouped, folds=4, test_size=0.2, split="auto", seed=0)
+    assert used == "group" and len(parts) == 4
+    for tr, te in parts:
+        assert not set(tr.column("id")) & set(te.column("id"))
+    with pytest.raises(ConfigError, match="folds = 1: need at least 2"):
+        compare(train, ["tfidf"], folds=1, out=tmp_path / "d", progress=False)
+
+
 def test_unknown_family_fails_before_training(data, tmp_path):
     with pytest.raises(ConfigError, match="unknown model family"):
         compare(data, ["tfidf", "nope"], out=tmp_path / "c", progress=False)
