@@ -298,6 +298,13 @@ def test_evaluate_prints_report_and_writes_png(trained, csv_file, tmp_path, caps
     assert "accuracy" in out and "confusion matrix" in out and "precision" in out
     png = tmp_path / "ev" / "confusion_matrix.png"
     assert png.read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "ev" / "reliability.png").read_bytes()[:4] == b"\x89PNG"
+    assert re.search(r"calibration: expected calibration error \d\.\d{4}; confidence averages "
+                     r"\d+\.\d% (above|below) accuracy", out)
+    import json
+
+    cal = json.loads((tmp_path / "ev" / "metrics.json").read_text())["calibration"]
+    assert 0 <= cal["ece"] <= 1 and sum(b["n"] for b in cal["bins"]) == 80
 
 
 def test_evaluate_lists_the_most_confident_mistakes_with_their_words(tmp_path, capsys):

@@ -374,3 +374,53 @@ def test_modules_that_opt_out_train_in_float32_on_the_cpu(monkeypatch):
         assert not training.use_bf16(cfg, torch.device("cpu"), lstm.__new__(lstm))
     assert training.use_bf16(cfg, torch.device("cuda"), LSTMModule.__new__(LSTMModule)) == \
         torch.cuda.is_bf16_supported()  # the opt-out is the CPU's only
+
+
+def test_training_calibrates_confidences_on_the_validation_split_not_the_labels(tmp_path):
+    import json
+
+    import tweetlab
+    from tweetlab.evaluation import calibration
+
+    from .conftest import make_corpus
+
+    texts, labels = make_corpus(1000, seed=4)
+    # a fifth of the labels flipped: a model that is 99% sure is wrong ~20% of the time
+    rng = np.random.default_rng(0)
+    labels = [("positive" if lab == "negative" else "negative") if rng.random() < 0.2 else lab
+              for lab in labels]
+    ds = tweetlab.Dataset(texts=texts, labels=labels)
+    model = tweetlab.train(ds, "fasttext", out=tmp_path / "m", valid_size=0.2)
+    saved = json.loads((tmp_path / "m" / "metrics.json").read_text())["calibration"]
+    assert saved["n"] == 200 and saved["temperature"] > 1  # softened: it was overconfident
+    assert saved["nll_after"] < saved["nll_before"]
+    raw = tweetlab.train(ds, "fasttext", valid_size=0.2, overrides=["calibrate=false"])
+    assert raw.temperature == 1.0
+    test, test_labels = make_corpus(300, seed=9)
+    assert model.predict(test) == raw.predict(test)  # the labels never move
+    noisy = [("positive" if lab == "negative" else "negative") if rng.random() < 0.2 else lab
+             for lab in test_labels]
+    assert calibration(model.predict_proba(test), noisy, model.classes_).ece < \
+        calibration(raw.predict_proba(test), noisy, model.classes_).ece
+    again = tweetlab.load_model(tmp_path / "m")
+    assert again.temperature == pytest.approx(saved["temperature"], rel=1e-3)
+    assert np.allclose(again.predict_proba(test), model.predict_proba(test), atol=1e-5)
+    small = tweetlab.train(tweetlab.Dataset(texts=texts[:300], labels=labels[:300]), "tfidf",
+                           valid_size=0.2)
+    assert small.temperature == 1.0  # 60 validation tweets: too few to fit it on
+
+
+def test_a_model_saved_before_calibration_loads_with_temperature_one(tmp_path):
+    import json
+
+    from tweetlab.models import create
+    from tweetlab.persistence import load_model
+
+    from .conftest import make_corpus
+
+    texts, labels = make_corpus(100)
+    path = create("tfidf").fit(texts, labels).save(tmp_path / "m")
+    config = json.loads((path / "config.json").read_text())
+    del config["temperature"]
+    (path / "config.json").write_text(json.dumps(config))
+    assert load_model(path).temperature == 1.0

@@ -181,6 +181,8 @@ def train(
     }
     if command:
         metrics["command"] = command
+    if isinstance(valid_ds, Dataset) and tcfg.calibrate and len(valid_ds) >= CALIBRATION_MIN:
+        metrics["calibration"] = calibrate(clf, valid_ds)
     if hasattr(clf, "history_"):
         metrics["history"] = clf.history_
         metrics["best_epoch"] = getattr(getattr(clf, "train_result_", None), "best_epoch", None)
@@ -204,6 +206,25 @@ def train(
     clf.metrics_ = metrics
     finish_output(clf, out_path, ckpt, force=force, metrics=metrics)
     return clf
+
+
+CALIBRATION_MIN = 100  # validation tweets from which training fits a temperature
+
+
+def calibrate(clf: Any, ds: Dataset) -> dict[str, Any]:
+    """Fit ``clf.temperature`` on the labelled ``ds`` (temperature scaling: the labels stay,
+    the confidences move to match how often they are right); what metrics.json records."""
+    from .evaluation import fit_temperature
+
+    clf.temperature = 1.0
+    proba = clf.predict_proba(model_inputs(clf, ds, warn=False))
+    index = {c: i for i, c in enumerate(clf.classes_)}
+    t, before, after = fit_temperature(proba, [index[lab] for lab in ds.labels or []])
+    clf.temperature = t
+    log.info("calibrated: temperature %.2f (validation log-loss %.3f -> %.3f)", t, before,
+             after)
+    return {"temperature": round(t, 4), "nll_before": round(before, 4),
+            "nll_after": round(after, 4), "n": len(ds)}
 
 
 def relied_on(clf: Any, ds: Dataset, predict_seconds: float | None,

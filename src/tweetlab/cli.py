@@ -184,20 +184,28 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(report.to_text())
     bands = _print_bands(report, data.labels, model.classes_) \
         if model.task != "image-classification" and len(model.classes_) == 2 else None
+    cal = _print_calibration(report, data.labels, model.classes_)
     stem = Path(args.data).name.split(".")[0]
     # (never into an installed package: a bundled model's report goes to ./evaluations)
     out = Path(args.out) if args.out else \
         Path("evaluations") / f"{args.model}-{stem}" if bundled else \
         model_dir / "evaluations" / stem
     out.mkdir(parents=True, exist_ok=True)
+    from dataclasses import asdict
+
     from .persistence import write_json_atomic
+    from .reports import plot_reliability
 
     write_json_atomic(out / "metrics.json", {"data": str(args.data), **report.to_dict(),
+                                             "calibration": asdict(cal),
                                              **({"neutral_bands": bands} if bands else {})})
     png = plot_confusion(report, out / "confusion_matrix.png",
                          title=f"{Path(args.data).name}: accuracy {report.accuracy:.3f}, "
                                f"macro-F1 {report.macro_f1:.3f}")
-    written = [out / "metrics.json", png]
+    written = [out / "metrics.json", png,
+               plot_reliability(cal, out / "reliability.png",
+                                f"{Path(args.data).name}: expected calibration error "
+                                f"{cal.ece:.3f}")]
     if model.task != "image-classification" and report.predicted:
         written.append(_write_mistakes(model, data, report, out / "mistakes.csv",
                                        _band(args.neutral_band), args.mistakes))
@@ -208,6 +216,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                                            out / "worst_mistakes.png"))
     print(f"\nwrote {', '.join(str(w) for w in written)}")
     return 0
+
+
+def _print_calibration(report: Any, gold: list[str], classes: list[str]) -> Any:
+    """``evaluate``: how the predicted class's probability compares with how often it was
+    right (the confidence ``predict`` prints)."""
+    from .evaluation import calibration
+
+    cal = calibration(report.proba, gold, classes)
+    gap = cal.overconfidence
+    verdict = "overconfident" if gap > 0.02 else "underconfident" if gap < -0.02 else \
+        "about right"
+    print(f"\ncalibration: expected calibration error {cal.ece:.4f}; confidence averages "
+          f"{abs(gap):.1%} {'above' if gap >= 0 else 'below'} accuracy ({verdict})")
+    return cal
 
 
 def _print_bands(report: Any, gold: list[str], classes: list[str]) -> dict[str, Any]:
@@ -512,6 +534,10 @@ def cmd_info(args: argparse.Namespace) -> int:
         v = metrics["validation"]
         print(f"held-out: accuracy {v['accuracy']:.4f}, macro-F1 {v['macro_f1']:.4f} "
               f"({v['n']} examples)")
+    cal = metrics.get("calibration") or {}
+    if "temperature" in cal:
+        print(f"calibrated: temperature {cal['temperature']:.2f} on {cal['n']} validation "
+              f"tweets (log-loss {cal['nll_before']:.3f} -> {cal['nll_after']:.3f})")
     relied = (metrics.get("relies_on") or {}).get("classes") or {}
     if any(relied.values()):
         print(f"relies on (bits, over {metrics['relies_on']['tweets']} held-out tweets):")

@@ -265,3 +265,95 @@ def neutral_bands(proba: np.ndarray, gold: Sequence[str], classes: Sequence[str]
         best = max((row(lo, hi) for lo in grid for hi in grid if lo <= hi),
                    key=lambda r: (r.macro_f1, -(r.band[1] - r.band[0]) if r.band else 0))
     return NeutralBands(rows, best)
+
+
+@dataclass(frozen=True)
+class CalibrationBin:
+    low: float
+    high: float
+    n: int
+    confidence: float  # mean probability of the predicted class in the bin
+    accuracy: float  # share of the bin's predictions that were right
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How far a model's confidence is from its accuracy: ``ece`` (expected calibration
+    error: the bins' |confidence - accuracy|, weighted by their share of tweets) and the
+    bins themselves (a reliability diagram)."""
+
+    ece: float
+    overconfidence: float  # mean confidence minus accuracy (> 0: too sure of itself)
+    bins: list[CalibrationBin]
+
+    def __repr__(self) -> str:
+        return (f"Calibration(ece={self.ece:.4f}, overconfidence={self.overconfidence:+.4f}, "
+                f"{sum(b.n for b in self.bins)} predictions in {len(self.bins)} bins)")
+
+
+def calibration(proba: np.ndarray, gold: Sequence[str], classes: Sequence[str], *,
+                bins: int = 10) -> Calibration:
+    """Compare the probability of each predicted class (the most probable one) with how
+    often it was right, in ``bins`` equal-width bins of that probability.
+
+    >>> p = np.array([[0.9, 0.1], [0.75, 0.25], [0.3, 0.7], [0.45, 0.55]])
+    >>> calibration(p, ["a", "b", "b", "b"], ["a", "b"], bins=5)
+    Calibration(ece=0.2500, overconfidence=-0.0250, 4 predictions in 3 bins)
+    """
+    p = np.asarray(proba, dtype=np.float64)
+    if len(p) == 0:
+        raise ValueError("no predictions to calibrate")
+    conf = p.max(axis=1)
+    right = np.asarray(classes, dtype=object)[p.argmax(axis=1)] == np.asarray(list(gold),
+                                                                              dtype=object)
+    # bin i holds (i / bins, (i + 1) / bins]; a probability of 1 falls in the last one
+    which = np.clip(np.ceil(conf * bins).astype(int) - 1, 0, bins - 1)
+    found, ece = [], 0.0
+    for i in range(bins):
+        members = which == i
+        n = int(members.sum())
+        if n:
+            b = CalibrationBin(i / bins, (i + 1) / bins, n, float(conf[members].mean()),
+                               float(right[members].mean()))
+            ece += n / len(p) * abs(b.confidence - b.accuracy)
+            found.append(b)
+    return Calibration(float(ece), float(conf.mean() - right.mean()), found)
+
+
+def fit_temperature(proba: np.ndarray, y: Sequence[int], *, low: float = 0.25,
+                    high: float = 4.0) -> tuple[float, float, float]:
+    """The temperature in ``[low, high]`` that minimises the negative log-likelihood of the
+    true classes ``y`` (temperature scaling, Guo et al. 2017), found by golden-section
+    search on log T: ``(T, nll at T = 1, nll at T)``.
+
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 2000)
+    >>> sure = np.where(rng.random(2000) < 0.8, y, 1 - y)  # right 80% of the time...
+    >>> p = np.full((2000, 2), 0.01); p[np.arange(2000), sure] = 0.99  # ...but 99% sure
+    >>> t, before, after = fit_temperature(p, y)
+    >>> t > 2, after < before
+    (True, True)
+    """
+    from .models.base import with_temperature
+
+    y_arr = np.asarray(y, dtype=np.int64)
+    rows = np.arange(len(y_arr))
+
+    def nll(t: float) -> float:
+        return float(-np.log(np.maximum(with_temperature(proba, t)[rows, y_arr], 1e-12)).mean())
+
+    a, b = np.log(low), np.log(high)
+    golden = (np.sqrt(5) - 1) / 2
+    c, d = b - golden * (b - a), a + golden * (b - a)
+    fc, fd = nll(float(np.exp(c))), nll(float(np.exp(d)))
+    for _ in range(40):  # the bracket shrinks to 0.618**40 of its width
+        if fc < fd:
+            b, d, fd = d, c, fc
+            c = b - golden * (b - a)
+            fc = nll(float(np.exp(c)))
+        else:
+            a, c, fc = c, d, fd
+            d = a + golden * (b - a)
+            fd = nll(float(np.exp(d)))
+    t = float(np.exp((a + b) / 2))
+    return t, nll(1.0), nll(t)

@@ -81,16 +81,17 @@ class Explanation:
 
 
 def explain(model: Any, texts: Sequence[str], *, target: str | None = None,
-            entity: str | Sequence[str | None] | None = None, neutral_band: Sequence[float] | None = None,
+            entity: str | Sequence[str | None] | None = None,
+            neutral_band: Sequence[float] | None = None,
             score: Any = None) -> list[Explanation]:
     """Explain ``model``'s label for each of ``texts`` word by word.
 
-    ``model``: a classifier, a model folder or a bundled model's name. ``target``: the class to explain (default:
-    the predicted class; for a prediction of a neutral band, the more probable class).
-    ``entity``: what the tweets are about, for models trained on entity-level data: one
-    for all, or one per tweet (the entity is never taken out). ``score``: the function that gives class probabilities
-    for a list of model inputs (default ``model.predict_proba``; the server passes its
-    thread-pinned one).
+    ``model``: a classifier, a model folder or a bundled model's name. ``target``: the
+    class to explain (default: the predicted class; for a prediction of a neutral band,
+    the more probable class). ``entity``: what the tweets are about, for models trained on
+    entity-level data: one for all, or one per tweet (the entity is never taken out).
+    ``score``: the function that gives class probabilities for a list of model inputs
+    (default ``model.predict_proba``; the server passes its thread-pinned one).
     """
     from .api import load
     from .bundled import resolve
@@ -113,7 +114,7 @@ def explain(model: Any, texts: Sequence[str], *, target: str | None = None,
         p = proba[row]
         k = classes.index(target) if target is not None else \
             classes.index(label) if label in classes else int(np.argmax(p))
-        odds = log2_odds(proba[row:row + 1 + len(sp)])[:, k]  # the tweet, then without each word
+        odds = log2_odds(proba[row:row + 1 + len(sp)])[:, k]  # the tweet, then each variant
         drops = odds[0] - odds[1:]
         out.append(Explanation(
             text=text, label=label, confidence=float(label_confidence(classes, label, p)),

@@ -45,6 +45,32 @@ def plot_confusion(report: EvaluationReport, path: str | Path, title: str | None
     return _save(fig, Path(path), dpi=120)
 
 
+def plot_reliability(cal: Any, path: str | Path, title: str = "") -> Path:
+    """A reliability diagram: each confidence bin's accuracy against its mean confidence
+    (on the diagonal: calibrated), the bins' tweet counts below."""
+    plt = _pyplot()
+    fig, (ax, hist) = plt.subplots(2, 1, figsize=(5.2, 6.0), sharex=True,
+                                   gridspec_kw={"height_ratios": [3, 1]})
+    ax.plot([0, 1], [0, 1], color="#999", linestyle="--", linewidth=1, label="calibrated")
+    conf = [b.confidence for b in cal.bins]
+    acc = [b.accuracy for b in cal.bins]
+    ax.plot(conf, acc, marker="o", color="#1d9bf0", label="this model")
+    for b in cal.bins:
+        ax.plot([b.confidence, b.confidence], [b.confidence, b.accuracy], color="#f04438",
+                linewidth=1.5, alpha=0.7)
+    ax.set_ylabel("accuracy")
+    ax.set_xlim(0, 1.0)
+    ax.set_ylim(0, 1.02)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(title or f"ECE {cal.ece:.3f}")
+    hist.bar([(b.low + b.high) / 2 for b in cal.bins], [b.n for b in cal.bins],
+             width=0.9 / max(len(cal.bins), 10), color="#98a2b3")
+    hist.set_xlabel("confidence (probability of the predicted class)")
+    hist.set_ylabel("tweets")
+    fig.tight_layout()
+    return _save(fig, Path(path), dpi=110)
+
+
 def plot_history(history: list[dict[str, float]], path: str | Path, title: str = "",
                  best_epoch: int | None = None) -> Path:
     """Training curves: train/validation loss and validation accuracy per epoch, and the
@@ -144,6 +170,11 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
         for lab, s in held["per_class"].items():
             lines.append(f"| {lab} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} "
                          f"| {s['support']} |")
+    cal = metrics.get("calibration")
+    if cal and "temperature" in cal:
+        lines += ["", f"Confidences calibrated on the {cal['n']} validation tweets: temperature "
+                      f"{cal['temperature']:.2f} (log-loss {cal['nll_before']:.3f} -> "
+                      f"{cal['nll_after']:.3f}; the labels are unchanged)."]
     relied = metrics.get("relies_on")
     if relied and any(relied.get("classes", {}).values()):
         lines += ["", "## Words it relies on", "",

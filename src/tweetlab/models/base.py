@@ -73,6 +73,21 @@ def label_confidence(classes: Sequence[str], label: str, p: Sequence[float]) -> 
     return float(1.0 - abs(float(p[1]) - 0.5) * 2)
 
 
+def with_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
+    """``proba`` with its log-probabilities divided by ``temperature`` and renormalised: the
+    most probable class stays the same; T > 1 softens the probabilities, T < 1 sharpens.
+
+    >>> with_temperature(np.array([[0.2, 0.8]]), 2.0).round(3).tolist()
+    [[0.333, 0.667]]
+    """
+    if temperature == 1.0:
+        return proba
+    logp = np.log(np.maximum(np.asarray(proba, dtype=np.float64), 1e-12)) / temperature
+    logp -= logp.max(axis=1, keepdims=True)
+    e = np.exp(logp)
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.asarray(proba).dtype, copy=False)
+
+
 def check_neutral_band(band: Sequence[float] | None) -> tuple[float, float] | None:
     """Validate a (low, high) probability band; ``None`` means no band."""
     if band is None:
@@ -112,6 +127,9 @@ class Classifier(ABC):
         self.train_config = train_config or TrainConfig(**self.train_defaults)
         self.neutral_band = check_neutral_band(neutral_band)
         self.entity_input = False  # trained on "[entity] text" (see with_entity)
+        # Text families: probabilities are softened (> 1) or sharpened (< 1) by this, fitted
+        # on the validation split by training (``calibrate``); 1: as the network gives them.
+        self.temperature = 1.0
 
     def __repr__(self) -> str:
         state = f"{len(self.classes_)} classes" if self.is_fitted else "unfitted"
@@ -303,7 +321,8 @@ class TextClassifier(Classifier):
 
     def _chunks(self, texts: list[str]) -> Iterator[np.ndarray]:
         for i in range(0, len(texts), self.PREDICT_CHUNK):
-            yield self._predict_proba(self.clean(texts[i:i + self.PREDICT_CHUNK]))
+            proba = self._predict_proba(self.clean(texts[i:i + self.PREDICT_CHUNK]))
+            yield with_temperature(proba, self.temperature)
 
     @abstractmethod
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
