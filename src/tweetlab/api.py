@@ -181,8 +181,12 @@ def train(
     }
     if command:
         metrics["command"] = command
-    if isinstance(valid_ds, Dataset) and tcfg.calibrate and len(valid_ds) >= CALIBRATION_MIN:
-        metrics["calibration"] = calibrate(clf, valid_ds)
+    if isinstance(valid_ds, Dataset) and tcfg.calibrate:
+        if len(valid_ds) >= CALIBRATION_MIN:
+            metrics["calibration"] = calibrate(clf, valid_ds)
+        else:
+            log.info("confidences not calibrated: %d validation tweets (%d needed)",
+                     len(valid_ds), CALIBRATION_MIN)
     if hasattr(clf, "history_"):
         metrics["history"] = clf.history_
         metrics["best_epoch"] = getattr(getattr(clf, "train_result_", None), "best_epoch", None)
