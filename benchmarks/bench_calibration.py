@@ -22,7 +22,7 @@ from datasets import load_tasks
 
 import tweetlab
 from tweetlab.api import model_inputs
-from tweetlab.evaluation import calibration
+from tweetlab.evaluation import calibration, log_loss
 
 
 def bundled() -> None:
@@ -44,7 +44,7 @@ def bundled() -> None:
                 proba = model.predict_proba(test.texts)
                 gold = [model.classes_.index(g) for g in test.labels or []]
                 cal = calibration(proba, test.labels or [], model.classes_)
-                nll = float(-np.log(np.maximum(proba[np.arange(len(gold)), gold], 1e-12)).mean())
+                nll = log_loss(proba, gold)
                 row[label] = {"temperature": t, "ece": cal.ece, "nll": nll,
                               "overconfidence": cal.overconfidence}
             results[f"{name}/{src}"] = row
@@ -73,7 +73,7 @@ def main() -> None:
                 proba = model.predict_proba(model_inputs(model, task.test))
                 gold = [model.classes_.index(g) for g in task.test.labels or []]
                 cal = calibration(proba, task.test.labels or [], model.classes_)
-                nll = float(-np.log(np.maximum(proba[np.arange(len(gold)), gold], 1e-12)).mean())
+                nll = log_loss(proba, gold)
                 predicted = proba.argmax(axis=1).tolist()
                 assert labels is None or predicted == labels, "calibration moved a label"
                 labels = predicted

@@ -320,6 +320,18 @@ def calibration(proba: np.ndarray, gold: Sequence[str], classes: Sequence[str], 
     return Calibration(float(ece), float(conf.mean() - right.mean()), found)
 
 
+def log_loss(proba: np.ndarray, y: Sequence[int]) -> float:
+    """Mean negative log-probability of the true classes ``y`` (natural log; each
+    probability floored at 1e-12).
+
+    >>> round(log_loss(np.array([[0.5, 0.5], [0.1, 0.9]]), [0, 1]), 4)
+    0.3993
+    """
+    y_arr = np.asarray(y, dtype=np.int64)
+    picked = np.asarray(proba, dtype=np.float64)[np.arange(len(y_arr)), y_arr]
+    return float(-np.log(np.maximum(picked, 1e-12)).mean())
+
+
 def fit_temperature(proba: np.ndarray, y: Sequence[int], *, low: float = 0.25,
                     high: float = 4.0) -> tuple[float, float, float]:
     """The temperature in ``[low, high]`` that minimises the negative log-likelihood of the
@@ -336,11 +348,8 @@ def fit_temperature(proba: np.ndarray, y: Sequence[int], *, low: float = 0.25,
     """
     from .models.base import with_temperature
 
-    y_arr = np.asarray(y, dtype=np.int64)
-    rows = np.arange(len(y_arr))
-
     def nll(t: float) -> float:
-        return float(-np.log(np.maximum(with_temperature(proba, t)[rows, y_arr], 1e-12)).mean())
+        return log_loss(with_temperature(proba, t), y)
 
     a, b = np.log(low), np.log(high)
     golden = (np.sqrt(5) - 1) / 2
