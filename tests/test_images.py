@@ -237,3 +237,19 @@ def test_cli_reports_bad_pixel_file_without_traceback(tmp_path: Path, capsys) ->
     assert main(["train", str(path), "--model", "image-cnn", "--out", str(tmp_path / "m")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "outside 0-255" in err and "Traceback" not in err
+
+
+def test_image_models_are_calibrated_too_and_keep_their_labels(tmp_path: Path) -> None:
+    x, y = make_images(600, seed=3)
+    path = write_pixel_csv(tmp_path / "d.csv", x, y)
+    common = dict(model="image-cnn", valid_size=0.2,
+                  overrides=["blocks=[8]", "hidden=16", "augment=false", "epochs=3",
+                             "progress=false", "checkpoint_seconds=0"])
+    model = tweetlab.train(path, out=tmp_path / "m", **common)  # type: ignore[arg-type]
+    raw = tweetlab.train(path, **{**common, "overrides": [*common["overrides"],  # type: ignore[arg-type]
+                                                         "calibrate=false"]})
+    assert raw.temperature == 1.0 and model.temperature != 1.0
+    assert model.metrics_["calibration"]["n"] == 120
+    test, _ = make_images(60, seed=4)
+    assert model.predict(test) == raw.predict(test)
+    assert tweetlab.load_model(tmp_path / "m").temperature == pytest.approx(model.temperature)

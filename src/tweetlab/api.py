@@ -181,11 +181,11 @@ def train(
     }
     if command:
         metrics["command"] = command
-    if isinstance(valid_ds, Dataset) and tcfg.calibrate:
+    if valid_ds is not None and tcfg.calibrate:
         if len(valid_ds) >= CALIBRATION_MIN:
             metrics["calibration"] = calibrate(clf, valid_ds)
         else:
-            log.info("confidences not calibrated: %d validation tweets (%d needed)",
+            log.info("confidences not calibrated: %d validation examples (%d needed)",
                      len(valid_ds), CALIBRATION_MIN)
     if hasattr(clf, "history_"):
         metrics["history"] = clf.history_
@@ -215,7 +215,7 @@ def train(
 CALIBRATION_MIN = 100  # validation tweets from which training fits a temperature
 
 
-def calibrate(clf: Any, ds: Dataset) -> dict[str, Any]:
+def calibrate(clf: Any, ds: AnyDataset) -> dict[str, Any]:
     """Fit ``clf.temperature`` on the labelled ``ds`` (temperature scaling: the labels stay,
     the confidences move to match how often they are right); what metrics.json records."""
     from .evaluation import fit_temperature

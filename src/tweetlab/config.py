@@ -119,8 +119,8 @@ class TrainConfig(ConfigBase):
     # or "last": keep the last epoch and never stop early (fastText's way: with a rate
     # decaying to zero the last epoch is the settled one).
     monitor: str = "loss"
-    # Text classifiers: after training, fit one temperature on the validation split (100+
-    # tweets) so that the printed confidence matches how often the label is right (fasttext
+    # Classifiers: after training, fit one temperature on the validation split (100+
+    # examples) so that the printed confidence matches how often the label is right (fasttext
     # said 99% where it was right 80%); the label never changes. false: probabilities as the
     # model gives them.
     calibrate: bool = True

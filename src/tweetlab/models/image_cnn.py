@@ -31,7 +31,7 @@ from torch import nn
 from ..config import ConfigBase, TrainConfig, _check
 from ..errors import DataError
 from ..training import resolve_device, train_module
-from .base import Classifier
+from .base import Classifier, with_temperature
 
 __all__ = ["ImageCNNClassifier", "ImageCNNConfig", "TrainConfig"]
 
@@ -219,7 +219,7 @@ class ImageCNNClassifier(Classifier):
                           for sh, dims in ((1, 2), (-1, 2), (1, 3), (-1, 3))]
             p = torch.stack([torch.softmax(module(v).float(), -1) for v in views]).mean(0)
             out.append(p.cpu().numpy())
-        return np.concatenate(out).astype(np.float32)
+        return with_temperature(np.concatenate(out).astype(np.float32), self.temperature)
 
     def to(self, device: str) -> ImageCNNClassifier:
         self.module_.to(resolve_device(device))
