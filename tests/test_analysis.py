@@ -113,6 +113,39 @@ def test_small_chunks_give_the_same_result(tmp_path, binary_model):
     assert a.terms == b.terms
 
 
+def test_the_words_the_model_relied_on_come_from_a_sample_of_the_file(tmp_path, binary_model):
+    from .conftest import NEGATIVE, POSITIVE
+
+    path = write_tweets(tmp_path / "t.csv", sample_rows(600))
+    res = analyze(path, binary_model, out=tmp_path / "rep", progress=False)
+    assert res.relies_on["tweets"] == 400  # the sample, out of 600
+    words = res.relies_on["classes"]
+    assert {w for w, _, _ in words["positive"][:3]} <= {w.lower() for w in POSITIVE}
+    assert {w for w, _, _ in words["negative"][:3]} <= {w.lower() for w in NEGATIVE}
+    rows = (tmp_path / "rep" / "words.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "label,word,bits,tweets" and len(rows) > 3
+    assert "Words the model relied on" in (tmp_path / "rep" / "report.html").read_text()
+    again = analyze(path, binary_model, chunk_size=50, progress=False)
+    assert again.relies_on == res.relies_on  # the same sample, however the file is read
+
+
+def test_a_reservoir_is_a_uniform_sample_of_a_stream_of_any_length():
+    from tweetlab.analysis import _Reservoir
+
+    hits = np.zeros(1000)
+    for seed in range(200):
+        r = _Reservoir(50, seed=seed)
+        for start in range(0, 1000, 70):  # pieces of uneven size
+            r.offer([str(i) for i in range(start, min(start + 70, 1000))], None)
+        assert len(r.texts) == 50 == len(set(r.texts)) and r.seen == 1000
+        hits[[int(t) for t in r.texts]] += 1
+    # each item drawn 200 * 50 / 1000 = 10 times on average, early or late in the stream
+    assert abs(hits[:500].mean() - 10) < 1 and abs(hits[500:].mean() - 10) < 1
+    small = _Reservoir(50)
+    small.offer(["a", "b"], ["x", "y"])
+    assert small.texts == ["a", "b"] and small.entities == ["x", "y"]
+
+
 def test_worker_processes_give_the_same_result(tmp_path, binary_model):
     path = write_tweets(tmp_path / "t.csv", sample_rows(90))
     model_dir = binary_model.save(tmp_path / "m")  # workers load the folder
@@ -121,6 +154,7 @@ def test_worker_processes_give_the_same_result(tmp_path, binary_model):
     assert one.counts.equals(two.counts)
     assert one.typical == two.typical
     assert one.terms == two.terms
+    assert one.relies_on == two.relies_on
     with pytest.raises(DataError, match="workers"):
         analyze(path, binary_model, workers=0, progress=False)
 

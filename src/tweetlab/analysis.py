@@ -75,6 +75,9 @@ class AnalysisResult:
     seconds: float
     files: list[Path] = field(default_factory=list)
     by: str = "day"  # the period counted by (what "auto" chose)
+    # The words the model relied on per label over a random sample of the tweets
+    # (:func:`tweetlab.explanation.words_relied_on`): {"tweets": n, "classes": {...}}.
+    relies_on: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tweets_per_second(self) -> float:
@@ -84,6 +87,35 @@ class AnalysisResult:
         return (f"AnalysisResult({self.n_scored} tweets scored, {self.n_skipped_dates} without "
                 f"a usable date, {len(self.counts)} period/group/label cells, "
                 f"{self.tweets_per_second:,.0f} tweets/s)")
+
+
+SAMPLE = 400  # tweets drawn at random from the file to explain the labels with
+
+
+class _Reservoir:
+    """A uniform random sample of ``size`` tweets from a stream of any length (reservoir
+    sampling, seeded: the same file gives the same sample)."""
+
+    def __init__(self, size: int, seed: int = 0) -> None:
+        self.size, self.seen = size, 0
+        self.texts: list[str] = []
+        self.entities: list[Any] = []
+        self.rng = np.random.default_rng(seed)
+
+    def offer(self, texts: list[str], entities: list[Any] | None) -> None:
+        ents = entities if entities is not None else [None] * len(texts)
+        room = max(0, min(self.size - len(self.texts), len(texts)))
+        self.texts += texts[:room]
+        self.entities += ents[:room]
+        rest = len(texts) - room
+        if rest > 0:
+            # item i of the rest is the (seen + room + i + 1)-th: it replaces a random slot
+            # with probability size / that count
+            slots = self.rng.integers(0, self.seen + room + np.arange(1, rest + 1))
+            for i in np.flatnonzero(slots < self.size).tolist():
+                self.texts[slots[i]] = texts[room + i]
+                self.entities[slots[i]] = ents[room + i]
+        self.seen += len(texts)
 
 
 def _groups_for(chunk: Any, group: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -293,6 +325,7 @@ def analyze(
     if n_workers < 1:
         raise DataError(f"workers = {n_workers}: must be >= 1")
     use_entity = bool(getattr(clf, "entity_input", False))
+    sample = _Reservoir(SAMPLE)  # tweets whose words are explained at the end
 
     def prepared() -> Iterator[tuple[Any, np.ndarray]]:
         """Chunks with text and a usable date, and their dates (rows without are counted)."""
@@ -374,6 +407,8 @@ def analyze(
             elif item > heap[0]:
                 heapq.heapreplace(heap, item)
         term_totals.add(terms)
+        ents = chunk["entity"].tolist() if use_entity and "entity" in chunk.columns else None
+        sample.offer(texts, ents)
         n_scored += len(chunk)
         if (fraction := position.fraction()) > 0:
             bar.total = max(n_read, round(n_read / fraction))  # the file's rows, estimated
@@ -409,8 +444,15 @@ def analyze(
         table = table.drop(columns="group")
     typical = {k: [(c, t) for c, _, t in sorted(h, reverse=True)] for k, h in heaps.items()}
     terms = _distinctive(term_totals.total(), n_terms)
-    result = AnalysisResult(table, typical, terms, n_scored, n_skipped,
-                            time.perf_counter() - start, by=by)
+    seconds = time.perf_counter() - start
+    from .api import relied_on_texts
+
+    # (the seconds per tweet of the whole run: reading and counting included, so an upper
+    # bound of the prediction's own, which keeps this step within its budget)
+    relies_on = relied_on_texts(clf, sample.texts, sample.entities if use_entity else None,
+                                seconds / n_scored, most=SAMPLE)
+    result = AnalysisResult(table, typical, terms, n_scored, n_skipped, seconds, by=by,
+                            relies_on=relies_on)
     if out_path is not None:
         from .reports import write_analysis_report
 

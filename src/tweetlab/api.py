@@ -236,12 +236,19 @@ def relied_on(clf: Any, ds: Dataset, predict_seconds: float | None,
     """The words ``clf`` relies on per class (:func:`tweetlab.explanation.words_relied_on`)
     over up to 400 held-out tweets - fewer for a slow model, so that leaving each word out
     in turn takes about ``budget`` seconds (a 15-word tweet costs 16 predictions)."""
+    entity = ds.columns.get("entity") if getattr(clf, "entity_input", False) else None
+    per_tweet = (predict_seconds or 0.0) / max(len(ds), 1)
+    return relied_on_texts(clf, ds.texts, entity, per_tweet, budget)
+
+
+def relied_on_texts(clf: Any, texts: Sequence[str], entity: Sequence[Any] | None,
+                    per_tweet: float, budget: float = 10.0, most: int = 400) -> dict[str, Any]:
+    """:func:`relied_on` for a list of tweets (their entities, or None) and the seconds a
+    prediction of one took: the first ``most`` at most, fewer for a slow model."""
     from .explanation import words_relied_on
 
-    per_tweet = (predict_seconds or 0.0) / max(len(ds), 1)
-    n = min(len(ds), 400, max(50, int(budget / max(per_tweet * 16, 1e-9))))
-    entity = ds.columns.get("entity") if getattr(clf, "entity_input", False) else None
-    words = words_relied_on(clf, ds.texts[:n], entity=entity[:n] if entity else None)
+    n = min(len(texts), most, max(50, int(budget / max(per_tweet * 16, 1e-9))))
+    words = words_relied_on(clf, texts[:n], entity=list(entity[:n]) if entity else None)
     return {"tweets": n, "classes": {c: [list(w) for w in ws] for c, ws in words.items()}}
 
 

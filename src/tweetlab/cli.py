@@ -584,9 +584,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     overall = table.groupby("label")["count"].sum()
     total = int(overall.sum())
     print("overall: " + ", ".join(f"{lab} {n / total:.1%}" for lab, n in overall.items()))
+    relied = (result.relies_on or {}).get("classes") or {}
     for lab, items in result.terms.items():
         if items:
             print(f"  {lab:<10} terms: {', '.join(t for t, _, _ in items[:8])}")
+        if relied.get(lab):
+            print(f"  {'':<10} words the model relied on: "
+                  + ", ".join(f"{w} {b:+.1f}" for w, b, _ in relied[lab][:6]))
     print(f"wrote {', '.join(str(f) for f in result.files)}")
     return 0
 

@@ -399,6 +399,11 @@ def write_analysis_report(result: Any, out: Path, *, by: str, group: str | None,
     files.append(write_csv("terms.csv", ["label", "term", "score", "count"],
                            [[lab, t, f"{s:.2f}", n] for lab, items in result.terms.items()
                             for t, s, n in items]))
+    relied = (result.relies_on or {}).get("classes") or {}
+    if relied:
+        files.append(write_csv("words.csv", ["label", "word", "bits", "tweets"],
+                               [[lab, w, f"{b:.2f}", n] for lab, items in relied.items()
+                                for w, b, n in items]))
     name = Path(source).name
     from .analysis import describe_period
 
@@ -433,7 +438,18 @@ def write_analysis_report(result: Any, out: Path, *, by: str, group: str | None,
     for items in result.terms.values():
         parts.append("<td>" + "<br>".join(f"{esc(t)} <small>({n})</small>" for t, _, n in items)
                      + "</td>")
-    parts.append("</tr></table><h2>Most typical tweets</h2>")
+    parts.append("</tr></table>")
+    if any(relied.values()):
+        parts.append(f"<h2>Words the model relied on</h2><p>Over {result.relies_on['tweets']} "
+                     "tweets drawn at random from the file, each word left out in turn: the "
+                     "evidence for a label lost without it, in bits (+1: the word doubles the "
+                     "odds), and the tweets it counted in.</p><table><tr>"
+                     + "".join(f"<th>{esc(lab)}</th>" for lab in relied) + "</tr><tr>")
+        for items in relied.values():
+            parts.append("<td>" + "<br>".join(f"{esc(w)} {b:+.1f} <small>({n})</small>"
+                                              for w, b, n in items) + "</td>")
+        parts.append("</tr></table>")
+    parts.append("<h2>Most typical tweets</h2>")
     groups = sorted({g for g, _ in result.typical},
                     key=lambda g: -int(counts[counts["group"] == g]["count"].sum())
                     if "group" in counts.columns else 0)[:max_groups]
