@@ -10,7 +10,8 @@ reading, cleaning, scoring, aggregating, charts) and the peak RSS of the main pr
 of the largest worker. Flat memory = the 1M run's peaks close to the 250k run's.
 
 Also analyzes ../shared/data/petro_tweets.csv.gz by week with the Spanish model and the
-entity data by entity, writing the charts used in the README (docs/img/).
+entity data by entity, writing the charts used in the README (docs/img/), and Trump's tweets
+with the English model (the words it relied on, quoted in the README).
 Usage: python benchmarks/bench_analyze.py [--sizes 250000,1000000] [--model DIR] [--workers N]
 """
 
@@ -87,10 +88,11 @@ def main() -> None:
     img = ROOT / "docs" / "img"
     img.mkdir(parents=True, exist_ok=True)
     demos = {}
-    for name, file, model, extra in [
-        ("petro", "petro_tweets.csv.gz", "es-sentiment", ["--by", "week"]),
+    for name, file, model, extra, charts in [
+        ("petro", "petro_tweets.csv.gz", "es-sentiment", ["--by", "week"], True),
         ("entity", "twitter_entity_train.csv.gz", "en-sentiment", ["--by", "all", "--group",
-                                                               "entity"]),
+                                                               "entity"], True),
+        ("trump", "trump_tweets.csv.gz", "en-sentiment", [], False),  # words only
     ]:
         out = work / f"demo_{name}"
         try:
@@ -98,8 +100,16 @@ def main() -> None:
         except RuntimeError as exc:
             print(f"{name} demo failed: {exc}")
             continue
+        # the words the model relied on for each label (words.csv), the top five
+        with (out / "words.csv").open(encoding="utf-8") as fh:
+            words: dict[str, list[str]] = {}
+            for row in csv.DictReader(fh):
+                words.setdefault(row["label"], []).append(f"{row['word']} {float(row['bits']):+.1f}")
+        r["words"] = {lab: ws[:5] for lab, ws in words.items()}
         demos[name] = r
-        print(f"{name}: {r['summary']}", flush=True)
+        print(f"{name}: {r['summary']}; words: {r['words']}", flush=True)
+        if not charts:
+            continue
         for png in sorted(out.glob("*.png")):
             if "--by" in extra and extra[extra.index("--by") + 1] == "all" and \
                     png.name.startswith("share_over_time"):
