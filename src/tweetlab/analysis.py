@@ -447,10 +447,8 @@ def analyze(
     seconds = time.perf_counter() - start
     from .api import relied_on_texts
 
-    # (the seconds per tweet of the whole run: reading and counting included, so an upper
-    # bound of the prediction's own, which keeps this step within its budget)
     relies_on = relied_on_texts(clf, sample.texts, sample.entities if use_entity else None,
-                                seconds / n_scored, most=SAMPLE)
+                                most=SAMPLE)
     result = AnalysisResult(table, typical, terms, n_scored, n_skipped, seconds, by=by,
                             relies_on=relies_on)
     if out_path is not None:
