@@ -222,3 +222,19 @@ def test_explained_predictions_are_the_same_in_worker_processes(tfidf):
     assert [row for piece in pieces for row in piece] == one
     assert header[-1] == "words" and len(one) == 40
     assert all(row[-1] for row in one)  # every tweet has a word for its label
+
+
+def test_evaluate_in_python_writes_what_the_cli_writes(tmp_path, tfidf):
+    texts, labels = make_corpus(60, seed=7)
+    labels[0] = "negative" if labels[0] == "positive" else "positive"  # one sure mistake
+    report = tweetlab.evaluate(tfidf, tweetlab.Dataset(texts, labels), out=tmp_path / "ev",
+                               explain_mistakes=1)
+    assert {f.name for f in report.files} == {"metrics.json", "confusion_matrix.png",
+                                              "reliability.png", "mistakes.csv"}
+    assert report.calibration.ece >= 0 and report.bands.rows[0].band is None
+    first = report.mistakes[0]
+    assert first.index == 0 and first.words and first.target == first.label
+    assert all(not m.words for m in report.mistakes[1:])  # only the first one explained
+    plain = tweetlab.evaluate(tfidf, tweetlab.Dataset(texts, labels))
+    assert not plain.files and not plain.mistakes[0].words  # no folder: nothing explained
+    assert plain.accuracy == report.accuracy

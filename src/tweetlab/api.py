@@ -290,12 +290,22 @@ def finish_output(model: Any, out_path: Path | None, ckpt: Path | None, *, force
 
 def evaluate(model: Classifier | str | Path, data: AnyDataset | str | Path, *,
              neutral_band: Sequence[float] | None = None, progress: bool = False,
+             out: str | Path | None = None, explain_mistakes: int = 100,
              **read: Any) -> EvaluationReport:
     """Score a model (object or directory) on labelled ``data`` (``progress``: a progress
     bar for more than 50,000 tweets).
 
-    >>> # tweetlab.evaluate("models/disaster", "test.csv").accuracy
+    The report also holds its ``calibration`` (:func:`tweetlab.evaluation.calibration`),
+    for a binary text model what neutral bands would do (``bands``), and the wrong
+    predictions, surest first (``mistakes``). ``out``: a folder to write all of it into -
+    ``metrics.json``, ``confusion_matrix.png``, ``reliability.png`` and ``mistakes.csv``
+    (the first ``explain_mistakes`` with the words that spoke for the wrong label) or, for
+    images, ``worst_mistakes.png``; ``report.files`` lists them.
+
+    >>> # tweetlab.evaluate("models/disaster", "test.csv", out="eval").accuracy
     """
+    from .evaluation import calibration, mistakes, neutral_bands
+
     clf = load(model) if isinstance(model, str | Path) else model
     ds = _as_dataset(data, clf.task, **read)
     if ds.labels is None:
@@ -303,8 +313,39 @@ def evaluate(model: Classifier | str | Path, data: AnyDataset | str | Path, *,
     check_label_overlap(clf, ds.labels, ds.source)
     if isinstance(data, str | Path):  # a whole file (a Dataset may be a split of one)
         warn_if_training_file(clf, data)
-    return evaluate_model(clf, model_inputs(clf, ds), ds.labels, neutral_band=neutral_band,
-                          progress=progress)
+    report = evaluate_model(clf, model_inputs(clf, ds), ds.labels, neutral_band=neutral_band,
+                            progress=progress)
+    report.calibration = calibration(report.proba, ds.labels, clf.classes_)
+    if isinstance(ds, Dataset):
+        if len(clf.classes_) == 2:
+            report.bands = neutral_bands(report.proba, ds.labels, clf.classes_)
+        report.mistakes = mistakes(report, ds.texts, ds.labels, ds.lines)
+        if out is not None and explain_mistakes > 0:
+            report.mistakes = explained_mistakes(clf, ds, report.mistakes, explain_mistakes,
+                                                 neutral_band)
+    if out is not None:
+        from .reports import write_evaluation
+
+        report.files = write_evaluation(report, clf, ds, Path(out), source=ds.source)
+    return report
+
+
+def explained_mistakes(clf: Any, ds: Dataset, found: list[Any], n: int,
+                       neutral_band: Sequence[float] | None) -> list[Any]:
+    """``found`` (:func:`tweetlab.evaluation.mistakes` of ``ds``) with the first ``n``
+    given the words that spoke most for their wrong label."""
+    import dataclasses
+
+    from .explanation import explain, top_words
+
+    head = found[:n]
+    if not head:
+        return found
+    entities = ds.columns.get("entity") if getattr(clf, "entity_input", False) else None
+    why = explain(clf, [m.text for m in head], neutral_band=neutral_band,
+                  entity=[entities[m.index] for m in head] if entities else None)
+    return [dataclasses.replace(m, words=top_words(e), target=e.target)
+            for m, e in zip(head, why, strict=True)] + found[n:]
 
 
 def warn_if_training_file(model: Classifier, source: str | Path | None) -> bool:

@@ -168,7 +168,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .api import evaluate, load, warn_if_training_file
     from .bundled import is_bundled_name, resolve
     from .persistence import read_config
-    from .reports import plot_confusion
 
     bundled = is_bundled_name(args.model)
     model_dir = resolve(args.model)  # a folder, or a bundled model's name
@@ -179,68 +178,38 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = load(model_dir)
     data = _load_data(args.data, args, task=model.task)
     warn_if_training_file(model, args.data)
-    report = evaluate(model, data, neutral_band=_band(args.neutral_band),
-                      progress=not args.quiet)
-    print(report.to_text())
-    bands = _print_bands(report, data.labels, model.classes_) \
-        if model.task != "image-classification" and len(model.classes_) == 2 else None
-    cal = _print_calibration(report, data.labels, model.classes_)
     stem = Path(args.data).name.split(".")[0]
     # (never into an installed package: a bundled model's report goes to ./evaluations)
     out = Path(args.out) if args.out else \
         Path("evaluations") / f"{args.model}-{stem}" if bundled else \
         model_dir / "evaluations" / stem
-    out.mkdir(parents=True, exist_ok=True)
-    from dataclasses import asdict
-
-    from .persistence import write_json_atomic
-    from .reports import plot_reliability
-
-    write_json_atomic(out / "metrics.json", {"data": str(args.data), **report.to_dict(),
-                                             "calibration": asdict(cal),
-                                             **({"neutral_bands": bands} if bands else {})})
-    png = plot_confusion(report, out / "confusion_matrix.png",
-                         title=f"{Path(args.data).name}: accuracy {report.accuracy:.3f}, "
-                               f"macro-F1 {report.macro_f1:.3f}")
-    written = [out / "metrics.json", png,
-               plot_reliability(cal, out / "reliability.png",
-                                f"{Path(args.data).name}: expected calibration error "
-                                f"{cal.ece:.3f}")]
-    if model.task != "image-classification" and report.predicted:
-        written.append(_write_mistakes(model, data, report, out / "mistakes.csv",
-                                       _band(args.neutral_band), args.mistakes))
-    if model.task == "image-classification":
-        from .reports import plot_worst_mistakes
-
-        written.append(plot_worst_mistakes(data, report.proba, model.classes_,
-                                           out / "worst_mistakes.png"))
-    print(f"\nwrote {', '.join(str(w) for w in written)}")
+    report = evaluate(model, data, neutral_band=_band(args.neutral_band),
+                      progress=not args.quiet, out=out, explain_mistakes=args.mistakes)
+    print(report.to_text())
+    if report.bands is not None:
+        _print_bands(report.bands, model.classes_)
+    _print_calibration(report.calibration)
+    mistakes_file = next((f for f in report.files if f.name == "mistakes.csv"), None)
+    if report.mistakes and mistakes_file is not None:
+        _print_mistakes(report.mistakes, mistakes_file)
+    print(f"\nwrote {', '.join(str(w) for w in report.files)}")
     return 0
 
 
-def _print_calibration(report: Any, gold: list[str], classes: list[str]) -> Any:
+def _print_calibration(cal: Any) -> None:
     """``evaluate``: how the predicted class's probability compares with how often it was
     right (the confidence ``predict`` prints)."""
-    from .evaluation import calibration
-
-    cal = calibration(report.proba, gold, classes)
     gap = cal.overconfidence
     verdict = "overconfident" if gap > 0.02 else "underconfident" if gap < -0.02 else \
         "about right"
     print(f"\ncalibration: expected calibration error {cal.ece:.4f}; confidence averages "
           f"{abs(gap):.1%} {'above' if gap >= 0 else 'below'} accuracy ({verdict})")
-    return cal
 
 
-def _print_bands(report: Any, gold: list[str], classes: list[str]) -> dict[str, Any]:
+def _print_bands(bands: Any, classes: list[str]) -> None:
     """``evaluate`` of a binary model: what neutral bands would do on this data (and, when
-    its gold labels include neutral, the best band); returned for metrics.json."""
-    from dataclasses import asdict
-
-    from .evaluation import neutral_bands
-
-    found = neutral_bands(report.proba, gold, classes)
-    rows, best = found.rows, found.best
+    its gold labels include neutral, the best band)."""
+    rows, best = bands.rows, bands.best
     three = best is not None
     print(f"\nneutral band (P({classes[1]}) from LOW to HIGH labelled neutral; "
           f"--neutral-band LOW HIGH):")
@@ -255,38 +224,18 @@ def _print_bands(report: Any, gold: list[str], classes: list[str]) -> dict[str, 
               f"{best.band[1]:.2f} (macro-F1 {best.macro_f1:.4f}, accuracy {best.accuracy:.4f}; "
               f"no band: {rows[0].macro_f1:.4f}, {rows[0].accuracy:.4f}); chosen on these "
               f"tweets, so check it on others")
-    return {"rows": [asdict(r) for r in rows], "best": asdict(best) if best else None}
 
 
-def _write_mistakes(model: Any, data: Any, report: Any, path: Path, band: Any,
-                    explained: int, shown: int = 5) -> Path:
-    """``evaluate``: every wrong prediction to ``path``, the most confident first, the
-    first ``explained`` with the words that spoke most for the wrong label; the first
-    ``shown`` printed."""
-    from .data.writers import write_table
-    from .evaluation import mistakes
-    from .explanation import explain, top_words
-
-    found = mistakes(report, data.texts, data.labels, data.lines)
-    head = found[:max(explained, 0)]
-    entities = data.columns.get("entity")
-    why = explain(model, [m.text for m in head], neutral_band=band,
-                  entity=[entities[m.index] for m in head] if entities else None) if head else []
-    words = [top_words(e) for e in why]
-    write_table(path, ["line", "text", "true_label", "label", "confidence", "words"],
-                [[m.line, m.text, m.true_label, m.label, round(m.confidence, 4),
-                  words[i] if i < len(words) else None] for i, m in enumerate(found)],
-                force=True)
-    if found:
-        print(f"\nmost confident mistakes ({len(found)} in all, in {path}):")
-    for i, m in enumerate(found[:shown]):
+def _print_mistakes(found: list[Any], path: Path, shown: int = 5) -> None:
+    """``evaluate``: the ``shown`` most confident mistakes and the words that misled."""
+    print(f"\nmost confident mistakes ({len(found)} in all, in {path}):")
+    for m in found[:shown]:
         where = f"line {m.line}" if m.line else f"row {m.index + 1}"
         text = m.text if len(m.text) <= 100 else m.text[:99] + "…"
         print(f"  {where}: {m.true_label} labelled {m.label} ({m.confidence:.1%}): "
               f"{' '.join(text.split())}")
-        if i < len(words) and words[i]:
-            print(f"      words for {why[i].target}: {words[i]}")
-    return path
+        if m.words:
+            print(f"      words for {m.target}: {m.words}")
 
 
 def _format_prediction(label: str, confidence: float, text: str) -> str:

@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,12 @@ class EvaluationReport:
     predicted: list[str] = field(default_factory=list, repr=False)
     confidence: list[float] = field(default_factory=list, repr=False)
     proba: Any = field(default=None, repr=False)  # (n, k) class probabilities
+    # Filled by :func:`tweetlab.evaluate` (not in to_dict): the calibration, what neutral
+    # bands would do (binary models), the wrong predictions, and the files written.
+    calibration: Any = field(default=None, repr=False)
+    bands: Any = field(default=None, repr=False)
+    mistakes: list[Any] = field(default_factory=list, repr=False)
+    files: list[Any] = field(default_factory=list, repr=False)
 
     def __repr__(self) -> str:
         return (f"EvaluationReport(n={self.n}, accuracy={self.accuracy:.4f}, "
@@ -52,8 +59,11 @@ class EvaluationReport:
         return self.n / self.predict_seconds
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        del out["predicted"], out["confidence"], out["proba"]
+        """The scores (what metrics.json holds), without the per-tweet fields."""
+        per_tweet = {"predicted", "confidence", "proba", "calibration", "bands", "mistakes",
+                     "files"}
+        out = {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self)
+               if f.name not in per_tweet}
         out["per_class"] = {k: asdict(v) for k, v in self.per_class.items()}
         if self.tweets_per_second is not None:
             out["tweets_per_second"] = self.tweets_per_second
@@ -160,6 +170,8 @@ class Mistake:
     true_label: str
     label: str
     confidence: float
+    words: str = ""  # the words that spoke most for the wrong label (when explained)
+    target: str = ""  # the class those words are about
 
 
 def mistakes(report: EvaluationReport, texts: Sequence[str], gold: Sequence[str],

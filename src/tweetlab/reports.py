@@ -45,6 +45,44 @@ def plot_confusion(report: EvaluationReport, path: str | Path, title: str | None
     return _save(fig, Path(path), dpi=120)
 
 
+def write_evaluation(report: EvaluationReport, model: Any, data: Any, out: Path, *,
+                     source: str | None) -> list[Path]:
+    """The files of an evaluation (:func:`tweetlab.evaluate` with ``out``): metrics.json
+    (scores, calibration, neutral bands), confusion_matrix.png, reliability.png, and
+    mistakes.csv (tweets) or worst_mistakes.png (images)."""
+    from dataclasses import asdict
+
+    from .data.writers import write_table
+    from .persistence import write_json_atomic
+
+    out.mkdir(parents=True, exist_ok=True)
+    name = Path(source).name if source else "data"
+    cal, bands = report.calibration, report.bands
+    write_json_atomic(out / "metrics.json", {
+        "data": source, **report.to_dict(),
+        **({"calibration": asdict(cal)} if cal is not None else {}),
+        **({"neutral_bands": {"rows": [asdict(r) for r in bands.rows],
+                              "best": asdict(bands.best) if bands.best else None}}
+           if bands is not None else {})})
+    files = [out / "metrics.json",
+             plot_confusion(report, out / "confusion_matrix.png",
+                            title=f"{name}: accuracy {report.accuracy:.3f}, "
+                                  f"macro-F1 {report.macro_f1:.3f}")]
+    if cal is not None:
+        files.append(plot_reliability(cal, out / "reliability.png",
+                                      f"{name}: expected calibration error {cal.ece:.3f}"))
+    if getattr(model, "task", "") == "image-classification":
+        files.append(plot_worst_mistakes(data, report.proba, model.classes_,
+                                         out / "worst_mistakes.png"))
+    else:
+        write_table(out / "mistakes.csv",
+                    ["line", "text", "true_label", "label", "confidence", "words"],
+                    [[m.line, m.text, m.true_label, m.label, round(m.confidence, 4),
+                      m.words or None] for m in report.mistakes], force=True)
+        files.append(out / "mistakes.csv")
+    return files
+
+
 def plot_reliability(cal: Any, path: str | Path, title: str = "") -> Path:
     """A reliability diagram: each confidence bin's accuracy against its mean confidence
     (on the diagonal: calibrated), the bins' tweet counts below."""
