@@ -485,8 +485,9 @@ def cmd_info(args: argparse.Namespace) -> int:
               f"({v['n']} examples)")
     cal = metrics.get("calibration") or {}
     if "temperature" in cal:
+        unit = "images" if config.get("task") == "image-classification" else "tweets"
         print(f"calibrated: temperature {cal['temperature']:.2f} on {cal['n']} validation "
-              f"tweets (log-loss {cal['nll_before']:.3f} -> {cal['nll_after']:.3f})")
+              f"{unit} (log-loss {cal['nll_before']:.3f} -> {cal['nll_after']:.3f})")
     relied = (metrics.get("relies_on") or {}).get("classes") or {}
     if any(relied.values()):
         print(f"relies on (bits, over {metrics['relies_on']['tweets']} held-out tweets):")

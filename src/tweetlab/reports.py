@@ -210,7 +210,8 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
                          f"| {s['support']} |")
     cal = metrics.get("calibration")
     if cal and "temperature" in cal:
-        lines += ["", f"Confidences calibrated on the {cal['n']} validation tweets: temperature "
+        unit = "images" if config.get("task") == "image-classification" else "tweets"
+        lines += ["", f"Confidences calibrated on the {cal['n']} validation {unit}: temperature "
                       f"{cal['temperature']:.2f} (log-loss {cal['nll_before']:.3f} -> "
                       f"{cal['nll_after']:.3f}; the labels are unchanged)."]
     relied = metrics.get("relies_on")
