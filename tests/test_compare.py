@@ -57,7 +57,8 @@ def test_leaderboard_files_and_kept_models(data, tmp_path):
     compare(data, ["tfidf", "lstm"], out=out, overrides=FAST, progress=False)
     rows = list(csv.DictReader((out / "leaderboard.csv").open(encoding="utf-8")))
     assert [r["model"] for r in rows] and set(rows[0]) >= {"accuracy", "macro_f1",
-                                                           "f1_negative", "size_mb"}
+                                                           "f1_negative", "ece", "size_mb"}
+    assert all(0 <= float(r["ece"]) <= 1 for r in rows)  # how far confidence is from accuracy
     assert "family" not in rows[0]  # no variants: the model is the family
     assert "| model |" in (out / "leaderboard.md").read_text()
     page = (out / "report.html").read_text()
@@ -101,7 +102,7 @@ def test_interrupt_keeps_what_finished(data, tmp_path, monkeypatch):
 def test_folds_report_mean_and_spread(data, tmp_path):
     board = compare(data, ["tfidf"], out=tmp_path / "c", folds=3, progress=False)
     row = board.rows[0]
-    assert row["folds"] == 3 and "accuracy_std" in row
+    assert row["folds"] == 3 and "accuracy_std" in row and "ece_std" in row
     # The reports say what the numbers are: means over folds of all 160 tweets.
     md = (tmp_path / "c" / "leaderboard.md").read_text(encoding="utf-8")
     assert "3-fold cross-validation over 160 tweets" in md and "held out" not in md

@@ -83,7 +83,7 @@ def columns(rows: list[dict[str, Any]], classes: list[str]) -> list[str]:
     """Leaderboard columns; ``family`` only when some model is a named variant."""
     named = any(r["model"] != r["family"] for r in rows)
     return ["model", *(["family"] if named else []), "accuracy", "macro_f1",
-            *(f"f1_{c}" for c in classes), "train_s", "tweets_per_s", "size_mb"]
+            *(f"f1_{c}" for c in classes), "ece", "train_s", "tweets_per_s", "size_mb"]
 
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -134,7 +134,7 @@ def _fmt(row: dict[str, Any], col: str) -> str:
     value = row.get(col) if not col.startswith("f1_") else row["per_class_f1"].get(col[3:])
     if value is None:
         return ""
-    if col in {"accuracy", "macro_f1"} or col.startswith("f1_"):
+    if col in {"accuracy", "macro_f1", "ece"} or col.startswith("f1_"):
         std = row.get(f"{col}_std")
         return f"{value:.4f}" + (f" ± {std:.4f}" if std else "")
     if col == "tweets_per_s":
@@ -216,8 +216,11 @@ def _score(name: str, family: str, train: Dataset | ImageDataset,
     start = time.perf_counter()
     report = evaluate_model(model, inputs, test.labels or [])
     predict_s = time.perf_counter() - start
+    from .evaluation import calibration
+
+    ece = calibration(report.proba, test.labels or [], model.classes_).ece
     return {"model": name, "family": family, "accuracy": report.accuracy,
-            "macro_f1": report.macro_f1,
+            "macro_f1": report.macro_f1, "ece": ece,
             "per_class_f1": {c: s.f1 for c, s in report.per_class.items()},
             "train_s": train_s, "tweets_per_s": len(test) / max(predict_s, 1e-9),
             "size_mb": _folder_mb(out) if out is not None else None,
@@ -307,10 +310,10 @@ def compare(
                 continue
             row = fold_rows[0]
             if len(fold_rows) > 1:
-                for key in ("accuracy", "macro_f1", "train_s", "tweets_per_s"):
+                for key in ("accuracy", "macro_f1", "ece", "train_s", "tweets_per_s"):
                     values = [r[key] for r in fold_rows]
                     row[key] = float(np.mean(values))
-                    if key in {"accuracy", "macro_f1"}:
+                    if key in {"accuracy", "macro_f1", "ece"}:
                         row[f"{key}_std"] = float(np.std(values))
                 row["per_class_f1"] = {c: float(np.mean([r["per_class_f1"][c] for r in fold_rows]))
                                        for c in row["per_class_f1"]}

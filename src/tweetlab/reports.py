@@ -577,6 +577,7 @@ def write_compare_report(board: Any, out: Path) -> list[Path]:
             w.writerow([r["model"], *(r[c] for c in named), f"{r['accuracy']:.4f}",
                         f"{r['macro_f1']:.4f}",
                         *(f"{r['per_class_f1'].get(c, 0):.4f}" for c in board.classes),
+                        "" if r.get("ece") is None else f"{r['ece']:.4f}",
                         f"{r['train_s']:.2f}", f"{r['tweets_per_s']:.0f}",
                         "" if r.get("size_mb") is None else f"{r['size_mb']:.3f}"])
     publish(tmp, out / "leaderboard.csv")
