@@ -157,9 +157,8 @@ def refresh(data: Path, name: str, most: int = 400) -> None:
     the temperature fitted on its validation split (the one `build` gave `tweetlab.train`:
     5%, split the same way with the same seed) and the words it relies on, over up to
     ``most`` tweets of its held-out test parts (an equal share from each source)."""
-    from tweetlab.api import calibrate
+    from tweetlab.api import calibrate, relied_on_texts
     from tweetlab.data.splits import choose_split
-    from tweetlab.explanation import words_relied_on
     from tweetlab.persistence import write_json_atomic
 
     target = BUNDLED / name
@@ -179,15 +178,14 @@ def refresh(data: Path, name: str, most: int = 400) -> None:
     config["temperature"] = model.temperature
     write_json_atomic(target / "config.json", config)
     texts = [t for p in tests.values() for t in p.texts[:most // len(tests)]]
-    words = words_relied_on(model, texts)
-    metrics["relies_on"] = {"tweets": len(texts), "on": "held-out test parts",
-                            "classes": {c: [list(w) for w in ws] for c, ws in words.items()}}
+    metrics["relies_on"] = {**relied_on_texts(model, texts, None, most=len(texts)),
+                            "on": "held-out test parts"}
     write_metrics(target, metrics)
     print(f"{name}: temperature {model.temperature:.2f} (validation log-loss "
           f"{metrics['calibration']['nll_before']:.3f} -> "
           f"{metrics['calibration']['nll_after']:.3f}); words it relies on, over "
           f"{len(texts)} held-out tweets:")
-    for lab, ws in words.items():
+    for lab, ws in metrics["relies_on"]["classes"].items():
         print(f"  {lab}: " + ", ".join(f"{w} {b:+.1f}" for w, b, _ in ws))
 
 
