@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from . import distributed
 from ._fs import check_can_write
 from ._workers import auto_workers, scored
 from .config import TrainConfig, split_overrides
@@ -129,6 +130,7 @@ def train(
             model knows what each tweet is about (entity-level sentiment).
     """
     cls = get_family(model)
+    check_data_parallel(cls.family, cls.data_parallel)
     out_path, ckpt = prepare_output(out, force=force, resume=resume)
     ds = _as_dataset(data, cls.task, **read)
     check_trainable(ds)
@@ -169,6 +171,9 @@ def train(
             valid=(model_inputs(clf, valid_ds), valid_ds.labels or [])
             if valid_ds is not None else None,
             checkpoint_dir=ckpt, resume=resume)
+    if not distributed.is_main():  # under torchrun the first process does the rest
+        clf.metrics_ = {"train_seconds": round(clf.fit_seconds_, 3)}
+        return clf
     metrics: dict[str, Any] = {
         "train_seconds": round(clf.fit_seconds_, 3),
         "data": {"source": ds.source, "sha256": file_fingerprint(ds.source),
@@ -255,6 +260,13 @@ def relied_on_texts(clf: Any, texts: Sequence[str], entity: Sequence[Any] | None
     return {"tweets": n, "classes": {c: [list(w) for w in ws] for c, ws in words.items()}}
 
 
+def check_data_parallel(family: str, data_parallel: bool) -> None:
+    """Refuse to train ``family`` in several processes (torchrun) when it cannot."""
+    if distributed.active() and not data_parallel:
+        raise ConfigError(f"{family} trains in one process: run it without torchrun "
+                          f"(WORLD_SIZE={distributed.world_size()})")
+
+
 def prepare_output(out: str | Path | None, *, force: bool, resume: bool
                    ) -> tuple[Path | None, Path | None]:
     """(model folder, checkpoint folder) of a training run, checked before any work.
@@ -266,6 +278,8 @@ def prepare_output(out: str | Path | None, *, force: bool, resume: bool
         return None, None
     out_path = Path(out)
     ckpt = checkpoint_dir_for(out_path)
+    if not distributed.is_main():  # under torchrun: the first process checks and writes
+        return out_path, ckpt
     check_writable(out_path, force)
     if ckpt.exists() and not resume:
         if not force:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__
+from . import __version__, distributed
 from ._fs import check_can_write, publish
 from .errors import ConfigError, DataError, ModelError, TweetlabError
 
@@ -120,6 +120,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                   split=args.split, seed=args.seed, overrides=overrides,
                   neutral_band=_band(args.neutral_band), force=args.force, resume=args.resume,
                   command=command)
+    if not distributed.is_main():  # (torchrun) the first process reports
+        return 0
     metrics = model.metrics_
     unit = "images" if task == "image-classification" else "tweets"
     print(f"saved {args.model} model to {out}  ({metrics['train_seconds']:.1f} s training, "
@@ -613,6 +615,8 @@ def cmd_generator_train(args: argparse.Namespace) -> int:
     gen = train_generator(args.data, args.model, out=out, overrides=overrides, force=args.force,
                           resume=args.resume, text=args.text, command=command, base=args.base,
                           encoding=args.encoding)
+    if not distributed.is_main():  # (torchrun) the first process reports
+        return 0
     m = gen.metrics_
     print(f"saved {gen.family} generator to {out}  ({m['train_seconds']:.0f} s training, "
           f"{m['data']['n_train']:,} tweets, {m['parameters']:,} parameters"
@@ -1211,16 +1215,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             command = _subparser(parser, getattr(args, "func", None)) or parser
             command.error(f"unrecognized arguments: {' '.join(extra)}")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("tweetlab: %(message)s"))
+    rank = distributed.rank()
+    handler.setFormatter(logging.Formatter(f"tweetlab{f' [process {rank}]' if rank else ''}: "
+                                           "%(message)s"))
     # The logger is put back as it was on return: main() called from Python (a notebook, a
     # test) must not leave a handler writing to the stderr of that moment.
     before = (log.handlers[:], log.propagate, log.level)
     log.handlers[:] = [handler]
     log.propagate = False
-    log.setLevel(logging.WARNING if args.quiet else logging.INFO)
+    # Under torchrun the other processes only speak of errors (the first reports).
+    log.setLevel(logging.ERROR if rank else logging.WARNING if args.quiet else logging.INFO)
     try:
+        if distributed.active() and getattr(args, "func", None) not in (cmd_train,
+                                                                         cmd_generator_train):
+            print("error: only `train` and `generator train` run in several processes "
+                  "(torchrun); run this command once, without torchrun", file=sys.stderr)
+            return 2
         return _run(args)
     finally:
+        distributed.shutdown()
         log.handlers[:], log.propagate, level = before
         log.setLevel(level)
 

@@ -3,7 +3,8 @@
 It shuffles with a per-epoch seed, shows a progress bar, evaluates on a validation set
 after each epoch, keeps the best weights, stops early, and writes a checkpoint after
 epoch (at most every ``checkpoint_seconds``) so that a killed run resumes where it
-stopped (``resume=True``).
+stopped (``resume=True``). Under ``torchrun`` it trains data-parallel
+(:mod:`tweetlab.distributed`).
 Checkpoints are one safetensors file (weights, optimizer state, and the loop's JSON
 state in its metadata), replaced atomically. No pickle.
 
@@ -35,6 +36,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import distributed
 from .config import TrainConfig
 from .errors import ConfigError, ModelError
 
@@ -326,6 +328,7 @@ def _autograd_step(module: nn.Module, opts: list[torch.optim.Optimizer],
     accum = config.accumulate
     (loss / accum if accum > 1 else loss).backward()
     if last:
+        distributed.average_gradients(module)  # (several processes: their mean)
         if config.grad_clip:
             nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip)
         for opt in opts:
@@ -358,10 +361,17 @@ def train_module(
     """
     if config.epochs is None or config.lr is None:
         raise ModelError("train_module needs a number of epochs and a learning rate")
-    device = resolve_device(config.device)
+    device = distributed.local_device(resolve_device(config.device))
+    distributed.setup(device)
+    world, main = distributed.world_size(), distributed.is_main()
+    if n_batches < world:
+        raise ModelError(f"{n_batches} batch(es) per epoch cannot be shared among {world} "
+                         "processes: use fewer processes or smaller batches")
+    # Each process takes every world-th batch; ``step`` counts batches of all processes.
+    n_local = n_batches // world
     module.to(device)
     opts = make_optimizers(module, config)
-    total_steps = n_batches * config.epochs
+    total_steps = n_local * world * config.epochs
     result = TrainResult()
     # The weights to restore at the end; without a validation set the latest ones are kept.
     best: dict[str, torch.Tensor] = _cpu_state(module) if valid_batches is not None else {}
@@ -398,14 +408,25 @@ def train_module(
             partial = state.get("partial")
             if partial:  # saved inside an epoch: continue with its next batch
                 skip = int(partial["batches"])
-                partial_loss, partial_seen = float(partial["total_loss"]), int(partial["seen"])
+                if main:  # (the loss so far is the first process's; the others add theirs)
+                    partial_loss, partial_seen = (float(partial["total_loss"]),
+                                                  int(partial["seen"]))
                 rng_state = tensors.get("rng.cpu")
                 log.info("resuming %s in epoch %d after batch %d of %d", desc, start_epoch,
                          skip, n_batches)
             else:
                 log.info("resuming %s after epoch %d", desc, state["epoch"])
+    distributed.broadcast_module(module)  # every process starts from the same weights
     last_save = time.perf_counter()
     t0 = last_save - done_seconds
+
+    def clock() -> float:
+        """Seconds of training so far; with a time budget, several processes agree on
+        them (the slowest clock), so that they change the rate and stop together."""
+        elapsed = time.perf_counter() - t0
+        if config.max_seconds is not None:
+            elapsed = distributed.all_max(elapsed, device)
+        return elapsed
 
     def loop_state(epochs_done: int, partial: dict[str, Any] | None = None) -> dict[str, Any]:
         """What a checkpoint records besides tensors (``partial``: inside an epoch)."""
@@ -415,13 +436,13 @@ def train_module(
                  "fingerprint": fingerprint, "elapsed": time.perf_counter() - t0}
         return {**state, "partial": partial} if partial else state
 
-    step = (start_epoch - 1) * n_batches + skip
+    step = ((start_epoch - 1) * n_local + skip) * world
     on_cpu = device.type == "cpu"
     # A module may bring its own compiled SGD step (fasttext): used for plain SGD on the
     # CPU without accumulation or clipping, where it is exactly "p -= lr * grad" per example.
     fused = bool(getattr(module, "compiled", False) and on_cpu and config.optimizer == "sgd"
                  and config.accumulate == 1 and not config.grad_clip
-                 and loss_fn is classification_loss)
+                 and loss_fn is classification_loss and world == 1)
     # bf16 autocast where the hardware does bf16 natively (CUDA; CPUs with AVX512-BF16 or
     # AMX: on 2 Zen 4 cores MiniLM fine-tuning 1.38x faster, the cnn 1.27x, the
     # char-transformer 1.16x, same scores; bench_cpu_bf16.py); the compiled step and the
@@ -432,44 +453,51 @@ def train_module(
     for epoch in range(start_epoch, config.epochs + 1):
         if result.stopped_early or out_of_time:
             break
-        torch.manual_seed(config.seed * 100_003 + epoch)  # dropout masks, reproducible per epoch
+        # Dropout masks, reproducible per epoch (and different in each process).
+        torch.manual_seed(config.seed * 100_003 + epoch + 7_919 * distributed.rank())
         if skip and rng_state is not None:
             torch.set_rng_state(rng_state)  # where the interrupted run was in this epoch
         module.train()
         epoch_start = time.perf_counter()
         total_loss, seen = (partial_loss, partial_seen) if skip else (0.0, 0)
-        bar = tqdm(total=n_batches, initial=skip, desc=f"{desc} epoch {epoch}/{config.epochs}",
-                   disable=None if config.progress else True, leave=False, unit="batch")
+        bar = tqdm(total=n_local, initial=skip, desc=f"{desc} epoch {epoch}/{config.epochs}",
+                   disable=None if config.progress and main else True, leave=False,
+                   unit="batch")
         accum = config.accumulate
-        epoch_batches: Iterable[Batch] = train_batches(epoch)
+        epoch_batches: Iterable[Batch] = distributed.shard(train_batches(epoch), n_batches)
         if skip:  # the same seeded order; the batches done before the interruption skipped
             epoch_batches = itertools.islice(epoch_batches, skip, None)
+        elapsed = clock()
+        applied_lr = get_lr(step, total_steps, config, elapsed)
         for i, batch in enumerate(epoch_batches, start=skip):
             *inputs, target = batch if on_cpu else (t.to(device, non_blocking=True)
                                                     for t in batch)
-            lr = get_lr(step, total_steps, config, time.perf_counter() - t0)
+            lr = get_lr(step, total_steps, config, elapsed)
+            if i % accum == 0:
+                applied_lr = lr  # (accumulating: the rate of the group's first batch)
             if fused:
                 loss_value = module.sgd_step(*inputs, target, lr)  # type: ignore[operator]
             else:
                 loss_value = _autograd_step(module, opts, inputs, target, loss_fn, config,
                                             lr=lr, first=i % accum == 0,
-                                            last=(i + 1) % accum == 0 or i + 1 == n_batches,
+                                            last=(i + 1) % accum == 0 or i + 1 == n_local,
                                             amp=amp, device=device)
             if not math.isfinite(loss_value):
                 raise ModelError(f"training diverged (loss {loss_value}) at epoch {epoch}; "
                                  "try a smaller learning rate (--set lr=...)")
-            step += 1
+            step += world
             n = target.shape[0]
             total_loss += loss_value * n
             seen += n
             bar.update(1)
-            if step % 20 == 0:
+            if (i + 1) % 20 == 0:
                 bar.set_postfix(loss=f"{total_loss / max(seen, 1):.4f}")
-            if config.max_seconds is not None and time.perf_counter() - t0 >= config.max_seconds:
+            elapsed = clock()
+            if config.max_seconds is not None and elapsed >= config.max_seconds:
                 out_of_time = True
                 break
-            if (checkpoint_dir is not None and config.checkpoint_seconds > 0
-                    and (i + 1) % accum == 0 and i + 1 < n_batches
+            if (main and checkpoint_dir is not None and config.checkpoint_seconds > 0
+                    and (i + 1) % accum == 0 and i + 1 < n_local
                     and time.perf_counter() - last_save >= config.checkpoint_seconds):
                 # A long epoch (a transformer on many tweets) is checkpointed inside too,
                 # so a kill loses at most checkpoint_seconds of work.
@@ -481,11 +509,12 @@ def train_module(
                                 rng=torch.get_rng_state())
         skip = 0
         bar.close()
-        row: dict[str, float] = {"epoch": epoch, "train_loss": total_loss / max(seen, 1),
-                                 "lr": get_lr(step - 1, total_steps, config,
-                                              time.perf_counter() - t0)}
+        summed_loss, summed_seen = distributed.all_sum([total_loss, seen], device)
+        row: dict[str, float] = {"epoch": epoch, "train_loss": summed_loss / max(summed_seen, 1),
+                                 "lr": applied_lr}  # that of the epoch's last step
         if valid_batches is not None:
-            row.update(evaluate_loss(module, valid_batches(), loss_fn, device))
+            row.update(evaluate_loss(module, distributed.shard(valid_batches()), loss_fn,
+                                     device))
         row["seconds"] = time.perf_counter() - epoch_start
         result.history.append(row)
         current = row.get("valid_loss", row["train_loss"])
@@ -511,7 +540,7 @@ def train_module(
         log.info("%s epoch %d/%d: %s", desc, epoch, config.epochs,
                  ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k != "epoch"))
         due = time.perf_counter() - last_save >= config.checkpoint_seconds
-        if (checkpoint_dir is not None and due and epoch < config.epochs
+        if (main and checkpoint_dir is not None and due and epoch < config.epochs
                 and not result.stopped_early and not out_of_time):
             last_save = time.perf_counter()
             save_checkpoint(checkpoint_dir, module, best or _cpu_state(module), opts,
@@ -528,10 +557,11 @@ def evaluate_loss(module: nn.Module, batches: Iterable[Batch],
                   loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                   device: torch.device) -> dict[str, float]:
     """Mean loss and accuracy over ``batches`` in eval mode (dropout off); for (B, C)
-    logits also the macro-F1 over the classes that occur (as gold or predicted)."""
+    logits also the macro-F1 over the classes that occur (as gold or predicted). Under
+    torchrun each process scores its share and the sums are added up."""
     was_training = module.training
     module.eval()
-    total, correct, count, rows = 0.0, 0, 0, 0
+    total, correct, count, rows = 0.0, 0.0, 0.0, 0.0
     confusion: torch.Tensor | None = None
     for batch in batches:
         *inputs, target = (t.to(device) for t in batch)
@@ -550,6 +580,13 @@ def evaluate_loss(module: nn.Module, batches: Iterable[Batch],
             pairs = torch.bincount((target * k + pred).cpu(), minlength=k * k).reshape(k, k)
             confusion = pairs if confusion is None else confusion + pairs
     module.train(was_training)
+    if distributed.active():
+        total, correct, count, rows = distributed.all_sum([total, correct, count, rows], device)
+        k = int(distributed.all_max(0 if confusion is None else confusion.shape[0], device))
+        if k:
+            local = confusion.to(device) if confusion is not None else \
+                torch.zeros(k, k, dtype=torch.int64, device=device)
+            confusion = distributed.sum_tensor(local).cpu()
     out = {"valid_loss": total / max(rows, 1), "valid_accuracy": correct / max(count, 1)}
     if confusion is not None:
         tp = confusion.diag().double()

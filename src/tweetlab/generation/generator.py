@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .. import distributed
 from ..config import TrainConfig, override_key, split_overrides
 from ..errors import ConfigError, DataError, ModelError, NotFittedError
 from ..ngram import CharNgram, context_hashes
@@ -758,6 +759,9 @@ def train_generator(
     gen = TweetGenerator(gcfg, train_config=tcfg)
     gen.fit(train_part, valid=valid_part if len(valid_part) else None,
             checkpoint_dir=ckpt, resume=resume, base=base_gen)
+    if not distributed.is_main():  # under torchrun the first process scores and saves
+        gen.metrics_ = {"train_seconds": round(gen.fit_seconds_, 3)}
+        return gen
     metrics: dict[str, Any] = {
         "train_seconds": round(gen.fit_seconds_, 3),
         "data": {"source": corpus.source, "n_train": len(train_part),

@@ -109,6 +109,8 @@ class Classifier(ABC):
     task: ClassVar[str] = "text-classification"
     #: Training-loop defaults of this family (torch families), overridable by TrainConfig.
     train_defaults: ClassVar[dict[str, Any]] = {}
+    #: Trains data-parallel under torchrun (families trained by ``train_module``).
+    data_parallel: ClassVar[bool] = False
 
     #: Set by training: seconds ``fit`` took, and what ``train`` measured (metrics.json).
     fit_seconds_: float

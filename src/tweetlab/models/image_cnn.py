@@ -117,6 +117,7 @@ class ImageCNNClassifier(Classifier):
 
     family = "image-cnn"
     task = "image-classification"
+    data_parallel = True
     Config = ImageCNNConfig
     config: ImageCNNConfig
     train_defaults = {"epochs": 14, "batch_size": 128, "lr": 3e-3, "optimizer": "adamw",

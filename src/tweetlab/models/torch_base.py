@@ -77,6 +77,7 @@ class Ragged:
 class TorchTextClassifier(TextClassifier):
     """A text classifier whose learned part is a torch ``nn.Module``."""
 
+    data_parallel = True
     module_: nn.Module
     history_: list[dict[str, float]]
 

@@ -1,0 +1,207 @@
+"""Data-parallel training over several processes: several GPUs, machines, or CPU sockets.
+
+Launch any ``tweetlab train`` / ``tweetlab generator train`` command with ``torchrun``::
+
+    torchrun --nproc_per_node 4 -m tweetlab train tweets.csv --model transformer --out m
+
+Every process reads the data and builds the same vocabulary (seeded), then
+:func:`tweetlab.training.train_module` gives process ``r`` of ``w`` the batches ``r``,
+``r + w``, ``r + 2w``... of each epoch's seeded order and averages the gradients of
+each step over the processes, so ``w`` processes with batches of ``b`` take the same
+steps as one process with ``accumulate=w`` (checked by a test). Validation is split
+among the processes and its sums added up, so all of them take the same early-stopping
+decision; only the first process (rank 0) shows a progress bar, writes checkpoints,
+calibrates, evaluates and saves the model. Backend: NCCL on CUDA (one GPU per process,
+``cuda:LOCAL_RANK``), gloo on the CPU. Without ``torchrun`` nothing here does anything.
+
+Gradients are summed after the backward pass in flat buckets (no overlap with the
+backward pass, unlike ``DistributedDataParallel``, but any module works: parameters
+without a gradient in one process count as zeros, and sparse embedding gradients are
+summed densely).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import TYPE_CHECKING, TypeVar
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:  # torch is imported when used: the CLI starts without it
+    import torch
+    from torch import nn
+
+log = logging.getLogger("tweetlab")
+
+T = TypeVar("T")
+BUCKET_ELEMENTS = 8 * 1024 * 1024  # gradients summed 32 MB (float32) at a time
+
+
+def world_size() -> int:
+    """How many processes train together (``WORLD_SIZE`` set by torchrun; 1 without it)."""
+    try:
+        return max(1, int(os.environ.get("WORLD_SIZE", "1")))
+    except ValueError:
+        raise ConfigError(f"WORLD_SIZE={os.environ['WORLD_SIZE']!r} is not a number") from None
+
+
+def rank() -> int:
+    """This process's place among them (0 without torchrun)."""
+    return int(os.environ.get("RANK", "0") or 0) if world_size() > 1 else 0
+
+
+def active() -> bool:
+    """Whether this process trains as one of several."""
+    return world_size() > 1
+
+
+def is_main() -> bool:
+    """Whether this process writes (the only process without torchrun)."""
+    return rank() == 0
+
+
+def local_device(device: torch.device) -> torch.device:
+    """The GPU this process uses: ``cuda:LOCAL_RANK`` when several processes share a
+    machine's GPUs and no index was asked for."""
+    import torch
+
+    if active() and device.type == "cuda" and device.index is None:
+        index = int(os.environ.get("LOCAL_RANK", "0") or 0)
+        if index >= torch.cuda.device_count():
+            raise ConfigError(f"process {rank()} has LOCAL_RANK {index}, but this machine has "
+                              f"{torch.cuda.device_count()} GPU(s): start one process per GPU")
+        return torch.device("cuda", index)
+    return device
+
+
+def setup(device: torch.device) -> None:
+    """Join the process group (once per process); a no-op without torchrun."""
+    import torch
+    import torch.distributed as dist
+
+    if not active() or dist.is_initialized():
+        return
+    backend = "nccl" if device.type == "cuda" else "gloo"
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    dist.init_process_group(backend, timeout=datetime.timedelta(minutes=30))
+    log.info("data-parallel training: process %d of %d (%s)", rank(), world_size(), backend)
+
+
+def shutdown() -> None:
+    """Leave the process group (at the end of a command)."""
+    if not active():
+        return
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def shard(items: Iterable[T], count: int | None = None) -> Iterator[T]:
+    """This process's share of ``items``: every ``world_size()``-th from its rank on; with
+    ``count`` (items in all) only the first ``count // world_size()`` rounds, so that
+    every process gets as many (a process with one batch more would wait for the others
+    at the next gradient sum forever)."""
+    w = world_size()
+    if w == 1:
+        yield from items
+        return
+    stop = None if count is None else (count // w) * w
+    yield from islice(items, rank(), stop, w)
+
+
+def broadcast_module(module: nn.Module) -> None:
+    """Give every process rank 0's weights and buffers."""
+    if not active():
+        return
+    import torch
+    import torch.distributed as dist
+
+    with torch.no_grad():
+        for t in [*module.parameters(), *module.buffers()]:
+            dist.broadcast(t.data, src=0)
+
+
+def average_gradients(module: nn.Module) -> None:
+    """Replace each parameter's gradient by its mean over the processes."""
+    if not active():
+        return
+    import torch
+    import torch.distributed as dist
+
+    params = [p for p in module.parameters() if p.requires_grad]
+    grads: list[torch.Tensor] = []
+    for p in params:
+        g = p.grad
+        if g is None:
+            g = torch.zeros_like(p)
+        elif g.is_sparse:
+            g = g.to_dense()
+        grads.append(g)
+    w = world_size()
+    start = 0
+    while start < len(grads):  # buckets of one dtype and device, up to BUCKET_ELEMENTS
+        end, size = start, 0
+        while end < len(grads) and (end == start or (
+                size + grads[end].numel() <= BUCKET_ELEMENTS
+                and grads[end].dtype == grads[start].dtype
+                and grads[end].device == grads[start].device)):
+            size += grads[end].numel()
+            end += 1
+        flat = torch.cat([g.reshape(-1) for g in grads[start:end]])
+        dist.all_reduce(flat)
+        flat /= w
+        offset = 0
+        for p, g in zip(params[start:end], grads[start:end], strict=True):
+            n = g.numel()
+            mean = flat[offset:offset + n].view_as(g)
+            offset += n
+            if p.grad is not None and p.grad.is_sparse:
+                # Back to a row-sparse gradient for the sparse optimizers: the rows any
+                # process touched.
+                rows = mean.reshape(mean.shape[0], -1).abs().sum(1).nonzero().squeeze(1)
+                p.grad = torch.sparse_coo_tensor(rows[None], mean[rows], mean.shape,
+                                                 check_invariants=False, is_coalesced=True)
+            elif p.grad is None:
+                p.grad = mean.clone()
+            else:
+                p.grad.copy_(mean)
+        start = end
+
+
+def all_sum(values: list[float], device: torch.device) -> list[float]:
+    """``values`` added up over the processes (as float64)."""
+    if not active():
+        return values
+    import torch
+    import torch.distributed as dist
+
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    return [float(v) for v in t.tolist()]
+
+
+def all_max(value: float, device: torch.device) -> float:
+    """The largest ``value`` over the processes (to agree on a clock)."""
+    if not active():
+        return value
+    import torch
+    import torch.distributed as dist
+
+    t = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return float(t.item())
+
+
+def sum_tensor(t: torch.Tensor) -> torch.Tensor:
+    """``t`` added up over the processes (in place; returned)."""
+    if active():
+        import torch.distributed as dist
+
+        dist.all_reduce(t)
+    return t

@@ -1,0 +1,223 @@
+"""Data-parallel training (torchrun, gloo on the CPU): the same steps as one process that
+accumulates gradients, and the CLI's train / generator train in two processes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import tweetlab
+from tweetlab import distributed
+
+pytestmark = pytest.mark.skipif(not torch.distributed.is_available(),
+                                reason="this torch build has no torch.distributed")
+
+# One training run of a small module with a dense and a sparse (EmbeddingBag) part,
+# batches from a seeded order, a validation set: rank 0 writes the weights and history.
+WORKER = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import torch
+    from torch import nn
+    from safetensors.torch import save_file
+    from tweetlab import distributed
+    from tweetlab.config import TrainConfig
+    from tweetlab.training import train_module
+
+    out, accumulate, max_seconds, optimizer = (sys.argv[1], int(sys.argv[2]),
+                                               float(sys.argv[3]), sys.argv[4])
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.EmbeddingBag(50, 8, mode="mean", sparse=True)
+            self.hidden = nn.Linear(8 + 4, 16)
+            self.out = nn.Linear(16, 3)
+            self.unused = nn.Linear(2, 2)  # never gets a gradient
+
+        def forward(self, ids, x):
+            h = torch.cat([self.emb(ids), x], dim=1)
+            return self.out(torch.relu(self.hidden(h)))
+
+    torch.manual_seed(1 + distributed.rank())  # different start: the broadcast must fix it
+    module = Net()
+    g = np.random.default_rng(0)
+    ids = torch.from_numpy(g.integers(0, 50, size=(96, 5)))
+    x = torch.from_numpy(g.normal(size=(96, 4)).astype(np.float32))
+    y = torch.from_numpy(g.integers(0, 3, size=96))
+    bs = 8
+
+    def batches(epoch):
+        order = np.random.default_rng([7, epoch]).permutation(96)
+        for s in range(0, 96, bs):
+            i = torch.from_numpy(order[s:s + bs])
+            yield ids[i], x[i], y[i]
+
+    def valid():
+        for s in range(0, 96, 20):
+            yield ids[s:s + 20], x[s:s + 20], y[s:s + 20]
+
+    cfg = TrainConfig(epochs=3, lr=0.05, optimizer=optimizer, schedule="linear",
+                      warmup=0.1, accumulate=accumulate, amp=False, progress=False,
+                      patience=10,
+                      max_seconds=max_seconds if max_seconds > 0 else None)
+    result = train_module(module, batches, 96 // bs, cfg, valid_batches=valid)
+    state = {k: v.contiguous() for k, v in module.state_dict().items()}
+    if distributed.is_main():
+        save_file(state, out)
+        with open(out + ".json", "w") as fh:
+            json.dump({"history": result.history, "world": distributed.world_size()}, fh)
+    else:  # every process ends with the same weights
+        save_file(state, out + f".rank{distributed.rank()}")
+    distributed.shutdown()
+""")
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
+    env["OMP_NUM_THREADS"] = "1"
+    env["CUDA_VISIBLE_DEVICES"] = ""  # gloo on the CPU, whatever the machine has
+    return env
+
+
+def _torchrun(args: list[str], cwd: Path, processes: int = 2,
+              timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone",
+         f"--nproc_per_node={processes}", *args],
+        cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_two_processes_take_the_steps_of_one_that_accumulates(tmp_path: Path,
+                                                              optimizer: str) -> None:
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    two = _torchrun([str(script), str(tmp_path / "two.safetensors"), "1", "0", optimizer],
+                    tmp_path)
+    assert two.returncode == 0, two.stderr[-3000:]
+    one = subprocess.run([sys.executable, str(script), str(tmp_path / "one.safetensors"), "2",
+                          "0", optimizer],
+                         cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120)
+    assert one.returncode == 0, one.stderr[-3000:]
+    a, b = load_file(tmp_path / "two.safetensors"), load_file(tmp_path / "one.safetensors")
+    other = load_file(tmp_path / "two.safetensors.rank1")
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], atol=2e-5, rtol=1e-4, msg=k)
+        assert torch.equal(a[k], other[k]), k  # the processes never drift apart
+    ha = json.loads((tmp_path / "two.safetensors.json").read_text())
+    hb = json.loads((tmp_path / "one.safetensors.json").read_text())
+    assert ha["world"] == 2 and hb["world"] == 1
+    for ra, rb in zip(ha["history"], hb["history"], strict=True):
+        for key in ("valid_loss", "valid_accuracy", "valid_macro_f1", "train_loss", "lr"):
+            assert ra[key] == pytest.approx(rb[key], rel=1e-4, abs=1e-5), key
+
+
+def test_a_time_budget_stops_every_process_together(tmp_path: Path) -> None:
+    script = tmp_path / "worker.py"
+    # A budget far shorter than the run: without one agreed clock a process would stop
+    # while the other waits for its gradients (and the run would hang, then time out).
+    script.write_text(WORKER.replace("epochs=3", "epochs=100000"))
+    run = _torchrun([str(script), str(tmp_path / "t.safetensors"), "1", "1.5", "adam"],
+                    tmp_path, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert load_file(tmp_path / "t.safetensors").keys() == \
+        load_file(tmp_path / "t.safetensors.rank1").keys()
+
+
+def _tweets(path: Path, n: int = 400) -> Path:
+    import random
+
+    rng = random.Random(0)
+    good, bad = "great love happy nice good".split(), "bad hate awful sad poor".split()
+    fill = "the a day movie food service it was so really".split()
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "label"])
+        for _ in range(n):
+            pos = rng.random() < 0.5
+            words = rng.choices(fill, k=5) + rng.choices(good if pos else bad, k=2)
+            rng.shuffle(words)
+            w.writerow([" ".join(words), "pos" if pos else "neg"])
+    return path
+
+
+def test_cli_train_in_two_processes(tmp_path: Path) -> None:
+    data = _tweets(tmp_path / "d.csv")
+    run = _torchrun(["-m", "tweetlab", "train", str(data), "--model", "cnn", "--out",
+                     str(tmp_path / "m"), "--set", "epochs=3"], tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.count("saved cnn model") == 1  # one process reports
+    assert "process 0 of 2 (gloo)" in run.stderr
+    model = tweetlab.load(tmp_path / "m")
+    assert model.predict(["great love happy day", "awful sad bad day"]) == ["pos", "neg"]
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["validation"]["accuracy"] > 0.9
+    assert not (tmp_path / "m.checkpoint").exists()
+
+
+def test_cli_refuses_what_cannot_run_in_several_processes(tmp_path: Path) -> None:
+    data = _tweets(tmp_path / "d.csv", 60)
+    run = _torchrun(["-m", "tweetlab", "train", str(data), "--model", "tfidf", "--out",
+                     str(tmp_path / "m")], tmp_path)
+    assert run.returncode != 0
+    assert "tfidf trains in one process: run it without torchrun" in run.stderr
+    # (torchrun prints a traceback of its own when a process fails; ours is not in it)
+    assert "tweetlab/api.py" not in run.stderr
+    assert not (tmp_path / "m").exists()
+
+
+def test_only_train_commands_run_under_torchrun(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from tweetlab.cli import main
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    assert distributed.active() and not distributed.is_main()
+    assert main(["info", "en-sentiment"]) == 2
+    assert "only `train` and `generator train`" in capsys.readouterr().err
+
+
+def test_shard_gives_every_process_as_many_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert list(distributed.shard(range(7), 7)) == list(range(7))  # one process: all
+    monkeypatch.setenv("WORLD_SIZE", "3")
+    got = []
+    for r in range(3):
+        monkeypatch.setenv("RANK", str(r))
+        got.append(list(distributed.shard(range(7), 7)))
+    assert got == [[0, 3], [1, 4], [2, 5]]
+    monkeypatch.setenv("RANK", "2")
+    assert list(distributed.shard(range(7))) == [2, 5]  # validation: no cut
+    monkeypatch.setenv("WORLD_SIZE", "x")
+    with pytest.raises(tweetlab.errors.ConfigError, match="WORLD_SIZE"):
+        distributed.world_size()
+
+
+def test_cli_generator_train_in_two_processes(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(1)
+    words = "the people love our great country and jobs will be back soon".split()
+    with (tmp_path / "tw.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "date"])
+        for i in range(300):
+            w.writerow([" ".join(rng.choices(words, k=rng.randint(5, 12))) + "!",
+                        f"2020-01-{1 + i % 28:02d} {i % 24:02d}:00:00"])
+    run = _torchrun(["-m", "tweetlab", "generator", "train", "tw.csv", "--out", "g",
+                     "--set", "epochs=2", "--set", "hidden=64"], tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.count("saved char-lstm generator") == 1
+    assert run.stdout.count("held-out:") == 1
+    gen = tweetlab.load_generator(tmp_path / "g")
+    assert gen.generate("the people", n=2, seed=0)[0].startswith("the people")
