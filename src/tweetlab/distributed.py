@@ -17,7 +17,7 @@ calibrates, evaluates and saves the model. Backend: NCCL on CUDA (one GPU per pr
 Gradients are summed after the backward pass in flat buckets (no overlap with the
 backward pass, unlike ``DistributedDataParallel``, but any module works: parameters
 without a gradient in one process count as zeros, and sparse embedding gradients are
-summed densely).
+gathered row by row rather than summed as dense tables).
 """
 
 from __future__ import annotations
@@ -127,6 +127,15 @@ def broadcast_module(module: nn.Module) -> None:
             dist.broadcast(t.data, src=0)
 
 
+def sparse_parameters(module: nn.Module) -> list[nn.Parameter]:
+    """The weights of ``module``'s sparse embeddings (their gradients are sparse)."""
+    from torch import nn
+
+    return [p for m in module.modules()
+            if isinstance(m, nn.Embedding | nn.EmbeddingBag) and m.sparse
+            for p in m.parameters()]
+
+
 def average_gradients(module: nn.Module) -> None:
     """Replace each parameter's gradient by its mean over the processes."""
     if not active():
@@ -134,15 +143,12 @@ def average_gradients(module: nn.Module) -> None:
     import torch
     import torch.distributed as dist
 
-    params = [p for p in module.parameters() if p.requires_grad]
-    grads: list[torch.Tensor] = []
-    for p in params:
-        g = p.grad
-        if g is None:
-            g = torch.zeros_like(p)
-        elif g.is_sparse:
-            g = g.to_dense()
-        grads.append(g)
+    sparse = {id(p) for p in sparse_parameters(module)}
+    params = [p for p in module.parameters() if p.requires_grad and id(p) not in sparse]
+    for p in sparse_parameters(module):
+        if p.requires_grad:
+            _average_sparse(p)
+    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
     w = world_size()
     start = 0
     while start < len(grads):  # buckets of one dtype and device, up to BUCKET_ELEMENTS
@@ -161,17 +167,45 @@ def average_gradients(module: nn.Module) -> None:
             n = g.numel()
             mean = flat[offset:offset + n].view_as(g)
             offset += n
-            if p.grad is not None and p.grad.is_sparse:
-                # Back to a row-sparse gradient for the sparse optimizers: the rows any
-                # process touched.
-                rows = mean.reshape(mean.shape[0], -1).abs().sum(1).nonzero().squeeze(1)
-                p.grad = torch.sparse_coo_tensor(rows[None], mean[rows], mean.shape,
-                                                 check_invariants=False, is_coalesced=True)
-            elif p.grad is None:
+            if p.grad is None:
                 p.grad = mean.clone()
             else:
                 p.grad.copy_(mean)
         start = end
+
+
+def _average_sparse(p: nn.Parameter) -> None:
+    """A sparse gradient's mean over the processes: each one's (row, values) pairs are
+    gathered and added up - what a dense sum would cost for a 2M-row n-gram table, only
+    for the rows the batches touched."""
+    import torch
+    import torch.distributed as dist
+
+    w = world_size()
+    g = p.grad
+    if g is None:
+        idx = torch.zeros(1, 0, dtype=torch.int64, device=p.device)
+        vals = torch.zeros(0, *p.shape[1:], dtype=p.dtype, device=p.device)
+    else:
+        g = g.coalesce()
+        idx, vals = g.indices(), g.values()
+    count = torch.tensor([idx.shape[1]], device=p.device)
+    counts = [torch.zeros_like(count) for _ in range(w)]
+    dist.all_gather(counts, count)
+    sizes = [int(c.item()) for c in counts]
+    most = max(sizes)
+    pad = most - idx.shape[1]
+    idx = torch.cat([idx, idx.new_zeros(idx.shape[0], pad)], dim=1)
+    vals = torch.cat([vals, vals.new_zeros(pad, *vals.shape[1:])])
+    all_idx = [torch.empty_like(idx) for _ in range(w)]
+    all_vals = [torch.empty_like(vals) for _ in range(w)]
+    dist.all_gather(all_idx, idx)
+    dist.all_gather(all_vals, vals)
+    summed = torch.sparse_coo_tensor(
+        torch.cat([t[:, :n] for t, n in zip(all_idx, sizes, strict=True)], dim=1),
+        torch.cat([t[:n] for t, n in zip(all_vals, sizes, strict=True)]) / w,
+        p.shape, check_invariants=False)
+    p.grad = summed.coalesce()
 
 
 def all_sum(values: list[float], device: torch.device) -> list[float]:

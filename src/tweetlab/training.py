@@ -128,10 +128,6 @@ class TrainResult:
     bf16: bool = False  # trained under bf16 autocast
 
 
-def _sparse_params(module: nn.Module) -> list[nn.Parameter]:
-    return [p for m in module.modules()
-            if isinstance(m, nn.Embedding | nn.EmbeddingBag) and m.sparse
-            for p in m.parameters()]
 
 
 class PlainSGD:
@@ -227,7 +223,7 @@ def make_optimizers(module: nn.Module, config: TrainConfig) -> list[torch.optim.
     if config.lr is None:
         raise ModelError("no learning rate: the family picks one (lr=none) before training")
     lr = config.lr
-    sparse = _sparse_params(module)
+    sparse = distributed.sparse_parameters(module)
     sparse_ids = {id(p) for p in sparse}
     dense = [p for p in module.parameters() if id(p) not in sparse_ids and p.requires_grad]
     opts: list[torch.optim.Optimizer] = []

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import distributed
 from ..config import CleaningConfig, ConfigBase, TrainConfig, _check
 from ..errors import ConfigError
 from ..text import TokenIds, Vocabulary, tokenize
@@ -444,6 +445,9 @@ class FastTextClassifier(TorchTextClassifier):
             return cfg
         plain_sgd = cfg.optimizer == "sgd" and cfg.accumulate == 1 and not cfg.grad_clip
         if self.config.engine == "compiled":  # (without numba, FastTextModule.compiled says so)
+            if distributed.active():
+                raise ConfigError("fasttext engine=compiled trains in one process; under "
+                                  "torchrun it trains through autograd (engine=auto or torch)")
             if cfg.device.startswith("cuda") or not plain_sgd:
                 raise ConfigError("fasttext engine=compiled trains on the CPU with plain SGD "
                                   "(optimizer=sgd, accumulate=1, no grad_clip); use "
