@@ -25,6 +25,7 @@ pytestmark = pytest.mark.skipif(not torch.distributed.is_available(),
 # batches from a seeded order, a validation set: rank 0 writes the weights and history.
 WORKER = textwrap.dedent("""
     import json, sys
+    from pathlib import Path
     import numpy as np
     import torch
     from torch import nn
@@ -35,6 +36,8 @@ WORKER = textwrap.dedent("""
 
     out, accumulate, max_seconds, optimizer = (sys.argv[1], int(sys.argv[2]),
                                                float(sys.argv[3]), sys.argv[4])
+    checkpoint, resume = (sys.argv[5], sys.argv[6] == "resume") if len(sys.argv) > 5 \
+        else (None, False)
 
     class Net(nn.Module):
         def __init__(self):
@@ -68,14 +71,17 @@ WORKER = textwrap.dedent("""
 
     cfg = TrainConfig(epochs=3, lr=0.05, optimizer=optimizer, schedule="linear",
                       warmup=0.1, accumulate=accumulate, amp=False, progress=False,
-                      patience=10,
+                      patience=10, checkpoint_seconds=0,
                       max_seconds=max_seconds if max_seconds > 0 else None)
-    result = train_module(module, batches, 96 // bs, cfg, valid_batches=valid)
+    result = train_module(module, batches, 96 // bs, cfg, valid_batches=valid,
+                          checkpoint_dir=Path(checkpoint) if checkpoint else None,
+                          resume=resume)
     state = {k: v.contiguous() for k, v in module.state_dict().items()}
     if distributed.is_main():
         save_file(state, out)
         with open(out + ".json", "w") as fh:
-            json.dump({"history": result.history, "world": distributed.world_size()}, fh)
+            json.dump({"history": result.history, "world": distributed.world_size(),
+                       "resumed_from": result.resumed_from_epoch}, fh)
     else:  # every process ends with the same weights
         save_file(state, out + f".rank{distributed.rank()}")
     distributed.shutdown()
@@ -121,6 +127,28 @@ def test_two_processes_take_the_steps_of_one_that_accumulates(tmp_path: Path,
     for ra, rb in zip(ha["history"], hb["history"], strict=True):
         for key in ("valid_loss", "valid_accuracy", "valid_macro_f1", "train_loss", "lr"):
             assert ra[key] == pytest.approx(rb[key], rel=1e-4, abs=1e-5), key
+
+
+def test_two_processes_resume_from_the_checkpoint_of_the_first(tmp_path: Path) -> None:
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    ckpt = tmp_path / "ckpt"
+    # A run of 3 epochs leaves the checkpoint of epoch 2 (the last epoch writes none);
+    # a second run resumes from it, each process reading rank 0's file, and must end
+    # where the first ended.
+    full = _torchrun([str(script), str(tmp_path / "full.safetensors"), "1", "0", "adam",
+                      str(ckpt), "fresh"], tmp_path)
+    assert full.returncode == 0, full.stderr[-3000:]
+    assert (ckpt / "checkpoint.safetensors").exists()
+    again = _torchrun([str(script), str(tmp_path / "again.safetensors"), "1", "0", "adam",
+                       str(ckpt), "resume"], tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads((tmp_path / "again.safetensors.json").read_text())["resumed_from"] == 2
+    a, b = load_file(tmp_path / "full.safetensors"), load_file(tmp_path / "again.safetensors")
+    other = load_file(tmp_path / "again.safetensors.rank1")
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], atol=1e-6, rtol=1e-5, msg=k)
+        assert torch.equal(b[k], other[k]), k
 
 
 def test_a_time_budget_stops_every_process_together(tmp_path: Path) -> None:
