@@ -249,3 +249,14 @@ def test_cli_generator_train_in_two_processes(tmp_path: Path) -> None:
     assert run.stdout.count("held-out:") == 1
     gen = tweetlab.load_generator(tmp_path / "g")
     assert gen.generate("the people", n=2, seed=0)[0].startswith("the people")
+
+
+def test_shard_stops_every_process_at_the_same_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A count larger than the items (a family's estimate gone wrong): no process may get
+    # a batch the others do not have.
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    got = []
+    for r in range(2):
+        monkeypatch.setenv("RANK", str(r))
+        got.append(list(distributed.shard(range(5), 8)))
+    assert got == [[0, 2], [1, 3]]

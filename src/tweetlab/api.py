@@ -208,8 +208,9 @@ def train(
             log.info("held-out: accuracy %.4f, macro-F1 %.4f on %d tweets; %s",
                      report.accuracy, report.macro_f1, report.n, leak)
         else:
-            log.info("held-out: accuracy %.4f, macro-F1 %.4f on %d tweets",
-                     report.accuracy, report.macro_f1, report.n)
+            log.info("held-out: accuracy %.4f, macro-F1 %.4f on %d %s", report.accuracy,
+                     report.macro_f1, report.n,
+                     "images" if isinstance(valid_ds, ImageDataset) else "tweets")
         if isinstance(valid_ds, Dataset) and clf.task == "text-classification":
             metrics["relies_on"] = relied_on(clf, valid_ds)
     clf.metrics_ = metrics

@@ -103,16 +103,29 @@ def shutdown() -> None:
 
 
 def shard(items: Iterable[T], count: int | None = None) -> Iterator[T]:
-    """This process's share of ``items``: every ``world_size()``-th from its rank on; with
-    ``count`` (items in all) only the first ``count // world_size()`` rounds, so that
-    every process gets as many (a process with one batch more would wait for the others
-    at the next gradient sum forever)."""
+    """This process's share of ``items``: in rounds of ``world_size()`` items, the one at
+    its rank. Only whole rounds, and with ``count`` (items in all) at most
+    ``count // world_size()`` of them, so that every process gets as many even if the
+    count was wrong (a process with one batch more would wait for the others at the next
+    gradient sum forever). Without ``count`` the last round may be partial (validation:
+    nothing waits on it)."""
     w = world_size()
     if w == 1:
         yield from items
         return
-    stop = None if count is None else (count // w) * w
-    yield from islice(items, rank(), stop, w)
+    r = rank()
+    rounds = None if count is None else count // w
+    it = iter(items)
+    done = 0
+    while rounds is None or done < rounds:
+        group = list(islice(it, w))
+        if count is None and r < len(group):
+            yield group[r]
+        elif len(group) == w:
+            yield group[r]
+        if len(group) < w:
+            return
+        done += 1
 
 
 def broadcast_module(module: nn.Module) -> None:
