@@ -191,7 +191,9 @@ def test_cli_train_in_two_processes(tmp_path: Path) -> None:
     assert model.predict(["great love happy day", "awful sad bad day"]) == ["pos", "neg"]
     metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
     assert metrics["validation"]["accuracy"] > 0.9
-    assert not (tmp_path / "m.checkpoint").exists()
+    assert metrics["processes"] == 2
+    assert "data-parallel in 2 processes" in (tmp_path / "m" / "README.md").read_text()
+    assert not list(tmp_path.glob(".m*"))  # nor a hidden checkpoint folder
 
 
 def test_cli_refuses_what_cannot_run_in_several_processes(tmp_path: Path) -> None:

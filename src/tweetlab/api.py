@@ -47,10 +47,14 @@ log = logging.getLogger("tweetlab")
 
 
 def hardware(result: Any) -> dict[str, Any]:
-    """``{"device": "cpu", "bf16": true}`` of a training loop's result (empty without one)."""
+    """``{"device": "cpu", "bf16": true}`` of a training loop's result (empty without one);
+    ``processes``: how many trained it together (torchrun), when more than one."""
     if result is None or not hasattr(result, "device"):
         return {}
-    return {"device": result.device, "bf16": bool(result.bf16)}
+    out = {"device": result.device, "bf16": bool(result.bf16)}
+    if getattr(result, "processes", 1) > 1:
+        out["processes"] = result.processes
+    return out
 
 
 def checkpoint_dir_for(out: str | Path) -> Path:

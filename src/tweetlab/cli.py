@@ -816,7 +816,8 @@ def _hardware(metrics: dict[str, Any]) -> str:
     """``", cpu, bf16"`` for ``info`` (empty for folders saved before it was recorded)."""
     if "device" not in metrics:
         return ""
-    return f", {metrics['device']}" + (", bf16" if metrics.get("bf16") else "")
+    return (f", {metrics['device']}" + (", bf16" if metrics.get("bf16") else "")
+            + (f", {metrics['processes']} processes" if metrics.get("processes") else ""))
 
 
 # ------------------------------------------------------------------------ parser
@@ -856,7 +857,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("train", help="train a classifier on a labelled file",
-                       description="Train a classifier on a labelled tweet file.")
+                       description="Train a classifier on a labelled tweet file. On several "
+                                   "GPUs or machines, start it with torchrun "
+                                   "(torchrun --nproc_per_node N -m tweetlab train ...): "
+                                   "the torch families train data-parallel.")
     p.add_argument("data", help="CSV/TSV/JSONL/Parquet file (gzip ok) or TweetEval *_text.txt")
     p.add_argument("--model", "-m", default=None, choices=sorted(FAMILIES),
                    help="model family (default: fasttext; image-cnn for a pixel CSV)")
@@ -977,7 +981,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = gsub.add_parser("train", help="learn an account's style from its tweets",
                         description="Train a character language model on tweets (CSV/TSV/"
                                     "JSONL/Parquet or an X archive tweets.js). The newest 5% "
-                                    "are held out; bits per character are reported.")
+                                    "are held out; bits per character are reported. "
+                                    "Started by torchrun, it trains data-parallel.")
     g.add_argument("data", help="tweet file")
     g.add_argument("--out", "-o", required=True, help="model folder to write")
     g.add_argument("--model", "-m", choices=["char-lstm", "char-transformer"],

@@ -237,6 +237,8 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
     if "train_seconds" in metrics:
         where = {"cpu": " on the CPU", "cuda": " on a CUDA GPU"}.get(metrics.get("device", ""), "")
         amp = " with bf16 autocast" if metrics.get("bf16") else ""
+        if metrics.get("processes"):
+            amp += f", data-parallel in {metrics['processes']} processes"
         lines += ["", f"Training took {metrics['train_seconds']:.1f} s{where}{amp}."]
     from .persistence import CURVES_FILE, wants_curves
 

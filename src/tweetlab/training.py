@@ -126,6 +126,7 @@ class TrainResult:
     out_of_time: bool = False
     device: str = "cpu"
     bf16: bool = False  # trained under bf16 autocast
+    processes: int = 1  # data-parallel processes (torchrun)
 
 
 
@@ -444,7 +445,7 @@ def train_module(
     # char-transformer 1.16x, same scores; bench_cpu_bf16.py); the compiled step and the
     # LSTMs (cpu_bf16 = False) stay float32.
     amp = use_bf16(config, device, module) and not fused
-    result.device, result.bf16 = device.type, amp
+    result.device, result.bf16, result.processes = device.type, amp, world
     out_of_time = False
     for epoch in range(start_epoch, config.epochs + 1):
         if result.stopped_early or out_of_time:
