@@ -262,3 +262,38 @@ def test_shard_stops_every_process_at_the_same_round(monkeypatch: pytest.MonkeyP
         monkeypatch.setenv("RANK", str(r))
         got.append(list(distributed.shard(range(5), 8)))
     assert got == [[0, 2], [1, 3]]
+
+
+def test_processes_option_launches_the_processes_itself(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    from tweetlab.cli import main
+
+    for key, value in _env().items():
+        monkeypatch.setenv(key, value)
+    data = _tweets(tmp_path / "d.csv")
+    assert main(["train", str(data), "--model", "cnn", "--processes", "2", "--out",
+                 str(tmp_path / "m"), "--set", "epochs=2"]) == 0
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["processes"] == 2
+    assert "--processes" not in metrics["command"]  # each process ran the plain command
+    # A failure in the first process is reported once, with its exit status.
+    assert main(["train", str(data), "--model", "cnn", "--processes=2", "--out",
+                 str(tmp_path / "m")]) == 2
+    err = capfd.readouterr().err
+    assert err.count("already exists") == 1
+    assert main(["train", str(data), "--model", "tfidf", "--processes", "2"]) == 2
+    assert main(["train", str(data), "--model", "cnn", "--processes", "none"]) == 2
+    err = capfd.readouterr().err
+    assert "tfidf trains in one process" in err and "--processes 'none'" in err
+
+
+def test_processes_gpus_without_gpus_trains_in_one_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tweetlab.cli import main
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    data = _tweets(tmp_path / "d.csv", 100)
+    assert main(["train", str(data), "--model", "cnn", "--processes", "gpus", "--out",
+                 str(tmp_path / "m"), "--set", "epochs=1"]) == 0
+    assert "processes" not in json.loads((tmp_path / "m" / "metrics.json").read_text())

@@ -265,11 +265,14 @@ def relied_on_texts(clf: Any, texts: Sequence[str], entity: Sequence[Any] | None
     return {"tweets": n, "classes": {c: [list(w) for w in ws] for c, ws in words.items()}}
 
 
-def check_data_parallel(family: str, data_parallel: bool) -> None:
-    """Refuse to train ``family`` in several processes (torchrun) when it cannot."""
-    if distributed.active() and not data_parallel:
-        raise ConfigError(f"{family} trains in one process: run it without torchrun "
-                          f"(WORLD_SIZE={distributed.world_size()})")
+def check_data_parallel(family: str, data_parallel: bool, processes: int | None = None
+                        ) -> None:
+    """Refuse to train ``family`` in several processes (torchrun, ``--processes``) when
+    it cannot."""
+    n = distributed.world_size() if processes is None else processes
+    if n > 1 and not data_parallel:
+        raise ConfigError(f"{family} trains in one process: run it without torchrun or "
+                          f"--processes ({n} processes asked for)")
 
 
 def prepare_output(out: str | Path | None, *, force: bool, resume: bool

@@ -99,6 +99,43 @@ def _load_data(path: str, args: argparse.Namespace, require_labels: bool = True,
 
 
 # ---------------------------------------------------------------------- commands
+PROCESSES_HELP = ("train data-parallel in N processes on this machine (one per GPU: "
+                  "'gpus'); several machines: start the command with torchrun")
+
+
+def _processes(args: argparse.Namespace, data_parallel: bool, family: str) -> int | None:
+    """With ``--processes N`` (N > 1, not already under torchrun): run this command in N
+    processes that train together and return its exit status; otherwise None."""
+    from .api import check_data_parallel
+
+    asked = getattr(args, "processes", None)
+    if asked is None or distributed.active():
+        return None
+    if asked == "gpus":
+        import torch
+
+        n = torch.cuda.device_count()
+        if n < 2:
+            log.info("--processes gpus: %s GPU, training in one process",
+                     "one" if n == 1 else "no")
+            return None
+    else:
+        try:
+            n = int(asked)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise ConfigError(f"--processes {asked!r}: give a number of processes, or gpus")
+    if n == 1:
+        return None
+    check_data_parallel(family, data_parallel, n)
+    argv = list(args.argv)
+    i = next(k for k, a in enumerate(argv) if a == "--processes" or a.startswith("--processes="))
+    del argv[i:i + (1 if "=" in argv[i] else 2)]
+    log.info("training in %d processes", n)
+    return distributed.launch(argv, n)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .api import train
     from .data import is_pixel_file
@@ -108,7 +145,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.model = "image-cnn" if is_pixel_file(args.data) else "fasttext"
         if args.model == "image-cnn":
             log.info("%s holds pixel columns: training an image-cnn model", args.data)
-    task = get_family(args.model).task
+    family = get_family(args.model)
+    launched = _processes(args, family.data_parallel, args.model)
+    if launched is not None:
+        return launched
+    task = family.task
 
     overrides = _loop_overrides(args)
     out = Path(args.out) if args.out else Path("tweetlab-models") / \
@@ -603,6 +644,9 @@ def cmd_generator_update(args: argparse.Namespace) -> int:
 def cmd_generator_train(args: argparse.Namespace) -> int:
     from .generation import train_generator
 
+    launched = _processes(args, True, args.model or "char-lstm")
+    if launched is not None:
+        return launched
     overrides = _loop_overrides(args)
     if args.minutes is not None:
         overrides.append(f"max_seconds={args.minutes * 60}")
@@ -879,6 +923,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "positive, between -> neutral")
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    p.add_argument("--processes", metavar="N", help=PROCESSES_HELP)
     _read_options(p)
     p.set_defaults(func=cmd_train)
 
@@ -1002,6 +1047,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--device", help="auto (default), cpu, cuda")
     g.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     g.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    g.add_argument("--processes", metavar="N", help=PROCESSES_HELP)
     g.set_defaults(func=cmd_generator_train)
     g = gsub.add_parser("compare", help="train several generator families on the same tweets; "
                                         "leaderboard",
@@ -1209,7 +1255,9 @@ def _quiet_anywhere(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args, extra = parser.parse_known_args(argv)
+    args.argv = argv  # (--processes runs the same command again in each process)
     if extra:
         # argparse gives the tweets of `predict MODEL --neutral-band 0.4 0.6 "text"` (after
         # an option) back unparsed: they are tweets too. Anything else is an error.
@@ -1271,7 +1319,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except TweetlabError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        rank = distributed.rank()
+        print(f"error{f' (process {rank})' if rank else ''}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         resumable = args.func in (cmd_train, cmd_generator_train, cmd_compare,

@@ -252,3 +252,66 @@ def sum_tensor(t: torch.Tensor) -> torch.Tensor:
 
         dist.all_reduce(t)
     return t
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def launch(args: list[str], processes: int) -> int:
+    """Run ``tweetlab ARGS`` in ``processes`` processes on this machine that train
+    together (what ``torchrun --standalone`` does, without its error report): each gets
+    ``RANK``/``WORLD_SIZE``/``LOCAL_RANK`` and a rendezvous on the loopback interface, and
+    without ``OMP_NUM_THREADS`` an equal share of the cores. When one fails, the others
+    are stopped; returns the first failure's exit status (0 when all succeed). What the
+    other processes write to stderr is shown at the end, unless the first process failed
+    on its own (then they only repeat its error: the same file, the same settings)."""
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    port = free_port()
+    threads = max(1, (os.cpu_count() or 1) // processes)
+    procs, logs = [], []
+    for r in range(processes):
+        env = {**os.environ, "WORLD_SIZE": str(processes), "RANK": str(r),
+               "LOCAL_RANK": str(r), "LOCAL_WORLD_SIZE": str(processes),
+               "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
+        env.setdefault("OMP_NUM_THREADS", str(threads))
+        err = None if r == 0 else tempfile.TemporaryFile("w+")
+        if err is not None:
+            logs.append(err)
+        procs.append(subprocess.Popen([sys.executable, "-m", "tweetlab", *args], env=env,
+                                      stderr=err))
+    first_failed = None
+    try:
+        while any(p.poll() is None for p in procs):
+            failed = [i for i, p in enumerate(procs) if p.returncode not in (None, 0)]
+            if failed:
+                first_failed = failed[0]
+                break
+            time.sleep(0.1)
+    except KeyboardInterrupt:  # the processes got the Ctrl-C too; let them save and stop
+        for p in procs:
+            p.wait()
+        return 130
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        p.wait()
+    if first_failed is None:
+        first_failed = next((i for i, p in enumerate(procs) if p.returncode), None)
+    if first_failed != 0:
+        for err in logs:
+            err.seek(0)
+            sys.stderr.write(err.read())
+    for err in logs:
+        err.close()
+    return 0 if first_failed is None else procs[first_failed].returncode
