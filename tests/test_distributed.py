@@ -297,3 +297,34 @@ def test_processes_gpus_without_gpus_trains_in_one_process(
     assert main(["train", str(data), "--model", "cnn", "--processes", "gpus", "--out",
                  str(tmp_path / "m"), "--set", "epochs=1"]) == 0
     assert "processes" not in json.loads((tmp_path / "m" / "metrics.json").read_text())
+
+
+def test_stopping_the_launcher_stops_every_process(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    data = _tweets(tmp_path / "d.csv")
+    out = tmp_path / "stopped-model"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tweetlab", "train", str(data), "--model", "cnn", "--out",
+         str(out), "--processes", "2", "--set", "epochs=100000", "--set", "patience=100000",
+         "--set", "checkpoint_seconds=0"],
+        cwd=tmp_path, env=_env(), stderr=subprocess.PIPE, text=True)
+    checkpoint = tmp_path / ".stopped-model.checkpoint" / "checkpoint.safetensors"
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert checkpoint.exists()
+    proc.send_signal(signal.SIGTERM)  # as a job scheduler stops a job
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.count("interrupted; the same command plus --resume continues it") == 1
+    left = []  # no process of the run is left training
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if str(out).encode() in cmdline.read_bytes():
+                left.append(cmdline.parent.name)
+        except OSError:  # a process that ended meanwhile
+            pass
+    assert left == []
+    assert checkpoint.exists() and not out.exists()

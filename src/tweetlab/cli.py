@@ -1325,8 +1325,8 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         resumable = args.func in (cmd_train, cmd_generator_train, cmd_compare,
                                   cmd_generator_compare) or (args.func is cmd_tune and args.out)
-        if not distributed.is_main():  # (the first process says it)
-            return 130
+        if not distributed.is_main() or os.environ.get(distributed.LAUNCHED):
+            return 130  # (the first process says it, or --processes' launcher)
         print("\ninterrupted" + ("; the same command plus --resume continues it"
                                  if resumable else ""), file=sys.stderr)
         return 130

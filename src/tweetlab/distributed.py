@@ -27,7 +27,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import ConfigError
 
@@ -39,6 +39,7 @@ log = logging.getLogger("tweetlab")
 
 T = TypeVar("T")
 BUCKET_ELEMENTS = 8 * 1024 * 1024  # gradients summed 32 MB (float32) at a time
+LAUNCHED = "TWEETLAB_LAUNCHED"  # set in the processes :func:`launch` starts
 
 
 def world_size() -> int:
@@ -271,6 +272,7 @@ def launch(args: list[str], processes: int) -> int:
     are stopped; returns the first failure's exit status (0 when all succeed). What the
     other processes write to stderr is shown at the end, unless the first process failed
     on its own (then they only repeat its error: the same file, the same settings)."""
+    import signal
     import subprocess
     import sys
     import tempfile
@@ -282,7 +284,7 @@ def launch(args: list[str], processes: int) -> int:
     for r in range(processes):
         env = {**os.environ, "WORLD_SIZE": str(processes), "RANK": str(r),
                "LOCAL_RANK": str(r), "LOCAL_WORLD_SIZE": str(processes),
-               "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
+               "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), LAUNCHED: "1"}
         env.setdefault("OMP_NUM_THREADS", str(threads))
         err = None if r == 0 else tempfile.TemporaryFile("w+")
         if err is not None:
@@ -290,6 +292,14 @@ def launch(args: list[str], processes: int) -> int:
         procs.append(subprocess.Popen([sys.executable, "-m", "tweetlab", *args], env=env,
                                       stderr=err))
     first_failed = None
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # a scheduler's SIGTERM: stop the processes as Ctrl-C does
+
+    try:
+        before = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # (not the main thread: no handler)
+        before = None
     try:
         while any(p.poll() is None for p in procs):
             failed = [i for i, p in enumerate(procs) if p.returncode not in (None, 0)]
@@ -297,10 +307,27 @@ def launch(args: list[str], processes: int) -> int:
                 first_failed = failed[0]
                 break
             time.sleep(0.1)
-    except KeyboardInterrupt:  # the processes got the Ctrl-C too; let them save and stop
+    except KeyboardInterrupt:
+        # A Ctrl-C at a terminal reached every process; a signal sent to this one alone
+        # is passed on. A process that waits for a stopped one inside a gradient sum
+        # cannot stop by itself: killed after a few seconds. (The checkpoints written
+        # so far stay: the same command with --resume continues.)
         for p in procs:
-            p.wait()
+            try:
+                p.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                p.send_signal(signal.SIGINT)
+        for p in procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        print("\ninterrupted; the same command plus --resume continues it", file=sys.stderr)
         return 130
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGTERM, before)
     for p in procs:
         if p.poll() is None:
             p.terminate()
