@@ -196,14 +196,14 @@ def test_cli_train_in_two_processes(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".m*"))  # nor a hidden checkpoint folder
 
 
-def test_cli_refuses_what_cannot_run_in_several_processes(tmp_path: Path) -> None:
+def test_one_process_families_refuse_torchrun(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     data = _tweets(tmp_path / "d.csv", 60)
-    run = _torchrun(["-m", "tweetlab", "train", str(data), "--model", "tfidf", "--out",
-                     str(tmp_path / "m")], tmp_path)
-    assert run.returncode != 0
-    assert "tfidf trains in one process: run it without torchrun" in run.stderr
-    # (torchrun prints a traceback of its own when a process fails; ours is not in it)
-    assert "tweetlab/api.py" not in run.stderr
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    with pytest.raises(tweetlab.errors.ConfigError,
+                       match="tfidf trains in one process: run it without torchrun"):
+        tweetlab.train(data, "tfidf", out=tmp_path / "m")
     assert not (tmp_path / "m").exists()
 
 
