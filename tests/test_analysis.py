@@ -342,6 +342,16 @@ def test_analyze_names_a_malformed_row_and_can_skip_it(tmp_path, binary_model, c
     assert result.n_scored == 39 and "skipped 1 malformed rows (first at line 27" in caplog.text
 
 
+def test_analyze_names_the_line_of_a_quote_never_closed(tmp_path, binary_model):
+    path = tmp_path / "t.csv"
+    # A quoted tweet over two lines first: the bad record starts on line 5, not record 4.
+    path.write_text('text,date\n"two\nlines",2024-01-01\nok,2024-01-02\n'
+                    '"never closed,2024-01-02\nlast,2024-01-03\n', encoding="utf-8")
+    with pytest.raises(DataError, match="a quoted field never ends") as err:
+        analyze(path, binary_model, progress=False)
+    assert err.value.line == 5
+
+
 def test_analyze_with_an_unknown_encoding_is_a_clear_error(tmp_path, binary_model):
     path = tmp_path / "t.csv"
     path.write_text("text\nhello\n", encoding="utf-8")

@@ -37,6 +37,7 @@ from .readers import (
 
 _BAD_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _SKIPPED = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
+_OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
 
 def as_text(values: list[Any]) -> list[str]:
@@ -74,6 +75,17 @@ def _rename(columns: list[str], text: str | None) -> dict[str, str]:
         if found is not None and role not in mapping.values():
             mapping[found] = role
     return mapping
+
+
+def _record_line(path: Path, encoding: str, delimiter: str, record: int) -> int:
+    """The file line on which CSV record ``record`` (0 = the header) starts: records
+    may span lines (quoted newlines)."""
+    with open_text(path, encoding) as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        for _ in range(record):
+            if next(reader, None) is None:
+                break
+        return reader.line_num + 1
 
 
 def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None = None,
@@ -170,6 +182,11 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
         raise _decode_error(p, lambda: _blocks(p), encoding) from None
     except pd.errors.ParserError as exc:
         found = _BAD_ROW.search(str(exc))
+        quote = _OPEN_QUOTE.search(str(exc))
+        if quote is not None:  # pandas counts records from 0, the header included
+            at = _record_line(p, encoding, delimiter, int(quote.group(1)))
+            raise DataError('a quoted field never ends (a " without its closing ")', path=p,
+                            line=at) from None
         if found is None:
             raise DataError(f"malformed CSV ({str(exc).strip()})", path=p) from None
         want, line, saw = found.groups()
