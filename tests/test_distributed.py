@@ -328,3 +328,19 @@ def test_stopping_the_launcher_stops_every_process(tmp_path: Path) -> None:
             pass
     assert left == []
     assert checkpoint.exists() and not out.exists()
+
+
+def test_local_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    cpu = torch.device("cpu")
+    assert distributed.local_device(cpu) == cpu
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert distributed.local_device(torch.device("cuda")) == torch.device("cuda", 1)
+    with pytest.raises(tweetlab.errors.ConfigError, match="without an index"):
+        distributed.local_device(torch.device("cuda", 0))
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(tweetlab.errors.ConfigError, match="one process per GPU"):
+        distributed.local_device(torch.device("cuda"))

@@ -70,6 +70,10 @@ def local_device(device: torch.device) -> torch.device:
     machine's GPUs and no index was asked for."""
     import torch
 
+    if active() and device.type == "cuda" and device.index is not None and \
+            int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1) > 1:
+        raise ConfigError(f"device {device} for every process on this machine: say cuda "
+                          "without an index, and each process takes its own GPU")
     if active() and device.type == "cuda" and device.index is None:
         index = int(os.environ.get("LOCAL_RANK", "0") or 0)
         if index >= torch.cuda.device_count():
