@@ -38,6 +38,8 @@ WORKER = textwrap.dedent("""
                                                float(sys.argv[3]), sys.argv[4])
     checkpoint, resume = (sys.argv[5], sys.argv[6] == "resume") if len(sys.argv) > 5 \
         else (None, False)
+    if len(sys.argv) > 7 and distributed.rank() == 1:  # a checkpoint folder of its own
+        checkpoint = sys.argv[7]
 
     class Net(nn.Module):
         def __init__(self):
@@ -149,6 +151,21 @@ def test_two_processes_resume_from_the_checkpoint_of_the_first(tmp_path: Path) -
     for k in a:
         torch.testing.assert_close(a[k], b[k], atol=1e-6, rtol=1e-5, msg=k)
         assert torch.equal(b[k], other[k]), k
+
+
+def test_processes_that_would_resume_from_different_places_stop(tmp_path: Path) -> None:
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    ckpt = tmp_path / "ckpt"
+    full = _torchrun([str(script), str(tmp_path / "full.safetensors"), "1", "0", "adam",
+                      str(ckpt), "fresh"], tmp_path)
+    assert full.returncode == 0, full.stderr[-3000:]
+    # Process 1 sees no checkpoint (its machine does not share the folder): it would
+    # start from epoch 1 while process 0 resumes after epoch 2.
+    split = _torchrun([str(script), str(tmp_path / "split.safetensors"), "1", "0", "adam",
+                       str(ckpt), "resume", str(tmp_path / "elsewhere")], tmp_path)
+    assert split.returncode != 0
+    assert "the processes would resume from different places" in split.stderr
 
 
 def test_a_time_budget_stops_every_process_together(tmp_path: Path) -> None:

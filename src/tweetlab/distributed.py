@@ -250,6 +250,19 @@ def all_max(value: float, device: torch.device) -> float:
     return float(t.item())
 
 
+def agree(values: list[float], device: torch.device) -> bool:
+    """Whether every process holds the same ``values``."""
+    if not active():
+        return True
+    import torch
+    import torch.distributed as dist
+
+    t = torch.tensor(values + [-v for v in values], dtype=torch.float64, device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    n = len(values)
+    return bool(torch.equal(t[:n], -t[n:]))
+
+
 def sum_tensor(t: torch.Tensor) -> torch.Tensor:
     """``t`` added up over the processes (in place; returned)."""
     if active():

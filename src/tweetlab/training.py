@@ -413,6 +413,9 @@ def train_module(
                          skip, n_batches)
             else:
                 log.info("resuming %s after epoch %d", desc, state["epoch"])
+    if not distributed.agree([start_epoch, skip], device):
+        raise ModelError("the processes would resume from different places: on several "
+                         "machines the output folder (and its checkpoint) must be shared")
     distributed.broadcast_module(module)  # every process starts from the same weights
     last_save = time.perf_counter()
     t0 = last_save - done_seconds
