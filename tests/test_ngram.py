@@ -151,3 +151,76 @@ def test_train_generator_reports_the_mixture_and_the_folder_keeps_it(tmp_path):
     texts = repetitive_account(5, seed=7)
     assert again.bits_per_char(texts) == pytest.approx(gen.bits_per_char(texts), rel=1e-6)
     assert again.generate("hoy", n=3, seed=1) == gen.generate("hoy", n=3, seed=1)
+
+
+def test_fit_exponents_finds_the_exponents_that_made_the_data():
+    from tweetlab.generation.generator import _fit_exponents
+
+    rng = np.random.default_rng(0)
+    m, v = 4000, 12
+    net = np.log(rng.dirichlet(np.ones(v) * 0.5, size=m))
+    ngram = np.log(rng.dirichlet(np.ones(v) * 0.5, size=m))
+    z = 0.7 * net + 0.4 * ngram
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    target = np.array([rng.choice(v, p=row) for row in p])
+    a, b, bits = _fit_exponents(net, ngram, target)
+    assert a == pytest.approx(0.7, abs=0.06) and b == pytest.approx(0.4, abs=0.06)
+    rows = np.arange(m)
+    true_bits = -np.log(p[rows, target]).mean() / np.log(2)
+    assert bits <= true_bits + 1e-9  # the fit is at least as good as the truth on its data
+
+
+def _mixed_by_hand(gen: TweetGenerator, texts: list[str]) -> float:
+    """Bits/char of the geometric mixture, computed position by position without the
+    generator's batching (a check of _group_dists / _mixed_at)."""
+    import torch
+
+    a, b = gen.ngram_exponents_
+    total, count = 0.0, 0
+    for seq in gen._sequences(texts, [True] * len(texts)):
+        x = torch.tensor(seq[None, :-1])
+        with torch.no_grad():
+            logp = torch.log_softmax(gen.module_(x).float(), -1)[0].double().numpy()
+        hashes, valid = context_hashes(np.asarray(seq[None, :-1]), gen.ngram_.order)
+        png = gen.ngram_.probs(hashes[0], valid[0])
+        for t, nxt in enumerate(seq[1:]):
+            z = a * logp[t] + b * np.log(np.maximum(png[t], 1e-12))
+            total -= z[nxt] - np.logaddexp.reduce(z)
+            count += 1
+    return total / count / np.log(2)
+
+
+def test_a_geometric_mixture_scores_samples_and_survives_a_save(tmp_path):
+    gen = tiny(ngram=6, ngram_mix="geometric").fit(repetitive_account(300))
+    assert gen.ngram_exponents_ is not None
+    tuned = gen.ngram_tuning_geometric_
+    assert set(tuned) == {"a", "b", "bits_per_char", "linear_bits_per_char"}
+    held_out = repetitive_account(12, seed=9)
+    assert gen.bits_per_char(held_out) == pytest.approx(_mixed_by_hand(gen, held_out),
+                                                        rel=1e-6)
+    assert gen.bits_per_char(held_out) < gen.network_bits_per_char(held_out)
+    samples = gen.generate("el", n=10, seed=3, novelty=False)
+    assert samples == gen.generate("el", n=10, seed=3, novelty=False)
+    gen.save(tmp_path / "g")
+    again = load_generator(tmp_path / "g")
+    assert again.ngram_exponents_ == pytest.approx(gen.ngram_exponents_)
+    assert again.bits_per_char(held_out) == pytest.approx(gen.bits_per_char(held_out))
+    assert again.generate("el", n=10, seed=3, novelty=False) == samples
+    # a folder from before geometric mixtures (no exponents recorded) mixes linearly
+    config = json.loads((tmp_path / "g" / "config.json").read_text())
+    del config["ngram_exponents"]
+    (tmp_path / "g" / "config.json").write_text(json.dumps(config))
+    old = load_generator(tmp_path / "g")
+    assert old.ngram_exponents_ is None and old.ngram_weight_ == gen.ngram_weight_
+
+
+def test_auto_keeps_the_mixture_that_scores_better_where_it_is_chosen():
+    auto = tiny(ngram=6).fit(repetitive_account(300))
+    tuned = auto.ngram_tuning_geometric_
+    assert (auto.ngram_exponents_ is not None) == \
+        (tuned["bits_per_char"] < tuned["linear_bits_per_char"])
+    linear = tiny(ngram=6, ngram_mix="linear").fit(repetitive_account(300))
+    assert linear.ngram_exponents_ is None and linear.ngram_tuning_geometric_ == {}
+    with pytest.raises(Exception, match="ngram_mix"):
+        tiny(ngram=6, ngram_mix="average")

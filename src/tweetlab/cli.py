@@ -680,8 +680,10 @@ def cmd_generator_train(args: argparse.Namespace) -> int:
         print(f"held-out: {m['valid_bits_per_char']:.4f} bits per character on the newest "
               f"{m['data']['n_valid']:,} tweets")
         if "ngram" in m and "valid_bits_per_char_network" in m:
+            from .reports import mixture
+
             print(f"  (network alone {m['valid_bits_per_char_network']:.4f}; mixed with a "
-                  f"character {m['ngram']['order']}-gram model, weight {m['ngram']['weight']:g})")
+                  f"character {m['ngram']['order']}-gram model, {mixture(m['ngram'])})")
     return 0
 
 

@@ -20,6 +20,15 @@ def _pyplot():  # type: ignore[no-untyped-def]
     return plt
 
 
+def mixture(ngram: dict[str, Any]) -> str:
+    """How a generator's metrics say its n-gram is mixed in: ``"weight 0.5"`` (linear) or
+    ``"geometric: p_network^0.45 x p_ngram^0.35"``."""
+    exponents = ngram.get("exponents")
+    if exponents:
+        return f"geometric: p_network^{exponents[0]:.2f} x p_ngram^{exponents[1]:.2f}"
+    return f"weight {ngram['weight']:g}"
+
+
 def plot_confusion(report: EvaluationReport, path: str | Path, title: str | None = None) -> Path:
     """Save the confusion matrix as a PNG (counts, colour by row share)."""
     import numpy as np
@@ -175,8 +184,8 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
         ngram = metrics.get("ngram")
         if ngram and "valid_bits_per_char_network" in metrics:
             lines.append(f"The network alone: {metrics['valid_bits_per_char_network']:.3f}; "
-                         f"mixed with a character {ngram['order']}-gram model (weight "
-                         f"{ngram['weight']:g}, chosen on {ngram['weight_from']}).")
+                         f"mixed with a character {ngram['order']}-gram model "
+                         f"({mixture(ngram)}, chosen on {ngram['weight_from']}).")
     samples = metrics.get("samples")
     if samples:
         lines += ["", "## Samples", "",

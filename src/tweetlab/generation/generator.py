@@ -128,6 +128,9 @@ class TweetGenerator:
         self.ngram_: CharNgram | None = None
         self.ngram_weight_ = 0.0
         self.ngram_tuning_: dict[float, float] = {}  # weight -> bits/char where it was chosen
+        # Geometric mixture p ~ p_network ** a * p_ngram ** b: (a, b), or None for linear.
+        self.ngram_exponents_: tuple[float, float] | None = None
+        self.ngram_tuning_geometric_: dict[str, float] = {}
 
     @property
     def family(self) -> str:
@@ -296,14 +299,95 @@ class TweetGenerator:
             held = set(tuning.tolist())
             self.ngram_ = CharNgram.fit([s for i, s in enumerate(seqs) if i not in held],
                                         order, size)
-            log_nn, p_ng = self._position_probs([seqs[i] for i in tuning])
+            tune_seqs = [seqs[i] for i in tuning]
+            log_nn, p_ng = self._position_probs(tune_seqs)
             assert p_ng is not None
             self.ngram_tuning_ = {w: round(_mixed_bits(log_nn, p_ng, w), 4)
                                   for w in self.NGRAM_WEIGHTS}
             weight = min(self.ngram_tuning_, key=lambda w: self.ngram_tuning_[w])
+            if self.config.ngram_mix != "linear":
+                self._choose_geometric(tune_seqs, weight)
         self.ngram_ = CharNgram.fit(seqs, order, size)
         # Too few tweets to spare some for choosing: a middle weight.
         self.ngram_weight_ = float(weight if weight is not None else 0.2)
+
+    TUNING_POSITIONS = 40_000  # characters the geometric exponents are fitted on, at most
+
+    def _choose_geometric(self, seqs: list[np.ndarray], weight: float) -> None:
+        """Fit the geometric mixture's exponents on ``seqs`` (tuning tweets, with the
+        n-gram counted without them) and keep it if ``ngram_mix`` says geometric, or
+        (auto) if it beats the linear mixture of ``weight`` on the same characters."""
+        lp, lg, target = [], [], []
+        for _, net, ngram, y in self._group_dists(seqs):
+            assert ngram is not None
+            lp.append(net.astype(np.float32))
+            lg.append(np.log(np.maximum(ngram, 1e-12)).astype(np.float32))
+            target.append(y)
+        lp_all, lg_all, t_all = np.concatenate(lp), np.concatenate(lg), np.concatenate(target)
+        if len(t_all) > self.TUNING_POSITIONS:  # a random share: enough for two numbers
+            keep = np.sort(np.random.default_rng(self.train_config.seed).choice(
+                len(t_all), self.TUNING_POSITIONS, replace=False))
+            lp_all, lg_all, t_all = lp_all[keep], lg_all[keep], t_all[keep]
+        a, b, bits = _fit_exponents(lp_all.astype(np.float64), lg_all.astype(np.float64), t_all)
+        rows = np.arange(len(t_all))
+        linear = _mixed_bits(lp_all[rows, t_all].astype(np.float64),
+                             np.exp(lg_all[rows, t_all].astype(np.float64)), weight)
+        self.ngram_tuning_geometric_ = {"a": round(a, 4), "b": round(b, 4),
+                                        "bits_per_char": round(bits, 4),
+                                        "linear_bits_per_char": round(linear, 4)}
+        if self.config.ngram_mix == "geometric" or bits < linear:
+            self.ngram_exponents_ = (a, b)
+
+    @torch.no_grad()
+    def _group_dists(self, seqs: list[np.ndarray]
+                     ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray | None, np.ndarray]]:
+        """Per batch of similar lengths: (its tweets' indices into ``seqs``, the network's
+        log-probabilities (M, V) of every predicted position (row-major: tweet by tweet),
+        the n-gram's probabilities (M, V) or None, the characters that came (M,))."""
+        self.module_.eval()
+        device = next(self.module_.parameters()).device
+        for group in self.batch_groups(seqs, 256, None):
+            x, y = self._collate([seqs[i] for i in group])
+            logits = self.module_(x.to(device)).float().cpu()
+            sel = y != -100
+            net = F.log_softmax(logits, dim=-1)[sel].double().numpy()
+            ngram = None
+            if self.ngram_ is not None:
+                hashes, valid = context_hashes(x.numpy(), self.ngram_.order)
+                ngram = self.ngram_.probs(hashes[sel.numpy()], valid[sel.numpy()])
+            yield group, net, ngram, y[sel].numpy()
+
+    def _mixed_at(self, net: np.ndarray, ngram: np.ndarray | None,
+                  target: np.ndarray) -> np.ndarray:
+        """log p of ``target`` under the model's mixture of ``net`` (log-probabilities)
+        and ``ngram`` (probabilities), both (M, V)."""
+        rows = np.arange(len(target))
+        if ngram is None:
+            return net[rows, target]
+        if self.ngram_exponents_ is not None:
+            a, b = self.ngram_exponents_
+            z = a * net + b * np.log(np.maximum(ngram, 1e-12))
+            top = z.max(axis=1)
+            return z[rows, target] - top - np.log(np.exp(z - top[:, None]).sum(axis=1))
+        w = self.ngram_weight_
+        if w <= 0:
+            return net[rows, target]
+        return np.logaddexp(math.log1p(-w) + net[rows, target],
+                            math.log(w) + np.log(np.maximum(ngram[rows, target], 1e-300)))
+
+    def _position_logprobs(self, seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(the model's log-probability of each predicted character, the network's
+        alone), float64, tweet by tweet in the order of ``seqs``."""
+        mixed: list[np.ndarray] = [np.zeros(0)] * len(seqs)
+        network: list[np.ndarray] = [np.zeros(0)] * len(seqs)
+        for group, net, ngram, target in self._group_dists(seqs):
+            both = self._mixed_at(net, ngram, target), net[np.arange(len(target)), target]
+            cuts = np.cumsum([len(seqs[i]) - 1 for i in group])[:-1]
+            for i, m, n in zip(group, *(np.split(v, cuts) for v in both), strict=True):
+                mixed[i], network[i] = m, n
+        if not seqs:
+            return np.zeros(0), np.zeros(0)
+        return np.concatenate(mixed), np.concatenate(network)
 
     @torch.no_grad()
     def _position_probs(self, seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -339,13 +423,10 @@ class TweetGenerator:
         self._check_fitted()
         corpus = texts if isinstance(texts, TweetCorpus) else \
             TweetCorpus(list(texts), [True] * len(texts), [None] * len(texts))
-        log_nn, p_ng = self._position_probs(self._sequences(corpus.texts, corpus.ends))
-        if not len(log_nn):
+        mixed, network = self._position_logprobs(self._sequences(corpus.texts, corpus.ends))
+        if not len(mixed):
             return 0.0, 0.0
-        network = float(-log_nn.mean() / math.log(2))
-        if p_ng is None or not self.ngram_weight_:
-            return network, network
-        return _mixed_bits(log_nn, p_ng, self.ngram_weight_), network
+        return float(-mixed.mean() / math.log(2)), float(-network.mean() / math.log(2))
 
     # ------------------------------------------------------------ new tweets
     def _new_sequences(self, texts: Sequence[str] | TweetCorpus) -> tuple[list[str], list[np.ndarray]]:
@@ -409,16 +490,39 @@ class TweetGenerator:
         an n-gram that has also counted the chunks before it (what :meth:`update` does
         for a model that keeps up with its account) - never a tweet it is scoring or a
         later one. The model itself is left unchanged."""
-        log_nn, p_static, p_stream = self.stream_probs(texts, chunk=chunk, progress=progress)
-        if not len(log_nn):
+        self._check_fitted()
+        if self.ngram_ is None:
+            raise ConfigError("this generator has no n-gram part; a stream score needs one")
+        if chunk < 1:
+            raise ConfigError(f"chunk = {chunk}: must be >= 1")
+        corpus = texts if isinstance(texts, TweetCorpus) else \
+            TweetCorpus(list(texts), [True] * len(texts), [None] * len(texts))
+        seqs = self._sequences(corpus.texts, corpus.ends)
+        if not seqs:
             return 0.0, 0.0
-        return (_mixed_bits(log_nn, p_static, self.ngram_weight_),
-                _mixed_bits(log_nn, p_stream, self.ngram_weight_))
+        static = self._position_logprobs(seqs)[0]
+        original, novelty = self.ngram_, self._novelty
+        self._novelty = set(novelty)
+        stream = []
+        from tqdm.auto import tqdm
+
+        try:
+            for s in tqdm(range(0, len(seqs), chunk), desc="stream", unit="chunk",
+                          disable=None if progress else True):
+                if s:
+                    self.update(TweetCorpus(corpus.texts[s - chunk:s], corpus.ends[s - chunk:s],
+                                            corpus.dates[s - chunk:s]))
+                stream.append(self._position_logprobs(seqs[s:s + chunk])[0])
+        finally:
+            self.ngram_, self._novelty = original, novelty
+        return (float(-static.mean() / math.log(2)),
+                float(-np.concatenate(stream).mean() / math.log(2)))
 
     def stream_probs(self, texts: Sequence[str] | TweetCorpus, *, chunk: int = 50,
                      progress: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per predicted character, tweet by tweet: (the network's log-probability, the
-        n-gram's probability as the model is, as a stream) - see :meth:`stream_bits`."""
+        n-gram's probability as the model is, as a stream) - see :meth:`stream_bits`
+        (which mixes them as the model does; these are the parts)."""
         self._check_fitted()
         if self.ngram_ is None:
             raise ConfigError("this generator has no n-gram part; a stream score needs one")
@@ -473,7 +577,8 @@ class TweetGenerator:
         if self.family == "char-transformer":  # positions end at the tweet's maximum
             budget = min(budget, MAX_TWEET + 2 - len(prefix))
         out = torch.full((n, max(budget, 1)), BOUNDARY, dtype=torch.long)
-        mix = self.ngram_ is not None and self.ngram_weight_ > 0
+        mix = self.ngram_ is not None and (self.ngram_weight_ > 0
+                                           or self.ngram_exponents_ is not None)
         if mix:  # the n-gram's context: the last order - 1 ids of each row, -1 before the start
             assert self.ngram_ is not None
             width = max(self.ngram_.order - 1, 1)
@@ -490,8 +595,14 @@ class TweetGenerator:
             if mix:
                 assert self.ngram_ is not None
                 p_ng = torch.from_numpy(self.ngram_.next_probs(history)).to(logits)
-                logits = torch.log((1.0 - self.ngram_weight_) * torch.softmax(logits, dim=-1)
-                                   + self.ngram_weight_ * p_ng)
+                if self.ngram_exponents_ is not None:
+                    a, b = self.ngram_exponents_
+                    logits = (a * torch.log_softmax(logits, dim=-1)
+                              + b * torch.log(p_ng.clamp_min(1e-12)))
+                else:
+                    logits = torch.log((1.0 - self.ngram_weight_)
+                                       * torch.softmax(logits, dim=-1)
+                                       + self.ngram_weight_ * p_ng)
             logits = logits / max(temperature, 1e-6)
             logits[:, UNK] = -math.inf  # never write the rare-character placeholder
             if top_k:
@@ -616,6 +727,8 @@ class TweetGenerator:
                   "train": self.train_config.to_dict(),
                   "novelty_words": self.novelty_words,
                   "ngram_weight": self.ngram_weight_,
+                  "ngram_exponents": list(self.ngram_exponents_)
+                  if self.ngram_exponents_ is not None else None,
                   "info": {"parameters": self.parameters, "characters": len(self.vocab_)}}
         return write_model_dir(directory, arrays, {"vocab.json": self.vocab_.to_dict()}, config,
                                metrics or {}, force=force)
@@ -655,6 +768,9 @@ class TweetGenerator:
         if "ngram.corpus" in arrays:
             gen.ngram_ = CharNgram.restore(arrays, params.ngram, len(gen.vocab_))
             gen.ngram_weight_ = float(config.get("ngram_weight", 0.0))
+            exponents = config.get("ngram_exponents")  # (folders before: linear)
+            gen.ngram_exponents_ = (float(exponents[0]), float(exponents[1])) \
+                if exponents else None
         return gen
 
     def to(self, device: str) -> TweetGenerator:
@@ -796,7 +912,10 @@ def train_generator(
                             if gen.ngram_tuning_
                             else "the config"),
             "tuning_bits_per_char": {str(w): b for w, b in gen.ngram_tuning_.items()},
-            "characters": len(gen.ngram_.corpus)}
+            "characters": len(gen.ngram_.corpus),
+            "mix": "geometric" if gen.ngram_exponents_ is not None else "linear",
+            "exponents": list(gen.ngram_exponents_) if gen.ngram_exponents_ else None,
+            "tuning_geometric": gen.ngram_tuning_geometric_ or None}
     if len(valid_part):
         mixed, network = gen.held_out_bits(valid_part)
         metrics["valid_bits_per_char"] = round(mixed, 4)
@@ -851,6 +970,50 @@ def update_generator(
     gen.metrics_ = metrics
     gen.save(target, force=True, metrics=metrics)
     return gen, summary
+
+
+def _fit_exponents(net: np.ndarray, ngram: np.ndarray, target: np.ndarray
+                   ) -> tuple[float, float, float]:
+    """(a, b, bits/char) of the geometric mixture ``p ~ exp(a * net + b * ngram)`` (both
+    (M, V) log-probabilities) with the lowest log-loss of ``target``: the loss is convex in
+    (a, b), so Newton's method (with step halving, a and b kept >= 0) from (0.5, 0.5)."""
+    rows = np.arange(len(target))
+    at_net, at_ngram = net[rows, target], ngram[rows, target]
+
+    def loss(theta: np.ndarray) -> float:
+        z = theta[0] * net + theta[1] * ngram
+        top = z.max(axis=1)
+        logz = top + np.log(np.exp(z - top[:, None]).sum(axis=1))
+        return float((logz - theta[0] * at_net - theta[1] * at_ngram).mean())
+
+    theta = np.array([0.5, 0.5])
+    current = loss(theta)
+    for _ in range(30):
+        z = theta[0] * net + theta[1] * ngram
+        q = np.exp(z - z.max(axis=1, keepdims=True))
+        q /= q.sum(axis=1, keepdims=True)
+        mean_net, mean_ngram = (q * net).sum(1), (q * ngram).sum(1)
+        grad = np.array([(mean_net - at_net).mean(), (mean_ngram - at_ngram).mean()])
+        cov = np.array([
+            [((q * net * net).sum(1) - mean_net ** 2).mean(),
+             ((q * net * ngram).sum(1) - mean_net * mean_ngram).mean()],
+            [0.0, ((q * ngram * ngram).sum(1) - mean_ngram ** 2).mean()]])
+        cov[1, 0] = cov[0, 1]
+        step = np.linalg.solve(cov + 1e-9 * np.eye(2), grad)
+        scale = 1.0
+        while scale > 1e-3:
+            trial = np.maximum(theta - scale * step, 0.0)
+            value = loss(trial)
+            if value <= current:
+                break
+            scale /= 2
+        else:
+            break
+        moved = float(np.abs(trial - theta).max())
+        theta, current = trial, value
+        if moved < 1e-5:
+            break
+    return float(theta[0]), float(theta[1]), current / math.log(2)
 
 
 def _mixed_bits(log_nn: np.ndarray, p_ng: np.ndarray, weight: float) -> float:
