@@ -105,6 +105,12 @@ def shutdown() -> None:
 
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+        # Then free what still refers to gloo's work while the interpreter is whole: without
+        # this, about one two-process run in ten aborted at exit ("terminate called without
+        # an active exception") after everything was saved; 0 in 24 test runs with it.
+        import gc
+
+        gc.collect()
 
 
 def shard(items: Iterable[T], count: int | None = None) -> Iterator[T]:
