@@ -131,17 +131,23 @@ def test_two_processes_take_the_steps_of_one_that_accumulates(tmp_path: Path,
             assert ra[key] == pytest.approx(rb[key], rel=1e-4, abs=1e-5), key
 
 
-def test_two_processes_resume_from_the_checkpoint_of_the_first(tmp_path: Path) -> None:
+def _run_leaving_a_checkpoint(tmp_path: Path) -> tuple[Path, Path]:
+    """(the worker script, the checkpoint folder) after a two-process run of 3 epochs,
+    which leaves the checkpoint of epoch 2 (the last epoch writes none)."""
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     ckpt = tmp_path / "ckpt"
-    # A run of 3 epochs leaves the checkpoint of epoch 2 (the last epoch writes none);
-    # a second run resumes from it, each process reading rank 0's file, and must end
-    # where the first ended.
     full = _torchrun([str(script), str(tmp_path / "full.safetensors"), "1", "0", "adam",
                       str(ckpt), "fresh"], tmp_path)
     assert full.returncode == 0, full.stderr[-3000:]
     assert (ckpt / "checkpoint.safetensors").exists()
+    return script, ckpt
+
+
+def test_two_processes_resume_from_the_checkpoint_of_the_first(tmp_path: Path) -> None:
+    # A second run resumes from the first one's checkpoint, each process reading rank 0's
+    # file, and must end where the first ended.
+    script, ckpt = _run_leaving_a_checkpoint(tmp_path)
     again = _torchrun([str(script), str(tmp_path / "again.safetensors"), "1", "0", "adam",
                        str(ckpt), "resume"], tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
@@ -154,12 +160,7 @@ def test_two_processes_resume_from_the_checkpoint_of_the_first(tmp_path: Path) -
 
 
 def test_processes_that_would_resume_from_different_places_stop(tmp_path: Path) -> None:
-    script = tmp_path / "worker.py"
-    script.write_text(WORKER)
-    ckpt = tmp_path / "ckpt"
-    full = _torchrun([str(script), str(tmp_path / "full.safetensors"), "1", "0", "adam",
-                      str(ckpt), "fresh"], tmp_path)
-    assert full.returncode == 0, full.stderr[-3000:]
+    script, ckpt = _run_leaving_a_checkpoint(tmp_path)
     # Process 1 sees no checkpoint (its machine does not share the folder): it would
     # start from epoch 1 while process 0 resumes after epoch 2.
     split = _torchrun([str(script), str(tmp_path / "split.safetensors"), "1", "0", "adam",

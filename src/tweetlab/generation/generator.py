@@ -9,7 +9,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self, cast
@@ -490,31 +490,11 @@ class TweetGenerator:
         an n-gram that has also counted the chunks before it (what :meth:`update` does
         for a model that keeps up with its account) - never a tweet it is scoring or a
         later one. The model itself is left unchanged."""
-        self._check_fitted()
-        if self.ngram_ is None:
-            raise ConfigError("this generator has no n-gram part; a stream score needs one")
-        if chunk < 1:
-            raise ConfigError(f"chunk = {chunk}: must be >= 1")
-        corpus = texts if isinstance(texts, TweetCorpus) else \
-            TweetCorpus(list(texts), [True] * len(texts), [None] * len(texts))
-        seqs = self._sequences(corpus.texts, corpus.ends)
+        seqs, stream = self._as_stream(texts, chunk, progress,
+                                       lambda part: self._position_logprobs(part)[0])
         if not seqs:
             return 0.0, 0.0
         static = self._position_logprobs(seqs)[0]
-        original, novelty = self.ngram_, self._novelty
-        self._novelty = set(novelty)
-        stream = []
-        from tqdm.auto import tqdm
-
-        try:
-            for s in tqdm(range(0, len(seqs), chunk), desc="stream", unit="chunk",
-                          disable=None if progress else True):
-                if s:
-                    self.update(TweetCorpus(corpus.texts[s - chunk:s], corpus.ends[s - chunk:s],
-                                            corpus.dates[s - chunk:s]))
-                stream.append(self._position_logprobs(seqs[s:s + chunk])[0])
-        finally:
-            self.ngram_, self._novelty = original, novelty
         return (float(-static.mean() / math.log(2)),
                 float(-np.concatenate(stream).mean() / math.log(2)))
 
@@ -523,6 +503,16 @@ class TweetGenerator:
         """Per predicted character, tweet by tweet: (the network's log-probability, the
         n-gram's probability as the model is, as a stream) - see :meth:`stream_bits`
         (which mixes them as the model does; these are the parts)."""
+        seqs, stream = self._as_stream(texts, chunk, progress, self._ngram_probs_in_order)
+        log_nn, p_static = self._position_probs(seqs)
+        assert p_static is not None
+        return log_nn, p_static, np.concatenate([np.zeros(0), *stream])
+
+    def _as_stream(self, texts: Sequence[str] | TweetCorpus, chunk: int, progress: bool,
+                   score: Callable[[list[np.ndarray]], np.ndarray]
+                   ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """(the sequences of ``texts``, ``score`` of each ``chunk`` of them in order, with
+        the n-gram having counted the chunks before it); the model is left unchanged."""
         self._check_fitted()
         if self.ngram_ is None:
             raise ConfigError("this generator has no n-gram part; a stream score needs one")
@@ -531,11 +521,9 @@ class TweetGenerator:
         corpus = texts if isinstance(texts, TweetCorpus) else \
             TweetCorpus(list(texts), [True] * len(texts), [None] * len(texts))
         seqs = self._sequences(corpus.texts, corpus.ends)
-        log_nn, p_static = self._position_probs(seqs)
-        assert p_static is not None
         original, novelty = self.ngram_, self._novelty
         self._novelty = set(novelty)
-        p_stream = [np.zeros(0)]
+        parts = []
         from tqdm.auto import tqdm
 
         try:
@@ -544,10 +532,10 @@ class TweetGenerator:
                 if s:
                     self.update(TweetCorpus(corpus.texts[s - chunk:s], corpus.ends[s - chunk:s],
                                             corpus.dates[s - chunk:s]))
-                p_stream.append(self._ngram_probs_in_order(seqs[s:s + chunk]))
+                parts.append(score(seqs[s:s + chunk]))
         finally:
             self.ngram_, self._novelty = original, novelty
-        return log_nn, p_static, np.concatenate(p_stream)
+        return seqs, parts
 
     def _ngram_probs_in_order(self, seqs: list[np.ndarray]) -> np.ndarray:
         """The n-gram's probability of each predicted character, tweet by tweet."""
