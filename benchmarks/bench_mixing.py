@@ -39,7 +39,8 @@ def rescore(folder: str) -> dict[str, object]:
     gen.ngram_ = CharNgram.fit([s for i, s in enumerate(seqs) if i not in held],
                                gen.config.ngram, len(gen.vocab_))
     gen.config = gen.config.replace(ngram_mix="geometric")
-    gen._choose_geometric([seqs[i] for i in tuning], weight)
+    parts = [(net, ngram, y) for _, net, ngram, y in gen._group_dists([seqs[i] for i in tuning])]
+    gen._choose_geometric(parts, weight)
     fit_seconds = time.perf_counter() - start
     gen.ngram_ = full
     geometric, network = gen.held_out_bits(valid_part)

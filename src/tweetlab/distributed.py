@@ -70,17 +70,18 @@ def local_device(device: torch.device) -> torch.device:
     machine's GPUs and no index was asked for."""
     import torch
 
-    if active() and device.type == "cuda" and device.index is not None and \
-            int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1) > 1:
-        raise ConfigError(f"device {device} for every process on this machine: say cuda "
-                          "without an index, and each process takes its own GPU")
-    if active() and device.type == "cuda" and device.index is None:
-        index = int(os.environ.get("LOCAL_RANK", "0") or 0)
-        if index >= torch.cuda.device_count():
-            raise ConfigError(f"process {rank()} has LOCAL_RANK {index}, but this machine has "
-                              f"{torch.cuda.device_count()} GPU(s): start one process per GPU")
-        return torch.device("cuda", index)
-    return device
+    if not active() or device.type != "cuda":
+        return device
+    if device.index is not None:
+        if int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1) > 1:
+            raise ConfigError(f"device {device} for every process on this machine: say cuda "
+                              "without an index, and each process takes its own GPU")
+        return device
+    index = int(os.environ.get("LOCAL_RANK", "0") or 0)
+    if index >= torch.cuda.device_count():
+        raise ConfigError(f"process {rank()} has LOCAL_RANK {index}, but this machine has "
+                          f"{torch.cuda.device_count()} GPU(s): start one process per GPU")
+    return torch.device("cuda", index)
 
 
 def setup(device: torch.device) -> None:
@@ -130,9 +131,7 @@ def shard(items: Iterable[T], count: int | None = None) -> Iterator[T]:
     done = 0
     while rounds is None or done < rounds:
         group = list(islice(it, w))
-        if count is None and r < len(group):
-            yield group[r]
-        elif len(group) == w:
+        if r < len(group) and (count is None or len(group) == w):
             yield group[r]
         if len(group) < w:
             return
@@ -167,11 +166,11 @@ def average_gradients(module: nn.Module) -> None:
     import torch
     import torch.distributed as dist
 
-    sparse = {id(p) for p in sparse_parameters(module)}
-    params = [p for p in module.parameters() if p.requires_grad and id(p) not in sparse]
-    for p in sparse_parameters(module):
-        if p.requires_grad:
-            _average_sparse(p)
+    sparse = [p for p in sparse_parameters(module) if p.requires_grad]
+    for p in sparse:
+        _average_sparse(p)
+    sparse_ids = {id(p) for p in sparse}
+    params = [p for p in module.parameters() if p.requires_grad and id(p) not in sparse_ids]
     grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
     w = world_size()
     start = 0
@@ -232,41 +231,34 @@ def _average_sparse(p: nn.Parameter) -> None:
     p.grad = summed.coalesce()
 
 
-def all_sum(values: list[float], device: torch.device) -> list[float]:
-    """``values`` added up over the processes (as float64)."""
-    if not active():
-        return values
+def _all_reduce(values: list[float], device: torch.device, op: str) -> list[float]:
+    """``values`` reduced element-wise over the processes (``op``: "sum" or "max"), as
+    float64."""
     import torch
     import torch.distributed as dist
 
     t = torch.tensor(values, dtype=torch.float64, device=device)
-    dist.all_reduce(t)
+    dist.all_reduce(t, op=dist.ReduceOp.SUM if op == "sum" else dist.ReduceOp.MAX)
     return [float(v) for v in t.tolist()]
+
+
+def all_sum(values: list[float], device: torch.device) -> list[float]:
+    """``values`` added up over the processes (as float64)."""
+    return _all_reduce(values, device, "sum") if active() else values
 
 
 def all_max(value: float, device: torch.device) -> float:
     """The largest ``value`` over the processes (to agree on a clock)."""
-    if not active():
-        return value
-    import torch
-    import torch.distributed as dist
-
-    t = torch.tensor([value], dtype=torch.float64, device=device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return float(t.item())
+    return _all_reduce([value], device, "max")[0] if active() else value
 
 
 def agree(values: list[float], device: torch.device) -> bool:
-    """Whether every process holds the same ``values``."""
+    """Whether every process holds the same ``values`` (their maximum and minimum match)."""
     if not active():
         return True
-    import torch
-    import torch.distributed as dist
-
-    t = torch.tensor(values + [-v for v in values], dtype=torch.float64, device=device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    both = _all_reduce([*values, *(-v for v in values)], device, "max")
     n = len(values)
-    return bool(torch.equal(t[:n], -t[n:]))
+    return both[:n] == [-v for v in both[n:]]
 
 
 def sum_tensor(t: torch.Tensor) -> torch.Tensor:

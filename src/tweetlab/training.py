@@ -129,8 +129,6 @@ class TrainResult:
     processes: int = 1  # data-parallel processes (torchrun)
 
 
-
-
 class PlainSGD:
     """Plain SGD, fastText's update: ``p -= lr * grad``, no momentum or weight decay.
 

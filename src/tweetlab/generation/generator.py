@@ -299,30 +299,38 @@ class TweetGenerator:
             held = set(tuning.tolist())
             self.ngram_ = CharNgram.fit([s for i, s in enumerate(seqs) if i not in held],
                                         order, size)
-            tune_seqs = [seqs[i] for i in tuning]
-            log_nn, p_ng = self._position_probs(tune_seqs)
-            assert p_ng is not None
+            # One pass of the network over the tuning tweets serves both mixtures.
+            geometric = self.config.ngram_mix != "linear"
+            net_at, ngram_at, full = [], [], []
+            for _, net, ngram, y in self._group_dists([seqs[i] for i in tuning]):
+                assert ngram is not None
+                rows = np.arange(len(y))
+                net_at.append(net[rows, y])
+                ngram_at.append(ngram[rows, y])
+                if geometric:
+                    full.append((net, ngram, y))
+            log_nn, p_ng = np.concatenate(net_at), np.concatenate(ngram_at)
             self.ngram_tuning_ = {w: round(_mixed_bits(log_nn, p_ng, w), 4)
                                   for w in self.NGRAM_WEIGHTS}
             weight = min(self.ngram_tuning_, key=lambda w: self.ngram_tuning_[w])
-            if self.config.ngram_mix != "linear":
-                self._choose_geometric(tune_seqs, weight)
+            if geometric:
+                self._choose_geometric(full, weight)
         self.ngram_ = CharNgram.fit(seqs, order, size)
         # Too few tweets to spare some for choosing: a middle weight.
         self.ngram_weight_ = float(weight if weight is not None else 0.2)
 
     TUNING_POSITIONS = 40_000  # characters the geometric exponents are fitted on, at most
 
-    def _choose_geometric(self, seqs: list[np.ndarray], weight: float) -> None:
-        """Fit the geometric mixture's exponents on ``seqs`` (tuning tweets, with the
-        n-gram counted without them) and keep it if ``ngram_mix`` says geometric, or
-        (auto) if it beats the linear mixture of ``weight`` on the same characters."""
-        lp, lg, target = [], [], []
-        for _, net, ngram, y in self._group_dists(seqs):
-            assert ngram is not None
-            lp.append(net.astype(np.float32))
-            lg.append(np.log(np.maximum(ngram, 1e-12)).astype(np.float32))
-            target.append(y)
+    def _choose_geometric(self, parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+                          weight: float) -> None:
+        """Fit the geometric mixture's exponents on ``parts`` (per batch of tuning tweets,
+        from :meth:`_group_dists` with the n-gram counted without them: network
+        log-probabilities, n-gram probabilities, the characters that came) and keep it if
+        ``ngram_mix`` says geometric, or (auto) if it beats the linear mixture of
+        ``weight`` on the same characters."""
+        lp = [net.astype(np.float32) for net, _, _ in parts]
+        lg = [np.log(np.maximum(ngram, 1e-12)).astype(np.float32) for _, ngram, _ in parts]
+        target = [y for _, _, y in parts]
         lp_all, lg_all, t_all = np.concatenate(lp), np.concatenate(lg), np.concatenate(target)
         if len(t_all) > self.TUNING_POSITIONS:  # a random share: enough for two numbers
             keep = np.sort(np.random.default_rng(self.train_config.seed).choice(
@@ -375,39 +383,41 @@ class TweetGenerator:
         return np.logaddexp(math.log1p(-w) + net[rows, target],
                             math.log(w) + np.log(np.maximum(ngram[rows, target], 1e-300)))
 
+    def _in_tweet_order(self, seqs: list[np.ndarray],
+                        pick: Callable[[np.ndarray, np.ndarray | None, np.ndarray],
+                                       tuple[np.ndarray, np.ndarray]]
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """Two per-character arrays, ``pick(net, ngram, target)`` of each batch of
+        :meth:`_group_dists`, put back in tweet order (the batches group tweets by
+        length)."""
+        first: list[np.ndarray] = [np.zeros(0)] * len(seqs)
+        second: list[np.ndarray] = [np.zeros(0)] * len(seqs)
+        for group, net, ngram, target in self._group_dists(seqs):
+            cuts = np.cumsum([len(seqs[i]) - 1 for i in group])[:-1]  # row-major selection
+            parts = (np.split(v, cuts) for v in pick(net, ngram, target))
+            for i, a, b in zip(group, *parts, strict=True):
+                first[i], second[i] = a, b
+        if not seqs:
+            return np.zeros(0), np.zeros(0)
+        return np.concatenate(first), np.concatenate(second)
+
     def _position_logprobs(self, seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(the model's log-probability of each predicted character, the network's
         alone), float64, tweet by tweet in the order of ``seqs``."""
-        mixed: list[np.ndarray] = [np.zeros(0)] * len(seqs)
-        network: list[np.ndarray] = [np.zeros(0)] * len(seqs)
-        for group, net, ngram, target in self._group_dists(seqs):
-            both = self._mixed_at(net, ngram, target), net[np.arange(len(target)), target]
-            cuts = np.cumsum([len(seqs[i]) - 1 for i in group])[:-1]
-            for i, m, n in zip(group, *(np.split(v, cuts) for v in both), strict=True):
-                mixed[i], network[i] = m, n
-        if not seqs:
-            return np.zeros(0), np.zeros(0)
-        return np.concatenate(mixed), np.concatenate(network)
+        return self._in_tweet_order(seqs, lambda net, ngram, target: (
+            self._mixed_at(net, ngram, target), net[np.arange(len(target)), target]))
 
-    @torch.no_grad()
     def _position_probs(self, seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
         """(the network's log-probability of each predicted character, float64; the
         n-gram's probability of it, or None without an n-gram), tweet by tweet in the
         order of ``seqs``."""
-        self.module_.eval()
-        device = next(self.module_.parameters()).device
-        # The network runs on batches of similar lengths; its values go back in tweet order.
-        log_nn: list[np.ndarray] = [np.zeros(0)] * len(seqs)
-        for group in self.batch_groups(seqs, 256, None):
-            x, y = self._collate([seqs[i] for i in group])
-            logits = self.module_(x.to(device)).float().cpu()
-            sel = y != -100
-            lp = F.log_softmax(logits, dim=-1)[sel].gather(1, y[sel][:, None])[:, 0]
-            cuts = np.cumsum([len(seqs[i]) - 1 for i in group])[:-1]  # row-major selection
-            for i, part in zip(group, np.split(lp.double().numpy(), cuts), strict=True):
-                log_nn[i] = part
-        network = np.concatenate(log_nn) if seqs else np.zeros(0)
-        return network, (self._ngram_probs_in_order(seqs) if self.ngram_ is not None else None)
+        def pick(net: np.ndarray, ngram: np.ndarray | None,
+                 target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            rows = np.arange(len(target))
+            return net[rows, target], (ngram if ngram is not None else net)[rows, target]
+
+        network, at_ngram = self._in_tweet_order(seqs, pick)
+        return network, (at_ngram if self.ngram_ is not None else None)
 
     def bits_per_char(self, texts: Sequence[str] | TweetCorpus) -> float:
         """Mean bits per predicted character (end of tweet included) over ``texts``."""
