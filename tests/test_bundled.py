@@ -67,7 +67,7 @@ def test_unknown_bundled_name_is_a_clear_error():
         bundled_path("fr-sentiment")
     assert resolve(None) == bundled_path("en-sentiment")
     # A bare name that is neither a folder nor bundled: say which names exist.
-    with pytest.raises(ModelError, match="bundled: en-sentiment, es-sentiment, disaster"):
+    with pytest.raises(ModelError, match="bundled: en-sentiment, es-sentiment, disaster, multilingual"):
         resolve("fr-sentiment")
 
 
@@ -108,3 +108,27 @@ def test_evaluate_and_export_take_bundled_names_without_writing_into_the_package
     assert sorted(p.name for p in (HERE / "en-sentiment").iterdir()) == before
     assert main(["export", "es-sentiment"]) == 2
     assert "bundled model" in capsys.readouterr().err
+
+
+def test_the_multilingual_model_labels_languages_it_never_saw_labels_in():
+    model = load_model(bundled_path("multilingual-sentiment"))
+    assert model.predict([
+        "Какой чудесный день, я так счастлив!",            # Russian: no Russian labels
+        "Ужасное обслуживание, больше никогда не приду",
+        "Поезд отправляется в 9 утра с Ленинградского вокзала",
+        "Qué día tan bonito, me encanta",                   # Spanish (TASS labels)
+        "I hate waiting two hours for a delayed flight",    # English
+    ]) == ["positive", "negative", "neutral", "positive", "negative"]
+
+
+def test_a_bundled_model_whose_package_is_missing_is_left_out_and_named(monkeypatch, capsys):
+    import tweetlab.bundled as bundled
+
+    monkeypatch.setitem(bundled.NEEDS, "multilingual-sentiment",
+                        ("no_such_module_here", "tweetlab[multilingual]"))
+    assert "multilingual-sentiment" not in bundled.available()
+    assert "en-sentiment" in bundled.available()
+    with pytest.raises(ModelError, match=r"pip install 'tweetlab\[multilingual\]'"):
+        bundled_path("multilingual-sentiment")
+    assert main(["predict", "multilingual-sentiment", "Отличный день"]) != 0
+    assert "pip install 'tweetlab[multilingual]'" in capsys.readouterr().err

@@ -950,8 +950,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Label tweets. With no text and no --input, reads tweets "
                                    "interactively (or line by line from a pipe).")
     p.add_argument("--model", "-m", help="model folder or bundled name (en-sentiment, "
-                   "es-sentiment, disaster); default en-sentiment. A folder may also be the "
-                   "first argument")
+                   "es-sentiment, disaster, multilingual-sentiment: Russian and 15 more "
+                   "languages); default en-sentiment. A folder may also be the first argument")
     p.add_argument("texts", nargs="*", metavar="[MODEL] TEXT")
     p.add_argument("--input", "-i", help="file of tweets to label")
     p.add_argument("--entity", help="what the tweets are about, for models trained on "
@@ -980,7 +980,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", help="tweets, with a date column for counts over time "
                    "(CSV/TSV/JSONL/Parquet, gzip ok)")
     p.add_argument("--model", "-m", help="classifier folder or bundled name (default "
-                                          "en-sentiment; es-sentiment for Spanish)")
+                                          "en-sentiment; es-sentiment for Spanish, "
+                                          "multilingual-sentiment for Russian and more)")
     p.add_argument("--by", default="auto",
                    choices=["auto", "hour", "day", "week", "month", "all"],
                    help="period to count by (default auto: days, or weeks / months when the "

@@ -208,6 +208,9 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
                   "| test set | tweets | accuracy | macro-F1 |", "|---|---:|---:|---:|"]
         for name, sc in tests.items():
             lines.append(f"| {name} | {sc['n']} | {sc['accuracy']:.4f} | {sc['macro_f1']:.4f} |")
+    notes = metrics.get("notes")
+    if notes:  # what the scores alone do not say (e.g. languages never seen labelled)
+        lines += ["", "## Notes", "", *(f"- {n}" for n in notes)]
     held = metrics.get("validation")
     if held:
         lines += ["", "## Validation scores" if tests else "## Held-out scores", "",

