@@ -179,12 +179,14 @@ def build(data: Path, name: str, families: list[str]) -> dict:
 
 def refresh(data: Path, name: str, most: int = 400) -> None:
     """Bring an already bundled model up to what training now records, without training:
-    the temperature fitted on its validation split (the one `build` gave `tweetlab.train`:
-    5%, split the same way with the same seed) and the words it relies on, over up to
-    ``most`` tweets of its held-out test parts (an equal share from each source)."""
+    the scripts its tweets are written in, the temperature fitted on its validation split
+    (the one `build` gave `tweetlab.train`: 5%, split the same way with the same seed) and
+    the words it relies on, over up to ``most`` tweets of its held-out test parts (an
+    equal share from each source)."""
     from tweetlab.api import SLOW_FAMILIES, calibrate, relied_on_texts
     from tweetlab.data.splits import choose_split
     from tweetlab.persistence import write_json_atomic
+    from tweetlab.text.scripts import script_profile
 
     target = BUNDLED / name
     model = tweetlab.load_model(target)
@@ -198,6 +200,7 @@ def refresh(data: Path, name: str, most: int = 400) -> None:
     # en-sentiment temperature came out 0.79 (sharper) and the held-out test parts' ECE
     # went from 0.04-0.13 to 0.07-0.17.
     valid = valid.subset([i for i, t in enumerate(valid.texts) if t not in paraphrased])
+    metrics["data"]["scripts"] = script_profile(train.texts)  # what training records now
     metrics["calibration"] = calibrate(model, valid)
     config = json.loads((target / "config.json").read_text())
     config["temperature"] = model.temperature

@@ -334,6 +334,10 @@ def analyze(
                                  position=position,
                                  on_bad_row=(lambda line, why: bad_rows.append((line, why)))
                                  if skip_bad_rows else None):
+            if not n_read:  # Russian tweets given to an English model, say so once
+                from .api import warn_unfamiliar_script
+
+                warn_unfamiliar_script(clf, chunk["text"].tolist())
             n_read += len(chunk)
             if by == "auto" and "date" not in chunk.columns:
                 log.info("%s has no date column: counting the whole file as one period", data)

@@ -286,7 +286,7 @@ def _format_prediction(label: str, confidence: float, text: str) -> str:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .api import load
+    from .api import load, warn_unfamiliar_script
     from .bundled import BUNDLED, resolve
 
     texts = list(args.texts)
@@ -306,6 +306,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return _predict_images(model, args)
     if args.input:
         return _predict_file(model, args, band)
+    warned = bool(texts) and warn_unfamiliar_script(model, texts)
     if args.explain and texts:
         _print_explanations(model, texts, args.entity, band)
         return 0
@@ -327,6 +328,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         # A pipe: score the lines waiting at once (a file piped in goes in batches), and
         # each line of a live stream (tail -f) as soon as it comes.
         for lines in _waiting_lines(sys.stdin):
+            warned = warned or warn_unfamiliar_script(model, lines)
             if args.explain:
                 _print_explanations(model, lines, args.entity, band)
                 sys.stdout.flush()
@@ -346,6 +348,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             break
         if not line.strip():
             break
+        warned = warned or warn_unfamiliar_script(model, [line])
         p = model.predict_proba([line])[0]
         lab = model.labels_from_proba(p[None, :], band)[0]
         bars = "  ".join(f"{c} {v:.0%}" for c, v in zip(model.classes_, p, strict=True))

@@ -1,0 +1,64 @@
+"""Which writing systems tweets are in, to notice a model asked about a script it never
+learned (an English model given Russian tweets labels them, but its labels are guesses).
+
+A profile is each script's share of the letters (URLs and @mentions left out, since they
+are Latin whatever the tweet's language). Training records the profile of its tweets;
+predicting compares the tweets it is given with it.
+
+>>> profile = script_profile(["Какой чудесный день", "what a day http://t.co/x"])
+>>> sorted(profile)
+['Cyrillic', 'Latin']
+>>> unfamiliar_script({"Latin": 1.0}, ["Какой чудесный день"])
+('Cyrillic', 1.0)
+>>> unfamiliar_script({"Latin": 1.0}, ["what a day"]) is None
+True
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from .normalize import MENTION_RE, URL_RE
+
+SCRIPTS = {
+    "Latin": "A-Za-z\u00c0-\u024f\u1e00-\u1eff",
+    "Cyrillic": "\u0400-\u052f",
+    "Greek": "\u0370-\u03ff",
+    "Arabic": "\u0600-\u06ff\u0750-\u077f",
+    "Hebrew": "\u0590-\u05ff",
+    "Devanagari": "\u0900-\u097f",
+    "Thai": "\u0e00-\u0e7f",
+    "Hangul": "\uac00-\ud7af\u1100-\u11ff",
+    "Kana": "\u3040-\u30ff",
+    "Han": "\u4e00-\u9fff",
+}
+_PATTERNS = {name: re.compile(f"[{chars}]") for name, chars in SCRIPTS.items()}
+SAMPLE = 20_000  # tweets looked at: the profile of a large file is that of its start
+DOMINANT = 0.5  # a script holding at least this share of the given tweets' letters...
+RARE = 0.01  # ...that made less than this share of the training letters is unfamiliar
+
+
+def script_profile(texts: Sequence[str], most: int = SAMPLE) -> dict[str, float]:
+    """Each script's share of the letters of ``texts`` (of ``most`` of them spread evenly
+    over the list when there are more), to 4 decimals; scripts with a smaller share left
+    out, and an empty dict when there are no letters at all."""
+    step = max(1, -(-len(texts) // most))
+    joined = "\n".join(texts[::step])
+    joined = MENTION_RE.sub(" ", URL_RE.sub(" ", joined))
+    counts = {name: len(rx.findall(joined)) for name, rx in _PATTERNS.items()}
+    total = sum(counts.values())
+    shares = {name: round(n / total, 4) for name, n in counts.items()} if total else {}
+    return {name: share for name, share in shares.items() if share > 0}
+
+
+def unfamiliar_script(trained: Mapping[str, float], texts: Sequence[str]
+                      ) -> tuple[str, float] | None:
+    """(script, its share) when most letters of ``texts`` are in a script that made less
+    than 1% of the letters of the training tweets (profile ``trained``); else None."""
+    if not trained:
+        return None
+    for name, share in script_profile(texts).items():
+        if share >= DOMINANT and trained.get(name, 0.0) < RARE:
+            return name, share
+    return None

@@ -1,0 +1,90 @@
+"""Noticing tweets in a script the model never learned (Russian given to an English model)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+import tweetlab
+from tweetlab.api import warn_unfamiliar_script
+from tweetlab.cli import main
+from tweetlab.data import Dataset
+from tweetlab.text.scripts import script_profile, unfamiliar_script
+
+ENGLISH = ["I love this so much", "worst day ever, I hate it", "the movie was great",
+           "awful service today", "what a happy morning", "so sad and angry"] * 10
+RUSSIAN = ["Какой чудесный день", "Ужасный сервис, никогда больше", "Очень плохо"]
+
+
+def test_profile_counts_letters_by_script_without_links_and_mentions():
+    profile = script_profile(["Привет @someone_long_name https://t.co/abcdefghij", "ok"])
+    assert profile == {"Cyrillic": round(6 / 8, 4), "Latin": round(2 / 8, 4)}
+    assert script_profile(["😂 123 !!!", ""]) == {}
+    assert script_profile(["東京 とうきょう 서울"]) == {"Han": round(2 / 9, 4), "Hangul": round(2 / 9, 4),
+                                                  "Kana": round(5 / 9, 4)}
+
+
+def test_profile_of_a_long_list_looks_at_all_of_it_not_its_start():
+    texts = ["english words"] * 30_000 + ["русские слова"] * 30_000
+    profile = script_profile(texts)
+    assert 0.4 < profile["Cyrillic"] < 0.6
+
+
+def test_unfamiliar_needs_a_majority_in_a_script_training_nearly_lacked():
+    assert unfamiliar_script({"Latin": 1.0}, RUSSIAN) == ("Cyrillic", 1.0)
+    assert unfamiliar_script({"Latin": 0.95, "Cyrillic": 0.05}, RUSSIAN) is None
+    assert unfamiliar_script({"Latin": 1.0}, ["good morning", "hello", "Привет"]) is None
+    assert unfamiliar_script({}, RUSSIAN) is None  # no profile recorded: nothing to say
+
+
+@pytest.fixture(scope="module")
+def english_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("m") / "en"
+    labels = ["positive", "negative", "positive", "negative", "positive", "negative"] * 10
+    tweetlab.train(Dataset(texts=ENGLISH, labels=labels), "tfidf", out=out, valid_size=0)
+    return out
+
+
+def test_training_records_the_scripts_and_predicting_warns_once(english_model, caplog):
+    model = tweetlab.load_model(english_model)
+    assert model.metrics_["data"]["scripts"] == {"Latin": 1.0}
+    with caplog.at_level(logging.WARNING, logger="tweetlab"):
+        assert warn_unfamiliar_script(model, RUSSIAN)
+        assert "Cyrillic" in caplog.text and "multilingual-sentiment" in caplog.text
+        caplog.clear()
+        assert not warn_unfamiliar_script(model, ["a lovely day"])
+        assert caplog.text == ""
+        model.metrics_ = {}  # a folder saved before profiles were recorded
+        assert not warn_unfamiliar_script(model, RUSSIAN)
+
+
+def test_cli_predict_file_and_analyze_warn_about_cyrillic(english_model, tmp_path, capsys,
+                                                         monkeypatch):
+    monkeypatch.chdir(tmp_path)  # analyze writes its report folder here
+    assert main(["predict", str(english_model), *RUSSIAN]) == 0
+    err = capsys.readouterr().err
+    assert err.count("Cyrillic") == 1 and "guesses" in err
+    assert main(["predict", str(english_model), "a great movie"]) == 0
+    assert "Cyrillic" not in capsys.readouterr().err
+    data = tmp_path / "ru.csv"
+    data.write_text("text\n" + "".join(f'"{t}"\n' for t in RUSSIAN), encoding="utf-8")
+    assert main(["predict", str(english_model), "--input", str(data)]) == 0
+    assert capsys.readouterr().err.count("Cyrillic") == 1
+    assert main(["analyze", str(data), "--model", str(english_model), "--by", "all"]) == 0
+    assert capsys.readouterr().err.count("Cyrillic") == 1
+
+
+def test_a_non_sentiment_model_is_pointed_to_a_multilingual_encoder(tmp_path, caplog):
+    model = tweetlab.train(Dataset(texts=ENGLISH, labels=["a", "b"] * 30), "tfidf",
+                           valid_size=0)
+    with caplog.at_level(logging.WARNING, logger="tweetlab"):
+        assert warn_unfamiliar_script(model, RUSSIAN)
+    assert "encoder=use-multilingual" in caplog.text
+    assert "multilingual-sentiment" not in caplog.text
+
+
+def test_the_multilingual_bundled_model_is_not_warned_about(capsys):
+    assert main(["predict", "multilingual-sentiment", *RUSSIAN]) == 0
+    captured = capsys.readouterr()
+    assert "Cyrillic" not in captured.err and len(captured.out.splitlines()) == 3
