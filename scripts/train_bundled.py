@@ -200,10 +200,10 @@ def refresh(data: Path, name: str, most: int = 400) -> None:
     # en-sentiment temperature came out 0.79 (sharper) and the held-out test parts' ECE
     # went from 0.04-0.13 to 0.07-0.17.
     valid = valid.subset([i for i, t in enumerate(valid.texts) if t not in paraphrased])
-    metrics["data"]["scripts"] = script_profile(train.texts)  # what training records now
     metrics["calibration"] = calibrate(model, valid)
     config = json.loads((target / "config.json").read_text())
     config["temperature"] = model.temperature
+    config["scripts"] = script_profile(train.texts)  # what training records now
     write_json_atomic(target / "config.json", config)
     if model.family in SLOW_FAMILIES:  # as relied_on_texts caps them, an equal share each
         most = 100

@@ -46,16 +46,16 @@ def english_model(tmp_path_factory):
     return out
 
 
-def test_training_records_the_scripts_and_predicting_warns_once(english_model, caplog):
+def test_training_records_the_scripts_and_predicting_warns(english_model, caplog):
     model = tweetlab.load_model(english_model)
-    assert model.metrics_["data"]["scripts"] == {"Latin": 1.0}
+    assert model.scripts_ == {"Latin": 1.0}  # saved in config.json, loaded back
     with caplog.at_level(logging.WARNING, logger="tweetlab"):
         assert warn_unfamiliar_script(model, RUSSIAN)
         assert "Cyrillic" in caplog.text and "multilingual-sentiment" in caplog.text
         caplog.clear()
         assert not warn_unfamiliar_script(model, ["a lovely day"])
         assert caplog.text == ""
-        model.metrics_ = {}  # a folder saved before profiles were recorded
+        model.scripts_ = {}  # a folder saved before profiles were recorded
         assert not warn_unfamiliar_script(model, RUSSIAN)
 
 

@@ -47,6 +47,15 @@ def test_predict_returns_a_label_and_probabilities_per_text(client):
         assert p["confidence"] == p["probabilities"][p["label"]]
 
 
+def test_a_script_the_model_never_learned_is_named_in_a_warning(client):
+    greek = {"texts": ["Καλημέρα, τι ωραία μέρα"]}  # the corpus: Latin, some Cyrillic
+    body = client.post("/v1/predict", json=greek).json()
+    assert "Greek" in body["warning"] and "multilingual-sentiment" in body["warning"]
+    assert client.post("/v1/predict", json={"texts": ["love it"]}).json()["warning"] is None
+    batch = client.post("/v1/predict", json={"texts": ["Καλημέρα", "love it", "hate"]}).json()
+    assert batch["warning"] is None  # Greek is not most of these letters
+
+
 def test_single_text_request_gives_a_list_too(client):
     r = client.post("/v1/predict", json={"texts": ["love it"]})
     assert len(r.json()["predictions"]) == 1

@@ -84,6 +84,17 @@ def test_typed_tweets_get_labels_and_probability_bars(page, tmp_path):
     page.screenshot(path=str(tmp_path / "page.png"))
 
 
+def test_tweets_in_a_script_the_model_never_learned_show_a_warning(page):
+    page.wait_for_selector("#model option", state="attached")
+    page.fill("#texts", "Καλημέρα, τι ωραία μέρα")
+    page.click("#classify")
+    page.wait_for_selector("#warning:not([hidden])")
+    assert "Greek" in page.inner_text("#warning")
+    page.fill("#texts", "I love this awesome wonderful day")
+    page.click("#classify")
+    page.wait_for_selector("#warning", state="hidden")
+
+
 def test_show_why_shades_the_words_that_decided(page, tmp_path):
     page.wait_for_selector("#model option", state="attached")
     page.check("#explain")

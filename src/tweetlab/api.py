@@ -188,10 +188,6 @@ def train(
                  "n_valid": len(valid_ds) if valid_ds is not None else 0, "split": split_used,
                  "skipped_rows": len(getattr(ds, "skipped", []))},
     }
-    if isinstance(train_ds, Dataset):  # which scripts it learned from (a later check)
-        from .text.scripts import script_profile
-
-        metrics["data"]["scripts"] = script_profile(train_ds.texts)
     if command:
         metrics["command"] = command
     if valid_ds is not None and tcfg.calibrate:
@@ -663,38 +659,14 @@ def model_inputs(model: Any, ds: AnyDataset, *, warn: bool = True) -> Any:
 
 
 def warn_unfamiliar_script(model: Any, texts: Sequence[str]) -> bool:
-    """Warn (and return True) when most letters of ``texts`` are in a script the model's
-    training tweets (nearly) lacked - Russian tweets given to an English model. Models
-    that record no profile (trained before it was recorded) and multilingual encoders are
-    not checked."""
-    from .text.scripts import unfamiliar_script
+    """Log :func:`tweetlab.text.scripts.unfamiliar_script_note` as a warning, if there is
+    one (True then)."""
+    from .text.scripts import unfamiliar_script_note
 
-    trained = ((getattr(model, "metrics_", None) or {}).get("data") or {}).get("scripts")
-    if not trained or is_multilingual(model):
-        return False
-    found = unfamiliar_script(trained, texts)
-    if found is None:
-        return False
-    script, share = found
-    seen = trained.get(script, 0.0)
-    sentiment = {"positive", "negative"} <= {str(c).lower() for c in model.classes_}
-    hint = ("the bundled multilingual-sentiment reads 16 languages (Russian, Arabic, Chinese, "
-            "Japanese...)" if sentiment else "train on tweets in their language, or with "
-            "a multilingual encoder (--model embed-lr --set encoder=use-multilingual)")
-    log.warning("%.0f%% of these tweets' letters are %s, a script that made %s of the letters "
-                "this model learned from: its labels for them are guesses; %s", 100 * share,
-                script, f"{seen:.2%}" if seen else "none", hint)
-    return True
-
-
-def is_multilingual(model: Any) -> bool:
-    """True for a model on a multilingual encoder (``use-multilingual``, XLM-RoBERTa)."""
-    from .encoders import USE_MULTILINGUAL
-
-    config = getattr(model, "config", None)
-    encoder = getattr(model, "encoder_config_", None)
-    return getattr(config, "encoder", None) == USE_MULTILINGUAL or \
-        getattr(encoder, "model_type", None) == "xlm-roberta"
+    note = unfamiliar_script_note(model, texts)
+    if note is not None:
+        log.warning("%s", note)
+    return note is not None
 
 
 def load(model: str | Path) -> Classifier:

@@ -138,6 +138,7 @@ def save_model(model: Classifier, directory: str | Path, *, force: bool = False,
         "neutral_band": list(model.neutral_band) if model.neutral_band else None,
         "entity_input": bool(getattr(model, "entity_input", False)),
         "temperature": float(getattr(model, "temperature", 1.0)),
+        **({"scripts": model.scripts_} if getattr(model, "scripts_", None) else {}),
         "params": model.config.to_dict(),
         "train": model.train_config.to_dict(),
         "info": model.extra_info(),
@@ -249,6 +250,7 @@ def load_model(directory: str | Path, *, backend: str = "auto") -> Classifier:
     model.classes_ = list(config["labels"])
     model.entity_input = bool(config.get("entity_input", False))
     model.temperature = float(config.get("temperature", 1.0))  # (1.0 before calibration)
+    model.scripts_ = dict(config.get("scripts") or {})
     _, arrays, files = read_model_dir(d)
     cls._restore(model, arrays, files)
     if config.get("onnx") and backend != "torch":

@@ -129,6 +129,9 @@ class Classifier(ABC):
         self.train_config = train_config or TrainConfig(**self.train_defaults)
         self.neutral_band = check_neutral_band(neutral_band)
         self.entity_input = False  # trained on "[entity] text" (see with_entity)
+        # Text families: each script's share of the training letters (text.scripts); {}
+        # for a model saved before it was recorded.
+        self.scripts_: dict[str, float] = {}
         # Text families: probabilities are softened (> 1) or sharpened (< 1) by this, fitted
         # on the validation split by training (``calibrate``); 1: as the network gives them.
         self.temperature = 1.0
@@ -255,6 +258,12 @@ class TextClassifier(Classifier):
     # True where ``_predict_proba(cleaned, tokens=...)`` accepts the texts' tokens.
     takes_tokens = False
 
+    @property
+    def multilingual(self) -> bool:
+        """True when the model reads languages beyond those of its training tweets (a
+        multilingual pretrained encoder); then its tweets' scripts are not checked."""
+        return False
+
     # ----------------------------------------------------------------- learning
     @property
     def is_fitted(self) -> bool:
@@ -277,6 +286,9 @@ class TextClassifier(Classifier):
         texts = text_list(texts)
         y, y_valid = self._learn_classes(labels, len(texts),
                                          list(valid[1]) if valid is not None else None)
+        from ..text.scripts import script_profile
+
+        self.scripts_ = script_profile(texts)  # the writing systems it learns (config.json)
         start = time.perf_counter()
         say_for_large(len(texts), "cleaning")
         self._fit(

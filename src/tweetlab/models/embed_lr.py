@@ -73,6 +73,10 @@ class EmbedLRClassifier(TextClassifier):
     encoder_: BertEncoder | UseEmbedder
     ngrams_: NgramTfidf | None  # tfidf's n-grams beside the vector (``ngrams=true``)
 
+    @property
+    def multilingual(self) -> bool:
+        return self.config.encoder == USE_MULTILINGUAL
+
     def _fit(self, texts: list[str], y: np.ndarray, valid: Any, checkpoint_dir: Path | None,
              resume: bool) -> None:
         from sklearn.linear_model import LogisticRegression

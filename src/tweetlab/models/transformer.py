@@ -78,6 +78,12 @@ class TransformerClassifier(TorchTextClassifier):
                       "patience": 1, "grad_clip": 1.0}
     predict_batch = 64
 
+    @property
+    def multilingual(self) -> bool:
+        """An XLM-RoBERTa encoder read its 100 languages before it saw the tweets."""
+        config = getattr(self, "encoder_config_", None)
+        return getattr(config, "model_type", None) == "xlm-roberta"
+
     # ------------------------------------------------------------ featurizer
     def _prepare(self, texts: list[str]) -> None:
         folder = resolve_encoder(self.config.encoder)

@@ -41,6 +41,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import __version__
 from ..errors import ConfigError, TweetlabError, list_columns
 from ..models.base import label_confidence
+from ..text.scripts import unfamiliar_script_note
 from .batching import MicroBatcher
 from .metrics import Metrics
 from .middleware import BodyLimit, Observe, _error, _key_ok, _read_body, _replay
@@ -311,7 +312,8 @@ async def _predict(served: dict[str, Served], settings: ServeSettings, metrics: 
         proba = await asyncio.to_thread(entry.score, req.texts)
     predictions = _predictions(entry.model, proba, req.neutral_band)
     metrics.count_texts(entry.name, len(req.texts))
-    return PredictResponse(model=entry.name, predictions=predictions)
+    return PredictResponse(model=entry.name, predictions=predictions,
+                           warning=unfamiliar_script_note(entry.model, req.texts))
 
 
 class HotPredict:

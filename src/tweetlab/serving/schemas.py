@@ -27,6 +27,8 @@ class Prediction(BaseModel):
 class PredictResponse(BaseModel):
     model: str
     predictions: list[Prediction]
+    warning: str | None = Field(None, description="set when most letters of the texts are "
+                                "in a script the model never learned (its labels are guesses)")
 
 
 class ExplainRequest(BaseModel):

@@ -2,8 +2,8 @@
 learned (an English model given Russian tweets labels them, but its labels are guesses).
 
 A profile is each script's share of the letters (URLs and @mentions left out, since they
-are Latin whatever the tweet's language). Training records the profile of its tweets;
-predicting compares the tweets it is given with it.
+are Latin whatever the tweet's language). Training records the profile of its tweets
+(``scripts_``, saved in config.json); predicting compares the tweets it is given with it.
 
 >>> profile = script_profile(["Какой чудесный день", "what a day http://t.co/x"])
 >>> sorted(profile)
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .normalize import MENTION_RE, URL_RE
 
@@ -62,3 +63,25 @@ def unfamiliar_script(trained: Mapping[str, float], texts: Sequence[str]
         if share >= DOMINANT and trained.get(name, 0.0) < RARE:
             return name, share
     return None
+
+
+def unfamiliar_script_note(model: Any, texts: Sequence[str]) -> str | None:
+    """What to tell a user when most letters of ``texts`` are in a script the training
+    tweets of ``model`` (nearly) lacked - Russian tweets given to an English model; None
+    when they are not. Models that record no profile (saved before profiles were recorded)
+    and models on a multilingual encoder are not checked."""
+    trained = getattr(model, "scripts_", None)
+    if not trained or getattr(model, "multilingual", False):
+        return None
+    found = unfamiliar_script(trained, texts)
+    if found is None:
+        return None
+    script, share = found
+    seen = trained.get(script, 0.0)
+    sentiment = {"positive", "negative"} <= {str(c).lower() for c in model.classes_}
+    hint = ("the bundled multilingual-sentiment reads 16 languages (Russian, Arabic, Chinese, "
+            "Japanese...)" if sentiment else "train on tweets in their language, or with "
+            "a multilingual encoder (--model embed-lr --set encoder=use-multilingual)")
+    return (f"{100 * share:.0f}% of these tweets' letters are {script}, a script that made "
+            f"{f'{seen:.2%}' if seen else 'none'} of the letters this model learned from: "
+            f"its labels for them are guesses; {hint}")
