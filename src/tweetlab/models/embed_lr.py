@@ -43,6 +43,7 @@ from .tfidf import NgramTfidf, TfidfConfig, linear_proba
 from .transformer import LIGHT_CLEANING
 
 NGRAM_CLEANING = CleaningConfig()  # the tfidf family's, applied over the light cleaning
+EMBED_PIECE = 2048  # tweets embedded per step of the progress bar (sorted by length within)
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class EmbedLRClassifier(TextClassifier):
             self.ngrams_ = None
         lr = LogisticRegression(C=self.config.C, max_iter=self.config.max_iter,
                                 class_weight=self.config.class_weight)
-        lr.fit(self._features(texts, grams, counted), y)
+        lr.fit(self._features(texts, grams, counted, progress=self.train_config.progress), y)
         # Columns of predict_proba must follow classes_ even if a class is missing.
         self.coef_ = lr.coef_.astype(np.float32)
         self.intercept_ = lr.intercept_.astype(np.float32)
@@ -108,15 +109,34 @@ class EmbedLRClassifier(TextClassifier):
             for p in self.encoder_.parameters():
                 p.copy_(p.half().float())
 
+    def _embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """The encoder's sentence vectors (n, D), embedded a piece at a time whether or not
+        a bar shows (the padding of a batch moves a vector in its last digits, so the
+        pieces must not depend on it); ``progress``: a bar for many tweets (fitting on
+        60,000 takes 1-5 minutes on 2 cores)."""
+        def embed(part: list[str]) -> np.ndarray:
+            if isinstance(self.encoder_, UseEmbedder):
+                return self.encoder_.embed(part)
+            return embed_texts(self.encoder_, self._tokenizer, part)
+
+        if len(texts) <= EMBED_PIECE:
+            return embed(texts)
+        from tqdm.auto import tqdm
+
+        parts = []
+        with tqdm(total=len(texts), desc="embedding", unit=" tweets", leave=False,
+                  disable=None if progress else True) as bar:
+            for start in range(0, len(texts), EMBED_PIECE):
+                parts.append(embed(texts[start:start + EMBED_PIECE]))
+                bar.update(len(parts[-1]))
+        return np.concatenate(parts)
+
     def _features(self, texts: list[str], grams: list[str] | None = None,
-                  counted: Any = None) -> Any:
+                  counted: Any = None, progress: bool = False) -> Any:
         """The sentence vectors (n, D), with the n-gram TF-IDF columns first when used
         (``grams``: ``texts`` already cleaned for the n-grams, when the caller has them;
         ``counted``: their TF-IDF matrix, when fitting made it)."""
-        if isinstance(self.encoder_, UseEmbedder):
-            x = self.encoder_.embed(texts)
-        else:
-            x = embed_texts(self.encoder_, self._tokenizer, texts)
+        x = self._embed(texts, progress)
         if self.ngrams_ is None:
             return x
         import scipy.sparse as sp
