@@ -59,6 +59,11 @@ def test_training_records_the_scripts_and_predicting_warns(english_model, caplog
         assert not warn_unfamiliar_script(model, RUSSIAN)
 
 
+def test_info_names_the_scripts_a_model_learned_from(english_model, capsys):
+    assert main(["info", str(english_model)]) == 0
+    assert "scripts:  Latin 100.00%" in capsys.readouterr().out
+
+
 def test_cli_predict_file_and_analyze_warn_about_cyrillic(english_model, tmp_path, capsys,
                                                          monkeypatch):
     monkeypatch.chdir(tmp_path)  # analyze writes its report folder here

@@ -525,6 +525,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         d = metrics["data"]
         print(f"trained on: {d['source']} ({d['n_train']} examples, "
               f"{metrics['train_seconds']:.1f} s{_hardware(metrics)})")
+    if model.scripts_:  # the writing systems of its training tweets, largest share first
+        print("scripts:  " + ", ".join(f"{name} {share:.2%}" for name, share in sorted(
+            model.scripts_.items(), key=lambda kv: -kv[1])))
     if "validation" in metrics:
         v = metrics["validation"]
         print(f"held-out: accuracy {v['accuracy']:.4f}, macro-F1 {v['macro_f1']:.4f} "
