@@ -181,6 +181,9 @@ def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = 
                 log.info("serving %s (%s generator) from %s", name, gen.family, path)
                 continue
             model = await asyncio.to_thread(load_model, path)
+            # One tweet scored before the first request: a model's first call pays for
+            # lazy set-up (the multilingual encoder's: ~0.8 s; fasttext's: ~25 ms).
+            await asyncio.to_thread(model.predict_proba, ["warm-up"])
             saved = read_metrics(path)
             held = saved.get("summary") or saved.get("validation") or {}
             entry = Served(name, model, str(path),
