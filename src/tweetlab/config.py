@@ -88,6 +88,12 @@ class CleaningConfig(ConfigBase):
                "one of keep, name, remove")
 
 
+# The pretrained encoder of the transformer and embed-lr families unless one is named.
+DEFAULT_ENCODER = "all-MiniLM-L6-v2"
+# What a pretrained encoder reads (transformer, embed-lr): case, emoji and elongations kept.
+LIGHT_CLEANING = CleaningConfig(emoji="keep", lowercase=False, elongations=False)
+
+
 @dataclass(frozen=True)
 class TrainConfig(ConfigBase):
     """Settings of the one training loop shared by every torch family."""

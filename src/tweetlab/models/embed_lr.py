@@ -20,27 +20,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from ..config import CleaningConfig, ConfigBase, _check
-from ..encoders import (
-    DEFAULT_ENCODER,
-    USE_MULTILINGUAL,
-    BertEncoder,
-    EncoderConfig,
-    UseEmbedder,
-    embed_texts,
-    load_encoder,
-    make_tokenizer,
-    resolve_encoder,
-)
+from ..config import DEFAULT_ENCODER, LIGHT_CLEANING, CleaningConfig, ConfigBase, _check
+from ..multilingual import USE_MULTILINGUAL, UseEmbedder
 from ..text import normalize_many
 from .base import TextClassifier
 from .tfidf import NgramTfidf, TfidfConfig, linear_proba
-from .transformer import LIGHT_CLEANING
+
+if TYPE_CHECKING:
+    from ..encoders import BertEncoder
 
 NGRAM_CLEANING = CleaningConfig()  # the tfidf family's, applied over the light cleaning
 EMBED_PIECE = 2048  # tweets embedded per step of the progress bar (sorted by length within)
@@ -84,7 +75,9 @@ class EmbedLRClassifier(TextClassifier):
 
         if self.config.encoder == USE_MULTILINGUAL:
             self.encoder_ = UseEmbedder()
-        else:
+        else:  # (torch only here: a model on the multilingual encoder runs without it)
+            from ..encoders import load_encoder, resolve_encoder
+
             self.encoder_, self._tokenizer, self.tokenizer_json_ = load_encoder(
                 resolve_encoder(self.config.encoder))
             self._round_encoder()
@@ -104,7 +97,9 @@ class EmbedLRClassifier(TextClassifier):
 
     def _round_encoder(self) -> None:
         # Stored as float16: round now so the model in memory predicts what the saved one will.
-        assert isinstance(self.encoder_, BertEncoder)
+        import torch
+
+        assert not isinstance(self.encoder_, UseEmbedder)
         with torch.no_grad():
             for p in self.encoder_.parameters():
                 p.copy_(p.half().float())
@@ -117,6 +112,8 @@ class EmbedLRClassifier(TextClassifier):
         def embed(part: list[str]) -> np.ndarray:
             if isinstance(self.encoder_, UseEmbedder):
                 return self.encoder_.embed(part)
+            from ..encoders import embed_texts
+
             return embed_texts(self.encoder_, self._tokenizer, part)
 
         if len(texts) <= EMBED_PIECE:
@@ -176,6 +173,10 @@ class EmbedLRClassifier(TextClassifier):
         if spec.get("kind") == USE_MULTILINGUAL:
             model.encoder_ = UseEmbedder()
         else:
+            import torch
+
+            from ..encoders import BertEncoder, EncoderConfig, make_tokenizer
+
             encoder = BertEncoder(EncoderConfig(**spec))
             encoder.load_state_dict({k[8:]: torch.from_numpy(v.astype(np.float32))
                                      for k, v in arrays.items() if k.startswith("encoder.")})

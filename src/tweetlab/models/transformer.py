@@ -22,7 +22,7 @@ import torch
 from safetensors.numpy import load_file
 from torch import nn
 
-from ..config import CleaningConfig, ConfigBase, _check
+from ..config import LIGHT_CLEANING, CleaningConfig, ConfigBase, _check
 from ..encoders import (
     DEFAULT_ENCODER,
     BertEncoder,
@@ -33,8 +33,6 @@ from ..encoders import (
     resolve_encoder,
 )
 from .torch_base import Ragged, TorchTextClassifier
-
-LIGHT_CLEANING = CleaningConfig(emoji="keep", lowercase=False, elongations=False)
 
 
 @dataclass(frozen=True)
