@@ -331,6 +331,91 @@ def _autograd_step(module: nn.Module, opts: list[torch.optim.Optimizer],
     return value
 
 
+@dataclass
+class _Position:
+    """Where a run starts: epoch 1, or where a checkpoint left it (after an epoch, or
+    ``skip`` batches into one, with their summed loss and count and the random state)."""
+
+    epoch: int = 1
+    skip: int = 0
+    loss: float = 0.0
+    seen: int = 0
+    rng: torch.Tensor | None = None
+    seconds: float = 0.0  # training time before the resume: the budget and schedule go on
+
+
+@dataclass
+class _Best:
+    """The weights to restore at the end (empty: keep the latest) and how many epochs
+    have not improved on them."""
+
+    weights: dict[str, torch.Tensor]
+    bad_epochs: int = 0
+
+    def update(self, result: TrainResult, row: dict[str, float], module: nn.Module,
+               config: TrainConfig, validated: bool) -> None:
+        """After epoch ``row["epoch"]``: keep its weights if it is the best so far by the
+        monitored score, or count it against the patience."""
+        epoch = int(row["epoch"])
+        current = row.get("valid_loss", row["train_loss"])
+        if config.monitor != "loss" and f"valid_{config.monitor}" in row:
+            current = -row[f"valid_{config.monitor}"]  # lower is better, like a loss
+        if not validated or config.monitor == "last":
+            # No validation set (or monitor "last"): the latest weights are the model (no
+            # copy per epoch; a falling training loss says nothing about which epoch
+            # generalises best). The validation scores, if any, still go in the history.
+            result.best_epoch, self.weights = epoch, {}
+            result.best_valid_loss = min(result.best_valid_loss, current)
+        elif current < result.best_valid_loss - 1e-6:
+            result.best_valid_loss, result.best_epoch, self.bad_epochs = current, epoch, 0
+            self.weights = _cpu_state(module)
+        else:
+            self.bad_epochs += 1
+            if self.bad_epochs > config.patience:
+                result.stopped_early = True
+
+
+def _resume(checkpoint_dir: Path, fingerprint: str, module: nn.Module,
+            opts: list[torch.optim.Optimizer], device: torch.device, result: TrainResult,
+            best: _Best, desc: str, n_batches: int) -> _Position:
+    """Load the checkpoint in ``checkpoint_dir``, if any, into ``module``, ``opts``,
+    ``result`` and ``best``; where the run goes on from."""
+    file = checkpoint_dir / CHECKPOINT_FILE
+    if not file.exists():
+        return _Position()
+    state = read_checkpoint_state(checkpoint_dir) or {}
+    if state.get("fingerprint") != fingerprint:
+        raise ModelError(f"{file}: the checkpoint was made from other data or settings; "
+                         "start over without --resume (or with --force)")
+    tensors = load_file(str(file))
+    module.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    best.weights = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+    best.bad_epochs = state["bad_epochs"]
+    from safetensors import safe_open
+
+    with safe_open(str(file), framework="pt") as fh:
+        opt_meta = json.loads((fh.metadata() or {})["optim"])
+    _restore_optimizers(opts, {k: v.to(device) for k, v in tensors.items()
+                               if k.startswith("optim")}, opt_meta)
+    result.history = state["history"]
+    result.best_epoch = state["best_epoch"]
+    result.best_valid_loss = state["best_valid_loss"]
+    result.stopped_early = state["stopped_early"]
+    result.resumed_from_epoch = state["epoch"]
+    position = _Position(epoch=state["epoch"] + 1, seconds=float(state.get("elapsed", 0.0)))
+    partial = state.get("partial")
+    if partial:  # saved inside an epoch: continue with its next batch
+        position.skip = int(partial["batches"])
+        if distributed.is_main():  # (the loss so far is the first process's; others add theirs)
+            position.loss, position.seen = float(partial["total_loss"]), int(partial["seen"])
+        position.rng = tensors.get("rng.cpu")
+        log.info("resuming %s in epoch %d after batch %d of %d", desc, position.epoch,
+                 position.skip, n_batches)
+    else:
+        log.info("resuming %s after epoch %d", desc, state["epoch"])
+    return position
+
+
 def train_module(
     module: nn.Module,
     train_batches: Callable[[int], Iterable[Batch]],
@@ -369,54 +454,16 @@ def train_module(
     total_steps = n_local * world * config.epochs
     result = TrainResult()
     # The weights to restore at the end; without a validation set the latest ones are kept.
-    best: dict[str, torch.Tensor] = _cpu_state(module) if valid_batches is not None else {}
-    bad_epochs = 0
-    start_epoch = 1
-    # Inside an epoch: batches already done, their summed loss and count, the RNG state.
-    skip, partial_loss, partial_seen, rng_state = 0, 0.0, 0, None
-    done_seconds = 0.0  # training time before a resume: the time budget and schedule go on
-    if checkpoint_dir is not None and resume:
-        file = checkpoint_dir / CHECKPOINT_FILE
-        if file.exists():
-            state = read_checkpoint_state(checkpoint_dir) or {}
-            if state.get("fingerprint") != fingerprint:
-                raise ModelError(
-                    f"{file}: the checkpoint was made from other data or settings; "
-                    "start over without --resume (or with --force)")
-            tensors = load_file(str(file))
-            module.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-            best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
-            from safetensors import safe_open
-
-            with safe_open(str(file), framework="pt") as fh:
-                opt_meta = json.loads((fh.metadata() or {})["optim"])
-            _restore_optimizers(opts, {k: v.to(device) for k, v in tensors.items()
-                                       if k.startswith("optim")}, opt_meta)
-            result.history = state["history"]
-            result.best_epoch = state["best_epoch"]
-            result.best_valid_loss = state["best_valid_loss"]
-            result.stopped_early = state["stopped_early"]
-            bad_epochs = state["bad_epochs"]
-            start_epoch = state["epoch"] + 1
-            result.resumed_from_epoch = state["epoch"]
-            done_seconds = float(state.get("elapsed", 0.0))
-            partial = state.get("partial")
-            if partial:  # saved inside an epoch: continue with its next batch
-                skip = int(partial["batches"])
-                if main:  # (the loss so far is the first process's; the others add theirs)
-                    partial_loss, partial_seen = (float(partial["total_loss"]),
-                                                  int(partial["seen"]))
-                rng_state = tensors.get("rng.cpu")
-                log.info("resuming %s in epoch %d after batch %d of %d", desc, start_epoch,
-                         skip, n_batches)
-            else:
-                log.info("resuming %s after epoch %d", desc, state["epoch"])
-    if not distributed.agree([start_epoch, skip], device):
+    best = _Best(_cpu_state(module) if valid_batches is not None else {})
+    start = _resume(checkpoint_dir, fingerprint, module, opts, device, result, best, desc,
+                    n_batches) if checkpoint_dir is not None and resume else _Position()
+    skip = start.skip
+    if not distributed.agree([start.epoch, skip], device):
         raise ModelError("the processes would resume from different places: on several "
                          "machines the output folder (and its checkpoint) must be shared")
     distributed.broadcast_module(module)  # every process starts from the same weights
     last_save = time.perf_counter()
-    t0 = last_save - done_seconds
+    t0 = last_save - start.seconds
 
     def clock() -> float:
         """Seconds of training so far; with a time budget, several processes agree on
@@ -430,11 +477,11 @@ def train_module(
         """What a checkpoint records besides tensors (``partial``: inside an epoch)."""
         state = {"epoch": epochs_done, "history": result.history,
                  "best_epoch": result.best_epoch, "best_valid_loss": result.best_valid_loss,
-                 "bad_epochs": bad_epochs, "stopped_early": result.stopped_early,
+                 "bad_epochs": best.bad_epochs, "stopped_early": result.stopped_early,
                  "fingerprint": fingerprint, "elapsed": time.perf_counter() - t0}
         return {**state, "partial": partial} if partial else state
 
-    step = ((start_epoch - 1) * n_local + skip) * world
+    step = ((start.epoch - 1) * n_local + skip) * world
     on_cpu = device.type == "cpu"
     # A module may bring its own compiled SGD step (fasttext): used for plain SGD on the
     # CPU without accumulation or clipping, where it is exactly "p -= lr * grad" per example.
@@ -448,16 +495,16 @@ def train_module(
     amp = use_bf16(config, device, module) and not fused
     result.device, result.bf16, result.processes = device.type, amp, world
     out_of_time = False
-    for epoch in range(start_epoch, config.epochs + 1):
+    for epoch in range(start.epoch, config.epochs + 1):
         if result.stopped_early or out_of_time:
             break
         # Dropout masks, reproducible per epoch (and different in each process).
         torch.manual_seed(config.seed * 100_003 + epoch + 7_919 * distributed.rank())
-        if skip and rng_state is not None:
-            torch.set_rng_state(rng_state)  # where the interrupted run was in this epoch
+        if skip and start.rng is not None:
+            torch.set_rng_state(start.rng)  # where the interrupted run was in this epoch
         module.train()
         epoch_start = time.perf_counter()
-        total_loss, seen = (partial_loss, partial_seen) if skip else (0.0, 0)
+        total_loss, seen = (start.loss, start.seen) if skip else (0.0, 0)
         bar = tqdm(total=n_local, initial=skip, desc=f"{desc} epoch {epoch}/{config.epochs}",
                    disable=None if config.progress and main else True, leave=False,
                    unit="batch")
@@ -501,8 +548,8 @@ def train_module(
                 # so a kill loses at most checkpoint_seconds of work.
                 # (The CPU random state; on CUDA, dropout after a resume differs.)
                 last_save = time.perf_counter()
-                save_checkpoint(checkpoint_dir, module, best or _cpu_state(module), opts,
-                                loop_state(epoch - 1, {"epoch": epoch, "batches": i + 1,
+                save_checkpoint(checkpoint_dir, module, best.weights or _cpu_state(module),
+                                opts, loop_state(epoch - 1, {"epoch": epoch, "batches": i + 1,
                                                        "total_loss": total_loss, "seen": seen}),
                                 rng=torch.get_rng_state())
         skip = 0
@@ -515,22 +562,7 @@ def train_module(
                                      device))
         row["seconds"] = time.perf_counter() - epoch_start
         result.history.append(row)
-        current = row.get("valid_loss", row["train_loss"])
-        if config.monitor != "loss" and f"valid_{config.monitor}" in row:
-            current = -row[f"valid_{config.monitor}"]  # lower is better, like a loss
-        if valid_batches is None or config.monitor == "last":
-            # No validation set (or monitor "last"): the latest weights are the model (no
-            # copy per epoch; a falling training loss says nothing about which epoch
-            # generalises best). The validation scores, if any, still go in the history.
-            result.best_epoch, best = epoch, {}
-            result.best_valid_loss = min(result.best_valid_loss, current)
-        elif current < result.best_valid_loss - 1e-6:
-            result.best_valid_loss, result.best_epoch, bad_epochs = current, epoch, 0
-            best = _cpu_state(module)
-        else:
-            bad_epochs += 1
-            if bad_epochs > config.patience:
-                result.stopped_early = True
+        best.update(result, row, module, config, valid_batches is not None)
         if out_of_time:
             result.out_of_time = True
             log.info("%s: time budget of %.0f s spent during epoch %d", desc,
@@ -541,10 +573,10 @@ def train_module(
         if (main and checkpoint_dir is not None and due and epoch < config.epochs
                 and not result.stopped_early and not out_of_time):
             last_save = time.perf_counter()
-            save_checkpoint(checkpoint_dir, module, best or _cpu_state(module), opts,
+            save_checkpoint(checkpoint_dir, module, best.weights or _cpu_state(module), opts,
                             loop_state(epoch))
-    if best:
-        module.load_state_dict(best)
+    if best.weights:
+        module.load_state_dict(best.weights)
     module.eval()
     result.seconds = time.perf_counter() - t0
     return result
