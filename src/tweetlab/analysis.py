@@ -251,6 +251,72 @@ class _Scorer:
         return labels, conf, _terms_per_label(tokens, labels)
 
 
+class _Tally:
+    """What ``analyze`` keeps of the scored chunks: counts per (period, group, label), the
+    ``top_n`` most confident tweets per (group, label), term counts per label and a random
+    sample of tweets to explain at the end."""
+
+    def __init__(self, labels: list[str], group: str | None, top_n: int,
+                 use_entity: bool) -> None:
+        self.group, self.top_n, self.use_entity = group, top_n, use_entity
+        self.counts: Counter[tuple[str, str, str]] = Counter()
+        self.heaps: dict[tuple[str, str], list[tuple[float, int, str]]] = {}
+        self.terms = _TermTotals(labels)
+        self.sample = _Reservoir(SAMPLE)
+        self.n_scored = 0
+        self._seq = 0  # file order, to break ties between equally confident tweets
+
+    def add(self, chunk: Any, dates: np.ndarray, labels: np.ndarray, conf: np.ndarray,
+            terms: TermCounts, *, by: str) -> None:
+        """Count one scored chunk (its rows' dates, labels, confidences and terms)."""
+        import pandas as pd
+
+        rows, gvals = _groups_for(chunk, self.group)
+        p_code, p_names = _period_codes(dates, by)
+        g_code, g_names = pd.factorize(gvals)
+        l_code, l_names = pd.factorize(labels[rows])
+        n_g, n_l = len(g_names), len(l_names)
+        # Cells (period, group, label) as one integer per row, counted by sorting.
+        cell = np.sort((p_code[rows] * n_g + g_code) * n_l + l_code)
+        starts = _run_starts(cell)
+        sizes = np.diff(np.append(starts, len(cell)))
+        for key, n in zip(cell[starts].tolist(), sizes.tolist(), strict=True):
+            pg, lab = divmod(key, n_l)
+            p, g = divmod(pg, n_g)
+            self.counts[(p_names[p], g_names[g], l_names[lab])] += n
+        texts = chunk["text"].tolist()
+        # Most confident tweets per (group, label): the chunk's best top_n per key (rows by
+        # key, then confidence, ties in file order), then a bounded heap per key keeps the
+        # best over all chunks.
+        key_code = g_code * n_l + l_code
+        order = np.lexsort((-conf[rows], key_code))
+        first = _run_starts(key_code[order])
+        rank = np.arange(len(order)) - np.repeat(first, np.diff(np.append(first, len(order))))
+        for j in order[rank < self.top_n].tolist():
+            self._seq += 1
+            g, lab = g_names[g_code[j]], l_names[l_code[j]]
+            heap = self.heaps.setdefault((str(g), str(lab)), [])
+            item = (float(conf[rows[j]]), -self._seq, texts[int(rows[j])])
+            if len(heap) < self.top_n:
+                heapq.heappush(heap, item)
+            elif item > heap[0]:
+                heapq.heapreplace(heap, item)
+        self.terms.add(terms)
+        ents = chunk["entity"].tolist() if self.use_entity and "entity" in chunk.columns \
+            else None
+        self.sample.offer(texts, ents)
+        self.n_scored += len(chunk)
+
+
+def _period_codes(dates: np.ndarray, by: str) -> tuple[np.ndarray, np.ndarray]:
+    """(code of each row, name of each code): each distinct day (hour) named once."""
+    if by == "all":
+        return np.zeros(len(dates), dtype=np.int64), np.array(["all"], dtype=object)
+    unit = "h" if by == "hour" else "D"
+    uniq, code = np.unique(dates.astype(f"datetime64[{unit}]"), return_inverse=True)
+    return code.reshape(-1), np.asarray(period_names(uniq, by), dtype=object)
+
+
 def analyze(
     data: str | Path,
     model: Any = None,
@@ -311,12 +377,10 @@ def analyze(
     if out_path is not None:
         check_writable(out_path, force)
     start = time.perf_counter()
-    counts: Counter[tuple[str, str, str]] = Counter()
-    heaps: dict[tuple[str, str], list[tuple[float, int, str]]] = {}
-    term_totals = _TermTotals(list(labels_out))
-    n_scored = n_skipped = 0
+    use_entity = bool(getattr(clf, "entity_input", False))
+    tally = _Tally(list(labels_out), group, top_n, use_entity)
+    n_skipped = 0
     first_bad: tuple[int, str] | None = None
-    seq = 0
     bar = tqdm(desc="analyze", unit=" tweets", disable=None if progress else True)
     position = ReadPosition(Path(data))
     bad_rows: list[tuple[int, str]] = []  # (line, reason) of malformed rows skipped
@@ -324,8 +388,6 @@ def analyze(
     n_workers = auto_workers(data, clf) if workers is None else workers
     if n_workers < 1:
         raise DataError(f"workers = {n_workers}: must be >= 1")
-    use_entity = bool(getattr(clf, "entity_input", False))
-    sample = _Reservoir(SAMPLE)  # tweets whose words are explained at the end
 
     def prepared() -> Iterator[tuple[Any, np.ndarray]]:
         """Chunks with text and a usable date, and their dates (rows without are counted)."""
@@ -369,62 +431,17 @@ def analyze(
         ents = chunk["entity"].tolist() if use_entity and "entity" in chunk.columns else None
         return chunk["text"].tolist(), ents
 
-    def period_codes(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(code of each row, name of each code): each distinct day (hour) named once."""
-        if by == "all":
-            return np.zeros(len(dates), dtype=np.int64), np.array(["all"], dtype=object)
-        unit = "h" if by == "hour" else "D"
-        uniq, code = np.unique(dates.astype(f"datetime64[{unit}]"), return_inverse=True)
-        return code.reshape(-1), np.asarray(period_names(uniq, by), dtype=object)
-
-    def count(chunk: Any, dates: np.ndarray, labels: np.ndarray, conf: np.ndarray,
-              terms: TermCounts) -> None:
-        nonlocal seq, n_scored
-        rows, gvals = _groups_for(chunk, group)
-        p_code, p_names = period_codes(dates)
-        g_code, g_names = pd.factorize(gvals)
-        l_code, l_names = pd.factorize(labels[rows])
-        n_g, n_l = len(g_names), len(l_names)
-        # Cells (period, group, label) as one integer per row, counted by sorting.
-        cell = np.sort((p_code[rows] * n_g + g_code) * n_l + l_code)
-        starts = _run_starts(cell)
-        sizes = np.diff(np.append(starts, len(cell)))
-        for key, n in zip(cell[starts].tolist(), sizes.tolist(), strict=True):
-            pg, lab = divmod(key, n_l)
-            p, g = divmod(pg, n_g)
-            counts[(p_names[p], g_names[g], l_names[lab])] += n
-        texts = chunk["text"].tolist()
-        # Most confident tweets per (group, label): the chunk's best top_n per key (rows by
-        # key, then confidence, ties in file order), then a bounded heap per key keeps the
-        # best over all chunks.
-        key_code = g_code * n_l + l_code
-        order = np.lexsort((-conf[rows], key_code))
-        first = _run_starts(key_code[order])
-        rank = np.arange(len(order)) - np.repeat(first, np.diff(np.append(first, len(order))))
-        for j in order[rank < top_n].tolist():
-            seq += 1
-            g, lab = g_names[g_code[j]], l_names[l_code[j]]
-            heap = heaps.setdefault((str(g), str(lab)), [])
-            item = (float(conf[rows[j]]), -seq, texts[int(rows[j])])
-            if len(heap) < top_n:
-                heapq.heappush(heap, item)
-            elif item > heap[0]:
-                heapq.heapreplace(heap, item)
-        term_totals.add(terms)
-        ents = chunk["entity"].tolist() if use_entity and "entity" in chunk.columns else None
-        sample.offer(texts, ents)
-        n_scored += len(chunk)
-        if (fraction := position.fraction()) > 0:
-            bar.total = max(n_read, round(n_read / fraction))  # the file's rows, estimated
-        bar.update(len(chunk))
-
     # Workers (if any) clean and score; this process reads, parses dates and counts.
     for (chunk, dates), scores in scored(prepared(), lambda p: inputs(p[0]), _Scorer, clf,
                                          model_ref, (band,), n_workers):
-        count(chunk, dates, *scores)
+        tally.add(chunk, dates, *scores, by=by)
+        if (fraction := position.fraction()) > 0:
+            bar.total = max(n_read, round(n_read / fraction))  # the file's rows, estimated
+        bar.update(len(chunk))
     bar.total = bar.n  # read to the end (rows without text or date are not counted)
     bar.refresh()
     bar.close()
+    n_scored, counts, sample = tally.n_scored, tally.counts, tally.sample
     if n_scored == 0:
         if first_bad is None:  # nothing was dropped for its date: there was nothing
             raise DataError("no tweets with text to analyze", path=str(data))
@@ -446,8 +463,9 @@ def analyze(
     table["share"] = (table["count"] / totals).round(4)
     if group is None:
         table = table.drop(columns="group")
-    typical = {k: [(c, t) for c, _, t in sorted(h, reverse=True)] for k, h in heaps.items()}
-    terms = _distinctive(term_totals.total(), n_terms)
+    typical = {k: [(c, t) for c, _, t in sorted(h, reverse=True)]
+               for k, h in tally.heaps.items()}
+    terms = _distinctive(tally.terms.total(), n_terms)
     seconds = time.perf_counter() - start
     from .api import relied_on_texts
 
