@@ -7,7 +7,13 @@ language the classifier never saw labels in: trained on English only, scored on 
 "mixed" left out), next to the same classifier trained on Spanish labels too. Logistic
 regression on the frozen sentence vectors (what ``embed-lr`` does), the English sources
 and held-out parts as in ``scripts/train_bundled.py``.
-Usage: python benchmarks/explore_multilingual.py   (~5 minutes on 2 cores: embedding)
+Usage: python benchmarks/explore_multilingual.py   (~2.5 minutes on 2 cores, embedding;
+the vectors are cached in benchmarks/out/multilingual_vectors.npz)
+
+Result (2026-11-29 03:05 UTC; macro-F1, 3 classes): English labels only -> Spanish test
+0.533 (accuracy 0.539); Spanish labels only 0.632; both 0.551 (C 1: 0.558; Spanish rows
+given 10 / 25 / 50% of the weight: 0.563 / 0.559 / 0.580). The English test parts with
+English labels: airline 0.696, TweetEval 0.565, entity 0.638.
 """
 
 from __future__ import annotations
@@ -55,10 +61,18 @@ def main() -> None:
     labels = {k: np.array(v.labels) for k, v in sets.items()}
     tests = [k for k in sets if "test" in k]
 
-    def run(name: str, train: list[str], C: float = 4.0, weight: str | None = None) -> None:
+    def run(name: str, train: list[str], C: float = 4.0, weight: str | None = None,
+            spanish_share: float | None = None) -> None:
         x = np.concatenate([vecs[t] for t in train])
         y = np.concatenate([labels[t] for t in train])
-        clf = LogisticRegression(C=C, max_iter=2000, class_weight=weight).fit(x, y)
+        sample_weight = None
+        if spanish_share is not None:  # Spanish rows carry this share of the total weight
+            n_en, n_es = len(labels["en_train"]), len(labels["es_train"])
+            sample_weight = np.concatenate([
+                np.ones(n_en), np.full(n_es, spanish_share / (1 - spanish_share) * n_en / n_es)])
+            sample_weight /= sample_weight.mean()
+        clf = LogisticRegression(C=C, max_iter=2000, class_weight=weight).fit(
+            x, y, sample_weight=sample_weight)
         cells = []
         for t in tests:
             p = clf.predict(vecs[t])
@@ -73,6 +87,9 @@ def main() -> None:
     run("English + Spanish, balanced", ["en_train", "es_train"], weight="balanced")
     for C in (1.0, 16.0):
         run(f"English + Spanish, C {C}", ["en_train", "es_train"], C=C)
+    for share in (0.1, 0.25, 0.5):
+        run(f"English + Spanish, es weight {share}", ["en_train", "es_train"],
+            spanish_share=share)
 
 
 if __name__ == "__main__":
