@@ -1293,11 +1293,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("error: only `train` and `generator train` run in several processes "
                   "(torchrun); run this command once, without torchrun", file=sys.stderr)
             return 2
-        return _run(args)
+        code = _run(args)
     finally:
         distributed.shutdown()
         log.handlers[:], log.propagate, level = before
         log.setLevel(level)
+    distributed.exit_if_joined(code)  # (a process that trained data-parallel ends here)
+    return code
 
 
 def _subparser(parser: argparse.ArgumentParser, func: Any) -> argparse.ArgumentParser | None:
