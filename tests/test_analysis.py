@@ -357,3 +357,13 @@ def test_analyze_with_an_unknown_encoding_is_a_clear_error(tmp_path, binary_mode
     path.write_text("text\nhello\n", encoding="utf-8")
     with pytest.raises(DataError, match="unknown encoding 'klingon'"):
         analyze(path, binary_model, progress=False, encoding="klingon")
+
+
+def test_the_report_names_the_model_folder_and_family(tmp_path, binary_model):
+    folder = binary_model.save(tmp_path / "my-sentiment")
+    path = write_tweets(tmp_path / "t.csv", sample_rows(60))
+    analyze(path, folder, out=tmp_path / "rep", progress=False)
+    html = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
+    assert "scored with a <b>my-sentiment (tfidf)</b> model" in html
+    analyze(path, binary_model, out=tmp_path / "rep2", progress=False)  # an object: family
+    assert "scored with a <b>tfidf</b> model" in (tmp_path / "rep2" / "report.html").read_text()

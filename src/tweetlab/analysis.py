@@ -478,9 +478,15 @@ def analyze(
 
         result.files = write_analysis_report(result, out_path, by=by, group=group,
                                              labels=labels_out, source=str(data),
-                                             model_name=getattr(clf, "family", "?"),
+                                             model_name=_model_name(model_ref, clf),
                                              max_groups=max_groups)
     return result
+
+
+def _model_name(model_ref: Any, clf: Any) -> str:
+    """How reports name the model: its folder (or bundled name) and family."""
+    family = getattr(clf, "family", "?")
+    return f"{model_ref.name} ({family})" if isinstance(model_ref, Path) else family
 
 
 def describe_period(by: str) -> str:
