@@ -54,6 +54,8 @@ def test_a_script_the_model_never_learned_is_named_in_a_warning(client):
     assert client.post("/v1/predict", json={"texts": ["love it"]}).json()["warning"] is None
     batch = client.post("/v1/predict", json={"texts": ["Καλημέρα", "love it", "hate"]}).json()
     assert batch["warning"] is None  # Greek is not most of these letters
+    explained = client.post("/v1/explain", json=greek).json()
+    assert "Greek" in explained["warning"]
 
 
 def test_single_text_request_gives_a_list_too(client):

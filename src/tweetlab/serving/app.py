@@ -415,7 +415,8 @@ def _routes(served: dict[str, Served], generators: dict[str, ServedGenerator],
             raise HTTPException(422, str(exc)) from None
         metrics.count_texts(entry.name, len(req.texts))
         return ExplainResponse(model=entry.name, explanations=[
-            ExplanationBody.model_validate(e.to_dict()) for e in found])
+            ExplanationBody.model_validate(e.to_dict()) for e in found],
+            warning=unfamiliar_script_note(entry.model, req.texts))
 
     @router.post("/v1/generate", response_model=GenerateResponse,
                  responses={401: {}, 404: {}, 413: {}, 422: {}})

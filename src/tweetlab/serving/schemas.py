@@ -68,6 +68,7 @@ class ExplanationBody(BaseModel):
 class ExplainResponse(BaseModel):
     model: str
     explanations: list[ExplanationBody]
+    warning: str | None = Field(None, description="as in PredictResponse")
 
 
 class GenerateRequest(BaseModel):
