@@ -116,50 +116,80 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
         row += len(frame)
         return frame
 
+    frames = (_parquet_frames(p, chunk_size, position) if kind == "parquet" else
+              _jsonl_frames(p, chunk_size, encoding, position) if kind == "jsonl" else
+              _csv_frames(p, chunk_size, encoding, text, position, on_bad_row))
     try:
-        if kind == "parquet":
-            import pyarrow.parquet as pq
+        for frame in frames:
+            yield finish(frame)
+    except UnicodeDecodeError:
+        # where the first bad byte is, and which encoding decodes the whole file
+        raise _decode_error(p, lambda: _blocks(p), encoding) from None
+    except DataError as exc:
+        if exc.path is None:
+            exc.path = str(p)
+        raise
 
-            pfile = pq.ParquetFile(p)
-            for batch in pfile.iter_batches(batch_size=chunk_size):
-                if position is not None:
-                    position.done = (row + batch.num_rows) / max(pfile.metadata.num_rows, 1)
-                yield finish(batch.to_pandas())
-            return
-        if kind == "jsonl":
-            with open_text(p, encoding, position) as fh:
-                buf: list[dict[str, Any]] = []
-                for n, line in enumerate(fh, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        obj = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise DataError(f"invalid JSON ({exc.msg})", path=p, line=n) from None
-                    if isinstance(obj, dict) and isinstance(obj.get("user"), dict):
-                        obj["user"] = obj["user"].get("screen_name") or obj["user"].get("id")
-                    buf.append(obj if isinstance(obj, dict) else {"text": obj})
-                    if len(buf) >= chunk_size:
-                        yield finish(pd.DataFrame(buf))
-                        buf = []
-                if buf:
-                    yield finish(pd.DataFrame(buf))
-            return
-        with open_text(p, encoding) as fh:
-            first_line = fh.readline()
-        if not first_line.strip():
-            raise DataError("file is empty", path=p)
-        delimiter = _sniff_delimiter(first_line, p)
-        first = next(csv.reader([first_line], delimiter=delimiter))
-        layout = _layout(first, delimiter, p, text, None, None)
-        names = list(layout.names)
-        if not layout.header:
-            # Headerless known layouts: name the columns by role.
-            names[layout.text] = "text"
-            for role, i in layout.roles.items():
-                names[i] = role
-            if layout.label is not None:
-                names[layout.label] = "label"
+
+def _parquet_frames(p: Path, chunk_size: int, position: ReadPosition | None
+                    ) -> Iterator[Any]:
+    import pyarrow.parquet as pq
+
+    pfile = pq.ParquetFile(p)
+    done = 0
+    for batch in pfile.iter_batches(batch_size=chunk_size):
+        done += batch.num_rows
+        if position is not None:
+            position.done = done / max(pfile.metadata.num_rows, 1)
+        yield batch.to_pandas()
+
+
+def _jsonl_frames(p: Path, chunk_size: int, encoding: str, position: ReadPosition | None
+                  ) -> Iterator[Any]:
+    import pandas as pd
+
+    with open_text(p, encoding, position) as fh:
+        buf: list[dict[str, Any]] = []
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"invalid JSON ({exc.msg})", path=p, line=n) from None
+            if isinstance(obj, dict) and isinstance(obj.get("user"), dict):
+                obj["user"] = obj["user"].get("screen_name") or obj["user"].get("id")
+            buf.append(obj if isinstance(obj, dict) else {"text": obj})
+            if len(buf) >= chunk_size:
+                yield pd.DataFrame(buf)
+                buf = []
+        if buf:
+            yield pd.DataFrame(buf)
+
+
+def _csv_frames(p: Path, chunk_size: int, encoding: str, text: str | None,
+                position: ReadPosition | None,
+                on_bad_row: Callable[[int, str], None] | None) -> Iterator[Any]:
+    """The raw chunks of a CSV/TSV file (headerless known layouts named by role); pandas'
+    parser errors become :class:`DataError` naming the line."""
+    import pandas as pd
+
+    with open_text(p, encoding) as fh:
+        first_line = fh.readline()
+    if not first_line.strip():
+        raise DataError("file is empty", path=p)
+    delimiter = _sniff_delimiter(first_line, p)
+    first = next(csv.reader([first_line], delimiter=delimiter))
+    layout = _layout(first, delimiter, p, text, None, None)
+    names = list(layout.names)
+    if not layout.header:
+        # Headerless known layouts: name the columns by role.
+        names[layout.text] = "text"
+        for role, i in layout.roles.items():
+            names[i] = role
+        if layout.label is not None:
+            names[layout.label] = "label"
+    try:
         with open_text(p, encoding, position) as fh:
             reader = pd.read_csv(fh, sep=delimiter, header=0 if layout.header else None,
                                  names=None if layout.header else names, dtype=object,
@@ -176,10 +206,7 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
                                               f"found {saw}")
                 if frame is None:
                     break
-                yield finish(frame)
-    except UnicodeDecodeError:
-        # where the first bad byte is, and which encoding decodes the whole file
-        raise _decode_error(p, lambda: _blocks(p), encoding) from None
+                yield frame
     except pd.errors.ParserError as exc:
         found = _BAD_ROW.search(str(exc))
         quote = _OPEN_QUOTE.search(str(exc))
@@ -192,7 +219,3 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
         want, line, saw = found.groups()
         raise DataError(f"malformed row: expected {want} fields, found {saw}", path=p,
                         line=int(line), hint="pass --skip-bad-rows to skip such rows") from None
-    except DataError as exc:
-        if exc.path is None:
-            exc.path = str(p)
-        raise
