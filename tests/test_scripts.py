@@ -93,3 +93,32 @@ def test_the_multilingual_bundled_model_is_not_warned_about(capsys):
     assert main(["predict", "multilingual-sentiment", *RUSSIAN]) == 0
     captured = capsys.readouterr()
     assert "Cyrillic" not in captured.err and len(captured.out.splitlines()) == 3
+
+
+def test_analyze_notes_the_share_of_a_mixed_collection_in_an_unfamiliar_script(english_model,
+                                                                               tmp_path):
+    import csv
+
+    def collection(path, every):  # one tweet in ``every`` Russian
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["text", "date"])
+            for i in range(1000):
+                w.writerow([RUSSIAN[i % 3] if i % every == 0 else ENGLISH[i % 6],
+                            f"2024-01-{1 + i % 28:02d}"])
+        return path
+
+    res = tweetlab.analyze(collection(tmp_path / "a.csv", 3), english_model,
+                           out=tmp_path / "rep", progress=False)
+    assert len(res.notes) == 1 and "Cyrillic" in res.notes[0]
+    share = int(res.notes[0].split("%")[0].split()[-1])
+    assert 25 <= share <= 42  # a third of the file, estimated from 400 sampled tweets
+    assert "Note:</b>" in (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
+    # A few Russian tweets among many English ones (1%): not worth a note.
+    assert tweetlab.analyze(collection(tmp_path / "b.csv", 100), english_model,
+                            progress=False).notes == []
+    # A model that read the script: nothing to note either.
+    ru = tweetlab.train(Dataset(texts=RUSSIAN * 20, labels=["positive", "negative"] * 30),
+                        "tfidf", valid_size=0)
+    ru.scripts_ = {"Latin": 0.6, "Cyrillic": 0.4}
+    assert tweetlab.analyze(tmp_path / "a.csv", ru, progress=False).notes == []

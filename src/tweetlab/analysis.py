@@ -78,6 +78,9 @@ class AnalysisResult:
     # The words the model relied on per label over a random sample of the tweets
     # (:func:`tweetlab.explanation.words_relied_on`): {"tweets": n, "classes": {...}}.
     relies_on: dict[str, Any] = field(default_factory=dict)
+    # What the counts alone do not say (e.g. a share of tweets in a script the model never
+    # learned): one sentence each, in the log and the report.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def tweets_per_second(self) -> float:
@@ -396,10 +399,6 @@ def analyze(
                                  position=position,
                                  on_bad_row=(lambda line, why: bad_rows.append((line, why)))
                                  if skip_bad_rows else None):
-            if not n_read:  # Russian tweets given to an English model, say so once
-                from .api import warn_unfamiliar_script
-
-                warn_unfamiliar_script(clf, chunk["text"].tolist())
             n_read += len(chunk)
             if by == "auto" and "date" not in chunk.columns:
                 log.info("%s has no date column: counting the whole file as one period", data)
@@ -472,7 +471,9 @@ def analyze(
     relies_on = relied_on_texts(clf, sample.texts, sample.entities if use_entity else None,
                                 most=SAMPLE)
     result = AnalysisResult(table, typical, terms, n_scored, n_skipped, seconds, by=by,
-                            relies_on=relies_on)
+                            relies_on=relies_on, notes=_script_notes(clf, sample.texts))
+    for note in result.notes:
+        log.warning("%s", note)
     if out_path is not None:
         from .reports import write_analysis_report
 
@@ -481,6 +482,22 @@ def analyze(
                                              model_name=_model_name(model_ref, clf),
                                              max_groups=max_groups)
     return result
+
+
+def _script_notes(clf: Any, sample: list[str]) -> list[str]:
+    """A note when at least 5% of the sampled tweets are mostly in a script the model
+    learned (nearly) none of - Russian tweets in a collection given to an English model."""
+    from .text.scripts import unfamiliar_tweets, what_reads_them
+
+    if getattr(clf, "multilingual", False):
+        return []
+    found = unfamiliar_tweets(getattr(clf, "scripts_", None) or {}, sample)
+    if found is None or found[1] < 0.05:
+        return []
+    script, share = found
+    return [f"about {share:.0%} of the tweets (in a random sample of {len(sample)}) are "
+            f"mostly in {script}, a script this model learned from (nearly) none of: their "
+            f"labels are guesses; {what_reads_them(clf)}"]
 
 
 def _model_name(model_ref: Any, clf: Any) -> str:

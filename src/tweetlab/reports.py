@@ -482,6 +482,7 @@ def write_analysis_report(result: Any, out: Path, *, by: str, group: str | None,
         + (f"; {result.n_skipped_dates:,} tweets without a usable date were skipped"
            if result.n_skipped_dates else "")
         + f". {result.tweets_per_second:,.0f} tweets/s.</p>",
+        *(f"<p style='color:#b54708'><b>Note:</b> {esc(note)}.</p>" for note in result.notes),
     ]
     for chart in charts:
         data = base64.b64encode(chart.read_bytes()).decode()

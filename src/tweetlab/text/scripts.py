@@ -65,6 +65,35 @@ def unfamiliar_script(trained: Mapping[str, float], texts: Sequence[str]
     return None
 
 
+def unfamiliar_tweets(trained: Mapping[str, float], texts: Sequence[str]
+                      ) -> tuple[str, float] | None:
+    """For a collection that mixes languages: (script, share of ``texts``) for the script
+    (with under 1% of the training letters) that most of these tweets are mostly written
+    in, when any tweet is; else None.
+
+    >>> unfamiliar_tweets({"Latin": 1.0}, ["hello there", "Привет всем", "Как дела?", "ok"])
+    ('Cyrillic', 0.5)
+    >>> unfamiliar_tweets({"Cyrillic": 1.0}, ["hello there", "Привет всем"])
+    ('Latin', 0.5)
+    """
+    if not trained or not texts:
+        return None
+    found: dict[str, int] = {}
+    latin_known = trained.get("Latin", 0.0) >= RARE
+    for text in texts:
+        if latin_known and text.isascii():  # (the common case, passed at once)
+            continue
+        profile = script_profile([text])
+        script = max(profile, key=profile.__getitem__) if profile else None
+        if script is not None and profile[script] >= DOMINANT and \
+                trained.get(script, 0.0) < RARE:
+            found[script] = found.get(script, 0) + 1
+    if not found:
+        return None
+    script = max(found, key=found.__getitem__)
+    return script, found[script] / len(texts)
+
+
 def unfamiliar_script_note(model: Any, texts: Sequence[str]) -> str | None:
     """What to tell a user when most letters of ``texts`` are in a script the training
     tweets of ``model`` (nearly) lacked - Russian tweets given to an English model; None
@@ -78,10 +107,16 @@ def unfamiliar_script_note(model: Any, texts: Sequence[str]) -> str | None:
         return None
     script, share = found
     seen = trained.get(script, 0.0)
-    sentiment = {"positive", "negative"} <= {str(c).lower() for c in model.classes_}
-    hint = ("the bundled multilingual-sentiment reads 16 languages (Russian, Arabic, Chinese, "
-            "Japanese...)" if sentiment else "train on tweets in their language, or with "
-            "a multilingual encoder (--model embed-lr --set encoder=use-multilingual)")
     return (f"{100 * share:.0f}% of these tweets' letters are {script}, a script that made "
             f"{f'{seen:.2%}' if seen else 'none'} of the letters this model learned from: "
-            f"its labels for them are guesses; {hint}")
+            f"its labels for them are guesses; {what_reads_them(model)}")
+
+
+def what_reads_them(model: Any) -> str:
+    """Where to turn for tweets in other scripts: a sentiment model is pointed to the
+    bundled multilingual one, any other to training on a multilingual encoder."""
+    if {"positive", "negative"} <= {str(c).lower() for c in model.classes_}:
+        return ("the bundled multilingual-sentiment reads 16 languages (Russian, Arabic, "
+                "Chinese, Japanese...)")
+    return ("train on tweets in their language, or with a multilingual encoder "
+            "(--model embed-lr --set encoder=use-multilingual)")
