@@ -35,7 +35,7 @@ SCRIPTS = {
     "Han": "\u4e00-\u9fff",
 }
 _PATTERNS = {name: re.compile(f"[{chars}]") for name, chars in SCRIPTS.items()}
-SAMPLE = 20_000  # tweets looked at: the profile of a large file is that of its start
+SAMPLE = 20_000  # tweets looked at at most, spread evenly over a longer list
 DOMINANT = 0.5  # a script holding at least this share of the given tweets' letters...
 RARE = 0.01  # ...that made less than this share of the training letters is unfamiliar
 
