@@ -10,7 +10,7 @@ import tweetlab
 from tweetlab.api import warn_unfamiliar_script
 from tweetlab.cli import main
 from tweetlab.data import Dataset
-from tweetlab.text.scripts import script_profile, unfamiliar_script
+from tweetlab.text.scripts import script_profile, unfamiliar_script_note, unfamiliar_tweets
 
 ENGLISH = ["I love this so much", "worst day ever, I hate it", "the movie was great",
            "awful service today", "what a happy morning", "so sad and angry"] * 10
@@ -31,11 +31,30 @@ def test_profile_of_a_long_list_looks_at_all_of_it_not_its_start():
     assert 0.4 < profile["Cyrillic"] < 0.6
 
 
-def test_unfamiliar_needs_a_majority_in_a_script_training_nearly_lacked():
-    assert unfamiliar_script({"Latin": 1.0}, RUSSIAN) == ("Cyrillic", 1.0)
-    assert unfamiliar_script({"Latin": 0.95, "Cyrillic": 0.05}, RUSSIAN) is None
-    assert unfamiliar_script({"Latin": 1.0}, ["good morning", "hello", "Привет"]) is None
-    assert unfamiliar_script({}, RUSSIAN) is None  # no profile recorded: nothing to say
+def test_a_tweet_counts_as_unfamiliar_when_mostly_in_a_script_training_nearly_lacked():
+    assert unfamiliar_tweets({"Latin": 1.0}, RUSSIAN) == ("Cyrillic", 1.0)
+    assert unfamiliar_tweets({"Latin": 0.95, "Cyrillic": 0.05}, RUSSIAN) is None
+    # "Привет" in an English tweet does not make it Russian; one tweet of three does count
+    assert unfamiliar_tweets({"Latin": 1.0}, ["say Привет to everyone"]) is None
+    assert unfamiliar_tweets({"Latin": 1.0}, ["good morning", "hello", "Привет"]) == \
+        ("Cyrillic", 1 / 3)
+    assert unfamiliar_tweets({}, RUSSIAN) is None  # no profile recorded: nothing to say
+
+
+def test_the_note_starts_at_5_percent_and_checks_a_spread_of_a_long_list():
+    class Model:
+        scripts_ = {"Latin": 1.0}
+        classes_ = ["negative", "positive"]
+
+    english = ["a lovely day"] * 99
+    assert unfamiliar_script_note(Model(), english + RUSSIAN[:1]) is None  # 1%
+    note = unfamiliar_script_note(Model(), english[:19] + RUSSIAN[:1])  # 5%
+    assert note is not None and note.startswith("5% of these tweets are mostly in Cyrillic")
+    note = unfamiliar_script_note(Model(), (english[:3] + RUSSIAN[:1]) * 10_000)
+    assert note is not None and note.startswith("about ")  # 2,000 of the 40,000 checked
+    assert 20 <= int(note.split("%")[0].split()[-1]) <= 30  # a quarter are Russian
+    Model.classes_ = ["a", "b"]  # not sentiment: pointed to a multilingual encoder
+    assert "encoder=use-multilingual" in unfamiliar_script_note(Model(), RUSSIAN)
 
 
 @pytest.fixture(scope="module")

@@ -487,17 +487,11 @@ def analyze(
 def _script_notes(clf: Any, sample: list[str]) -> list[str]:
     """A note when at least 5% of the sampled tweets are mostly in a script the model
     learned (nearly) none of - Russian tweets in a collection given to an English model."""
-    from .text.scripts import unfamiliar_tweets, what_reads_them
+    from .text.scripts import unfamiliar_script_note
 
-    if getattr(clf, "multilingual", False):
-        return []
-    found = unfamiliar_tweets(getattr(clf, "scripts_", None) or {}, sample)
-    if found is None or found[1] < 0.05:
-        return []
-    script, share = found
-    return [f"about {share:.0%} of the tweets (in a random sample of {len(sample)}) are "
-            f"mostly in {script}, a script this model learned from (nearly) none of: their "
-            f"labels are guesses; {what_reads_them(clf)}"]
+    note = unfamiliar_script_note(clf, sample, of=f"the tweets (a random sample of "
+                                                   f"{len(sample)})")
+    return [note] if note else []
 
 
 def _model_name(model_ref: Any, clf: Any) -> str:

@@ -3,15 +3,14 @@ learned (an English model given Russian tweets labels them, but its labels are g
 
 A profile is each script's share of the letters (URLs and @mentions left out, since they
 are Latin whatever the tweet's language). Training records the profile of its tweets
-(``scripts_``, saved in config.json); predicting compares the tweets it is given with it.
+(``scripts_``, saved in config.json); predicting counts the tweets it is given that are
+mostly in a script the training tweets (nearly) lacked.
 
 >>> profile = script_profile(["Какой чудесный день", "what a day http://t.co/x"])
 >>> sorted(profile)
 ['Cyrillic', 'Latin']
->>> unfamiliar_script({"Latin": 1.0}, ["Какой чудесный день"])
-('Cyrillic', 1.0)
->>> unfamiliar_script({"Latin": 1.0}, ["what a day"]) is None
-True
+>>> unfamiliar_tweets({"Latin": 1.0}, ["Какой чудесный день", "what a day"])
+('Cyrillic', 0.5)
 """
 
 from __future__ import annotations
@@ -35,34 +34,33 @@ SCRIPTS = {
     "Han": "\u4e00-\u9fff",
 }
 _PATTERNS = {name: re.compile(f"[{chars}]") for name, chars in SCRIPTS.items()}
-SAMPLE = 20_000  # tweets looked at at most, spread evenly over a longer list
-DOMINANT = 0.5  # a script holding at least this share of the given tweets' letters...
-RARE = 0.01  # ...that made less than this share of the training letters is unfamiliar
+SAMPLE = 20_000  # tweets whose letters are counted at most (drawn at random from more)
+DOMINANT = 0.5  # a tweet is "in" a script holding at least this share of its letters
+RARE = 0.01  # a script that made less than this share of the training letters is unfamiliar
+NOTED = 0.05  # the share of tweets in an unfamiliar script worth a warning
+CHECKED = 2_000  # tweets checked one by one at most (drawn at random from a longer list)
+
+
+def _drawn(texts: Sequence[str], most: int) -> Sequence[str]:
+    """``texts``, or ``most`` of them drawn at random (seeded: the same every time) when
+    there are more - not every k-th, which a list that repeats itself would fool."""
+    if len(texts) <= most:
+        return texts
+    import random
+
+    return [texts[i] for i in sorted(random.Random(0).sample(range(len(texts)), most))]
 
 
 def script_profile(texts: Sequence[str], most: int = SAMPLE) -> dict[str, float]:
-    """Each script's share of the letters of ``texts`` (of ``most`` of them spread evenly
-    over the list when there are more), to 4 decimals; scripts with a smaller share left
-    out, and an empty dict when there are no letters at all."""
-    step = max(1, -(-len(texts) // most))
-    joined = "\n".join(texts[::step])
+    """Each script's share of the letters of ``texts`` (of ``most`` of them drawn at
+    random when there are more), to 4 decimals; scripts with a smaller share left out, and
+    an empty dict when there are no letters at all."""
+    joined = "\n".join(_drawn(texts, most))
     joined = MENTION_RE.sub(" ", URL_RE.sub(" ", joined))
     counts = {name: len(rx.findall(joined)) for name, rx in _PATTERNS.items()}
     total = sum(counts.values())
     shares = {name: round(n / total, 4) for name, n in counts.items()} if total else {}
     return {name: share for name, share in shares.items() if share > 0}
-
-
-def unfamiliar_script(trained: Mapping[str, float], texts: Sequence[str]
-                      ) -> tuple[str, float] | None:
-    """(script, its share) when most letters of ``texts`` are in a script that made less
-    than 1% of the letters of the training tweets (profile ``trained``); else None."""
-    if not trained:
-        return None
-    for name, share in script_profile(texts).items():
-        if share >= DOMINANT and trained.get(name, 0.0) < RARE:
-            return name, share
-    return None
 
 
 def unfamiliar_tweets(trained: Mapping[str, float], texts: Sequence[str]
@@ -94,20 +92,23 @@ def unfamiliar_tweets(trained: Mapping[str, float], texts: Sequence[str]
     return script, found[script] / len(texts)
 
 
-def unfamiliar_script_note(model: Any, texts: Sequence[str]) -> str | None:
-    """What to tell a user when most letters of ``texts`` are in a script the training
-    tweets of ``model`` (nearly) lacked - Russian tweets given to an English model; None
-    when they are not. Models that record no profile (saved before profiles were recorded)
-    and models on a multilingual encoder are not checked."""
+def unfamiliar_script_note(model: Any, texts: Sequence[str], *,
+                           of: str = "these tweets") -> str | None:
+    """What to tell a user when at least 5% of ``texts`` are mostly in a script the
+    training tweets of ``model`` (nearly) lacked - Russian tweets given to an English
+    model; None otherwise. ``of`` names the tweets in the sentence. Up to 2,000 of them are
+    checked, drawn at random. Models that record no profile (saved before profiles were
+    recorded) and models on a multilingual encoder are not checked."""
     trained = getattr(model, "scripts_", None)
     if not trained or getattr(model, "multilingual", False):
         return None
-    found = unfamiliar_script(trained, texts)
-    if found is None:
+    found = unfamiliar_tweets(trained, _drawn(texts, CHECKED))
+    if found is None or found[1] < NOTED:
         return None
     script, share = found
     seen = trained.get(script, 0.0)
-    return (f"{100 * share:.0f}% of these tweets' letters are {script}, a script that made "
+    about = "about " if len(texts) > CHECKED else ""
+    return (f"{about}{share:.0%} of {of} are mostly in {script}, a script that made "
             f"{f'{seen:.2%}' if seen else 'none'} of the letters this model learned from: "
             f"its labels for them are guesses; {what_reads_them(model)}")
 
