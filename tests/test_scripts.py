@@ -141,3 +141,19 @@ def test_analyze_notes_the_share_of_a_mixed_collection_in_an_unfamiliar_script(e
                         "tfidf", valid_size=0)
     ru.scripts_ = {"Latin": 0.6, "Cyrillic": 0.4}
     assert tweetlab.analyze(tmp_path / "a.csv", ru, progress=False).notes == []
+
+
+def test_analyze_with_no_model_named_takes_the_multilingual_one_for_a_russian_file(tmp_path,
+                                                                                  caplog):
+    data = tmp_path / "ru.csv"
+    data.write_text("text\n" + "".join(f'"{t}"\n' for t in RUSSIAN * 5), encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger="tweetlab"):
+        res = tweetlab.analyze(data, by="all", progress=False)
+    assert "labelled by the bundled multilingual-sentiment" in caplog.text
+    assert res.notes == []  # (the English model would have had a note: its labels guess)
+    caplog.clear()
+    english = tmp_path / "en.csv"
+    english.write_text("text\n" + "".join(f'"{t}"\n' for t in ENGLISH), encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger="tweetlab"):
+        assert tweetlab.analyze(english, by="all", progress=False).n_scored == len(ENGLISH)
+    assert "multilingual" not in caplog.text

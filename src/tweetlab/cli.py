@@ -287,7 +287,7 @@ def _format_prediction(label: str, confidence: float, text: str) -> str:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from .api import load, warn_unfamiliar_script
-    from .bundled import BUNDLED, resolve
+    from .bundled import BUNDLED, default_for, resolve
 
     texts = list(args.texts)
     model_dir = args.model
@@ -297,7 +297,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         log.warning("no model folder or bundled model is named %r, so it is labelled as a "
                     "tweet too, with the bundled English sentiment model", texts[0])
     if model_dir is None and texts and not args.input:
-        model_dir = _default_model_for(texts)
+        model_dir = default_for(texts)
     # No model named: the bundled English sentiment model (or the multilingual one).
     model = load(resolve(model_dir))
     band = _band(args.neutral_band)
@@ -364,24 +364,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if unknown:
             print(f"     never seen in training: {', '.join(unknown)}")
     return 0
-
-
-def _default_model_for(texts: list[str]) -> str | None:
-    """With no model named: the bundled multilingual-sentiment when most of ``texts`` are
-    in a script the default English model never learned and that model can load here;
-    else None (the default)."""
-    from .bundled import DEFAULT, MULTILINGUAL, bundled_path, loadable
-    from .persistence import read_config
-    from .text.scripts import unfamiliar_tweets
-
-    if not loadable(MULTILINGUAL):
-        return None
-    found = unfamiliar_tweets(read_config(bundled_path(DEFAULT)).get("scripts") or {}, texts)
-    if found is None or found[1] < 0.5:
-        return None
-    log.info("these tweets are mostly in %s: labelled by the bundled %s (name a model with "
-             "--model to choose another)", found[0], MULTILINGUAL)
-    return MULTILINGUAL
 
 
 def _colour() -> bool:

@@ -69,3 +69,23 @@ def available() -> list[str]:
     """Bundled models present in this installation that can load here (those needing an
     optional package that is not installed are left out)."""
     return [n for n in BUNDLED if (HERE / n / "config.json").exists() and loadable(n)]
+
+
+def default_for(texts: list[str]) -> str | None:
+    """The bundled model to use when none is named: ``multilingual-sentiment`` when most of
+    ``texts`` are in a script the default English model never learned and that model can
+    load here (said in the log); else None (the default)."""
+    import logging
+
+    from ..persistence import read_config
+    from ..text.scripts import unfamiliar_tweets
+
+    if not loadable(MULTILINGUAL) or not (HERE / DEFAULT / "config.json").exists():
+        return None
+    found = unfamiliar_tweets(read_config(HERE / DEFAULT).get("scripts") or {}, texts)
+    if found is None or found[1] < 0.5:
+        return None
+    logging.getLogger("tweetlab").info(
+        "these tweets are mostly in %s: labelled by the bundled %s (name a model to choose "
+        "another)", found[0], MULTILINGUAL)
+    return MULTILINGUAL
