@@ -343,7 +343,8 @@ def analyze(
 
     Args:
         model: a classifier, a model directory or a bundled name (``None``: the
-            bundled English sentiment model).
+            bundled English sentiment model, or ``multilingual-sentiment`` when the
+            file's first tweets are mostly in a script the English one never learned).
         by: ``hour``, ``day``, ``week``, ``month``, ``all`` (one period, no dates), or
             ``auto``: days, or weeks / months when the tweets span more than 120 days /
             120 weeks, so that a chart has at most ~120 bars.
