@@ -959,7 +959,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "interactively (or line by line from a pipe).")
     p.add_argument("--model", "-m", help="model folder or bundled name (en-sentiment, "
                    "es-sentiment, disaster, multilingual-sentiment: Russian and 15 more "
-                   "languages); default en-sentiment. A folder may also be the first argument")
+                   "languages); default en-sentiment, or multilingual-sentiment for tweets "
+                   "mostly in other scripts. A folder may also be the first argument")
     p.add_argument("texts", nargs="*", metavar="[MODEL] TEXT")
     p.add_argument("--input", "-i", help="file of tweets to label")
     p.add_argument("--entity", help="what the tweets are about, for models trained on "
