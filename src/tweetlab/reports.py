@@ -150,13 +150,32 @@ def plot_history(history: list[dict[str, float]], path: str | Path, title: str =
 
 def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
     """The ``README.md`` of a model directory, generated from its config and metrics."""
+    generator = config.get("task") == "text-generation"
+    lines = [*_card_header(config, metrics, generator), *_card_generator(metrics),
+             *_card_scores(config, metrics), *_card_training(metrics)]
+    lines += ["", "## Hyperparameters", "", "```json"]
+    import json
+
+    lines += [json.dumps(config.get("params", {}), indent=2), "```", "",
+              "## Use", "", "```python", "import tweetlab"]
+    if generator:
+        lines += ["gen = tweetlab.load_generator('PATH/TO/THIS/FOLDER')",
+                  "gen.generate('seed phrase', n=5)", "```", ""]
+    else:
+        lines += ["model = tweetlab.load_model('PATH/TO/THIS/FOLDER')",
+                  "model.predict(['what a great day'])", "```", ""]
+    return "\n".join(lines)
+
+
+def _card_header(config: dict[str, Any], metrics: dict[str, Any], generator: bool
+                 ) -> list[str]:
+    """The title and the list of facts: task, labels, creation, data, starting point."""
     lines = [
         f"# tweetlab model: `{config['family']}`",
         "",
         f"- Task: {config.get('task', 'text-classification')}",
         f"- Created: {config.get('created', '?')} with tweetlab {config.get('tweetlab_version', '?')}",
     ]
-    generator = config.get("task") == "text-generation"
     if not generator:
         lines[3:3] = [f"- Labels: {', '.join(f'`{x}`' for x in config['labels'])}",
                       f"- Neutral band: {config['neutral_band'] or 'none'}"]
@@ -177,10 +196,17 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
                      f"`{base.get('source') or '?'}`, {base.get('n_train') or '?'} tweets) "
                      f"rather than random weights; {base.get('new_characters', 0)} characters "
                      "were new to it")
+    return lines
+
+
+def _card_generator(metrics: dict[str, Any]) -> list[str]:
+    """A tweet generator's held-out bits per character, samples and updates."""
+    lines: list[str] = []
     if "valid_bits_per_char" in metrics:
         lines += ["", "## Held-out score", "",
                   f"**{metrics['valid_bits_per_char']:.3f} bits per character** on the newest "
-                  f"{data.get('n_valid')} tweets (time split; lower is better)."]
+                  f"{metrics.get('data', {}).get('n_valid')} tweets (time split; lower is "
+                  "better)."]
         ngram = metrics.get("ngram")
         if ngram and "valid_bits_per_char_network" in metrics:
             lines.append(f"The network alone: {metrics['valid_bits_per_char_network']:.3f}; "
@@ -201,6 +227,13 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
                   "(n-gram counts and novelty filter; the network is unchanged). The held-out "
                   "score above is from training time; these tweets may include the held-out "
                   "ones."]
+    return lines
+
+
+def _card_scores(config: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
+    """A classifier's test and validation scores, notes, calibration, words relied on and
+    tuning."""
+    lines: list[str] = []
     tests = metrics.get("held_out_test")
     if tests:
         lines += ["", "## Held-out test scores", "",
@@ -217,9 +250,9 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
                   f"Accuracy **{held['accuracy']:.4f}**, macro-F1 **{held['macro_f1']:.4f}** "
                   f"on {held['n']} tweets ({metrics.get('validation_note', 'validation split')}).",
                   "", "| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
-        for lab, s in held["per_class"].items():
-            lines.append(f"| {lab} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} "
-                         f"| {s['support']} |")
+        for lab, sc in held["per_class"].items():
+            lines.append(f"| {lab} | {sc['precision']:.3f} | {sc['recall']:.3f} | {sc['f1']:.3f} "
+                         f"| {sc['support']} |")
     cal = metrics.get("calibration")
     if cal and "temperature" in cal:
         unit = "images" if config.get("task") == "image-classification" else "tweets"
@@ -246,6 +279,12 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
                   "(the best five):", "", f"| {tuning.get('metric')} | settings |", "|---:|---|"]
         lines += [f"| {t['score']:.4f} | {' '.join(t['settings']) or '(defaults)'} |"
                   for t in trials[:5]]
+    return lines
+
+
+def _card_training(metrics: dict[str, Any]) -> list[str]:
+    """How long training took and where, the curves, and the command that reproduces it."""
+    lines: list[str] = []
     if "train_seconds" in metrics:
         where = {"cpu": " on the CPU", "cuda": " on a CUDA GPU"}.get(metrics.get("device", ""), "")
         amp = " with bf16 autocast" if metrics.get("bf16") else ""
@@ -258,18 +297,7 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
         lines += ["", f"![training curves]({CURVES_FILE})"]
     if metrics.get("command"):
         lines += ["", "## Reproduce", "", "```", metrics["command"], "```"]
-    lines += ["", "## Hyperparameters", "", "```json"]
-    import json
-
-    lines += [json.dumps(config.get("params", {}), indent=2), "```", "",
-              "## Use", "", "```python", "import tweetlab"]
-    if generator:
-        lines += ["gen = tweetlab.load_generator('PATH/TO/THIS/FOLDER')",
-                  "gen.generate('seed phrase', n=5)", "```", ""]
-    else:
-        lines += ["model = tweetlab.load_model('PATH/TO/THIS/FOLDER')",
-                  "model.predict(['what a great day'])", "```", ""]
-    return "\n".join(lines)
+    return lines
 
 
 def plot_worst_mistakes(data: Any, proba: Any, classes: list[str], path: str | Path,
