@@ -157,3 +157,12 @@ def test_analyze_with_no_model_named_takes_the_multilingual_one_for_a_russian_fi
     with caplog.at_level(logging.INFO, logger="tweetlab"):
         assert tweetlab.analyze(english, by="all", progress=False).n_scored == len(ENGLISH)
     assert "multilingual" not in caplog.text
+
+
+def test_a_pipe_into_predict_is_warned_about_once(english_model, monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(RUSSIAN * 3) + "\n"))
+    assert main(["predict", str(english_model)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("Cyrillic") == 1 and len(captured.out.splitlines()) == 9

@@ -308,7 +308,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return _predict_images(model, args)
     if args.input:
         return _predict_file(model, args, band)
-    warned = bool(texts) and warn_unfamiliar_script(model, texts)
+    if texts:
+        warn_unfamiliar_script(model, texts)
     if args.explain and texts:
         _print_explanations(model, texts, args.entity, band)
         return 0
@@ -325,24 +326,39 @@ def cmd_predict(args: argparse.Namespace) -> int:
         for text, lab, p in zip(texts, labels, proba, strict=True):
             print(_format_prediction(lab, _confidence(model, lab, p), text))
         return 0
-    interactive = sys.stdin.isatty()
-    if not interactive:
-        # A pipe: score the lines waiting at once (a file piped in goes in batches), and
-        # each line of a live stream (tail -f) as soon as it comes.
-        for lines in _waiting_lines(sys.stdin):
-            warned = warned or warn_unfamiliar_script(model, lines)
-            if args.explain:
-                _print_explanations(model, lines, args.entity, band)
-                sys.stdout.flush()
-                continue
-            proba = model.predict_proba(lines)
-            for line, lab, p in zip(lines, model.labels_from_proba(proba, band), proba,
-                                    strict=True):
-                print(_format_prediction(lab, _confidence(model, lab, p), line))
+    if not sys.stdin.isatty():
+        return _predict_pipe(model, args, band)
+    return _predict_prompt(model, args, band)
+
+
+def _predict_pipe(model: Any, args: argparse.Namespace, band: Any) -> int:
+    """``predict`` reading a pipe: the lines waiting are scored at once (a file piped in
+    goes in batches), and each line of a live stream (tail -f) as soon as it comes."""
+    from .api import warn_unfamiliar_script
+
+    warned = False
+    for lines in _waiting_lines(sys.stdin):
+        warned = warned or warn_unfamiliar_script(model, lines)
+        if args.explain:
+            _print_explanations(model, lines, args.entity, band)
             sys.stdout.flush()
-        return 0
+            continue
+        proba = model.predict_proba(lines)
+        for line, lab, p in zip(lines, model.labels_from_proba(proba, band), proba,
+                                strict=True):
+            print(_format_prediction(lab, _confidence(model, lab, p), line))
+        sys.stdout.flush()
+    return 0
+
+
+def _predict_prompt(model: Any, args: argparse.Namespace, band: Any) -> int:
+    """``predict`` at a terminal: one tweet a line, its label, probabilities and the
+    words the model never saw (and with --explain, those that decided it)."""
+    from .api import warn_unfamiliar_script
+
     print(f"tweetlab {model.family} model ({', '.join(model.output_labels)}). "
           "Type a tweet and press Enter; an empty line or Ctrl-D quits.")
+    warned = False
     while True:
         try:
             line = input("tweet> ")
