@@ -154,3 +154,18 @@ def test_predict_with_no_model_named_takes_the_multilingual_one_for_russian(monk
                         ("no_such_module_here", "tweetlab[multilingual]"))
     assert main(["predict", "Ужасный сервис"]) == 0
     assert "guesses" in capsys.readouterr().err
+
+
+def test_a_request_naming_no_model_goes_to_the_multilingual_one_for_russian():
+    with TestClient(create_app(None, ServeSettings())) as client:
+        body = client.post("/v1/predict", json={"texts": ["Ужасный сервис, никогда больше"]}
+                           ).json()
+        assert body["model"] == "multilingual-sentiment" and body["warning"] is None
+        assert body["predictions"][0]["label"] == "negative"
+        english = client.post("/v1/predict", json={"texts": ["what a lovely day"]}).json()
+        assert english["model"] == "en-sentiment"
+        named = client.post("/v1/predict", json={"model": "en-sentiment",
+                                                 "texts": ["Ужасный сервис"]}).json()
+        assert named["model"] == "en-sentiment" and "Cyrillic" in named["warning"]
+        why = client.post("/v1/explain", json={"texts": ["Ужасный сервис"]}).json()
+        assert why["model"] == "multilingual-sentiment" and why["warning"] is None

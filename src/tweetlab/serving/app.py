@@ -41,7 +41,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import __version__
 from ..errors import ConfigError, TweetlabError, list_columns
 from ..models.base import label_confidence
-from ..text.scripts import unfamiliar_script_note
+from ..text.scripts import unfamiliar_script_note, unfamiliar_tweets
 from .batching import MicroBatcher
 from .metrics import Metrics
 from .middleware import BodyLimit, Observe, _error, _key_ok, _read_body, _replay
@@ -262,6 +262,19 @@ def _pick(served: dict[str, Served], name: str | None,
     return served[name]
 
 
+def _reader_for(entry: Served, served: Mapping[str, Served], texts: Sequence[str]) -> Served:
+    """For a request that names no model: when most of ``texts`` are in a script the
+    default model never learned, a served multilingual model with the same labels (the
+    bundled English and multilingual sentiment models); else ``entry``."""
+    if getattr(entry.model, "multilingual", False):
+        return entry
+    found = unfamiliar_tweets(getattr(entry.model, "scripts_", None) or {}, texts)
+    if found is None or found[1] < 0.5:
+        return entry
+    return next((e for e in served.values() if getattr(e.model, "multilingual", False)
+                 and list(e.model.classes_) == list(entry.model.classes_)), entry)
+
+
 def _pick_generator(generators: dict[str, ServedGenerator], served: Mapping[str, Served],
                     name: str | None) -> ServedGenerator:
     if name is not None and name in served:
@@ -309,6 +322,8 @@ async def _predict(served: dict[str, Served], settings: ServeSettings, metrics: 
     """``POST /v1/predict`` for a validated request; limits raise ``HTTPException``."""
     entry = _pick(served, req.model, generators)
     _check_texts(req.texts, settings.max_texts, settings)
+    if req.model is None:
+        entry = _reader_for(entry, served, req.texts)
     if len(req.texts) == 1 and entry.batcher is not None:
         proba = (await entry.batcher.submit(req.texts[0]))[None, :]
     else:
@@ -407,6 +422,8 @@ def _routes(served: dict[str, Served], generators: dict[str, ServedGenerator],
 
         entry = _pick(served, req.model, generators)
         _check_texts(req.texts, settings.max_explain_texts, settings)
+        if req.model is None:
+            entry = _reader_for(entry, served, req.texts)
         try:
             found = await asyncio.to_thread(explain, entry.model, req.texts, target=req.target,
                                             entity=req.entity, neutral_band=req.neutral_band,

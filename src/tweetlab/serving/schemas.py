@@ -12,7 +12,10 @@ class PredictRequest(BaseModel):
         "examples": [{"model": "en-sentiment", "texts": ["What a lovely day!"]}]})
 
     model: str | None = Field(None, description="model name (GET /v1/models); default: the "
-                                                "first model served")
+                                                "first model served, or a served multilingual "
+                                                "model with its labels for texts mostly in a "
+                                                "script it never learned (the response names "
+                                                "the model)")
     texts: list[str] = Field(..., min_length=1, description="tweets to label")
     neutral_band: tuple[float, float] | None = Field(
         None, description="binary models: (low, high) probability band labelled neutral")
