@@ -148,6 +148,57 @@ def _draws(space: Space, trials: int, seed: int) -> list[list[str]]:
     return out
 
 
+def _checked_search(model: str, space: Space | None, fixed: Sequence[str], metric: str,
+                    trials: int) -> Space:
+    """The search space of ``model`` (``space``, or the family's default), after checking
+    that every setting it and ``fixed`` name exists and that the metric and trial count
+    make sense - before any trial runs."""
+    from .models import get_family
+
+    cls = get_family(model)
+    if space is None:
+        if model not in SPACES:
+            raise ConfigError(f"no search space for {model!r} (there is one for "
+                              f"{', '.join(SPACES)}); pass space=")
+        space = SPACES[model]
+    # A key the family does not have would fail every trial that draws it: say so now.
+    check_override_keys([cls.Config, TrainConfig], [p for dim in space for opt in dim
+                                                    for p in opt], what=f"{model} search:")
+    check_override_keys([cls.Config, TrainConfig], list(fixed), what=f"{model}:")
+    if metric not in METRICS and not metric.startswith("f1_"):
+        raise ConfigError(f"metric {metric!r}: choose macro_f1, accuracy or f1_LABEL")
+    if trials < 1:
+        raise ConfigError(f"trials = {trials}: need at least 1")
+    return space
+
+
+def _trial(parts: Sequence[tuple[Dataset, Dataset]], model: str, settings: list[str],
+           overrides: list[str], seed: int, metric: str) -> dict[str, Any]:
+    """Train ``model`` with ``overrides`` on each (train, valid) part and score it: the
+    mean score (and its spread over folds) and seconds per part; an impossible
+    combination of settings is a trial with a NaN score and its error."""
+    from .api import model_inputs
+    from .api import train as train_model
+    from .evaluation import evaluate_model
+
+    t0 = time.perf_counter()
+    scores = []
+    try:
+        for part_train, part_valid in parts:
+            clf = train_model(part_train, model, overrides=overrides, seed=seed)
+            report = evaluate_model(clf, model_inputs(clf, part_valid),
+                                    part_valid.labels or [])
+            scores.append(_score(report, metric))
+    except TweetlabError as exc:  # an impossible combination: note it, go on
+        return {"settings": settings, "score": float("nan"),
+                "seconds": time.perf_counter() - t0, "error": str(exc)}
+    trial = {"settings": settings, "score": float(np.mean(scores)),
+             "seconds": (time.perf_counter() - t0) / len(parts)}
+    if len(scores) > 1:
+        trial["std"] = float(np.std(scores))
+    return trial
+
+
 def tune(
     data: Dataset | str | Path,
     model: str = "fasttext",
@@ -187,25 +238,10 @@ def tune(
     """
     from tqdm.auto import tqdm
 
-    from .api import _as_dataset, check_trainable, model_inputs, prepare_output
+    from .api import _as_dataset, check_trainable, prepare_output
     from .api import train as train_model
-    from .evaluation import evaluate_model
-    from .models import get_family
 
-    cls = get_family(model)
-    if space is None:
-        if model not in SPACES:
-            raise ConfigError(f"no search space for {model!r} (there is one for "
-                              f"{', '.join(SPACES)}); pass space=")
-        space = SPACES[model]
-    # A key the family does not have would fail every trial that draws it: say so now.
-    check_override_keys([cls.Config, TrainConfig], [p for dim in space for opt in dim
-                                                    for p in opt], what=f"{model} search:")
-    check_override_keys([cls.Config, TrainConfig], list(fixed), what=f"{model}:")
-    if metric not in METRICS and not metric.startswith("f1_"):
-        raise ConfigError(f"metric {metric!r}: choose macro_f1, accuracy or f1_LABEL")
-    if trials < 1:
-        raise ConfigError(f"trials = {trials}: need at least 1")
+    space = _checked_search(model, space, fixed, metric, trials)
     trial_log = trial_log_for(out) if out is not None else None
     if resume and trial_log is None:
         raise ConfigError("resume needs out= (CLI: --out): the finished trials are kept "
@@ -250,28 +286,13 @@ def tune(
                 continue
             if minutes is not None and results and time.perf_counter() - start > minutes * 60:
                 break
-            overrides = [*fixed, *settings, "progress=false"]
-            t0 = time.perf_counter()
-            scores = []
-            try:
-                for part_train, part_valid in parts:
-                    clf = train_model(part_train, model, overrides=overrides, seed=seed)
-                    report = evaluate_model(clf, model_inputs(clf, part_valid),
-                                            part_valid.labels or [])
-                    scores.append(_score(report, metric))
-            except TweetlabError as exc:  # an impossible combination: note it, go on
-                results.append({"settings": settings, "score": float("nan"),
-                                "seconds": time.perf_counter() - t0, "error": str(exc)})
-                _append_trial(trial_log, run_key, results[-1])
-                continue
-            trial = {"settings": settings, "score": float(np.mean(scores)),
-                     "seconds": (time.perf_counter() - t0) / len(parts)}
-            if len(scores) > 1:
-                trial["std"] = float(np.std(scores))
+            trial = _trial(parts, model, settings, [*fixed, *settings, "progress=false"],
+                           seed, metric)
             results.append(trial)
             _append_trial(trial_log, run_key, trial)
-            best = max(r["score"] for r in results if r["score"] == r["score"])
-            bar.set_postfix(best=f"{best:.4f}")
+            scored = [r["score"] for r in results if r["score"] == r["score"]]
+            if scored:
+                bar.set_postfix(best=f"{max(scored):.4f}")
     except KeyboardInterrupt:  # Ctrl-C: go on with the trials that finished
         if not any(r["score"] == r["score"] for r in results):
             raise
