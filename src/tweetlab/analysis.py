@@ -311,6 +311,58 @@ class _Tally:
         self.n_scored += len(chunk)
 
 
+class _Reading:
+    """The chunks ``analyze`` counts: rows with text and (unless ``by="all"``) a usable
+    date, and their dates; what it left out on the way (rows without a date, malformed
+    rows when skipped) and how far into the file it is."""
+
+    def __init__(self, data: str | Path, by: str, chunk_size: int, text: str | None,
+                 encoding: str | None, skip_bad_rows: bool) -> None:
+        self.data, self.by, self.chunk_size = data, by, chunk_size
+        self.text, self.encoding, self.skip_bad_rows = text, encoding, skip_bad_rows
+        self.position = ReadPosition(Path(data))
+        self.n_read = 0  # rows read so far (scoring, in workers, follows a few chunks behind)
+        self.n_skipped = 0  # rows without a usable date
+        self.first_bad: tuple[int, str] | None = None  # (row, date) of the first of them
+        self.bad_rows: list[tuple[int, str]] = []  # (line, reason) of malformed rows skipped
+
+    def chunks(self) -> Iterator[tuple[Any, np.ndarray]]:
+        """Chunks with text and a usable date, and their dates (rows without are counted).
+        A file with no date column under ``by="auto"`` is counted as one period."""
+        for chunk in iter_chunks(self.data, chunk_size=self.chunk_size, text=self.text,
+                                 encoding=self.encoding, position=self.position,
+                                 on_bad_row=(lambda line, why: self.bad_rows.append((line, why)))
+                                 if self.skip_bad_rows else None):
+            self.n_read += len(chunk)
+            if self.by == "auto" and "date" not in chunk.columns:
+                log.info("%s has no date column: counting the whole file as one period",
+                         self.data)
+                self.by = "all"
+            if self.by != "all" and "date" not in chunk.columns:
+                raise DataError(f"no date column to count {self.by} by (looked for date, "
+                                "created_at, timestamp...); use by='all' (CLI: --by all) for "
+                                "no time axis", path=str(self.data))
+            texts = chunk["text"].tolist()
+            has_text = np.fromiter(map(bool, map(str.strip, texts)), dtype=bool, count=len(texts))
+            if not has_text.all():
+                chunk = chunk[has_text]
+                if chunk.empty:
+                    continue
+            dates = parse_dates(chunk["date"].tolist()) if self.by != "all" else \
+                np.zeros(len(chunk), dtype="datetime64[s]")
+            ok = ~np.isnat(dates)
+            if not ok.all():
+                bad = np.flatnonzero(~ok)
+                self.n_skipped += len(bad)
+                if self.first_bad is None:
+                    self.first_bad = (int(chunk["_row"].iloc[bad[0]]),
+                                      str(chunk["date"].iloc[bad[0]]))
+                chunk, dates = chunk[ok], dates[ok]
+                if chunk.empty:
+                    continue
+            yield chunk, dates
+
+
 def _period_codes(dates: np.ndarray, by: str) -> tuple[np.ndarray, np.ndarray]:
     """(code of each row, name of each code): each distinct day (hour) named once."""
     if by == "all":
@@ -385,65 +437,29 @@ def analyze(
     start = time.perf_counter()
     use_entity = bool(getattr(clf, "entity_input", False))
     tally = _Tally(list(labels_out), group, top_n, use_entity)
-    n_skipped = 0
-    first_bad: tuple[int, str] | None = None
     bar = tqdm(desc="analyze", unit=" tweets", disable=None if progress else True)
-    position = ReadPosition(Path(data))
-    bad_rows: list[tuple[int, str]] = []  # (line, reason) of malformed rows skipped
-    n_read = 0  # rows read so far (scoring, in workers, follows a few chunks behind)
     n_workers = auto_workers(data, clf) if workers is None else workers
     if n_workers < 1:
         raise DataError(f"workers = {n_workers}: must be >= 1")
-
-    def prepared() -> Iterator[tuple[Any, np.ndarray]]:
-        """Chunks with text and a usable date, and their dates (rows without are counted)."""
-        nonlocal n_skipped, first_bad, by, n_read
-        for chunk in iter_chunks(data, chunk_size=chunk_size, text=text, encoding=encoding,
-                                 position=position,
-                                 on_bad_row=(lambda line, why: bad_rows.append((line, why)))
-                                 if skip_bad_rows else None):
-            n_read += len(chunk)
-            if by == "auto" and "date" not in chunk.columns:
-                log.info("%s has no date column: counting the whole file as one period", data)
-                by = "all"
-            if by != "all" and "date" not in chunk.columns:
-                raise DataError(f"no date column to count {by} by (looked for date, "
-                                "created_at, timestamp...); use by='all' (CLI: --by all) for "
-                                "no time axis", path=str(data))
-            texts = chunk["text"].tolist()
-            has_text = np.fromiter(map(bool, map(str.strip, texts)), dtype=bool, count=len(texts))
-            if not has_text.all():
-                chunk = chunk[has_text]
-                if chunk.empty:
-                    continue
-            dates = parse_dates(chunk["date"].tolist()) if by != "all" else \
-                np.zeros(len(chunk), dtype="datetime64[s]")
-            ok = ~np.isnat(dates)
-            if not ok.all():
-                bad = np.flatnonzero(~ok)
-                n_skipped += len(bad)
-                if first_bad is None:
-                    first_bad = (int(chunk["_row"].iloc[bad[0]]), str(chunk["date"].iloc[bad[0]]))
-                chunk, dates = chunk[ok], dates[ok]
-                if chunk.empty:
-                    continue
-            yield chunk, dates
+    reading = _Reading(data, by, chunk_size, text, encoding, skip_bad_rows)
 
     def inputs(chunk: Any) -> tuple[list[str], list[str] | None]:
         ents = chunk["entity"].tolist() if use_entity and "entity" in chunk.columns else None
         return chunk["text"].tolist(), ents
 
     # Workers (if any) clean and score; this process reads, parses dates and counts.
-    for (chunk, dates), scores in scored(prepared(), lambda p: inputs(p[0]), _Scorer, clf,
-                                         model_ref, (band,), n_workers):
-        tally.add(chunk, dates, *scores, by=by)
-        if (fraction := position.fraction()) > 0:
-            bar.total = max(n_read, round(n_read / fraction))  # the file's rows, estimated
+    for (chunk, dates), scores in scored(reading.chunks(), lambda p: inputs(p[0]), _Scorer,
+                                         clf, model_ref, (band,), n_workers):
+        tally.add(chunk, dates, *scores, by=reading.by)
+        if (fraction := reading.position.fraction()) > 0:
+            bar.total = max(reading.n_read, round(reading.n_read / fraction))  # estimated
         bar.update(len(chunk))
     bar.total = bar.n  # read to the end (rows without text or date are not counted)
     bar.refresh()
     bar.close()
     n_scored, counts, sample = tally.n_scored, tally.counts, tally.sample
+    n_skipped, first_bad, bad_rows, by = (reading.n_skipped, reading.first_bad,
+                                          reading.bad_rows, reading.by)
     if n_scored == 0:
         if first_bad is None:  # nothing was dropped for its date: there was nothing
             raise DataError("no tweets with text to analyze", path=str(data))
