@@ -403,6 +403,56 @@ class TweetlabApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+def _decoded(raw: bytes, encoding: str) -> str:
+    """``POST /v1/predict-csv``'s body as text; 422 for an unknown or non-text encoding or
+    bytes it does not decode."""
+    try:
+        info = codecs.lookup(encoding)
+    except (LookupError, ValueError):  # ValueError: e.g. a NUL in the name
+        raise HTTPException(422, f"unknown encoding {encoding!r}") from None
+    if not getattr(info, "_is_text_encoding", True):  # base64, zlib, rot13...
+        raise HTTPException(422, f"{encoding!r} is not a text encoding")
+    try:
+        return raw.decode("utf-8-sig" if info.name == "utf-8" else info.name)
+    except UnicodeDecodeError as exc:
+        raise HTTPException(422, f"the CSV is not {encoding} (byte {exc.start}); pass "
+                                 "encoding=, e.g. ?encoding=latin-1") from None
+    except (UnicodeError, LookupError) as exc:
+        raise HTTPException(422, f"cannot decode the CSV as {encoding} ({exc})") from None
+
+
+def _text_column(header: list[str], text_column: str | None) -> int:
+    """Which column of a CSV holds the tweets: the one named, one with a usual name, or
+    the only one; 422 otherwise."""
+    if text_column is not None:
+        if text_column not in header:
+            raise HTTPException(422, f"no column {text_column!r}; columns: "
+                                     f"{list_columns(header)}")
+        return header.index(text_column)
+    guesses = [i for i, h in enumerate(header) if h.strip().lower() in {
+        "text", "tweet", "full_text", "content", "message"}]
+    if not guesses and len(header) > 1:
+        raise HTTPException(422, f"cannot tell which column holds the tweets "
+                                 f"(columns: {list_columns(header)}); pass text_column=")
+    return guesses[0] if guesses else 0
+
+
+def _scored_csv(header: list[str], body: list[list[str]], preds: list[Prediction],
+                classes: list[str]) -> str:
+    """The CSV with label, confidence and a probability per class added to every row
+    (``predicted_`` in front when the file has such columns already, e.g. a gold label)."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    added = ["label", "confidence", *(f"p_{c}" for c in classes)]
+    if {h.strip().lower() for h in header} & {a.lower() for a in added}:
+        added = [f"predicted_{a}" for a in added]
+    w.writerow([*header, *added])
+    for r, p in zip(body, preds, strict=True):
+        w.writerow([*r, p.label, f"{p.confidence:.4f}",
+                    *(f"{p.probabilities[c]:.4f}" for c in classes)])
+    return out.getvalue()
+
+
 def _routes(served: dict[str, Served], generators: dict[str, ServedGenerator],
             settings: ServeSettings, metrics: Metrics) -> APIRouter:
     router = APIRouter()
@@ -464,37 +514,12 @@ def _routes(served: dict[str, Served], generators: dict[str, ServedGenerator],
             raise HTTPException(415, "send the CSV itself as the request body (curl "
                                      "--data-binary @tweets.csv -H 'Content-Type: text/csv'), "
                                      "not as a form upload")
-        try:
-            info = codecs.lookup(encoding)
-        except (LookupError, ValueError):  # ValueError: e.g. a NUL in the name
-            raise HTTPException(422, f"unknown encoding {encoding!r}") from None
-        if not getattr(info, "_is_text_encoding", True):  # base64, zlib, rot13...
-            raise HTTPException(422, f"{encoding!r} is not a text encoding")
-        raw = await request.body()
-        try:
-            text = raw.decode("utf-8-sig" if info.name == "utf-8" else info.name)
-        except UnicodeDecodeError as exc:
-            raise HTTPException(422, f"the CSV is not {encoding} (byte {exc.start}); pass "
-                                     "encoding=, e.g. ?encoding=latin-1") from None
-        except (UnicodeError, LookupError) as exc:
-            raise HTTPException(422, f"cannot decode the CSV as {encoding} ({exc})") from None
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        rows = list(csv.reader(io.StringIO(_decoded(await request.body(), encoding),
+                                           newline="")))
         if not rows or not rows[0]:
             raise HTTPException(422, "the CSV is empty")
         header, body = rows[0], rows[1:]
-        lowered = [h.strip().lower() for h in header]
-        if text_column is not None:
-            if text_column not in header:
-                raise HTTPException(422, f"no column {text_column!r}; columns: "
-                                         f"{list_columns(header)}")
-            col = header.index(text_column)
-        else:
-            guesses = [i for i, h in enumerate(lowered) if h in {"text", "tweet", "full_text",
-                                                               "content", "message"}]
-            if not guesses and len(header) > 1:
-                raise HTTPException(422, f"cannot tell which column holds the tweets "
-                                         f"(columns: {list_columns(header)}); pass text_column=")
-            col = guesses[0] if guesses else 0
+        col = _text_column(header, text_column)
         if len(body) > settings.max_texts * 100:
             raise HTTPException(422, f"{len(body):,} rows; the limit is {settings.max_texts * 100:,}")
         bad = [n + 2 for n, r in enumerate(body) if len(r) <= col]
@@ -505,18 +530,9 @@ def _routes(served: dict[str, Served], generators: dict[str, ServedGenerator],
             np.zeros((0, len(entry.model.classes_)))
         preds = _predictions(entry.model, proba, None)
         metrics.count_texts(entry.name, len(texts))
-        out = io.StringIO()
-        w = csv.writer(out)
-        classes = list(entry.model.classes_)
-        added = ["label", "confidence", *(f"p_{c}" for c in classes)]
-        if set(lowered) & {a.lower() for a in added}:  # e.g. the file's own (gold) label column
-            added = [f"predicted_{a}" for a in added]
-        w.writerow([*header, *added])
-        for r, p in zip(body, preds, strict=True):
-            w.writerow([*r, p.label, f"{p.confidence:.4f}",
-                        *(f"{p.probabilities[c]:.4f}" for c in classes)])
-        return Response(out.getvalue(), media_type="text/csv", headers={
-            "Content-Disposition": 'attachment; filename="scored.csv"'})
+        return Response(_scored_csv(header, body, preds, list(entry.model.classes_)),
+                        media_type="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="scored.csv"'})
 
     @router.get("/v1/models", response_model=ModelList)
     async def list_models() -> ModelList:
