@@ -169,3 +169,19 @@ def test_a_request_naming_no_model_goes_to_the_multilingual_one_for_russian():
         assert named["model"] == "en-sentiment" and "Cyrillic" in named["warning"]
         why = client.post("/v1/explain", json={"texts": ["Ужасный сервис"]}).json()
         assert why["model"] == "multilingual-sentiment" and why["warning"] is None
+
+
+def test_predict_input_with_no_model_named_reads_the_file_first(tmp_path, capsys):
+    ru, en = tmp_path / "ru.csv", tmp_path / "en.csv"
+    ru.write_text('text\n"Ужасный сервис, никогда больше"\n"Какой чудесный день"\n',
+                  encoding="utf-8")
+    en.write_text("text\nI love this so much\nworst day ever\n", encoding="utf-8")
+    assert main(["predict", "--input", str(ru)]) == 0
+    captured = capsys.readouterr()
+    assert "labelled by the bundled multilingual-sentiment" in captured.err
+    assert '"Ужасный сервис, никогда больше",negative,' in captured.out
+    assert main(["predict", "--input", str(en)]) == 0
+    captured = capsys.readouterr()
+    assert "multilingual" not in captured.err and ",positive," in captured.out
+    assert main(["predict", "--input", str(tmp_path / "missing.csv")]) != 0  # read proper
+    assert "missing.csv" in capsys.readouterr().err

@@ -298,6 +298,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
                     "tweet too, with the bundled English sentiment model", texts[0])
     if model_dir is None and texts and not args.input:
         model_dir = default_for(texts)
+    elif model_dir is None and args.input:
+        model_dir = _default_for_input(args)
     # No model named: the bundled English sentiment model (or the multilingual one).
     model = load(resolve(model_dir))
     band = _band(args.neutral_band)
@@ -329,6 +331,22 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if not sys.stdin.isatty():
         return _predict_pipe(model, args, band)
     return _predict_prompt(model, args, band)
+
+
+def _default_for_input(args: argparse.Namespace) -> str | None:
+    """``predict --input`` with no model named: :func:`tweetlab.bundled.default_for` the
+    file's first 2,000 tweets (a file that cannot be read is left for the reading proper
+    to report)."""
+    from .bundled import default_for
+    from .data import iter_dataset
+
+    opts = {k: v for k, v in _read_kwargs(args).items() if k != "shape" and v is not None}
+    try:
+        first = next(iter(iter_dataset(args.input, chunk_size=2_000, require_labels=False,
+                                       **opts)), None)
+    except (TweetlabError, OSError, ValueError):
+        return None
+    return default_for(list(first.texts)) if first is not None else None
 
 
 def _predict_pipe(model: Any, args: argparse.Namespace, band: Any) -> int:
