@@ -21,10 +21,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from tweetlab.encoders import UseEmbedder
 from tweetlab.models.embed_lr import NGRAM_CLEANING
 from tweetlab.models.tfidf import NgramTfidf, TfidfConfig
 from tweetlab.models.transformer import LIGHT_CLEANING
+from tweetlab.multilingual import UseEmbedder
 from tweetlab.text import normalize_many
 
 

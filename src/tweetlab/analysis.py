@@ -420,10 +420,10 @@ def analyze(
 
     if by not in PERIODS:
         raise DataError(f"unknown period {by!r}; choose one of {', '.join(PERIODS)}")
-    from .bundled import resolve
+    from .bundled import default_for_file, resolve
 
     if model is None:  # the English model, or the multilingual one for other scripts
-        model = _default_model(data, text, encoding)
+        model = default_for_file(data, text=text, encoding=encoding)
     model_ref = resolve(model) if model is None or isinstance(model, str | Path) else model
     clf = load_model(model_ref) if isinstance(model_ref, Path) else model_ref
     if getattr(clf, "task", "text-classification") != "text-classification":
@@ -501,18 +501,6 @@ def analyze(
                                              model_name=_model_name(model_ref, clf),
                                              max_groups=max_groups)
     return result
-
-
-def _default_model(data: str | Path, text: str | None, encoding: str | None) -> str | None:
-    """With no model named: :func:`tweetlab.bundled.default_for` the file's first 2,000
-    tweets (a file that cannot be read is left for the reading proper to report)."""
-    from .bundled import default_for
-
-    try:
-        first = next(iter_chunks(data, chunk_size=2_000, text=text, encoding=encoding), None)
-    except (DataError, OSError, ValueError):
-        return None
-    return default_for(first["text"].tolist()) if first is not None else None
 
 
 def _script_notes(clf: Any, sample: list[str]) -> list[str]:

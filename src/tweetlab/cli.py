@@ -287,7 +287,7 @@ def _format_prediction(label: str, confidence: float, text: str) -> str:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from .api import load, warn_unfamiliar_script
-    from .bundled import BUNDLED, default_for, resolve
+    from .bundled import BUNDLED, default_for, default_for_file, resolve
 
     texts = list(args.texts)
     model_dir = args.model
@@ -299,7 +299,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if model_dir is None and texts and not args.input:
         model_dir = default_for(texts)
     elif model_dir is None and args.input:
-        model_dir = _default_for_input(args)
+        model_dir = default_for_file(args.input, **{k: v for k, v in _read_kwargs(args).items()
+                                                    if k != "shape"})
     # No model named: the bundled English sentiment model (or the multilingual one).
     model = load(resolve(model_dir))
     band = _band(args.neutral_band)
@@ -331,22 +332,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if not sys.stdin.isatty():
         return _predict_pipe(model, args, band)
     return _predict_prompt(model, args, band)
-
-
-def _default_for_input(args: argparse.Namespace) -> str | None:
-    """``predict --input`` with no model named: :func:`tweetlab.bundled.default_for` the
-    file's first 2,000 tweets (a file that cannot be read is left for the reading proper
-    to report)."""
-    from .bundled import default_for
-    from .data import iter_dataset
-
-    opts = {k: v for k, v in _read_kwargs(args).items() if k != "shape" and v is not None}
-    try:
-        first = next(iter(iter_dataset(args.input, chunk_size=2_000, require_labels=False,
-                                       **opts)), None)
-    except (TweetlabError, OSError, ValueError):
-        return None
-    return default_for(list(first.texts)) if first is not None else None
 
 
 def _predict_pipe(model: Any, args: argparse.Namespace, band: Any) -> int:

@@ -35,7 +35,6 @@ from torch import nn
 
 from .config import DEFAULT_ENCODER
 from .errors import ModelError
-from .multilingual import USE_MULTILINGUAL, UseEmbedder  # noqa: F401 (re-exported)
 
 log = logging.getLogger("tweetlab")
 ENCODER_TYPES = {"bert", "roberta", "xlm-roberta", "mpnet"}

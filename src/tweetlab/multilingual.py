@@ -16,12 +16,9 @@ USE_MULTILINGUAL = "use-multilingual"
 
 
 def _threads() -> int:
-    """torch's thread count when torch is loaded (a server sets it), else the usable cores."""
+    """torch's thread count when torch is loaded (a server sets it), else the cores."""
     torch = sys.modules.get("torch")
-    if torch is not None:
-        return max(int(torch.get_num_threads()), 1)
-    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    return max(len(cores) if cores else os.cpu_count() or 1, 1)
+    return max(int(torch.get_num_threads()) if torch is not None else os.cpu_count() or 1, 1)
 
 
 class UseEmbedder:

@@ -15,8 +15,9 @@ True
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from ..errors import ModelError
 
@@ -71,21 +72,38 @@ def available() -> list[str]:
     return [n for n in BUNDLED if (HERE / n / "config.json").exists() and loadable(n)]
 
 
-def default_for(texts: list[str]) -> str | None:
+def default_for(texts: Sequence[str]) -> str | None:
     """The bundled model to use when none is named: ``multilingual-sentiment`` when most of
     ``texts`` are in a script the default English model never learned and that model can
     load here (said in the log); else None (the default)."""
     import logging
 
     from ..persistence import read_config
-    from ..text.scripts import unfamiliar_tweets
+    from ..text.scripts import drawn, mostly, unfamiliar_tweets
 
     if not loadable(MULTILINGUAL) or not (HERE / DEFAULT / "config.json").exists():
         return None
-    found = unfamiliar_tweets(read_config(HERE / DEFAULT).get("scripts") or {}, texts)
-    if found is None or found[1] < 0.5:
+    found = unfamiliar_tweets(read_config(HERE / DEFAULT).get("scripts") or {}, drawn(texts))
+    if not mostly(found):
         return None
+    assert found is not None
     logging.getLogger("tweetlab").info(
         "these tweets are mostly in %s: labelled by the bundled %s (name a model to choose "
         "another)", found[0], MULTILINGUAL)
     return MULTILINGUAL
+
+
+def default_for_file(path: str | Path, **read: Any) -> str | None:
+    """:func:`default_for` the first 2,000 tweets of the file at ``path`` (``read``: the
+    options of :func:`tweetlab.data.iter_dataset`); a file that cannot be read is left
+    for the reading proper to report."""
+    from ..data import iter_dataset
+    from ..errors import TweetlabError
+
+    opts = {k: v for k, v in read.items() if v is not None}
+    try:
+        first = next(iter(iter_dataset(path, chunk_size=2_000, require_labels=False,
+                                       **{**opts, "skip_bad_rows": True})), None)
+    except (TweetlabError, OSError, ValueError):
+        return None
+    return default_for(first.texts) if first is not None else None

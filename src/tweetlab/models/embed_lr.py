@@ -73,7 +73,7 @@ class EmbedLRClassifier(TextClassifier):
              resume: bool) -> None:
         from sklearn.linear_model import LogisticRegression
 
-        if self.config.encoder == USE_MULTILINGUAL:
+        if self.multilingual:
             self.encoder_ = UseEmbedder()
         else:  # (torch only here: a model on the multilingual encoder runs without it)
             from ..encoders import load_encoder, resolve_encoder

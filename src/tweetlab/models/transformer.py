@@ -22,9 +22,8 @@ import torch
 from safetensors.numpy import load_file
 from torch import nn
 
-from ..config import LIGHT_CLEANING, CleaningConfig, ConfigBase, _check
+from ..config import DEFAULT_ENCODER, LIGHT_CLEANING, CleaningConfig, ConfigBase, _check
 from ..encoders import (
-    DEFAULT_ENCODER,
     BertEncoder,
     EncoderConfig,
     make_tokenizer,

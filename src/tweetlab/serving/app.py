@@ -41,7 +41,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import __version__
 from ..errors import ConfigError, TweetlabError, list_columns
 from ..models.base import label_confidence
-from ..text.scripts import unfamiliar_script_note, unfamiliar_tweets
+from ..text.scripts import check_scripts, mostly, script_note
 from .batching import MicroBatcher
 from .metrics import Metrics
 from .middleware import BodyLimit, Observe, _error, _key_ok, _read_body, _replay
@@ -262,17 +262,19 @@ def _pick(served: dict[str, Served], name: str | None,
     return served[name]
 
 
-def _reader_for(entry: Served, served: Mapping[str, Served], texts: Sequence[str]) -> Served:
-    """For a request that names no model: when most of ``texts`` are in a script the
-    default model never learned, a served multilingual model with the same labels (the
-    bundled English and multilingual sentiment models); else ``entry``."""
-    if getattr(entry.model, "multilingual", False):
-        return entry
-    found = unfamiliar_tweets(getattr(entry.model, "scripts_", None) or {}, texts)
-    if found is None or found[1] < 0.5:
-        return entry
-    return next((e for e in served.values() if getattr(e.model, "multilingual", False)
-                 and list(e.model.classes_) == list(entry.model.classes_)), entry)
+def _route(entry: Served, served: Mapping[str, Served], named: str | None,
+           texts: Sequence[str]) -> tuple[Served, str | None]:
+    """The model that labels ``texts`` and the warning that goes with its answer. A
+    request that names no model and whose texts are mostly in a script ``entry`` never
+    learned goes to a served multilingual model with the same labels (the bundled English
+    and multilingual sentiment models), where there is one."""
+    found = check_scripts(entry.model, texts)
+    if named is None and mostly(found):
+        other = next((e for e in served.values() if getattr(e.model, "multilingual", False)
+                      and list(e.model.classes_) == list(entry.model.classes_)), None)
+        if other is not None:
+            return other, None
+    return entry, script_note(entry.model, found, len(texts))
 
 
 def _pick_generator(generators: dict[str, ServedGenerator], served: Mapping[str, Served],
@@ -322,16 +324,14 @@ async def _predict(served: dict[str, Served], settings: ServeSettings, metrics: 
     """``POST /v1/predict`` for a validated request; limits raise ``HTTPException``."""
     entry = _pick(served, req.model, generators)
     _check_texts(req.texts, settings.max_texts, settings)
-    if req.model is None:
-        entry = _reader_for(entry, served, req.texts)
+    entry, warning = _route(entry, served, req.model, req.texts)
     if len(req.texts) == 1 and entry.batcher is not None:
         proba = (await entry.batcher.submit(req.texts[0]))[None, :]
     else:
         proba = await asyncio.to_thread(entry.score, req.texts)
     predictions = _predictions(entry.model, proba, req.neutral_band)
     metrics.count_texts(entry.name, len(req.texts))
-    return PredictResponse(model=entry.name, predictions=predictions,
-                           warning=unfamiliar_script_note(entry.model, req.texts))
+    return PredictResponse(model=entry.name, predictions=predictions, warning=warning)
 
 
 class HotPredict:
@@ -472,8 +472,7 @@ def _routes(served: dict[str, Served], generators: dict[str, ServedGenerator],
 
         entry = _pick(served, req.model, generators)
         _check_texts(req.texts, settings.max_explain_texts, settings)
-        if req.model is None:
-            entry = _reader_for(entry, served, req.texts)
+        entry, warning = _route(entry, served, req.model, req.texts)
         try:
             found = await asyncio.to_thread(explain, entry.model, req.texts, target=req.target,
                                             entity=req.entity, neutral_band=req.neutral_band,
@@ -482,8 +481,7 @@ def _routes(served: dict[str, Served], generators: dict[str, ServedGenerator],
             raise HTTPException(422, str(exc)) from None
         metrics.count_texts(entry.name, len(req.texts))
         return ExplainResponse(model=entry.name, explanations=[
-            ExplanationBody.model_validate(e.to_dict()) for e in found],
-            warning=unfamiliar_script_note(entry.model, req.texts))
+            ExplanationBody.model_validate(e.to_dict()) for e in found], warning=warning)
 
     @router.post("/v1/generate", response_model=GenerateResponse,
                  responses={401: {}, 404: {}, 413: {}, 422: {}})

@@ -38,10 +38,11 @@ SAMPLE = 20_000  # tweets whose letters are counted at most (drawn at random fro
 DOMINANT = 0.5  # a tweet is "in" a script holding at least this share of its letters
 RARE = 0.01  # a script that made less than this share of the training letters is unfamiliar
 NOTED = 0.05  # the share of tweets in an unfamiliar script worth a warning
+MOSTLY = 0.5  # the share from which a model that reads them is taken where one can be
 CHECKED = 2_000  # tweets checked one by one at most (drawn at random from a longer list)
 
 
-def _drawn(texts: Sequence[str], most: int) -> Sequence[str]:
+def drawn(texts: Sequence[str], most: int = CHECKED) -> Sequence[str]:
     """``texts``, or ``most`` of them drawn at random (seeded: the same every time) when
     there are more - not every k-th, which a list that repeats itself would fool."""
     if len(texts) <= most:
@@ -55,7 +56,7 @@ def script_profile(texts: Sequence[str], most: int = SAMPLE) -> dict[str, float]
     """Each script's share of the letters of ``texts`` (of ``most`` of them drawn at
     random when there are more), to 4 decimals; scripts with a smaller share left out, and
     an empty dict when there are no letters at all."""
-    joined = "\n".join(_drawn(texts, most))
+    joined = "\n".join(drawn(texts, most))
     joined = MENTION_RE.sub(" ", URL_RE.sub(" ", joined))
     counts = {name: len(rx.findall(joined)) for name, rx in _PATTERNS.items()}
     total = sum(counts.values())
@@ -92,25 +93,42 @@ def unfamiliar_tweets(trained: Mapping[str, float], texts: Sequence[str]
     return script, found[script] / len(texts)
 
 
-def unfamiliar_script_note(model: Any, texts: Sequence[str], *,
-                           of: str = "these tweets") -> str | None:
-    """What to tell a user when at least 5% of ``texts`` are mostly in a script the
-    training tweets of ``model`` (nearly) lacked - Russian tweets given to an English
-    model; None otherwise. ``of`` names the tweets in the sentence. Up to 2,000 of them are
-    checked, drawn at random. Models that record no profile (saved before profiles were
-    recorded) and models on a multilingual encoder are not checked."""
+def check_scripts(model: Any, texts: Sequence[str]) -> tuple[str, float] | None:
+    """:func:`unfamiliar_tweets` of ``texts`` (up to 2,000 of them, drawn at random)
+    against the scripts ``model`` learned from; None for a model that records no profile
+    (saved before profiles were recorded) or reads many languages (a multilingual
+    encoder)."""
     trained = getattr(model, "scripts_", None)
     if not trained or getattr(model, "multilingual", False):
         return None
-    found = unfamiliar_tweets(trained, _drawn(texts, CHECKED))
+    return unfamiliar_tweets(trained, drawn(texts))
+
+
+def mostly(found: tuple[str, float] | None) -> bool:
+    """Whether most of the tweets checked are in the unfamiliar script ``found``: then a
+    model that reads it is taken, where one can be."""
+    return found is not None and found[1] >= MOSTLY
+
+
+def script_note(model: Any, found: tuple[str, float] | None, n_texts: int, *,
+                of: str = "these tweets") -> str | None:
+    """What to tell a user about :func:`check_scripts`' finding ``found`` over ``n_texts``
+    tweets: a sentence when at least 5% are mostly in a script the model (nearly) never
+    learned, else None. ``of`` names the tweets in the sentence."""
     if found is None or found[1] < NOTED:
         return None
     script, share = found
-    seen = trained.get(script, 0.0)
-    about = "about " if len(texts) > CHECKED else ""
+    seen = model.scripts_.get(script, 0.0)
+    about = "about " if n_texts > CHECKED else ""
     return (f"{about}{share:.0%} of {of} are mostly in {script}, a script that made "
             f"{f'{seen:.2%}' if seen else 'none'} of the letters this model learned from: "
             f"its labels for them are guesses; {what_reads_them(model)}")
+
+
+def unfamiliar_script_note(model: Any, texts: Sequence[str], *,
+                           of: str = "these tweets") -> str | None:
+    """:func:`script_note` of ``texts`` - Russian tweets given to an English model."""
+    return script_note(model, check_scripts(model, texts), len(texts), of=of)
 
 
 def what_reads_them(model: Any) -> str:
