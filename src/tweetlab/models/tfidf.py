@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 
 from ..config import CleaningConfig, ConfigBase, _check
 from ..text import tokenize
+from ..text.tokenize import tokenize_negated
 from ._compiled import load_kernels
 from .base import TextClassifier, say_for_large
 
@@ -46,6 +47,9 @@ class TfidfConfig(ConfigBase):
     # TweetEval, 0.85x on disaster (benchmarks/bench_tfidf.py).
     solver: str = "newton-cg"
     class_weight: str | None = None
+    # Words after a negator get "_NEG" ("not good" -> "not good_NEG"): sentiment models
+    # tell "good" from "not good" (see tweetlab.text.mark_negation).
+    negation: bool = False
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
 
     def __post_init__(self) -> None:
@@ -60,7 +64,8 @@ class TfidfConfig(ConfigBase):
 
 def _word_vectorizer(cfg: TfidfConfig, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
     return TfidfVectorizer(
-        tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=cfg.word_ngrams,
+        tokenizer=tokenize_negated if cfg.negation else tokenize, token_pattern=None,
+        lowercase=False, ngram_range=cfg.word_ngrams,
         min_df=cfg.min_df, max_features=cfg.max_word_features, sublinear_tf=cfg.sublinear_tf,
         vocabulary=vocabulary, dtype=np.float32,
     )

@@ -22,6 +22,51 @@ def tokenize(text: str) -> list[str]:
     return TOKEN_RE.findall(text)
 
 
+# Words that negate what follows them (English, Spanish, Russian), and words that end
+# their scope besides punctuation.
+NEGATORS = frozenset({
+    "not", "no", "never", "cannot", "nothing", "nobody", "none", "nowhere", "neither", "nor",
+    "without", "hardly", "barely", "dont", "cant", "wont", "isnt", "wasnt", "didnt", "doesnt",
+    "arent", "aint", "couldnt", "shouldnt", "wouldnt", "havent", "hasnt", "werent",
+    "nunca", "ni", "sin", "jamás", "tampoco", "не", "нет", "ни", "никогда", "ничего", "без"})
+_SCOPE_ENDS = frozenset({"but", "however", "although", "though", "pero", "aunque", "но", "а",
+                         "однако"})
+NEGATION_WINDOW = 4  # words marked after a negator at most (tweets often lack punctuation)
+
+
+def mark_negation(tokens: list[str], window: int = NEGATION_WINDOW) -> list[str]:
+    """Mark the words in a negation's scope with ``_NEG`` (Das and Chen 2001; Pang et al.
+    2002): after a negator ("not", "never", any "...n't", Spanish "no", Russian "не"), up to
+    ``window`` words, ending early at punctuation or a contrast word ("but"). A linear model
+    then learns "good" and "good_NEG" apart.
+
+    >>> mark_negation(tokenize("the food was not good at all , but fine"))
+    ['the', 'food', 'was', 'not', 'good_NEG', 'at_NEG', 'all_NEG', ',', 'but', 'fine']
+    >>> mark_negation(tokenize("i don't love it"))
+    ['i', "don't", 'love_NEG', 'it_NEG']
+    """
+    out: list[str] = []
+    left = 0
+    for tok in tokens:
+        low = tok.lower()
+        word = tok[:1].isalnum() or tok[:1] == "_"
+        if left and (not word or low in _SCOPE_ENDS):
+            left = 0
+        if left:
+            out.append(tok + "_NEG")
+            left -= 1
+            continue
+        out.append(tok)
+        if word and (low in NEGATORS or low.endswith(("n't", "n’t"))):
+            left = window
+    return out
+
+
+def tokenize_negated(text: str) -> list[str]:
+    """:func:`tokenize`, then :func:`mark_negation`."""
+    return mark_negation(TOKEN_RE.findall(text))
+
+
 @dataclass
 class TokenIds:
     """The tokens of many texts as ids into their distinct words (one pass, shared by
