@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ._format import percent
 from ._fs import publish
 from .evaluation import EvaluationReport
 
@@ -237,10 +238,21 @@ def _card_scores(config: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
     tests = metrics.get("held_out_test")
     if tests:
         lines += ["", "## Held-out test scores", "",
-                  "Each source's test part was never seen in training or validation.", "",
-                  "| test set | tweets | accuracy | macro-F1 |", "|---|---:|---:|---:|"]
+                  "Each source's test part was never seen in training or validation. Macro "
+                  "recall is TweetEval's measure, F1 (pos/neg) the mean F1 of positive and "
+                  "negative (SentiRuEval's), ECE the expected calibration error of the most "
+                  "probable label (0: confidences match accuracy).", "",
+                  "| test set | tweets | accuracy | macro-F1 | macro recall | F1 (pos/neg) | ECE |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+
+        def cell(sc: dict[str, Any], key: str) -> str:
+            return f"{sc[key]:.4f}" if sc.get(key) is not None else "-"
+
         for name, sc in tests.items():
-            lines.append(f"| {name} | {sc['n']} | {sc['accuracy']:.4f} | {sc['macro_f1']:.4f} |")
+            among = f" ({' vs '.join(sc['among'])} only)" if sc.get("among") else ""
+            lines.append(f"| {name}{among} | {sc['n']} | {sc['accuracy']:.4f} | "
+                         f"{sc['macro_f1']:.4f} | {cell(sc, 'macro_recall')} | "
+                         f"{cell(sc, 'f1_pn')} | {cell(sc, 'ece')} |")
     notes = metrics.get("notes")
     if notes:  # what the scores alone do not say (e.g. languages never seen labelled)
         lines += ["", "## Notes", "", *(f"- {n}" for n in notes)]
@@ -322,7 +334,7 @@ def plot_worst_mistakes(data: Any, proba: Any, classes: list[str], path: str | P
     for ax, i in zip(axes.ravel(), worst, strict=False):
         img = data.pixels[i].reshape(h, w, c)
         ax.imshow(img[:, :, 0] if c == 1 else img, cmap="gray_r" if c == 1 else None)
-        ax.set_title(f"{data.labels[i]} -> {classes[pred[i]]} ({proba[i, pred[i]]:.0%})",
+        ax.set_title(f"{data.labels[i]} -> {classes[pred[i]]} ({percent(proba[i, pred[i]], 0)})",
                      fontsize=8, color="tab:red")
     fig.suptitle(f"{len(wrong)} mistakes of {len(gold)}; the {len(worst)} most confident "
                  "(true -> predicted)", fontsize=10)
@@ -541,7 +553,7 @@ def write_analysis_report(result: Any, out: Path, *, by: str, group: str | None,
         parts.append("<table><tr><th>label</th><th>confidence</th><th>tweet</th></tr>")
         for lab in labels:
             for c, t in result.typical.get((g, lab), []):
-                parts.append(f"<tr><td>{esc(lab)}</td><td class='n'>{c:.0%}</td>"
+                parts.append(f"<tr><td>{esc(lab)}</td><td class='n'>{percent(c, 0)}</td>"
                              f"<td>{esc(t)}</td></tr>")
         parts.append("</table>")
     parts.append("<h2>Counts</h2><table><tr>" + "".join(f"<th>{esc(c)}</th>" for c in counts.columns)
