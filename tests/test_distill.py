@@ -99,3 +99,26 @@ def test_augment_adds_teacher_labelled_copies(teacher, tmp_path):
     clf.save(tmp_path / "student")
     info = json.loads((tmp_path / "student" / "metrics.json").read_text())["distilled"]
     assert info["augmented"] == 180 and info["unlabelled"] == 0
+
+
+def test_a_tfidf_student_learns_the_teachers_soft_labels_and_saves_as_tfidf(teacher, tmp_path):
+    from tweetlab.models.tfidf import TfidfClassifier
+
+    texts, labels = make_corpus(60, seed=1)
+    clf = create("distill", teacher=str(teacher), student="tfidf", augment=5)
+    clf.fit(texts, labels)
+    assert agreement(clf, teacher) >= 0.9
+    clf.save(tmp_path / "student")
+    assert isinstance(tweetlab.load_model(tmp_path / "student"), TfidfClassifier)
+
+
+def test_one_hot_soft_labels_fit_the_same_tfidf_head_as_hard_labels():
+    from tweetlab.models.tfidf import TfidfClassifier
+
+    texts, labels = make_corpus(90, seed=3, classes=3)
+    hard = TfidfClassifier().fit(texts, labels)
+    y = np.array([hard.classes_.index(x) for x in labels])
+    soft = TfidfClassifier()
+    soft.classes_ = list(hard.classes_)
+    soft._fit(soft.clean(texts), np.eye(3, dtype=np.float32)[y], None, None, False)
+    assert np.allclose(soft.head_.coef_, hard.head_.coef_, atol=1e-4)

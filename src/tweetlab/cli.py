@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__, distributed
+from ._format import percent
 from ._fs import check_can_write, publish
 from .errors import ConfigError, DataError, ModelError, TweetlabError
 
@@ -275,14 +276,14 @@ def _print_mistakes(found: list[Any], path: Path, shown: int = 5) -> None:
     for m in found[:shown]:
         where = f"line {m.line}" if m.line else f"row {m.index + 1}"
         text = m.text if len(m.text) <= 100 else m.text[:99] + "…"
-        print(f"  {where}: {m.true_label} labelled {m.label} ({m.confidence:.1%}): "
+        print(f"  {where}: {m.true_label} labelled {m.label} ({percent(m.confidence)}): "
               f"{' '.join(text.split())}")
         if m.words:
             print(f"      words for {m.target}: {m.words}")
 
 
 def _format_prediction(label: str, confidence: float, text: str) -> str:
-    return f"{label:<12} {confidence:6.1%}  {text}"
+    return f"{label:<12} {percent(confidence):>6}  {text}"
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -373,7 +374,7 @@ def _predict_prompt(model: Any, args: argparse.Namespace, band: Any) -> int:
         p = model.predict_proba([line])[0]
         lab = model.labels_from_proba(p[None, :], band)[0]
         bars = "  ".join(f"{c} {v:.0%}" for c, v in zip(model.classes_, p, strict=True))
-        print(f"  -> {lab} ({_confidence(model, lab, p):.1%})   [{bars}]")
+        print(f"  -> {lab} ({percent(_confidence(model, lab, p))})   [{bars}]")
         if args.explain:
             from .explanation import explain, render
 
@@ -848,6 +849,27 @@ def _print_board(board: Any) -> None:
     Console(width=max(Console().width, 120)).print(table)
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from .recipes import RECIPES, build, models_home
+
+    if args.name is None:
+        for name, r in sorted(RECIPES.items()):
+            print(f"{name:<24} {r.family:<12} {r.about} (about {r.minutes} min on 2 CPU cores)")
+        print(f"built models go to {models_home()} ($TWEETLAB_HOME/models)")
+        return 0
+    model = build(args.name, args.data, args.out, force=args.force, resume=args.resume,
+                  overrides=args.set, progress=not args.quiet)
+    from .persistence import read_metrics
+
+    target = Path(args.out) if args.out else models_home() / args.name
+    print(f"built {args.name} ({model.family}) in {target}")
+    for src, sc in (read_metrics(target).get("held_out_test") or {}).items():
+        print(f"  held-out {src:<13} {sc['n']:>6} tweets  accuracy {sc['accuracy']:.4f}  "
+              f"macro-F1 {sc['macro_f1']:.4f}  macro recall {sc['macro_recall']:.4f}")
+    print(f"use it by name: tweetlab predict --model {args.name} \"...\"")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from .bundled import bundled_path, is_bundled_name
     from .export import export_model
@@ -1226,6 +1248,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="reuse families finished in --out")
     _read_options(p)
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("build", help="train a named model from its recipe (en-sentiment-accurate)",
+                       description="Train a model too large to ship from its recipe - the "
+                                   "shared data files, labels, held-out splits and settings in "
+                                   "tweetlab.recipes - into the models home, where every "
+                                   "command finds it by name. No name: list the recipes.")
+    p.add_argument("name", nargs="?", help="recipe name (none: list them)")
+    p.add_argument("--data", default=".", help="folder holding the recipe's data files")
+    p.add_argument("--out", help="model folder (default: $TWEETLAB_HOME/models/NAME)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="change a setting of the recipe, e.g. --set max_seconds=1800")
+    p.add_argument("--force", action="store_true", help="overwrite a built model")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted build")
+    p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("export", help="export a model folder to ONNX (ONNX Runtime inference)")
     p.add_argument("model", help="model folder (fasttext, bow-mlp, cnn, transformer)")

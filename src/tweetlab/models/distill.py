@@ -2,7 +2,7 @@
 
 The teacher (any saved classifier, typically a fine-tuned ``transformer``) labels the
 training tweets and, if given, extra unlabelled tweets with class probabilities; a fast
-student family (``fasttext`` or ``bow-mlp``) learns to reproduce them. Labelled tweets
+student family (``fasttext``, ``bow-mlp`` or ``tfidf``) learns to reproduce them. Labelled tweets
 get ``alpha`` x their gold label + (1 - ``alpha``) x the teacher's probabilities. The
 result saves as an ordinary student model folder (loaded as that family), recording
 what it was distilled from, so predictions run at the fast family's speed.
@@ -45,8 +45,8 @@ class DistillConfig(ConfigBase):
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check(self.student in {"fasttext", "bow-mlp"}, "distill", "student", self.student,
-               "fasttext or bow-mlp")
+        _check(self.student in {"fasttext", "bow-mlp", "tfidf"}, "distill", "student",
+               self.student, "fasttext, bow-mlp or tfidf")
         _check(0.0 <= self.alpha <= 1.0, "distill", "alpha", self.alpha, "in [0, 1]")
         _check(0 <= self.augment <= 100, "distill", "augment", self.augment,
                "copies per labelled tweet, 0 to 100")

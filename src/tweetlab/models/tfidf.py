@@ -390,10 +390,14 @@ class TfidfClassifier(TextClassifier):
         self.ngrams_ = NgramTfidf(cfg)
         say_for_large(len(texts), "TF-IDF features of")
         features = self.ngrams_.fit_transform(texts)
+        weights = None
+        if y.ndim == 2:  # soft labels (distill): (n, k) class probabilities per tweet
+            features, y, weights = soft_rows(features, y, cfg.class_weight)
         self.head_ = LogisticRegression(
-            C=cfg.C, max_iter=cfg.max_iter, class_weight=cfg.class_weight, solver=cfg.solver,
+            C=cfg.C, max_iter=cfg.max_iter,
+            class_weight=cfg.class_weight if weights is None else None, solver=cfg.solver,
             random_state=self.train_config.seed,
-        ).fit(features, y)
+        ).fit(features, y, sample_weight=weights)
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         # LogisticRegression.predict_proba, computed directly: scikit-learn's input checks
@@ -424,6 +428,26 @@ class TfidfClassifier(TextClassifier):
 
     def extra_info(self) -> dict[str, Any]:
         return self.ngrams_.sizes()
+
+
+def soft_rows(x: sp.csr_matrix, targets: np.ndarray, class_weight: str | None = None
+              ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Soft labels as weighted hard ones: each row once per class it has probability for,
+    weighted by that probability - the same cross-entropy, in a form logistic regression
+    fits. ``class_weight="balanced"`` scales each class by n / (k x its probability mass).
+
+    >>> x = sp.csr_matrix(np.eye(2, dtype=np.float32))
+    >>> rows, y, w = soft_rows(x, np.array([[0.75, 0.25], [0.0, 1.0]]))
+    >>> rows.shape, y.tolist(), w.tolist()
+    ((3, 2), [0, 1, 1], [0.75, 0.25, 1.0])
+    """
+    n, k = targets.shape
+    row, cls = np.nonzero(targets > 1e-4)  # ordered by row, then class
+    weights = targets[row, cls].astype(np.float64)
+    if class_weight == "balanced":
+        mass = targets.sum(axis=0)
+        weights *= (n / (k * np.maximum(mass, 1e-9)))[cls]
+    return x[row], cls.astype(np.int64), weights
 
 
 def linear_proba(x: Any, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
