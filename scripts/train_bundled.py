@@ -3,19 +3,11 @@
     python scripts/train_bundled.py [--only en-sentiment] [--families tfidf,fasttext]
     python scripts/train_bundled.py --refresh   # no training: calibration, words relied on
 
-For each bundled model, every candidate family is trained on the same 90% and scored
-on the same held-out 10% of each source (grouped by id for the entity data). The best
-macro-F1 among candidates whose folder fits the size budget is kept and written into the
-package with its model card; `metrics.json` records every candidate's score and size.
-
-* en-sentiment: airline (negative/neutral/positive), TweetEval validation (0/1/2) and the
-  entity data (Positive/Negative/Neutral; Irrelevant dropped, duplicate texts removed).
-* es-sentiment: TASS 2019 (N, NEU, NONE, P -> negative, mixed, none, positive).
-* disaster: Kaggle disaster tweets (target 1 -> disaster, 0 -> not_disaster).
-* multilingual-sentiment: the en-sentiment sources and TASS 2019 (N -> negative, NONE ->
-  neutral, P -> positive; NEU, "mixed", left out), embed-lr on Google's multilingual
-  Universal Sentence Encoder, so that tweets in its 14 other languages (Russian among
-  them) are labelled too; `benchmarks/explore_multilingual.py` measures that transfer.
+Each bundled model's data, labels, held-out splits, family and settings are its recipe in
+`tweetlab.recipes`: trained on the training part of each source and scored on each
+held-out part (10%, or 20% for SentiRuEval; grouped by id where rows share one).
+`--families a,b` trains other candidate families too and keeps the best mean macro-F1
+among those whose folder fits the size budget; `metrics.json` records every candidate.
 """
 
 from __future__ import annotations
@@ -26,6 +18,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,12 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 import tweetlab  # noqa: E402
-from tweetlab.data import Dataset, load_dataset, split_dataset  # noqa: E402
-from tweetlab.evaluation import evaluate_model  # noqa: E402
+from tweetlab.data import Dataset, split_dataset  # noqa: E402
 from tweetlab.persistence import write_metrics  # noqa: E402
+from tweetlab.recipes import RECIPES, held_out_scores, recipe_parts  # noqa: E402
 
 BUNDLED = ROOT / "src" / "tweetlab" / "bundled"
-BUDGET_MB = {"en-sentiment": 10.0, "es-sentiment": 6.0, "disaster": 6.0,
+BUDGET_MB = {"en-sentiment": 10.0, "es-sentiment": 6.0, "ru-sentiment": 3.0, "disaster": 6.0,
              "multilingual-sentiment": 1.0}
 CANDIDATES = {
     "tfidf": ["max_word_features=30000", "max_char_features=60000", "min_df=3"],
@@ -46,8 +39,6 @@ CANDIDATES = {
     "bow-mlp": [],
     "embed-lr": ["encoder=use-multilingual"],
 }
-# The families a bundled model is chosen from, where not those of --families.
-FAMILIES = {"multilingual-sentiment": ["embed-lr"]}
 # What a model card says beyond its scores.
 NOTES = {"multilingual-sentiment": [
     "Learned from English and Spanish labels only. In the encoder's other languages (Arabic, "
@@ -61,90 +52,39 @@ NOTES = {"multilingual-sentiment": [
     "package, not in this folder)."]}
 
 
-def relabel(ds: Dataset, mapping: dict[str, str | None]) -> Dataset:
-    keep = [i for i, lab in enumerate(ds.labels or []) if mapping.get(lab) is not None]
-    sub = ds.subset(keep)
-    sub.labels = [mapping[lab] or "" for lab in sub.labels or []]
-    return sub
-
-
-def dedupe(ds: Dataset) -> Dataset:
-    seen: set[str] = set()
-    keep = []
-    for i, t in enumerate(ds.texts):
-        key = t.strip().lower()
-        if key and key not in seen:
-            seen.add(key)
-            keep.append(i)
-    return ds.subset(keep)
-
-
-def concat(parts: list[Dataset]) -> Dataset:
-    return Dataset(texts=[t for p in parts for t in p.texts],
-                   labels=[x for p in parts for x in p.labels or []],
-                   source="+".join(Path(p.source or "?").name for p in parts), format="mixed")
-
-
-def sources(data: Path, name: str) -> list[tuple[str, Dataset, str]]:
-    """(source name, relabelled dataset, split kind) for one bundled model."""
-    three = {"negative": "negative", "neutral": "neutral", "positive": "positive"}
-    if name == "en-sentiment":
-        airline = relabel(load_dataset(data / "airline_train.csv.gz"), three)
-        tweeteval = relabel(load_dataset(data / "tweeteval_sentiment_val.csv.gz"),
-                            {"0": "negative", "1": "neutral", "2": "positive"})
-        entity = relabel(load_dataset(data / "twitter_entity_train.csv.gz", skip_bad_rows=True),
-                         {"Negative": "negative", "Neutral": "neutral", "Positive": "positive"})
-        return [("airline", airline, "stratified"), ("tweeteval", tweeteval, "stratified"),
-                ("entity", entity, "group")]
-    if name == "es-sentiment":
-        tass = relabel(load_dataset(data / "tass2019_sentiment_train.csv.gz"),
-                       {"N": "negative", "NEU": "mixed", "NONE": "none", "P": "positive"})
-        return [("tass2019", tass, "stratified")]
-    if name == "multilingual-sentiment":
-        tass = relabel(load_dataset(data / "tass2019_sentiment_train.csv.gz"),
-                       {"N": "negative", "NONE": "neutral", "P": "positive"})
-        return [*sources(data, "en-sentiment"), ("tass2019 (es)", tass, "stratified")]
-    disaster = relabel(load_dataset(data / "disaster_train.csv.gz"),
-                       {"1": "disaster", "0": "not_disaster"})
-    return [("disaster", disaster, "stratified")]
-
-
 def folder_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
 def parts(data: Path, name: str) -> tuple[Dataset, dict[str, Dataset], set[str]]:
-    """The training data of a bundled model, its held-out test part per source, and the
-    training texts from sources that repeat paraphrases (the entity data: six per id)."""
-    train_parts, tests, paraphrased = [], {}, set()
-    for src, ds, split in sources(data, name):
-        train, test = split_dataset(ds, test_size=0.1, by=split, seed=0)
-        if src == "entity":
-            train = dedupe(train)  # six paraphrases per id: keep distinct texts only
-            test = dedupe(test)
-            paraphrased.update(train.texts)
-        train_parts.append(train)
-        tests[src] = test
-    return concat(train_parts), tests, paraphrased
+    """The training data of a bundled model (its recipe in `tweetlab.recipes`), its
+    held-out test part per source, and the training texts from sources that repeat
+    paraphrases (the entity data: six per id)."""
+    train, tests = recipe_parts(RECIPES[name], data)
+    paraphrased: set[str] = set()
+    for src in RECIPES[name].sources:
+        if src.dedupe and not src.test_only:
+            own, _ = recipe_parts(replace(RECIPES[name], sources=(src,)), data)
+            paraphrased.update(own.texts)
+    return train, tests, paraphrased
 
 
 def build(data: Path, name: str, families: list[str]) -> dict:
+    recipe = RECIPES[name]
     train, tests, _ = parts(data, name)
     print(f"{name}: {len(train)} training tweets {train.label_counts()}", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"bundled-{name}-"))
     results = {}
     for family in families:
+        settings = list(recipe.settings) if family == recipe.family else CANDIDATES[family]
         start = time.perf_counter()
-        model = tweetlab.train(train, family, out=tmp / family, valid_size=0.05,
-                               overrides=["progress=false", *CANDIDATES[family]], force=True)
+        model = tweetlab.train(train, family, out=tmp / family, valid_size=recipe.valid_size,
+                               overrides=["progress=false", *settings], force=True)
         seconds = time.perf_counter() - start
-        scores = {src: evaluate_model(model, t.texts, t.labels or []).to_dict()
-                  for src, t in tests.items()}
+        scores = held_out_scores(model, tests)
         mean_f1 = sum(s["macro_f1"] for s in scores.values()) / len(scores)
         results[family] = {"macro_f1_mean": mean_f1, "size_mb": folder_mb(tmp / family),
-                           "train_seconds": seconds,
-                           "held_out": {src: {"accuracy": s["accuracy"], "macro_f1": s["macro_f1"],
-                                              "n": s["n"]} for src, s in scores.items()}}
+                           "train_seconds": seconds, "settings": settings, "held_out": scores}
         print(f"  {family:<9} mean macro-F1 {mean_f1:.4f}  size {results[family]['size_mb']:.2f} MB"
               f"  ({seconds:.0f} s)  " + ", ".join(
                   f"{src} acc {s['accuracy']:.3f} F1 {s['macro_f1']:.3f}" for src, s in scores.items()),
@@ -222,7 +162,8 @@ def refresh(data: Path, name: str, most: int = 400) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", help=f"one of {', '.join(BUDGET_MB)}")
-    parser.add_argument("--families", default="tfidf,fasttext,bow-mlp")
+    parser.add_argument("--families", help="candidate families, the best kept (default: the "
+                                           "recipe's family, with its settings)")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--refresh", action="store_true",
                         help="no training: fit each bundled model's temperature on its "
@@ -237,7 +178,8 @@ def main() -> None:
         for n in names:
             refresh(data, n)
         return
-    report = {n: build(data, n, FAMILIES.get(n, args.families.split(","))) for n in names}
+    report = {n: build(data, n, args.families.split(",") if args.families
+                       else [RECIPES[n].family]) for n in names}
     out = ROOT / "benchmarks" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "bundled.json").write_text(json.dumps(report, indent=2))

@@ -669,6 +669,14 @@ def warn_unfamiliar_script(model: Any, texts: Sequence[str]) -> bool:
     return note is not None
 
 
-def load(model: str | Path) -> Classifier:
-    """Load a model directory (alias of :func:`tweetlab.load_model`)."""
-    return load_model(model)
+def load(model: str | Path | None = None) -> Classifier:
+    """Load a model folder, a bundled model by name (``"en-sentiment"``), a built one
+    (``tweetlab build NAME``), or with no argument the default English sentiment model -
+    the names every command takes.
+
+    >>> load("en-sentiment").classes_
+    ['negative', 'neutral', 'positive']
+    """
+    from .bundled import resolve
+
+    return load_model(resolve(model))

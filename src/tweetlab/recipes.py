@@ -1,0 +1,254 @@
+"""Recipes: which labelled files, labels, held-out splits and settings make a named model.
+
+A recipe is the reproducible record of how a bundled model was trained, and the way to
+build a model too large to ship (``en-sentiment-accurate``, a fine-tuned MiniLM) on the
+user's own machine::
+
+    tweetlab build en-sentiment-accurate --data path/to/data
+
+Each :class:`Source` is one file of ``../shared/data`` (the same names, the same columns),
+its labels mapped to the model's, and how its held-out part is cut: ``held_out`` of each
+source (10%, seeded, grouped by id where rows share one) is never trained on, and the model
+card reports the scores on each part. A source marked ``test_only`` (TweetEval's validation
+tweets) is held out whole.
+
+>>> sorted(RECIPES)[:3]
+['disaster', 'en-sentiment-accurate', 'es-sentiment']
+>>> [s.name for s in RECIPES["en-sentiment-accurate"].sources]
+['semeval', 'tweeteval']
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .data import Dataset, load_dataset, split_dataset
+from .errors import ConfigError, DataError
+
+log = logging.getLogger("tweetlab")
+
+# Label maps of the shared files: source label -> model label (None: the row is left out).
+THREE = {"negative": "negative", "neutral": "neutral", "positive": "positive"}
+TWEETEVAL = {"0": "negative", "1": "neutral", "2": "positive"}
+ENTITY = {"Negative": "negative", "Neutral": "neutral", "Positive": "positive", "Irrelevant": None}
+SENTIMENT140 = {"0": "negative", "4": "positive"}
+TASS = {"N": "negative", "NEU": "mixed", "NONE": "none", "P": "positive"}
+TASS_THREE = {"N": "negative", "NONE": "neutral", "P": "positive", "NEU": None}
+DISASTER = {"1": "disaster", "0": "not_disaster"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One labelled file of a recipe and how it is split."""
+
+    name: str
+    file: str
+    labels: Mapping[str, str | None]
+    split: str = "stratified"  # or "group" (rows sharing an id stay on one side)
+    test_only: bool = False  # held out whole: never trained on
+    dedupe: bool = False  # drop repeated texts (the entity file has six variants per id)
+    skip_bad_rows: bool = False
+    keep_entity: bool = False  # train on "[entity] text" (entity-level sentiment)
+    max_rows: int | None = None  # a random sample of the training part, to balance sources
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A named model: its sources, family and settings."""
+
+    name: str
+    sources: tuple[Source, ...]
+    family: str
+    settings: tuple[str, ...] = ()
+    held_out: float = 0.1
+    valid_size: float = 0.05
+    about: str = ""
+    minutes: int = 0  # about how long it trains on 2 CPU cores
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+SEMEVAL = Source("semeval", "semeval_sentiment_train.csv.gz", THREE)
+TWEETEVAL_VAL = Source("tweeteval", "tweeteval_sentiment_val.csv.gz", TWEETEVAL, test_only=True)
+S140 = Source("sentiment140", "sentiment140_100k.csv.gz", SENTIMENT140)
+AIRLINE = Source("airline", "airline_train.csv.gz", THREE)
+ENTITY_EN = Source("entity", "twitter_entity_train.csv.gz", ENTITY, split="group", dedupe=True,
+                   skip_bad_rows=True)
+SENTIRUEVAL = Source("sentirueval", "sentirueval2016_train.csv.gz", THREE, split="group",
+                     keep_entity=True)
+
+TASS_ES = Source("tass2019", "tass2019_sentiment_train.csv.gz", TASS)
+DISASTER_EN = Source("disaster", "disaster_train.csv.gz", DISASTER)
+# The multilingual model's English sources (TweetEval's validation tweets trained on,
+# as when it was made: it predates the SemEval file).
+TWEETEVAL_TRAINED = Source("tweeteval", "tweeteval_sentiment_val.csv.gz", TWEETEVAL)
+
+RECIPES: dict[str, Recipe] = {r.name: r for r in [
+    Recipe("es-sentiment", (TASS_ES,), "fasttext", ("dim=32", "buckets=131072"),
+           about="Spanish tweets, TASS 2019 labels", minutes=1),
+    Recipe("disaster", (DISASTER_EN,), "tfidf",
+           ("max_word_features=30000", "max_char_features=60000", "min_df=3"),
+           about="Kaggle disaster tweets", minutes=1),
+    Recipe("multilingual-sentiment",
+           (AIRLINE, TWEETEVAL_TRAINED, ENTITY_EN,
+            Source("tass2019 (es)", "tass2019_sentiment_train.csv.gz", TASS_THREE)),
+           "embed-lr", ("encoder=use-multilingual",),
+           about="multilingual USE vectors + logistic regression, English and Spanish labels",
+           minutes=5),
+    Recipe("ru-sentiment", (SENTIRUEVAL,), "tfidf",
+           ("negation=true", "C=4", "class_weight=balanced"), held_out=0.2,
+           about="Russian tweets about banks and telecom operators, entity-level",
+           minutes=1),
+    Recipe("en-sentiment-accurate", (SEMEVAL, TWEETEVAL_VAL), "transformer",
+           ("epochs=2", "max_len=96", "lr=5e-5"),
+           about="all-MiniLM-L6-v2 fine-tuned on the SemEval 2013-2016 tweets",
+           minutes=40),
+]}
+
+
+def models_home() -> Path:
+    """Where built models live: ``$TWEETLAB_HOME/models``, else
+    ``$XDG_DATA_HOME/tweetlab/models`` (``~/.local/share/tweetlab/models``)."""
+    if os.environ.get("TWEETLAB_HOME"):
+        return Path(os.environ["TWEETLAB_HOME"]) / "models"
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "tweetlab" / "models"
+
+
+def read_source(data: Path, source: Source) -> Dataset:
+    """The source's rows with their labels mapped (rows whose label maps to None dropped)."""
+    path = data / source.file
+    if not path.exists():
+        raise DataError(f"{source.file} not found in {data} (the recipe's source "
+                        f"{source.name!r}); point --data at the folder that holds it")
+    ds = load_dataset(path, skip_bad_rows=source.skip_bad_rows)
+    labels = ds.labels or []
+    keep = [i for i, lab in enumerate(labels) if source.labels.get(lab) is not None]
+    sub = ds.subset(keep)
+    sub.labels = [source.labels[lab] or "" for lab in sub.labels or []]
+    if not source.keep_entity:
+        sub.columns.pop("entity", None)
+    return sub
+
+
+def _dedupe(ds: Dataset) -> Dataset:
+    seen: set[str] = set()
+    keep = []
+    for i, t in enumerate(ds.texts):
+        key = t.strip().lower()
+        if key and key not in seen:
+            seen.add(key)
+            keep.append(i)
+    return ds.subset(keep)
+
+
+def concat(parts: list[Dataset]) -> Dataset:
+    """One dataset of several, with the columns every part has."""
+    common = set.intersection(*(set(p.columns) for p in parts)) if parts else set()
+    return Dataset(texts=[t for p in parts for t in p.texts],
+                   labels=[x for p in parts for x in p.labels or []],
+                   columns={c: [v for p in parts for v in p.columns[c]] for c in sorted(common)},
+                   source="+".join(Path(p.source or "?").name for p in parts), format="mixed")
+
+
+def recipe_parts(recipe: Recipe, data: Path, seed: int = 0
+                 ) -> tuple[Dataset, dict[str, Dataset]]:
+    """The recipe's training data (all sources' training parts together) and each source's
+    held-out part, by source name."""
+    train_parts, tests = [], {}
+    for src in recipe.sources:
+        if src.test_only and not (data / src.file).exists():
+            log.info("%s not in %s: no %s test scores", src.file, data, src.name)
+            continue
+        ds = read_source(data, src)
+        if src.test_only:
+            tests[src.name] = ds
+            continue
+        train, test = split_dataset(ds, test_size=recipe.held_out, by=src.split, seed=seed)
+        if src.dedupe:  # paraphrases of one tweet: keep distinct texts only
+            train, test = _dedupe(train), _dedupe(test)
+        if src.max_rows is not None and len(train) > src.max_rows:
+            train, _ = split_dataset(train, test_size=len(train) - src.max_rows,
+                                     by="stratified", seed=seed)
+        train_parts.append(train)
+        tests[src.name] = test
+    return concat(train_parts), tests
+
+
+def held_out_scores(model: Any, tests: dict[str, Dataset]) -> dict[str, dict[str, Any]]:
+    """Each held-out part scored: accuracy, macro-F1, macro recall (TweetEval's measure),
+    F1 over positive and negative (SentiRuEval's) where the labels have both, and the
+    expected calibration error. A part labelled with fewer classes than the model has
+    (Sentiment140: positive and negative only) is scored among its own labels: the most
+    probable of those, not of all (``among`` names them)."""
+    import numpy as np
+
+    from .evaluation import calibration, classification_report
+    from .models.base import with_entity
+
+    out: dict[str, dict[str, Any]] = {}
+    classes = list(model.classes_)
+    for name, t in tests.items():
+        texts = t.texts
+        if getattr(model, "entity_input", False) and "entity" in t.columns:
+            texts = with_entity(t.texts, t.columns["entity"])
+        proba = np.asarray(model.predict_proba(texts))
+        gold = t.labels or []
+        labels = sorted(set(gold))
+        row: dict[str, Any] = {"n": len(gold)}
+        if set(labels) < set(classes):  # score among the part's own labels
+            cols = [classes.index(lab) for lab in labels]
+            proba = proba[:, cols] / proba[:, cols].sum(axis=1, keepdims=True)
+            row["among"] = labels
+            use = labels
+        else:
+            use = classes
+        predicted = [use[i] for i in proba.argmax(axis=1)]
+        rep = classification_report(gold, predicted, labels=use)
+        recalls = [rep.per_class[c].recall for c in use if c in set(gold)]
+        row.update(accuracy=rep.accuracy, macro_f1=rep.macro_f1,
+                   macro_recall=sum(recalls) / len(recalls),
+                   ece=calibration(proba, gold, use).ece)
+        if {"positive", "negative"} <= set(use):
+            row["f1_pn"] = (rep.per_class["positive"].f1 + rep.per_class["negative"].f1) / 2
+        out[name] = row
+    return out
+
+
+def build(name: str, data: str | Path, out: str | Path | None = None, *, force: bool = False,
+          resume: bool = False, overrides: Sequence[str] = (), progress: bool = True) -> Any:
+    """Train recipe ``name`` from the files in ``data`` into ``out`` (default: the models
+    home, where every command finds it by name), score it on each source's held-out part
+    and record those scores in ``metrics.json`` and the model card.
+
+    >>> build("no-such-model", ".")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    tweetlab.errors.ConfigError: no recipe 'no-such-model'; recipes: ...
+    """
+    from .api import train
+    from .persistence import read_metrics, write_metrics
+
+    if name not in RECIPES:
+        raise ConfigError(f"no recipe {name!r}; recipes: {', '.join(sorted(RECIPES))}")
+    recipe = RECIPES[name]
+    target = Path(out) if out is not None else models_home() / name
+    train_ds, tests = recipe_parts(recipe, Path(data))
+    log.info("%s: %s on %d tweets (%s); about %d minutes on 2 CPU cores", name, recipe.family,
+             len(train_ds), ", ".join(f"{k} {v}" for k, v in sorted(train_ds.label_counts().items())),
+             recipe.minutes)
+    model = train(train_ds, recipe.family, out=target, valid_size=recipe.valid_size,
+                  overrides=[f"progress={str(progress).lower()}", *recipe.settings, *overrides],
+                  force=force, resume=resume)
+    metrics = read_metrics(target)
+    metrics["held_out_test"] = held_out_scores(model, tests)
+    metrics["recipe"] = {"name": name, "sources": [s.file for s in recipe.sources],
+                         "held_out": recipe.held_out, "settings": list(recipe.settings)}
+    metrics["command"] = f"tweetlab build {name} --data DATA_FOLDER"
+    if recipe.notes:
+        metrics["notes"] = list(recipe.notes)
+    write_metrics(target, metrics)
+    return model
