@@ -51,14 +51,16 @@ def test_predict_picks_a_bundled_model_by_name(capsys):
     assert capsys.readouterr().out.startswith("positive")
 
 
-def test_a_mistyped_model_name_before_tweets_is_labelled_but_warned_about(capsys, tmp_path,
-                                                                       monkeypatch):
+def test_a_word_before_tweets_that_names_no_model_is_an_error_with_the_closest_names(
+        capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no folder named like the word
-    assert main(["predict", "my-modle", "I love this so much"]) == 0
-    captured = capsys.readouterr()
-    assert len(captured.out.splitlines()) == 2  # the word was labelled too
-    assert "no model folder or bundled model is named 'my-modle'" in captured.err
-    assert main(["predict", "lol"]) == 0  # a one-word tweet alone: nothing to warn about
+    assert main(["predict", "en-sentimnt", "I love this so much"]) == 2
+    err = capsys.readouterr().err
+    assert "no model folder or bundled model is named 'en-sentimnt'" in err
+    assert "did you mean en-sentiment" in err
+    assert main(["predict", "nosuchmodel", "hello"]) == 2
+    assert "models: " in capsys.readouterr().err
+    assert main(["predict", "lol"]) == 0  # a one-word tweet alone is a tweet
     assert "no model folder" not in capsys.readouterr().err
 
 
@@ -67,7 +69,8 @@ def test_unknown_bundled_name_is_a_clear_error():
         bundled_path("fr-sentiment")
     assert resolve(None) == bundled_path("en-sentiment")
     # A bare name that is neither a folder nor bundled: say which names exist.
-    with pytest.raises(ModelError, match="bundled: en-sentiment, es-sentiment, disaster, multilingual"):
+    with pytest.raises(ModelError,
+                       match="bundled: en-sentiment, es-sentiment, ru-sentiment, disaster, multi"):
         resolve("fr-sentiment")
 
 
