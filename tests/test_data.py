@@ -464,3 +464,16 @@ def test_an_empty_or_unreadable_file_is_one_clear_error(tmp_path):
     broken.write_bytes(b"PAR1 this is not really parquet")
     with pytest.raises(DataError, match="cannot read Parquet"):
         load_dataset(broken)
+
+
+@pytest.mark.parametrize(("head", "kind"), [(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG image"),
+                                            (b"\x7fELF\x02\x01\x01\x00\x00\xff\xfe", "ELF"),
+                                            (b"\xff\xfei\x00d\x00", "UTF-16")])
+def test_a_file_that_is_not_text_is_named_as_such_not_given_an_encoding_hint(tmp_path, head,
+                                                                            kind):
+    path = tmp_path / "input.csv"
+    path.write_bytes(head + bytes(range(256)) * 4)
+    with pytest.raises(DataError, match=f"not a text file of tweets: it looks like .*{kind}") \
+            as err:
+        load_dataset(path)
+    assert "--encoding" not in str(err.value)

@@ -162,10 +162,35 @@ def _decodes(blocks: Iterable[bytes], encoding: str) -> bool:
     return True
 
 
+_MAGIC = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+          (b"\x7fELF", "a program (ELF)"), (b"%PDF", "a PDF document"),
+          (b"PK\x03\x04", "a zip archive (unzip it first)"), (b"MZ", "a Windows program"),
+          (b"\xff\xfe", "UTF-16 text"), (b"\xfe\xff", "UTF-16 text"))
+
+
+def binary_kind(head: bytes) -> str | None:
+    """What a file whose first bytes are ``head`` is, when it is not a text file to read
+    tweets from (None when it looks like text).
+
+    >>> binary_kind(b"\x89PNG\r\n\x1a\n..."), binary_kind(b"id,text\n1,hi\n")
+    ('a PNG image', None)
+    """
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    return "binary data" if b"\x00" in head[:8192] else None
+
+
 def _decode_error(path: Path, blocks: Callable[[], Iterable[bytes]], enc: str) -> DataError:
     """The error for bytes that do not decode as ``enc``: the line and column of the first
     bad byte, and the encoding that decodes the whole file (``blocks()`` streams the bytes,
-    so a file larger than memory is fine)."""
+    so a file larger than memory is fine); for a file that is no text at all (an image, a
+    program), says so."""
+    head = next(iter(blocks()), b"")
+    kind = binary_kind(head)
+    if kind is not None:
+        return DataError(f"not a text file of tweets: it looks like {kind}", path=path,
+                         hint="give a CSV, TSV, JSONL or Parquet file (gzip ok)")
     decoder = codecs.getincrementaldecoder(enc)()
     done, line, line_start = 0, 1, 0  # bytes before this block, its line, where that began
     for block in itertools.chain(blocks(), [b""]):
