@@ -70,3 +70,19 @@ def test_tfidf_with_negation_tells_good_from_not_good():
 
     assert fit(True).predict(["not good", "good", "not bad"]) == ["neg", "pos", "pos"]
     assert fit(False).predict(["not bad"]) == ["neg"]
+
+
+def test_tfidf_negation_reverses_words_it_never_saw_negated():
+    from tweetlab.models.tfidf import TfidfClassifier
+
+    texts = ["good", "great day", "fantastic", "so good", "bad", "awful day", "terrible",
+             "so bad", "not good", "not bad"] * 5
+    labels = ["pos"] * 4 + ["neg"] * 4 + ["neg", "pos"]
+    labels = labels * 5
+
+    def fit(negation: bool) -> TfidfClassifier:
+        return TfidfClassifier(negation=negation, min_df=1).fit(texts, labels)
+
+    # "fantastic" and "terrible" never stand after "not" in training
+    assert fit(True).predict(["not fantastic", "not terrible"]) == ["neg", "pos"]
+    assert fit(False).predict(["not fantastic", "not terrible"]) == ["pos", "neg"]

@@ -73,6 +73,12 @@ def test_train_refuses_to_overwrite(trained, csv_file, capsys):
     assert code == 2 and "already exists" in err and "--force" in err
 
 
+def test_cli_errors_name_the_flag_not_the_python_keyword(trained, csv_file, capsys):
+    code, _, err = run(["train", str(csv_file), "--out", str(trained)], capsys)
+    assert code == 2 and "pass --force" in err
+    assert "force=True" not in err and "(CLI:" not in err
+
+
 def test_bad_data_error_names_file_line_and_field(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("text,label\nok,a\n,b\n")

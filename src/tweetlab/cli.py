@@ -1397,12 +1397,29 @@ def _did_you_mean(parser: argparse.ArgumentParser, extra: Sequence[str]) -> str:
     return f" (did you mean {', '.join(f'{m} for {n}' for n, m in hints)}?)" if hints else ""
 
 
+# "force=True (CLI: --force)", "label_map= (CLI: --label-map a=...)", "tweetlab.load_generator
+# (CLI: tweetlab generate)": the library's errors name both ways; the CLI says its own.
+_PYTHON_THEN_CLI = re.compile(r"(?:[\w.]+=(?:'[^']*'|[^\s()]*)|tweetlab\.\w+) \(CLI: ([^)]+)\)")
+
+
+def for_the_cli(message: str) -> str:
+    """A library error as the command line says it: the flag, not the keyword argument.
+
+    >>> for_the_cli("out exists; pass force=True (CLI: --force) to overwrite it")
+    'out exists; pass --force to overwrite it'
+    >>> for_the_cli("pass encoding='cp1252' (CLI: --encoding cp1252) if it is not UTF-8")
+    'pass --encoding cp1252 if it is not UTF-8'
+    """
+    return _PYTHON_THEN_CLI.sub(lambda m: m.group(1), message)
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except TweetlabError as exc:
         rank = distributed.rank()
-        print(f"error{f' (process {rank})' if rank else ''}: {exc}", file=sys.stderr)
+        print(f"error{f' (process {rank})' if rank else ''}: {for_the_cli(str(exc))}",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         resumable = args.func in (cmd_train, cmd_generator_train, cmd_compare,

@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 
 from ..config import CleaningConfig, ConfigBase, _check
 from ..text import tokenize
-from ..text.tokenize import tokenize_negated
+from ..text.tokenize import tokenize_negated, without_negators
 from ._compiled import load_kernels
 from .base import TextClassifier, say_for_large
 
@@ -47,8 +47,9 @@ class TfidfConfig(ConfigBase):
     # TweetEval, 0.85x on disaster (benchmarks/bench_tfidf.py).
     solver: str = "newton-cg"
     class_weight: str | None = None
-    # Words after a negator get "_NEG" ("not good" -> "not good_NEG"): sentiment models
-    # tell "good" from "not good" (see tweetlab.text.mark_negation).
+    # Words after a negator get "_NEG" ("not good" -> "not good_NEG") and count against
+    # their own column: sentiment models tell "good" from "not good", also for words the
+    # training tweets never showed negated (see _signed_words, tweetlab.text.mark_negation).
     negation: bool = False
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
 
@@ -251,6 +252,59 @@ def _weight(vec: TfidfVectorizer, counts: sp.csr_matrix) -> sp.csr_matrix:
     return counts
 
 
+def negated_words(texts: list[str]) -> list[str]:
+    """Per text, its words inside a negation's scope, joined by spaces (what
+    :func:`_signed` counts against their columns).
+
+    >>> negated_words(["not bad at all , love it", "great"])
+    ['bad at all', '']
+    """
+    return [" ".join(t[:-4] for t in tokenize_negated(text) if t.endswith("_NEG"))
+            for text in texts]
+
+
+def _counts(vec: TfidfVectorizer, texts: list[str], fit: bool) -> sp.csr_matrix:
+    """Raw n-gram counts of ``texts`` (fitting ``vec``'s vocabulary and idf when ``fit``),
+    the compiled char counter where it can stand in, as in :func:`_fit_tfidf`."""
+    counts = None
+    if fit:
+        if len(texts) >= COMPILED_MIN_TEXTS and fit_char_wb(vec, texts):
+            counts = char_wb_counts(vec, texts)
+        if counts is None:
+            counts = CountVectorizer.fit_transform(vec, texts)
+        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        vec.idf_ = (np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0).astype(np.float32)
+        return counts
+    if len(texts) >= COMPILED_MIN_TEXTS:
+        counts = char_wb_counts(vec, texts)
+    return counts if counts is not None else CountVectorizer.transform(vec, texts)
+
+
+def _signed(vec: TfidfVectorizer, texts: list[str], negated: list[str], fit: bool
+            ) -> sp.csr_matrix:
+    """TF-IDF where the n-grams of the words inside a negation's scope (``negated``, from
+    :func:`negated_words`) also count *against* their columns ("not fantastic":
+    -fantastic, and its char n-grams), so a negated word the training tweets never showed
+    negated still reverses its polarity, as VADER's rule does; its ``w_NEG`` word token
+    stays a feature of its own for what the data does teach. The negators themselves are
+    left out: in tweets "not" mostly precedes praise, so alone it learns to mean
+    "negative" and drags "not bad" down with it. Weighted like
+    :func:`_weight` (sublinear tf, idf), the difference scaled to unit L2 norm per row."""
+    if vec.analyzer == "char_wb":  # the negators' own n-grams left out, as the words' are
+        texts = [without_negators(t) for t in texts]
+    parts = []
+    for m in (_counts(vec, texts, fit), _counts(vec, negated, fit=False)):
+        m = sp.csr_matrix(m, dtype=np.float32)
+        if vec.sublinear_tf:
+            m.data = np.log(m.data) + 1.0
+        parts.append(m @ sp.diags(vec.idf_.astype(np.float32)))
+    signed = (parts[0] - parts[1]).tocsr()
+    signed.eliminate_zeros()
+    norms = np.sqrt(np.asarray(signed.multiply(signed).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags((1.0 / norms).astype(np.float32)) @ signed, dtype=np.float32)
+
+
 _STACK_ROWS = 1 << 15
 
 
@@ -314,24 +368,31 @@ class NgramTfidf:
         """Fit the vocabularies and idf weights; return ``transform(texts)``."""
         cfg = self.cfg
         self.word_vec_ = _word_vectorizer(cfg)
+        negated = negated_words(texts) if cfg.negation else None
+
+        def features(vec: TfidfVectorizer) -> sp.csr_matrix:
+            return _fit_tfidf(vec, texts) if negated is None else \
+                _signed(vec, texts, negated, fit=True)
+
         try:
-            parts = [_fit_tfidf(self.word_vec_, texts)]
+            parts = [features(self.word_vec_)]
         except ValueError:
             # Tiny data: no n-gram reaches min_df; keep every n-gram instead of failing.
             cfg = cfg.replace(min_df=1)
             self.word_vec_ = _word_vectorizer(cfg)
-            parts = [_fit_tfidf(self.word_vec_, texts)]
+            parts = [features(self.word_vec_)]
         self.char_vec_ = _char_vectorizer(cfg) if cfg.char_ngrams else None
         if self.char_vec_ is not None:
-            parts.append(_fit_tfidf(self.char_vec_, texts))
+            parts.append(features(self.char_vec_))
         return hstack_rows(parts)
 
     def transform(self, texts: list[str]) -> sp.csr_matrix:
         assert self.word_vec_ is not None, "fit first"
-        parts = [_tfidf(self.word_vec_, texts)]
-        if self.char_vec_ is not None:
-            parts.append(_tfidf(self.char_vec_, texts))
-        return hstack_rows(parts)
+        vecs = [self.word_vec_] + ([self.char_vec_] if self.char_vec_ is not None else [])
+        if not self.cfg.negation:
+            return hstack_rows([_tfidf(v, texts) for v in vecs])
+        negated = negated_words(texts)
+        return hstack_rows([_signed(v, texts, negated, fit=False) for v in vecs])
 
     @property
     def words(self) -> dict[str, int]:

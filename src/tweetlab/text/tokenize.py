@@ -34,7 +34,14 @@ _SCOPE_ENDS = frozenset({"but", "however", "although", "though", "pero", "aunque
 NEGATION_WINDOW = 4  # words marked after a negator at most (tweets often lack punctuation)
 
 
-def mark_negation(tokens: list[str], window: int = NEGATION_WINDOW) -> list[str]:
+def is_negator(token: str) -> bool:
+    """Whether ``token`` negates what follows it ("not", "never", "don't", "не"...)."""
+    low = token.lower()
+    return low in NEGATORS or low.endswith(("n't", "n’t"))
+
+
+def mark_negation(tokens: list[str], window: int = NEGATION_WINDOW, *,
+                  keep_cues: bool = True) -> list[str]:
     """Mark the words in a negation's scope with ``_NEG`` (Das and Chen 2001; Pang et al.
     2002): after a negator ("not", "never", any "...n't", Spanish "no", Russian "не"), up to
     ``window`` words, ending early at punctuation or a contrast word ("but"). A linear model
@@ -44,6 +51,8 @@ def mark_negation(tokens: list[str], window: int = NEGATION_WINDOW) -> list[str]
     ['the', 'food', 'was', 'not', 'good_NEG', 'at_NEG', 'all_NEG', ',', 'but', 'fine']
     >>> mark_negation(tokenize("i don't love it"))
     ['i', "don't", 'love_NEG', 'it_NEG']
+    >>> mark_negation(tokenize("i don't love it"), keep_cues=False)
+    ['i', 'love_NEG', 'it_NEG']
     """
     out: list[str] = []
     left = 0
@@ -56,15 +65,27 @@ def mark_negation(tokens: list[str], window: int = NEGATION_WINDOW) -> list[str]
             out.append(tok + "_NEG")
             left -= 1
             continue
-        out.append(tok)
-        if word and (low in NEGATORS or low.endswith(("n't", "n’t"))):
+        if word and is_negator(tok):
             left = window
+            if not keep_cues:
+                continue
+        out.append(tok)
     return out
 
 
 def tokenize_negated(text: str) -> list[str]:
-    """:func:`tokenize`, then :func:`mark_negation`."""
-    return mark_negation(TOKEN_RE.findall(text))
+    """:func:`tokenize`, then :func:`mark_negation` (the negators themselves left out:
+    what they do is in the marks)."""
+    return mark_negation(TOKEN_RE.findall(text), keep_cues=False)
+
+
+def without_negators(text: str) -> str:
+    """``text``'s tokens without the negators, joined by spaces.
+
+    >>> without_negators("the food wasn't bad!")
+    'the food bad !'
+    """
+    return " ".join(t for t in TOKEN_RE.findall(text) if not is_negator(t))
 
 
 @dataclass
