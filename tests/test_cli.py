@@ -779,3 +779,23 @@ def test_piped_lines_are_scored_in_batches_with_the_same_labels(trained, monkeyp
     assert [g.split("%  ", 1)[1] for g in got] == lines
     batches = list(_waiting_lines(io.StringIO("a\nb\n\nc\n"), most=2))
     assert [x for b in batches for x in b] == ["a", "b", "c"] and max(map(len, batches)) <= 2
+
+
+def test_generate_prints_one_tweet_per_line_even_with_line_breaks(monkeypatch, capsys):
+    import json as _json
+
+    import tweetlab.generation as generation
+
+    class Stub:
+        rejected_ = 0
+        family = "char-lstm"
+
+        def generate(self, *a, **k):
+            return ["first line\nsecond line", "plain"]
+
+    monkeypatch.setattr(generation, "load_generator", lambda path: Stub())
+    code, out, _ = run(["generate", "any-folder", "--seed", "hi"], capsys)
+    assert code == 0 and out.splitlines() == ["first line\\nsecond line", "plain"]
+    code, out, _ = run(["generate", "any-folder", "--format", "jsonl"], capsys)
+    assert [_json.loads(x)["text"] for x in out.splitlines()] == ["first line\nsecond line",
+                                                                    "plain"]

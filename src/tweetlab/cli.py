@@ -10,6 +10,7 @@ import argparse
 import csv
 import difflib
 import itertools
+import json
 import logging
 import os
 import re
@@ -758,11 +759,23 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"wrote {len(outs):,} tweets to {args.output}")
     else:
         for text in outs:
-            print(text)
+            print(_tweet_line(text, args.format))
     if gen.rejected_:
         print(f"(rejected {gen.rejected_} generations that copied {gen.novelty_words}+ words "
               "of a training tweet)", file=sys.stderr)
     return 0
+
+
+def _tweet_line(text: str, fmt: str = "text") -> str:
+    """One generated tweet on one line: its line breaks written as ``\\n`` (text), or a
+    JSON object (``jsonl``), so that each printed line is one tweet.
+
+    >>> _tweet_line("two\\nlines"), _tweet_line("two\\nlines", "jsonl")
+    ('two\\\\nlines', '{"text": "two\\\\nlines"}')
+    """
+    if fmt == "jsonl":
+        return json.dumps({"text": text}, ensure_ascii=False)
+    return text.replace("\\", "\\\\").replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _generate_interactively(gen: Any, write: Callable[[str, int | None], list[str]],
@@ -783,7 +796,7 @@ def _generate_interactively(gen: Any, write: Callable[[str, int | None], list[st
             print(f"error: {exc}", file=sys.stderr)
             continue
         for text in outs:
-            print(f"  {text}" if tty else text)
+            print(f"  {_tweet_line(text)}" if tty else _tweet_line(text))
         if gen.rejected_:
             print(f"  (rejected {gen.rejected_} copies of training tweets)", file=sys.stderr)
     return 0
@@ -1178,6 +1191,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", help="write the tweets to a file (CSV, TSV, JSONL or "
                    "Parquet by its name) instead of printing them one per line (a tweet may "
                    "hold line breaks)")
+    p.add_argument("--format", choices=["text", "jsonl"], default="text",
+                   help="printed tweets: one per line with line breaks as \\n (text), or JSON "
+                        "lines")
     p.add_argument("--force", action="store_true", help="overwrite --output")
     p.add_argument("--interactive", "-i", action="store_true",
                    help="read seed phrases one per line (typed, or piped in) and write -n "
