@@ -47,6 +47,7 @@ class EvaluationReport:
     bands: Any = field(default=None, repr=False)
     mistakes: list[Any] = field(default_factory=list, repr=False)
     files: list[Any] = field(default_factory=list, repr=False)
+    unit: str = field(default="tweets", repr=False)  # what was scored: tweets or images
 
     def __repr__(self) -> str:
         return (f"EvaluationReport(n={self.n}, accuracy={self.accuracy:.4f}, "
@@ -61,7 +62,7 @@ class EvaluationReport:
     def to_dict(self) -> dict[str, Any]:
         """The scores (what metrics.json holds), without the per-tweet fields."""
         per_tweet = {"predicted", "confidence", "proba", "calibration", "bands", "mistakes",
-                     "files"}
+                     "files", "unit"}
         out = {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self)
                if f.name not in per_tweet}
         out["per_class"] = {k: asdict(v) for k, v in self.per_class.items()}
@@ -72,9 +73,10 @@ class EvaluationReport:
     def to_text(self) -> str:
         """A plain-text report: summary, per-class table, confusion matrix."""
         width = max(9, *(len(x) for x in self.labels))
-        lines = [f"tweets: {self.n}   accuracy: {self.accuracy:.4f}   macro-F1: {self.macro_f1:.4f}"]
+        lines = [f"{self.unit}: {self.n}   accuracy: {self.accuracy:.4f}   "
+                 f"macro-F1: {self.macro_f1:.4f}"]
         if self.tweets_per_second:
-            lines[0] += f"   speed: {self.tweets_per_second:,.0f} tweets/s"
+            lines[0] += f"   speed: {self.tweets_per_second:,.0f} {self.unit}/s"
         lines += ["", f"{'label':<{width}}  precision  recall      f1  support"]
         for lab in self.labels:
             s = self.per_class[lab]
@@ -134,7 +136,8 @@ def evaluate_model(model: Any, texts: Sequence[str] | np.ndarray, labels: Sequen
         from tqdm.auto import tqdm
 
         parts = []
-        with tqdm(total=len(inputs), desc="evaluate", unit=" tweets") as bar:
+        with tqdm(total=len(inputs), desc="evaluate",
+                  unit=" images" if isinstance(inputs, np.ndarray) else " tweets") as bar:
             for part in model.predict_proba_chunks(inputs):
                 parts.append(part)
                 bar.update(len(part))
@@ -150,6 +153,7 @@ def evaluate_model(model: Any, texts: Sequence[str] | np.ndarray, labels: Sequen
         [model.classes_[0], NEUTRAL, model.classes_[1]]
     report = classification_report(labels, predicted, labels=order)
     report.predict_seconds = seconds
+    report.unit = "images" if isinstance(inputs, np.ndarray) else "tweets"
     report.predicted = predicted
     report.proba = proba
     report.confidence = [label_confidence(model.classes_, lab, p)

@@ -55,6 +55,22 @@ def plot_confusion(report: EvaluationReport, path: str | Path, title: str | None
     return _save(fig, Path(path), dpi=120)
 
 
+def chart_title(name: str, detail: str, width: int = 40) -> str:
+    """A two-line chart title that fits a small figure: the file name (its middle cut out
+    when longer than ``width``), then what the chart shows.
+
+    >>> print(chart_title("tweeteval_sentiment_val.csv.gz", "ECE 0.031"))
+    tweeteval_sentiment_val.csv.gz
+    ECE 0.031
+    >>> chart_title("a" * 30 + "_very_long_name_of_a_test_file.csv.gz", "x").splitlines()[0]
+    'aaaaaaaaaaaaaaaaaaa...a_test_file.csv.gz'
+    """
+    if len(name) > width:
+        keep = width - 3
+        name = name[:keep - keep // 2] + "..." + name[-(keep // 2):]
+    return f"{name}\n{detail}"
+
+
 def write_evaluation(report: EvaluationReport, model: Any, data: Any, out: Path, *,
                      source: str | None) -> list[Path]:
     """The files of an evaluation (:func:`tweetlab.evaluate` with ``out``): metrics.json
@@ -76,11 +92,12 @@ def write_evaluation(report: EvaluationReport, model: Any, data: Any, out: Path,
            if bands is not None else {})})
     files = [out / "metrics.json",
              plot_confusion(report, out / "confusion_matrix.png",
-                            title=f"{name}: accuracy {report.accuracy:.3f}, "
-                                  f"macro-F1 {report.macro_f1:.3f}")]
+                            title=chart_title(name, f"accuracy {report.accuracy:.3f}, "
+                                                    f"macro-F1 {report.macro_f1:.3f}"))]
     if cal is not None:
         files.append(plot_reliability(cal, out / "reliability.png",
-                                      f"{name}: expected calibration error {cal.ece:.3f}"))
+                                      chart_title(name, f"expected calibration error "
+                                                        f"{cal.ece:.3f}"), unit=report.unit))
     if getattr(model, "task", "") == "image-classification":
         files.append(plot_worst_mistakes(data, report.proba, model.classes_,
                                          out / "worst_mistakes.png"))
@@ -93,7 +110,7 @@ def write_evaluation(report: EvaluationReport, model: Any, data: Any, out: Path,
     return files
 
 
-def plot_reliability(cal: Any, path: str | Path, title: str = "") -> Path:
+def plot_reliability(cal: Any, path: str | Path, title: str = "", unit: str = "tweets") -> Path:
     """A reliability diagram: each confidence bin's accuracy against its mean confidence
     (on the diagonal: calibrated), the bins' tweet counts below."""
     plt = _pyplot()
@@ -114,7 +131,7 @@ def plot_reliability(cal: Any, path: str | Path, title: str = "") -> Path:
     hist.bar([(b.low + b.high) / 2 for b in cal.bins], [b.n for b in cal.bins],
              width=0.9 / max(len(cal.bins), 10), color="#98a2b3")
     hist.set_xlabel("confidence (probability of the predicted class)")
-    hist.set_ylabel("tweets")
+    hist.set_ylabel(unit)
     fig.tight_layout()
     return _save(fig, Path(path), dpi=110)
 
