@@ -214,7 +214,10 @@ def test_cli_train_evaluate_predict_writes_kaggle_submission(tmp_path: Path, cap
                  "--set", "blocks=8", "--set", "hidden=16", "--set", "augment=false",
                  "--set", "lr=0.01", "--set", "batch_size=32"]) == 0
     assert tweetlab.load_model(model).family == "image-cnn"
+    capsys.readouterr()
     assert main(["-q", "evaluate", str(model), str(labelled), "--out", str(tmp_path / "ev")]) == 0
+    report = capsys.readouterr().out
+    assert "images: 30" in report and "images/s" in report and "tweets" not in report
     assert (tmp_path / "ev" / "worst_mistakes.png").exists()
     assert (tmp_path / "ev" / "confusion_matrix.png").exists()
     sub = tmp_path / "submission.csv"
