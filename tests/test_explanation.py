@@ -161,6 +161,8 @@ def test_training_records_the_words_a_model_relies_on_in_metrics_card_and_info(t
     assert set(top["negative"]) <= {w.lower() for w in NEGATIVE}
     assert all(n >= 3 and bits > 0 for words in relied["classes"].values()
                for _, bits, n in words)
+    for words in relied["classes"].values():  # listed in the order of the numbers shown
+        assert [b for _, b, _ in words] == sorted((b for _, b, _ in words), reverse=True)
     card = (out / "README.md").read_text()
     assert "## Words it relies on" in card and f"| positive | {top['positive'][0]} +" in card
     assert main(["info", str(out)]) == 0
@@ -208,7 +210,9 @@ def test_evidence_for_a_class_out_of_play_is_not_counted():
     # "x" moves b's odds a million-fold (1e-3 -> 1e-9) but b stays out of play (< 0.05)
     found = words_relied_on(Stub(), ["x z w"] * 3 + ["y w"] * 3, k=5)
     assert [w for w, _, _ in found["b"]] == ["y"]
-    assert found["b"][0][1] == pytest.approx(math.log2(9), abs=1e-3) and found["b"][0][2] == 3
+    # 3 occurrences of log2(9) bits each, shrunk for a rare word: the sum over 3 + 2
+    assert found["b"][0][1] == pytest.approx(3 * math.log2(9) / 5, abs=1e-3)
+    assert found["b"][0][2] == 3
 
 
 def test_explained_predictions_are_the_same_in_worker_processes(tfidf):

@@ -578,7 +578,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"relies on (bits, over {metrics['relies_on']['tweets']} held-out tweets):")
         width = max(len(c) for c in relied)
         for lab, words in relied.items():
-            print(f"  {lab:<{width}}  " + ", ".join(f"{w} {b:+.1f}" for w, b, _ in words[:6]))
+            shown = sorted(words, key=lambda x: -x[1])[:6]  # (older cards: ranked otherwise)
+            print(f"  {lab:<{width}}  " + ", ".join(f"{w} {b:+.1f}" for w, b, _ in shown))
     tuning = metrics.get("tuning")
     if tuning and tuning.get("trials"):
         best = tuning["trials"][0]

@@ -188,7 +188,8 @@ def words_relied_on(model: Any, texts: Sequence[str], *, k: int = 8, min_count: 
     on a word that decides nothing), each occurrence counting at most 8 bits. Words are
     grouped by :func:`word_key`; ``min_count`` occurrences at least. Per class: the ``k``
     words with the largest average shrunk towards 0 for rare words (the sum over
-    ``occurrences + 2``), as ``(word, average bits, occurrences)``. This is what a model
+    ``occurrences + 2``), as ``(word, that shrunk average in bits, occurrences)``, largest
+    first. This is what a model
     card lists; a link or a place name at the top can be a shortcut the data taught it.
 
     >>> import tweetlab
@@ -223,7 +224,7 @@ def words_relied_on(model: Any, texts: Sequence[str], *, k: int = 8, min_count: 
     for c, name in enumerate(clf.classes_):
         kept = [w for w, n in counts.items() if n[c] >= min_count]
         ranked = sorted(kept, key=lambda w: -sums[w][c] / (counts[w][c] + 2))
-        out[name] = [(w, round(float(sums[w][c] / counts[w][c]), 3), int(counts[w][c]))
+        out[name] = [(w, round(float(sums[w][c] / (counts[w][c] + 2)), 3), int(counts[w][c]))
                      for w in ranked[:k] if sums[w][c] > 0]
     return out
 

@@ -293,8 +293,9 @@ def _card_scores(config: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
         lines += ["", "## Words it relies on", "",
                   f"Over {relied['tweets']} held-out tweets, each word left out in turn: the "
                   "evidence for a label lost without the word, in bits (+1: the word doubles "
-                  "the odds), averaged over its occurrences (3 at least). A link, a name or a "
-                  "date near the top can be a shortcut the data taught the model.", "",
+                  "the odds), averaged over its occurrences (3 at least; the sum over "
+                  "occurrences + 2, so that a rare word needs more to rank high). A link, a "
+                  "name or a date near the top can be a shortcut the data taught the model.", "",
                   "| label | words (average bits, tweets) |", "|---|---|"]
         lines += [f"| {lab} | " + ", ".join(f"{w} {b:+.1f} ({n})" for w, b, n in words) + " |"
                   for lab, words in relied["classes"].items() if words]
