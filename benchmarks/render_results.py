@@ -72,7 +72,53 @@ def network(row: dict) -> str:
     return f"{row['valid_bpc_network']:.3f} ({row['ngram']['weight']:g})"
 
 
+def sentiment() -> None:
+    """`bench_sentiment.py`: the sentiment models, VADER and the baseline side by side."""
+    d = load("sentiment")
+    if not d:
+        return
+    header(d, "Sentiment models vs VADER and a scikit-learn TF-IDF baseline "
+              "(`bench_sentiment.py`)")
+    sets = [("tweeteval", "macro_recall", "TweetEval val, macro recall"),
+            ("sentiment140", "pn_accuracy", "Sentiment140 held-out, pos vs neg accuracy"),
+            ("semeval", "macro_f1", "SemEval held-out, macro-F1"),
+            ("airline", "macro_f1", "airline held-out, macro-F1"),
+            ("entity", "macro_f1", "entity held-out, macro-F1")]
+    models = list(d["english"])
+    print("| model | " + " | ".join(title for _, _, title in sets) + " | ECE (TweetEval) |")
+    print("|---|" + "---:|" * (len(sets) + 1))
+    for m in models:
+        row = d["english"][m]
+        cells = []
+        for src, key, _ in sets:
+            v = (row.get(src) or {}).get(key)
+            cells.append("-" if v is None else f"{v:.4f}")
+        ece = (row.get("tweeteval") or {}).get("ece")
+        print(f"| {m} | " + " | ".join(cells) + f" | {'-' if ece is None else f'{ece:.3f}'} |")
+    if d.get("russian"):
+        print("\nRussian, SentiRuEval-2016 held-out 20% (the company given as `[entity] text`):\n")
+        print("| model | F1 (pos/neg) | macro-F1 | accuracy | ECE |")
+        print("|---|---:|---:|---:|---:|")
+        for m, row in d["russian"].items():
+            r = row["sentirueval"]
+            print(f"| {m} | {r['f1_pn']:.4f} | {r['macro_f1']:.4f} | {r['accuracy']:.4f} | "
+                  f"{r['ece']:.3f} |")
+    sp = d.get("speed")
+    if sp:
+        print(f"\nThe bundled en-sentiment in a fresh process on one core: "
+              f"{sp['load_s']:.2f} s from `import tweetlab` to its first label (torch "
+              f"{'imported' if sp['torch_imported'] else 'not imported'}), then "
+              f"{sp['tweets_per_s']:,.0f} tweets/s (10,000 Sentiment140 tweets).")
+    caps = [c for c in next(iter(d["checks"].values())) if c != "all"] + ["all"]
+    print("\nBehaviour checks (`tweetlab.checklist`, pass rate per capability):\n")
+    print("| model | " + " | ".join(caps) + " |")
+    print("|---|" + "---:|" * len(caps))
+    for m, rates in d["checks"].items():
+        print(f"| {m} | " + " | ".join(f"{rates[c]:.0%}" for c in caps) + " |")
+
+
 def main() -> None:
+    sentiment()
     families("families", "Fast families on every task")
     d = load("scale")
     if d:

@@ -102,3 +102,15 @@ def test_held_out_scores_score_a_two_label_part_among_its_own_labels():
     assert scores["among"] == ["negative", "positive"]
     assert scores["accuracy"] == pytest.approx(1.0)
     assert 0 <= scores["ece"] <= 1
+
+
+def test_a_source_that_does_not_train_still_gives_its_held_out_part(data):
+    from dataclasses import replace
+
+    recipe = tiny_recipe()
+    recipe = replace(recipe, sources=(replace(recipe.sources[0], train=False),
+                                      recipe.sources[1],
+                                      Source("more", "semeval.csv", recipe.sources[0].labels)))
+    train, tests = recipe_parts(recipe, data)
+    assert len(train) == 200 - len(tests["more"])  # only "more" trains
+    assert len(tests["semeval"]) == len(tests["more"])
