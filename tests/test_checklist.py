@@ -86,3 +86,20 @@ def test_tfidf_negation_reverses_words_it_never_saw_negated():
     # "fantastic" and "terrible" never stand after "not" in training
     assert fit(True).predict(["not fantastic", "not terrible"]) == ["neg", "pos"]
     assert fit(False).predict(["not fantastic", "not terrible"]) == ["pos", "neg"]
+
+
+def test_check_command_prints_pass_rates_per_capability(capsys):
+    from tweetlab.cli import main
+
+    assert main(["check", "en-sentiment", "--failures", "2"]) == 0
+    out = capsys.readouterr().out
+    for capability in ("negation", "emoji", "contrast", "question", "all"):
+        assert any(line.startswith(capability) and "%" in line for line in out.splitlines())
+    assert out.count("expected") <= 2
+
+
+def test_check_command_refuses_a_model_without_sentiment_labels(capsys):
+    from tweetlab.cli import main
+
+    assert main(["check", "disaster"]) == 2
+    assert "sentiment models" in capsys.readouterr().err

@@ -876,6 +876,27 @@ def _print_board(board: Any) -> None:
     Console(width=max(Console().width, 120)).print(table)
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from .api import load
+    from .checklist import behaviour_cases, run_checks
+
+    model = load(args.model)
+    if not {"negative", "positive"} <= set(model.classes_):
+        raise ModelError(f"the behaviour checks are for sentiment models with negative and "
+                         f"positive labels; this one predicts {', '.join(model.classes_)}")
+    band = _band(args.neutral_band)
+    report = run_checks(lambda texts: model.predict(texts, neutral_band=band), behaviour_cases())
+    width = max(len(c) for c in report.rates)
+    for cap, rate in report.rates.items():
+        print(f"{cap:<{width}}  {rate:6.1%}  ({report.counts[cap]} cases)")
+    if report.failures and args.failures:
+        print(f"\nfailed ({len(report.failures)}; the first {min(args.failures, len(report.failures))}):")
+        for case, label in report.failures[:args.failures]:
+            print(f"  {case.capability:<12} {label:<9} expected {'/'.join(case.accept):<17} "
+                  f"{case.text}")
+    return 0
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from .recipes import RECIPES, build, models_home
 
@@ -1278,6 +1299,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="reuse families finished in --out")
     _read_options(p)
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("check", help="behaviour checks of a sentiment model (negation, "
+                                     "emoji, 'but'...)",
+                       description="Run the CheckList-style behaviour cases of "
+                                   "tweetlab.checklist - negation, intensifiers, emoji, "
+                                   "contrast, questions, neutral headlines, tweet form - and "
+                                   "print the pass rate per capability.")
+    p.add_argument("model", nargs="?", help="model folder or bundled name (default "
+                                            "en-sentiment)")
+    p.add_argument("--failures", type=int, default=10, metavar="N",
+                   help="list the first N failed cases (default 10; 0: none)")
+    p.add_argument("--neutral-band", nargs=2, type=float, metavar=("LOW", "HIGH"),
+                   help="binary models: label P(positive) in [LOW, HIGH] neutral")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("build", help="train a named model from its recipe (en-sentiment-accurate)",
                        description="Train a model too large to ship from its recipe - the "
