@@ -527,3 +527,32 @@ def test_each_model_scores_one_tweet_while_the_server_starts(model_dirs, monkeyp
     monkeypatch.setattr(persistence, "load_model", counting)
     with TestClient(create_app(list(model_dirs), ServeSettings())):
         assert scored == [["warm-up"], ["warm-up"]]  # before any request
+
+
+def test_json_endpoints_refuse_bodies_a_web_page_could_send_without_asking(client):
+    body = '{"texts": ["love it"]}'
+    r = client.post("/v1/predict", content=body, headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415 and "application/json" in r.json()["error"]
+    r = client.post("/v1/predict-csv", content="text\nlove it\n",
+                    headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415 and "text/csv" in r.json()["error"]
+    r = client.post("/v1/predict", content=body,
+                    headers={"Content-Type": "application/json; charset=utf-8"})
+    assert r.status_code == 200
+
+
+def test_csv_rows_keep_the_text_length_limit_and_name_the_line(client):
+    settings = client.app.state.settings
+    csv_body = "id,text\n1,love it\n2," + "a" * (settings.max_chars + 1) + "\n"
+    r = client.post("/v1/predict-csv", content=csv_body, headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422 and r.json()["error"].startswith("line 3:")
+    assert "characters; the limit is" in r.json()["error"]
+
+
+def test_an_unreadable_csv_field_is_a_422_naming_its_line(client):
+    import csv as _csv
+
+    huge = '"' + "a" * (_csv.field_size_limit() + 10) + '"'
+    r = client.post("/v1/predict-csv", content=f"text\nfine\n{huge}\n",
+                    headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422 and r.json()["error"].startswith("line ")

@@ -63,6 +63,31 @@ class Observe:
                                  time.perf_counter() - start)
 
 
+def _wrong_content_type(path: str, content_type: bytes) -> str | None:
+    """Why a POST to the API is refused for its Content-Type (None: it is fine). The API
+    takes ``application/json`` (``text/csv`` for ``/v1/predict-csv``) only: a web page the
+    user visits can send ``text/plain`` to a loopback server without the browser asking
+    first (no CORS preflight), and so make it work; JSON and CSV bodies need that asking.
+
+    >>> _wrong_content_type("/v1/predict", b"application/json; charset=utf-8") is None
+    True
+    >>> _wrong_content_type("/v1/predict", b"text/plain")
+    "send JSON with 'Content-Type: application/json' (got 'text/plain')"
+    """
+    if not path.startswith("/v1/"):
+        return None
+    kind = content_type.split(b";", 1)[0].strip().lower().decode("latin-1")
+    wanted = ("text/csv", "application/csv") if path == "/v1/predict-csv" else ("application/json",)
+    if kind in wanted:
+        return None
+    if path == "/v1/predict-csv" and kind.startswith("multipart/"):
+        return ("send the CSV itself as the request body (curl --data-binary @tweets.csv -H "
+                "'Content-Type: text/csv'), not as a form upload")
+    what = "the CSV with 'Content-Type: text/csv'" if path == "/v1/predict-csv" else \
+        "JSON with 'Content-Type: application/json'"
+    return f"send {what} (got {kind or 'no Content-Type'!r})"
+
+
 def _too_big(limit: int) -> JSONResponse:
     return _error(413, "request body too large", f"the limit is {limit:,} bytes")
 
@@ -124,6 +149,10 @@ class BodyLimit:
                 return
         if scope["method"] not in {"POST", "PUT", "PATCH"}:
             await self.app(scope, receive, send)
+            return
+        wrong = _wrong_content_type(scope["path"], headers.get(b"content-type", b""))
+        if wrong is not None:
+            await _error(415, wrong)(scope, receive, send)
             return
         # Read the whole (bounded) body first, so that nothing downstream sees a partial one.
         read = await _read_body(receive, limit)
