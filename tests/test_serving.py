@@ -556,3 +556,30 @@ def test_an_unreadable_csv_field_is_a_422_naming_its_line(client):
     r = client.post("/v1/predict-csv", content=f"text\nfine\n{huge}\n",
                     headers={"Content-Type": "text/csv"})
     assert r.status_code == 422 and r.json()["error"].startswith("line ")
+
+
+def test_every_error_answers_in_the_one_json_shape(client):
+    for r in (client.get("/no/such/page"),
+              client.get("/v1/predict"),  # 405
+              client.post("/v1/predict", content=b'{"texts": ["\xff\xfe"]}',
+                          headers={"Content-Type": "application/json"}),
+              client.post("/v1/predict", content="[" * 5000 + "]" * 5000,
+                          headers={"Content-Type": "application/json"})):
+        assert r.status_code in (400, 404, 405, 422), r.status_code
+        body = r.json()
+        assert set(body) == {"error", "detail"} and body["error"], (r.status_code, body)
+
+
+def test_an_unexpected_error_is_a_500_in_the_json_shape(monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from tweetlab.serving import app as app_module
+
+    def boom(*a, **k):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(app_module, "_predictions", boom)
+    with TestClient(app_module.create_app(None), raise_server_exceptions=False) as c:
+        r = c.post("/v1/predict", json={"texts": ["love it"]})
+    assert r.status_code == 500 and r.json() == {"error": "internal server error",
+                                                 "detail": "RuntimeError"}

@@ -36,6 +36,7 @@ import torch
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import __version__
@@ -237,11 +238,18 @@ def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = 
         detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
         return _error(422, "invalid request", detail)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    # Starlette's HTTPException: FastAPI's and the router's own (404, 405, a body that
+    # does not parse) all answer in the one error shape, {"error": ..., "detail": ...}.
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         if isinstance(exc.detail, dict):
             return _error(exc.status_code, exc.detail.get("error", ""), exc.detail.get("detail"))
-        return _error(exc.status_code, str(exc.detail))
+        return _error(exc.status_code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error while answering a request")
+        return _error(500, "internal server error", type(exc).__name__)
 
     router = _routes(served, generators, settings, metrics)
     app.add_middleware(BodyLimit, settings=settings)
