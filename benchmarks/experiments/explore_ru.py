@@ -45,10 +45,16 @@ def fit_score(family, settings, train, test) -> dict:
 
 
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--candidates", help="comma-separated names (default: all)")
+    args = ap.parse_args()
     data = data_dir()
     train, test = recipe_parts(RECIPES["ru-sentiment"], data)
     rows = []
-    for name, (family, settings) in CANDIDATES.items():
+    chosen = args.candidates.split(",") if args.candidates else list(CANDIDATES)
+    for name, (family, settings) in ((n, CANDIDATES[n]) for n in chosen):
         cv = []
         for fold in range(5):
             a, b = split_dataset(train, test_size=0.2, by="group", seed=100 + fold)
