@@ -266,7 +266,6 @@ def build(name: str, data: str | Path, out: str | Path | None = None, *, force: 
     tweetlab.errors.ConfigError: no recipe 'no-such-model'; recipes: ...
     """
     from .api import train
-    from .persistence import read_metrics, write_metrics
 
     if name not in RECIPES:
         raise ConfigError(f"no recipe {name!r}; recipes: {', '.join(sorted(RECIPES))}")
@@ -279,13 +278,21 @@ def build(name: str, data: str | Path, out: str | Path | None = None, *, force: 
     model = train(train_ds, recipe.family, out=target, valid_size=recipe.valid_size,
                   overrides=[f"progress={str(progress).lower()}", *recipe.settings, *overrides],
                   force=force, resume=resume)
+    record(recipe, target, model, tests)
+    return model
+
+
+def record(recipe: Recipe, target: Path, model: Any, tests: dict[str, Dataset]) -> None:
+    """Write into a trained model folder what its recipe says: the held-out scores of
+    each source, the recipe, the command that rebuilds it and the recipe's notes."""
+    from .persistence import read_metrics, write_metrics
+
     metrics = read_metrics(target)
     metrics["held_out_test"] = held_out_scores(model, tests)
-    metrics["recipe"] = {"name": name, "sources": [s.file for s in recipe.sources],
+    metrics["recipe"] = {"name": recipe.name, "sources": [s.file for s in recipe.sources],
                          "held_out": recipe.held_out, "settings": list(recipe.settings)}
-    metrics["command"] = f"tweetlab build {name} --data DATA_FOLDER"
+    metrics["command"] = f"tweetlab build {recipe.name} --data DATA_FOLDER"
     metrics["trained"] = datetime.now(UTC).strftime("%Y-%m-%d")
     if recipe.notes:
         metrics["notes"] = list(recipe.notes)
     write_metrics(target, metrics)
-    return model
