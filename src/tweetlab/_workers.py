@@ -7,7 +7,10 @@ at most two pieces per worker are in flight, so memory stays flat in the file si
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,8 +20,31 @@ T = TypeVar("T")
 _SCORER: Any = None
 
 
-def _init(factory: Callable[..., Any], model: Any, args: tuple[Any, ...]) -> None:
+def die_with_parent(parent: int) -> None:
+    """End this worker when its parent process dies: Linux sends it SIGTERM then
+    (``PR_SET_PDEATHSIG``), so a parent killed outright (SIGKILL, the OOM killer), which
+    runs no cleanup, leaves no worker behind blocked on a pipe; and if the parent is
+    already gone, end now."""
+    # A forked worker inherits the CLI's handler that turns SIGTERM into KeyboardInterrupt,
+    # which the pool's worker loop would catch and carry on: here SIGTERM ends the process,
+    # and Ctrl-C is left to the parent, which stops the workers itself.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGTERM))  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _init(factory: Callable[..., Any], model: Any, args: tuple[Any, ...],
+          parent: int | None = None) -> None:
     """``model``: the classifier (fork) or its folder (spawn: each worker loads it)."""
+    if parent is not None:  # first: importing torch can take seconds
+        die_with_parent(parent)
     import torch
 
     from .persistence import load_model
@@ -76,11 +102,26 @@ def scored(pieces: Iterable[T], inputs: Callable[[T], tuple[Any, ...]],
     ctx = multiprocessing.get_context("fork" if fork else "spawn")
     pending: list[tuple[T, Future[Any]]] = []
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init,
-                             initargs=(factory, clf if fork else model_ref, args)) as pool:
-        for piece in pieces:
-            pending.append((piece, pool.submit(_call, *inputs(piece))))
-            if len(pending) >= 2 * workers:
-                done, fut = pending.pop(0)
+                             initargs=(factory, clf if fork else model_ref, args,
+                                       os.getpid())) as pool:
+        try:
+            for piece in pieces:
+                pending.append((piece, pool.submit(_call, *inputs(piece))))
+                if len(pending) >= 2 * workers:
+                    done, fut = pending.pop(0)
+                    yield done, fut.result()
+            for done, fut in pending:
                 yield done, fut.result()
-        for done, fut in pending:
-            yield done, fut.result()
+        except BaseException:
+            # Ctrl-C, SIGTERM (the CLI turns it into KeyboardInterrupt), an error, or the
+            # consumer closing this generator: stop the workers now rather than wait for
+            # the pieces they hold (seconds each), then let the error go on.
+            _stop(pool)
+            raise
+
+
+def _stop(pool: Any) -> None:
+    """Terminate a process pool's workers and drop what is queued."""
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)

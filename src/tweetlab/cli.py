@@ -1465,7 +1465,27 @@ def for_the_cli(message: str) -> str:
     return _PYTHON_THEN_CLI.sub(lambda m: m.group(1), message)
 
 
+def _sigterm_as_interrupt(signum: int, frame: Any) -> None:
+    """systemd, Docker and kill stop a program with SIGTERM: stop as Ctrl-C does (worker
+    processes ended, temporary files removed, a resumable run resumable)."""
+    raise KeyboardInterrupt
+
+
 def _run(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    before = None
+    if threading.current_thread() is threading.main_thread():
+        before = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    try:
+        return _run_command(args)
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGTERM, before)
+
+
+def _run_command(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except TweetlabError as exc:
