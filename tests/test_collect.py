@@ -185,3 +185,26 @@ def test_damaged_inputs_and_state_are_named_not_tracebacks(api, tmp_path):
     with pytest.raises(DataError, match="not a tweetlab JSONL file") as err:
         collect_search("#x", out, progress=False)
     assert err.value.line == 1
+
+
+def test_a_torn_last_line_is_dropped_on_resume_and_said(api, tmp_path, caplog):
+    fake = api(make_tweets(10))
+    fake.fail_after = 2
+    with pytest.raises(XAPIError):
+        collect_search("#x", tmp_path / "t.jsonl", progress=False)
+    path = tmp_path / "t.jsonl"
+    whole = path.read_bytes()
+    path.write_bytes(whole + whole.splitlines(keepends=True)[0][:25])  # killed mid-write
+    fake.fail_after = None
+    collect_search("#x", path, progress=False)
+    ids = [r["id"] for r in lines(path)]
+    assert len(ids) == 10 == len(set(ids))
+    assert "cut off by an interrupted run" in caplog.text
+
+
+def test_a_bad_line_inside_the_file_is_still_an_error(api, tmp_path):
+    api(make_tweets(3))
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"id": "1"}\nnot json\n{"id": "2"}\n', encoding="utf-8")
+    with pytest.raises(tweetlab.DataError, match="line 2"):
+        collect_search("#x", path, progress=False)

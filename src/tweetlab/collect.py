@@ -129,16 +129,33 @@ class _JsonlOut:
         self.path = path
         self.seen: set[str] = set()
         if path.exists():
-            with path.open(encoding="utf-8") as fh:
-                for n, line in enumerate(fh, 1):
-                    if line.strip():
-                        try:
-                            self.seen.add(str(json.loads(line)["id"]))
-                        except (json.JSONDecodeError, KeyError):
-                            raise DataError("not a tweetlab JSONL file (each line needs an "
-                                            "'id')", path=path, line=n) from None
+            self._read_ids()
         path.parent.mkdir(parents=True, exist_ok=True)
         self.read = self.written = self.dupes = 0
+
+    def _read_ids(self) -> None:
+        """The ids already collected. A last line without its newline that does not parse
+        is what a run killed mid-write leaves: it is cut off (and said), so the resumed
+        run writes that tweet again; any other bad line is an error."""
+        offset = 0
+        with self.path.open("rb") as fh:
+            for n, raw in enumerate(fh, 1):
+                if raw.strip():
+                    try:
+                        self.seen.add(str(json.loads(raw)["id"]))
+                    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+                        if raw.endswith(b"\n"):
+                            raise DataError("not a tweetlab JSONL file (each line needs an "
+                                            "'id')", path=self.path, line=n) from None
+                        log.warning("%s: line %d was cut off by an interrupted run (%d "
+                                    "bytes): dropped; its tweet is collected again",
+                                    self.path, n, len(raw))
+                        break
+                offset += len(raw)
+            else:
+                return
+        with self.path.open("r+b") as fh:
+            fh.truncate(offset)
 
     def add(self, records: Iterable[dict[str, Any] | None]) -> None:
         lines = []
