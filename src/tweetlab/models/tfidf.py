@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..config import CleaningConfig, ConfigBase, _check
 from ..text import tokenize
@@ -63,7 +64,11 @@ class TfidfConfig(ConfigBase):
                self.class_weight, "None or 'balanced'")
 
 
+# scikit-learn is imported where a model is fitted, never to load or use one: its import
+# alone took 1-2 s of the bundled model's start (load and predict use FittedNgrams).
 def _word_vectorizer(cfg: TfidfConfig, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         tokenizer=tokenize_negated if cfg.negation else tokenize, token_pattern=None,
         lowercase=False, ngram_range=cfg.word_ngrams,
@@ -73,6 +78,8 @@ def _word_vectorizer(cfg: TfidfConfig, vocabulary: dict[str, int] | None = None)
 
 
 def _char_vectorizer(cfg: TfidfConfig, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     assert cfg.char_ngrams is not None
     return TfidfVectorizer(
         analyzer="char_wb", lowercase=False, ngram_range=cfg.char_ngrams, min_df=cfg.min_df,
@@ -81,7 +88,78 @@ def _char_vectorizer(cfg: TfidfConfig, vocabulary: dict[str, int] | None = None)
     )
 
 
-COMPILED_MIN_TEXTS = 500  # fewer texts (served tweets): scikit-learn's counting, no numba
+class FittedNgrams:
+    """A fitted n-gram TF-IDF vectorizer's state - what transforming needs - without
+    scikit-learn: the vocabulary, idf weights and analyzer settings, as restored from a
+    model folder. :func:`ngram_counts` counts for it (and for a fitted scikit-learn one)."""
+
+    lowercase = False
+    strip_accents = None
+    preprocessor = None
+    max_df = 1.0
+
+    def __init__(self, analyzer: str, ngram_range: tuple[int, int], vocabulary: dict[str, int],
+                 idf: np.ndarray, sublinear_tf: bool, tokenizer: Any = None,
+                 min_df: int = 1) -> None:
+        self.analyzer = analyzer
+        self.ngram_range = tuple(ngram_range)
+        self.vocabulary_ = vocabulary
+        self.vocabulary = vocabulary
+        self.idf_ = idf
+        self.sublinear_tf = sublinear_tf
+        self.tokenizer = tokenizer
+        self.min_df = min_df
+
+
+def analyze(vec: Any, text: str) -> list[str]:
+    """The n-grams scikit-learn's analyzer gives ``text`` (``word`` with a tokenizer, or
+    ``char_wb``), in the same order; no lower-casing or accent stripping (never set here).
+
+    >>> analyze(FittedNgrams("char_wb", (2, 3), {}, np.ones(0), True), "ab c")
+    [' a', 'ab', 'b ', ' ab', 'ab ', ' c', 'c ', ' c ']
+    """
+    min_n, max_n = vec.ngram_range
+    if vec.analyzer == "char_wb":  # as sklearn's _char_wb_ngrams
+        grams = []
+        for word in text.split():
+            w = " " + word + " "
+            for n in range(min_n, max_n + 1):
+                offset = 0
+                grams.append(w[offset:offset + n])
+                while offset + n < len(w):
+                    offset += 1
+                    grams.append(w[offset:offset + n])
+                if offset == 0:  # a word shorter than n: counted once
+                    break
+        return grams
+    tokens = vec.tokenizer(text)
+    if max_n == 1:
+        return list(tokens)
+    out = list(tokens) if min_n == 1 else []
+    for n in range(max(min_n, 2), min(max_n + 1, len(tokens) + 1)):
+        out.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+    return out
+
+
+def ngram_counts(vec: Any, texts: list[str]) -> sp.csr_matrix:
+    """``CountVectorizer.transform(vec, texts)`` for a fitted vectorizer, as float32 CSR
+    with sorted indices: n-grams outside the vocabulary are dropped."""
+    vocab = vec.vocabulary_
+    indptr = [0]
+    cols: list[int] = []
+    for text in texts:
+        for g in analyze(vec, text):
+            j = vocab.get(g)
+            if j is not None:
+                cols.append(j)
+        indptr.append(len(cols))
+    out = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), np.asarray(cols, dtype=np.int32),
+                         np.asarray(indptr, dtype=np.int64)), shape=(len(texts), len(vocab)))
+    out.sum_duplicates()  # sorts the indices too
+    return out
+
+
+COMPILED_MIN_TEXTS = 500  # fewer texts (served tweets): counted in Python, no numba
 _CHUNK = 1024  # texts per call of the compiled counter (its buffers: ~30 MB for tweets)
 
 
@@ -209,7 +287,7 @@ def _tfidf(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
     n-grams of many texts counted by :func:`char_wb_counts`."""
     counts = char_wb_counts(vec, texts) if len(texts) >= COMPILED_MIN_TEXTS else None
     if counts is None:
-        counts = CountVectorizer.transform(vec, texts)
+        counts = ngram_counts(vec, texts)
     return _weight(vec, counts)
 
 
@@ -221,6 +299,8 @@ def _fit_tfidf(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
     if len(texts) >= COMPILED_MIN_TEXTS and fit_char_wb(vec, texts):
         counts = char_wb_counts(vec, texts)
     if counts is None:
+        from sklearn.feature_extraction.text import CountVectorizer
+
         counts = CountVectorizer.fit_transform(vec, texts)
     df = np.bincount(counts.indices, minlength=counts.shape[1])
     vec.idf_ = (np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0).astype(np.float32)
@@ -271,13 +351,15 @@ def _counts(vec: TfidfVectorizer, texts: list[str], fit: bool) -> sp.csr_matrix:
         if len(texts) >= COMPILED_MIN_TEXTS and fit_char_wb(vec, texts):
             counts = char_wb_counts(vec, texts)
         if counts is None:
+            from sklearn.feature_extraction.text import CountVectorizer
+
             counts = CountVectorizer.fit_transform(vec, texts)
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         vec.idf_ = (np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0).astype(np.float32)
         return counts
     if len(texts) >= COMPILED_MIN_TEXTS:
         counts = char_wb_counts(vec, texts)
-    return counts if counts is not None else CountVectorizer.transform(vec, texts)
+    return counts if counts is not None else ngram_counts(vec, texts)
 
 
 def _signed(vec: TfidfVectorizer, texts: list[str], negated: list[str], fit: bool
@@ -421,11 +503,14 @@ class NgramTfidf:
     def restore(cls, cfg: TfidfConfig, arrays: dict[str, np.ndarray],
                 vocab: dict[str, Any]) -> NgramTfidf:
         feats = cls(cfg)
-        feats.word_vec_ = _word_vectorizer(cfg, vocab["word"])
-        feats.word_vec_.idf_ = arrays["word_idf"]
+        feats.word_vec_ = FittedNgrams(
+            "word", cfg.word_ngrams, vocab["word"], arrays["word_idf"], cfg.sublinear_tf,
+            tokenizer=tokenize_negated if cfg.negation else tokenize, min_df=cfg.min_df)
         if vocab.get("char") is not None:
-            feats.char_vec_ = _char_vectorizer(cfg, vocab["char"])
-            feats.char_vec_.idf_ = arrays["char_idf"]
+            assert cfg.char_ngrams is not None
+            feats.char_vec_ = FittedNgrams(
+                "char_wb", cfg.char_ngrams, vocab["char"], arrays["char_idf"],
+                cfg.sublinear_tf, min_df=cfg.min_df)
         return feats
 
 
@@ -454,6 +539,8 @@ class TfidfClassifier(TextClassifier):
         weights = None
         if y.ndim == 2:  # soft labels (distill): (n, k) class probabilities per tweet
             features, y, weights = soft_rows(features, y, cfg.class_weight)
+        from sklearn.linear_model import LogisticRegression
+
         self.head_ = LogisticRegression(
             C=cfg.C, max_iter=cfg.max_iter,
             class_weight=cfg.class_weight if weights is None else None, solver=cfg.solver,
@@ -480,15 +567,20 @@ class TfidfClassifier(TextClassifier):
     def _restore(cls, model: TfidfClassifier, arrays: dict[str, np.ndarray],
                  files: dict[str, Any]) -> None:
         model.ngrams_ = NgramTfidf.restore(model.config, arrays, files["vocab.json"])
-        head = LogisticRegression()
-        head.classes_ = np.arange(len(model.classes_))
-        head.coef_ = arrays["coef"].astype(np.float64)
-        head.intercept_ = arrays["intercept"].astype(np.float64)
-        head.n_features_in_ = head.coef_.shape[1]
-        model.head_ = head
+        model.head_ = LinearHead(arrays["coef"].astype(np.float64),
+                                 arrays["intercept"].astype(np.float64))
 
     def extra_info(self) -> dict[str, Any]:
         return self.ngrams_.sizes()
+
+
+class LinearHead:
+    """A fitted logistic regression's weights, what predicting needs: ``coef_`` (k, d) -
+    or (1, d) for two classes - and ``intercept_``."""
+
+    def __init__(self, coef: np.ndarray, intercept: np.ndarray) -> None:
+        self.coef_ = coef
+        self.intercept_ = intercept
 
 
 def soft_rows(x: sp.csr_matrix, targets: np.ndarray, class_weight: str | None = None
