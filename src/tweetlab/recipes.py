@@ -92,8 +92,8 @@ TWEETEVAL_TRAINED = Source("tweeteval", "tweeteval_sentiment_val.csv.gz", TWEETE
 RECIPES: dict[str, Recipe] = {r.name: r for r in [
     Recipe("en-sentiment",
            (SEMEVAL, AIRLINE, ENTITY_EN, replace(S140, train=False), TWEETEVAL_VAL),
-           "tfidf", ("negation=true", "class_weight=balanced", "max_word_features=50000",
-                     "max_char_features=100000", "min_df=3"),
+           "tfidf", ("negation=true", "class_weight=balanced", "max_word_features=150000",
+                     "max_char_features=300000", "min_df=2", "C=2"),
            about="English tweets: SemEval 2013-2016, airline and entity tweets", minutes=3,
            notes=("Trained on the three-class sources: SemEval 2013-2016 (the pool TweetEval's "
                   "training split was drawn from), US airline tweets and the entity tweets "
