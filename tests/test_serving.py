@@ -583,3 +583,34 @@ def test_an_unexpected_error_is_a_500_in_the_json_shape(monkeypatch):
         r = c.post("/v1/predict", json={"texts": ["love it"]})
     assert r.status_code == 500 and r.json() == {"error": "internal server error",
                                                  "detail": "RuntimeError"}
+
+
+def test_explain_caps_the_words_of_a_request(model_dirs):
+    with TestClient(create_app(list(model_dirs), ServeSettings(max_explain_words=10))) as c:
+        r = c.post("/v1/explain", json={"texts": ["one two three four five six"] * 2})
+        assert r.status_code == 422 and "12 words to explain; the limit is 10" in \
+            r.json()["error"]
+        r = c.post("/v1/explain", json={"texts": ["love this awesome day"]})
+        assert r.status_code == 200
+
+
+def test_explain_stops_when_the_client_has_gone(monkeypatch):
+    import asyncio
+
+    from fastapi.testclient import TestClient
+    from starlette.requests import Request
+
+    from tweetlab.serving.app import create_app
+
+    calls = []
+    monkeypatch.setattr(Request, "is_disconnected", lambda self: _true(calls))
+    with TestClient(create_app(None)) as c:
+        r = c.post("/v1/explain", json={"model": "en-sentiment",
+                                        "texts": ["love it", "hate it", "fine"]})
+    assert r.status_code == 499 and len(calls) == 1  # asked once, after the first text
+    del asyncio
+
+
+async def _true(calls: list) -> bool:
+    calls.append(1)
+    return True

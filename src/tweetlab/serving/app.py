@@ -335,6 +335,17 @@ def _check_texts(texts: Sequence[str], most: int, settings: ServeSettings) -> No
                                   "detail": {"texts": long[:20]}})
 
 
+def _check_explain_words(texts: Sequence[str], family: str, settings: ServeSettings) -> None:
+    """422 when explaining ``texts`` would cost more than the request allows: each word is
+    one more scoring of its tweet, and a slow family's scoring costs ~100x a fast one's."""
+    most = settings.max_explain_words // (20 if family in SLOW_FAMILIES else 1)
+    words = sum(len(t.split()) for t in texts)
+    if words > most:
+        raise HTTPException(422, f"{words:,} words to explain; the limit is {most:,} per "
+                                 f"request for {family} models (each word is one more "
+                                 "scoring of its tweet): send fewer or shorter texts")
+
+
 async def _predict(served: dict[str, Served], settings: ServeSettings, metrics: Metrics,
                    req: PredictRequest,
                    generators: Mapping[str, ServedGenerator] | None = None) -> PredictResponse:
@@ -498,7 +509,7 @@ def _routes(served: dict[str, Served], generators: dict[str, ServedGenerator],
 
     @router.post("/v1/explain", response_model=ExplainResponse,
                  responses={401: {}, 404: {}, 413: {}, 422: {}})
-    async def explain_route(req: ExplainRequest) -> ExplainResponse:
+    async def explain_route(req: ExplainRequest, request: Request) -> ExplainResponse:
         """Why each text got its label: every word's weight, in bits of evidence for the
         label (each word left out in turn; a text of n words costs n + 1 predictions)."""
         from ..explanation import explain
@@ -506,10 +517,16 @@ def _routes(served: dict[str, Served], generators: dict[str, ServedGenerator],
         entry = _pick(served, req.model, generators)
         _check_texts(req.texts, settings.max_explain_texts, settings)
         entry, warning = _route(entry, served, req.model, req.texts)
+        _check_explain_words(req.texts, entry.model.family, settings)
+        found = []
         try:
-            found = await asyncio.to_thread(explain, entry.model, req.texts, target=req.target,
-                                            entity=req.entity, neutral_band=req.neutral_band,
-                                            score=entry.score)
+            for i, text in enumerate(req.texts):  # one text at a time: a client that left
+                if i and await request.is_disconnected():  # stops the work
+                    metrics.count_texts(entry.name, i)
+                    raise HTTPException(499, "the client closed the connection")
+                found += await asyncio.to_thread(
+                    explain, entry.model, [text], target=req.target, entity=req.entity,
+                    neutral_band=req.neutral_band, score=entry.score)
         except TweetlabError as exc:
             raise HTTPException(422, str(exc)) from None
         metrics.count_texts(entry.name, len(req.texts))

@@ -27,6 +27,9 @@ class ServeSettings:
     api_key: str | None = field(default=None, repr=False)  # never printed
     max_texts: int = 1000
     max_explain_texts: int = 20  # POST /v1/explain scores each text once per word
+    # ... so its cost is words x model cost: words per request (a twentieth of it for the
+    # slow families, a fine-tuned transformer or sentence vectors)
+    max_explain_words: int = 2000
     max_chars: int = 2000
     max_body: int = 1_000_000
     max_csv_body: int = 20_000_000
