@@ -614,3 +614,46 @@ def test_explain_stops_when_the_client_has_gone(monkeypatch):
 async def _true(calls: list) -> bool:
     calls.append(1)
     return True
+
+
+def test_a_body_that_does_not_arrive_in_time_gets_a_408():
+    import asyncio
+
+    from tweetlab.serving.middleware import BodyLimit
+    from tweetlab.serving.settings import ServeSettings
+
+    sent = []
+
+    async def app(scope, receive, send):  # never reached
+        raise AssertionError
+
+    async def receive():
+        if not sent:
+            sent.append(1)
+            return {"type": "http.request", "body": b'{"texts": [', "more_body": True}
+        await asyncio.sleep(3600)  # the client stalls mid-upload
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/predict",
+             "headers": [(b"content-type", b"application/json")]}
+    middleware = BodyLimit(app, settings=ServeSettings(body_timeout=0.2))
+    asyncio.run(asyncio.wait_for(middleware(scope, receive, send), 5))
+    start = next(m for m in sent[1:] if m["type"] == "http.response.start")
+    assert start["status"] == 408
+
+
+def test_serve_caps_concurrent_connections(monkeypatch):
+    import uvicorn
+
+    from tweetlab.serving.app import serve
+
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: seen.update(k))
+    monkeypatch.setenv("TWEETLAB_MAX_CONNECTIONS", "32")
+    from tweetlab.serving import app as app_module
+
+    monkeypatch.setattr(app_module, "_check_port_free", lambda host, port: None)
+    serve(["en-sentiment"], port=8765)
+    assert seen["limit_concurrency"] == 32

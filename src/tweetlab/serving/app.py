@@ -53,6 +53,7 @@ from .middleware import (
     _key_ok,
     _read_body,
     _replay,
+    _too_slow,
     _wrong_content_type,
 )
 from .schemas import (
@@ -394,7 +395,11 @@ class HotPredict:
                 or _wrong_content_type(self.ROUTE, content_type) is not None:
             await full(scope, receive, send)  # its answer: 401 or 415
             return
-        read = await _read_body(receive, self.settings.max_body)
+        try:
+            read = await _read_body(receive, self.settings.max_body, self.settings.body_timeout)
+        except TimeoutError:
+            await _too_slow(self.settings.body_timeout)(scope, receive, send)
+            return
         if read is None:
             return
         body, more = read
@@ -651,7 +656,8 @@ def serve(models: Sequence[str | Path] | None = None, *, host: str = "127.0.0.1"
     _check_port_free(host, port)
     if workers == 1:
         app = create_app(models, settings)
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False,
+                    limit_concurrency=settings.max_connections)
         return
     os.environ["TWEETLAB_SERVE_MODELS"] = json.dumps(
         {name: str(path) for name, path in sources.items()})
@@ -659,4 +665,5 @@ def serve(models: Sequence[str | Path] | None = None, *, host: str = "127.0.0.1"
     if threads is not None:
         os.environ["TWEETLAB_THREADS"] = str(threads)
     uvicorn.run("tweetlab.serving.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level=log_level, access_log=False)
+                workers=workers, log_level=log_level, access_log=False,
+                limit_concurrency=settings.max_connections)

@@ -3,6 +3,7 @@ latency (:class:`Observe`), and the request body limit (:class:`BodyLimit`)."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from collections.abc import Mapping
@@ -94,21 +95,29 @@ def _too_big(limit: int) -> JSONResponse:
     return _error(413, "request body too large", f"the limit is {limit:,} bytes")
 
 
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool] | None:
+async def _read_body(receive: Receive, limit: int, timeout: float | None = None
+                     ) -> tuple[bytes, bool] | None:
     """The request body, read until its end or just past ``limit`` bytes, and whether more
-    is left unread; ``None`` if the client disconnected."""
+    is left unread; ``None`` if the client disconnected. ``TimeoutError`` when the body
+    has not arrived within ``timeout`` seconds (a stalled upload holds no task for long)."""
     chunks: list[bytes] = []
     seen = 0
     more = True
-    while more and seen <= limit:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        body = message.get("body", b"")
-        chunks.append(body)
-        seen += len(body)
-        more = message.get("more_body", False)
+    async with asyncio.timeout(timeout):
+        while more and seen <= limit:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            body = message.get("body", b"")
+            chunks.append(body)
+            seen += len(body)
+            more = message.get("more_body", False)
     return b"".join(chunks), more
+
+
+def _too_slow(timeout: float) -> JSONResponse:
+    return _error(408, "request body too slow", f"the whole body must arrive within "
+                                                f"{timeout:g} s")
 
 
 def _replay(body: bytes, more: bool, receive: Receive) -> Receive:
@@ -157,7 +166,11 @@ class BodyLimit:
             await _error(415, wrong)(scope, receive, send)
             return
         # Read the whole (bounded) body first, so that nothing downstream sees a partial one.
-        read = await _read_body(receive, limit)
+        try:
+            read = await _read_body(receive, limit, self.settings.body_timeout)
+        except TimeoutError:
+            await _too_slow(self.settings.body_timeout)(scope, receive, send)
+            return
         if read is None:
             return
         body, more = read

@@ -32,6 +32,8 @@ class ServeSettings:
     max_explain_words: int = 2000
     max_chars: int = 2000
     max_body: int = 1_000_000
+    body_timeout: float = 10.0  # seconds to receive a request's whole body (then 408)
+    max_connections: int = 256  # open connections and tasks at once (then 503)
     max_csv_body: int = 20_000_000
     max_batch: int = 64
     max_wait_ms: float = 2.0
@@ -63,7 +65,8 @@ class ServeSettings:
                 values[f.name] = raw or None
                 continue
             try:
-                values[f.name] = float(raw) if f.name == "max_wait_ms" else int(raw)
+                values[f.name] = float(raw) if f.name in ("max_wait_ms", "body_timeout") \
+                    else int(raw)
             except ValueError:
                 raise ConfigError(f"TWEETLAB_{f.name.upper()}={raw!r}: expected a number") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
