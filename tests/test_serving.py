@@ -657,3 +657,17 @@ def test_serve_caps_concurrent_connections(monkeypatch):
     monkeypatch.setattr(app_module, "_check_port_free", lambda host, port: None)
     serve(["en-sentiment"], port=8765)
     assert seen["limit_concurrency"] == 32
+
+
+def test_api_docs_load_their_scripts_from_the_server_not_a_cdn(client):
+    import re
+
+    page = client.get("/docs")
+    assert page.status_code == 200
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert sources and all(s.startswith("/") for s in sources), sources
+    for s in sources:
+        assert client.get(s).status_code == 200, s
+    assert "cdn" not in page.text.lower()
+    redoc = client.get("/redoc")
+    assert redoc.status_code == 200 and "fonts.googleapis" not in redoc.text

@@ -228,7 +228,9 @@ def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = 
             torch.set_num_threads(before)
 
     app = TweetlabApp(title="tweetlab", version=__version__, lifespan=lifespan,
-                      description="Label tweets, and write new ones, with tweetlab models.")
+                      description="Label tweets, and write new ones, with tweetlab models.",
+                      docs_url=None, redoc_url=None)
+    _offline_docs(app)
     app.hot = HotPredict(served, settings, metrics, generators)
     app.state.settings = settings
     app.state.served = served
@@ -258,6 +260,32 @@ def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = 
                        routes=frozenset(getattr(r, "path", "") for r in router.routes))
     app.include_router(router)
     return app
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` from files installed with the package
+    (fastapi-offline's copies), not from a CDN: the pages work with no network."""
+    from importlib.resources import files
+
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    assets = "/docs-assets"
+    app.mount(assets, StaticFiles(directory=str(files("fastapi_offline") / "static")),
+              name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json",
+                                   title="tweetlab API", swagger_favicon_url=f"{assets}/favicon.png",
+                                   swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{assets}/swagger-ui.css")
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url=app.openapi_url or "/openapi.json",
+                              title="tweetlab API", redoc_favicon_url=f"{assets}/favicon.png",
+                              redoc_js_url=f"{assets}/redoc.standalone.js", with_google_fonts=False)
 
 
 def _pick(served: dict[str, Served], name: str | None,
