@@ -799,3 +799,30 @@ def test_generate_prints_one_tweet_per_line_even_with_line_breaks(monkeypatch, c
     code, out, _ = run(["generate", "any-folder", "--format", "jsonl"], capsys)
     assert [_json.loads(x)["text"] for x in out.splitlines()] == ["first line\nsecond line",
                                                                     "plain"]
+
+
+def test_evaluate_warns_when_the_test_file_was_cut_from_the_training_file(tmp_path, capsys):
+    from .conftest import make_corpus
+
+    texts, labels = make_corpus(300, seed=11)
+    whole = tmp_path / "all.csv"
+    part = tmp_path / "part.csv"
+    other = tmp_path / "other.csv"
+    for path, rows in ((whole, range(300)), (part, range(40))):
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["text", "label"])
+            w.writerows([texts[i], labels[i]] for i in rows)
+    fresh, fresh_labels = make_corpus(60, seed=99)
+    with other.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "label"])
+        w.writerows(zip([t + " zzz" for t in fresh], fresh_labels, strict=True))
+    model = tmp_path / "m"
+    assert run(["train", str(whole), "--model", "tfidf", "--out", str(model)], capsys)[0] == 0
+    assert (model / "training_texts.safetensors").exists()
+    code, _, err = run(["evaluate", str(model), str(part), "--out", str(tmp_path / "e")], capsys)
+    assert code == 0 and "were in this model's training part" in err
+    code, _, err = run(["evaluate", str(model), str(other), "--out", str(tmp_path / "f")],
+                       capsys)
+    assert code == 0 and "training part" not in err

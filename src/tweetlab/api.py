@@ -218,7 +218,8 @@ def train(
         if isinstance(valid_ds, Dataset) and clf.task == "text-classification":
             metrics["relies_on"] = relied_on(clf, valid_ds)
     clf.metrics_ = metrics
-    finish_output(clf, out_path, ckpt, force=force, metrics=metrics)
+    finish_output(clf, out_path, ckpt, force=force, metrics=metrics,
+                  train_texts=train_ds.texts if isinstance(train_ds, Dataset) else None)
     return clf
 
 
@@ -301,11 +302,16 @@ def prepare_output(out: str | Path | None, *, force: bool, resume: bool
 
 
 def finish_output(model: Any, out_path: Path | None, ckpt: Path | None, *, force: bool,
-                  metrics: dict[str, Any]) -> None:
-    """Save the trained model (if asked) and drop its now useless checkpoint."""
+                  metrics: dict[str, Any], train_texts: Sequence[str] | None = None) -> None:
+    """Save the trained model (if asked) with the keys of its ``train_texts`` (no text),
+    and drop its now useless checkpoint."""
     if out_path is None:
         return
     model.save(out_path, force=force, metrics=metrics)
+    if train_texts is not None:
+        from .persistence import write_text_keys
+
+        write_text_keys(out_path, train_texts)
     if ckpt is not None and ckpt.exists():
         shutil.rmtree(ckpt, ignore_errors=True)
 
@@ -313,9 +319,11 @@ def finish_output(model: Any, out_path: Path | None, ckpt: Path | None, *, force
 def evaluate(model: Classifier | str | Path, data: AnyDataset | str | Path, *,
              neutral_band: Sequence[float] | None = None, progress: bool = False,
              out: str | Path | None = None, explain_mistakes: int = 100,
-             **read: Any) -> EvaluationReport:
+             source: str | Path | None = None, **read: Any) -> EvaluationReport:
     """Score a model (object or directory) on labelled ``data`` (``progress``: a progress
-    bar for more than 50,000 tweets).
+    bar for more than 50,000 tweets). A warning says when the data is the file the model
+    was trained on, or when 5% or more of its tweets were in the training part
+    (``source``: the file a ``data`` Dataset was read from, for the first check).
 
     The report also holds its ``calibration`` (:func:`tweetlab.evaluation.calibration`),
     for a binary text model what neutral bands would do (``bands``), and the wrong
@@ -333,8 +341,8 @@ def evaluate(model: Classifier | str | Path, data: AnyDataset | str | Path, *,
     if ds.labels is None:
         raise DataError("the data has no labels to evaluate against", path=ds.source)
     check_label_overlap(clf, ds.labels, ds.source)
-    if isinstance(data, str | Path):  # a whole file (a Dataset may be a split of one)
-        warn_if_training_file(clf, data)
+    warn_if_training_file(clf, data if isinstance(data, str | Path) else source,
+                          ds.texts if isinstance(ds, Dataset) else None)
     report = evaluate_model(clf, model_inputs(clf, ds), ds.labels, neutral_band=neutral_band,
                             progress=progress)
     report.calibration = calibration(report.proba, ds.labels, clf.classes_)
@@ -370,9 +378,36 @@ def explained_mistakes(clf: Any, ds: Dataset, found: list[Any], n: int,
             for m, e in zip(head, why, strict=True)] + found[n:]
 
 
-def warn_if_training_file(model: Classifier, source: str | Path | None) -> bool:
-    """Log a warning (and return True) when ``source`` is the file ``model`` was trained on:
-    most of its rows were in the training part, so scores on it are optimistic."""
+OVERLAP_WARNING = 0.05  # share of a test file's tweets seen in training that is said
+
+
+def warn_if_training_file(model: Classifier, source: str | Path | None,
+                          texts: Sequence[str] | None = None) -> bool:
+    """Log a warning (and return True) when ``source`` is the file ``model`` was trained on,
+    or when 5% or more of ``texts`` (the file's tweets) were in its training part - a test
+    file cut from the training file: scores on them are optimistic."""
+    if _same_file(model, source):
+        return True
+    folder = getattr(model, "folder_", None)
+    if texts is None or folder is None or not texts:
+        return False
+    from .data.splits import text_keys
+    from .persistence import read_text_keys
+
+    trained = read_text_keys(folder)
+    if trained is None:
+        return False
+    keys = text_keys(texts)
+    seen = int(np.isin(keys, trained).sum())
+    if not len(keys) or seen / len(keys) < OVERLAP_WARNING:
+        return False
+    log.warning("%s of the %s distinct tweets here (%.0f%%) were in this model's training "
+                "part: these scores are optimistic; evaluate on tweets it has not seen",
+                f"{seen:,}", f"{len(keys):,}", 100 * seen / len(keys))
+    return True
+
+
+def _same_file(model: Classifier, source: str | Path | None) -> bool:
     trained = (getattr(model, "metrics_", None) or {}).get("data") or {}
     if not trained.get("sha256") or source is None or not Path(source).is_file():
         return False

@@ -210,7 +210,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .api import evaluate, load, warn_if_training_file
+    from .api import evaluate, load
     from .bundled import is_bundled_name, resolve
     from .persistence import read_config
 
@@ -222,14 +222,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise ConfigError("--stream scores tweet generators; this is a classifier")
     model = load(model_dir)
     data = _load_data(args.data, args, task=model.task)
-    warn_if_training_file(model, args.data)
     stem = Path(args.data).name.split(".")[0]
     # (never into an installed package: a bundled model's report goes to ./evaluations)
     out = Path(args.out) if args.out else \
         Path("evaluations") / f"{args.model}-{stem}" if bundled else \
         model_dir / "evaluations" / stem
     report = evaluate(model, data, neutral_band=_band(args.neutral_band),
-                      progress=not args.quiet, out=out, explain_mistakes=args.mistakes)
+                      progress=not args.quiet, out=out, explain_mistakes=args.mistakes,
+                      source=args.data)
     print(report.to_text())
     if report.bands is not None:
         _print_bands(report.bands, model.classes_)

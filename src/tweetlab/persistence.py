@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -251,6 +252,7 @@ def load_model(directory: str | Path, *, backend: str = "auto") -> Classifier:
     model.entity_input = bool(config.get("entity_input", False))
     model.temperature = float(config.get("temperature", 1.0))  # (1.0 before calibration)
     model.scripts_ = dict(config.get("scripts") or {})
+    model.folder_ = d
     _, arrays, files = read_model_dir(d)
     cls._restore(model, arrays, files)
     if config.get("onnx") and backend != "torch":
@@ -259,3 +261,25 @@ def load_model(directory: str | Path, *, backend: str = "auto") -> Classifier:
         attach_onnx(model, d, config, backend)
     model.metrics_ = read_metrics(d)
     return model
+
+
+TEXT_KEYS_FILE = "training_texts.safetensors"
+
+
+def write_text_keys(directory: str | Path, texts: Sequence[str]) -> None:
+    """Keep the keys of a model's training texts (:func:`tweetlab.data.splits.text_keys`,
+    8 bytes a tweet, no text) in its folder, for :func:`read_text_keys`."""
+    from .data.splits import text_keys
+
+    d = Path(directory)
+    tmp = d / f".{TEXT_KEYS_FILE}.tmp"
+    save_file({"keys": text_keys(texts)}, str(tmp))
+    os.replace(tmp, d / TEXT_KEYS_FILE)
+
+
+def read_text_keys(directory: str | Path) -> np.ndarray | None:
+    """The training texts' keys kept by :func:`write_text_keys` (None: none kept)."""
+    path = Path(directory) / TEXT_KEYS_FILE
+    if not path.exists():
+        return None
+    return load_file(str(path))["keys"]

@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
@@ -179,6 +181,20 @@ _KEY_RE = re.compile(r"https?://\S+|@\w+|[^\w]+")
 
 def _leak_key(text: str) -> str:
     return _KEY_RE.sub(" ", text.lower()).strip()
+
+
+def text_keys(texts: Sequence[str]) -> np.ndarray:
+    """64-bit keys of the texts as :func:`check_leakage` compares them (lower case, no
+    URLs or punctuation), distinct and sorted; texts that normalise to nothing
+    are left out. A model folder keeps its training texts' keys so that an evaluation can
+    tell how much of a test file it was trained on.
+
+    >>> len(text_keys(["Hello!", "hello", "http://t.co/x", "other"]))
+    2
+    """
+    keys = [int.from_bytes(hashlib.blake2b(k.encode(), digest_size=8).digest(), "little")
+            for k in map(_leak_key, texts) if k]
+    return np.unique(np.asarray(keys, dtype=np.uint64))
 
 
 @dataclass

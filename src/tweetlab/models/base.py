@@ -129,6 +129,7 @@ class Classifier(ABC):
         self.train_config = train_config or TrainConfig(**self.train_defaults)
         self.neutral_band = check_neutral_band(neutral_band)
         self.entity_input = False  # trained on "[entity] text" (see with_entity)
+        self.folder_: Path | None = None  # the model folder it was loaded from, if any
         # Text families: each script's share of the training letters (text.scripts); {}
         # for a model saved before it was recorded.
         self.scripts_: dict[str, float] = {}
