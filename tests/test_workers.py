@@ -42,7 +42,7 @@ def start_scoring(tmp_path: Path) -> tuple[subprocess.Popen, list[int], Path]:
     big = tmp_path / "big.csv"
     with big.open("w", encoding="utf-8") as fh:
         fh.write("text\n")
-        for i in range(400_000):
+        for i in range(200_000):
             fh.write(texts[i % len(texts)].replace(",", " ") + f" {i}\n")
     out = tmp_path / "out.csv"
     proc = subprocess.Popen([sys.executable, "-m", "tweetlab", "-q", "predict", "en-sentiment",
