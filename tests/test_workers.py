@@ -37,7 +37,8 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def start_scoring(tmp_path: Path) -> tuple[subprocess.Popen, list[int], Path]:
+def start_scoring(tmp_path: Path, command: str = "predict"
+                  ) -> tuple[subprocess.Popen, list[int], Path]:
     texts, _ = make_corpus(200)
     big = tmp_path / "big.csv"
     with big.open("w", encoding="utf-8") as fh:
@@ -45,17 +46,21 @@ def start_scoring(tmp_path: Path) -> tuple[subprocess.Popen, list[int], Path]:
         for i in range(200_000):
             fh.write(texts[i % len(texts)].replace(",", " ") + f" {i}\n")
     out = tmp_path / "out.csv"
-    proc = subprocess.Popen([sys.executable, "-m", "tweetlab", "-q", "predict", "en-sentiment",
-                             "--input", str(big), "--output", str(out), "--workers", "2"],
+    args = (["predict", "en-sentiment", "--input", str(big), "--output", str(out)]
+            if command == "predict" else
+            ["analyze", str(big), "--model", "en-sentiment", "--out", str(tmp_path / "report")])
+    proc = subprocess.Popen([sys.executable, "-m", "tweetlab", "-q", *args, "--workers", "2"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while len(workers := children(proc.pid)) < 2:
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
         time.sleep(0.1)
-    # the workers are scoring once the first piece reached the temporary output
-    while not any(p.name.endswith(".tmp") and p.stat().st_size > 0 for p in tmp_path.iterdir()):
-        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-        time.sleep(0.1)
+    time.sleep(2.0)  # the workers load and start scoring
+    if command == "predict":  # ... certainly once the first piece reached the output
+        while not any(p.name.endswith(".tmp") and p.stat().st_size > 0
+                      for p in tmp_path.iterdir()):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.1)
     return proc, workers, out
 
 
@@ -80,4 +85,11 @@ def test_workers_end_when_their_parent_is_killed_outright(tmp_path):
     proc, workers, _ = start_scoring(tmp_path)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
+    assert wait_gone(workers) == []
+
+
+def test_sigterm_stops_analyze_and_its_workers(tmp_path):
+    proc, workers, _ = start_scoring(tmp_path, "analyze")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 130
     assert wait_gone(workers) == []
