@@ -169,7 +169,7 @@ _MAGIC = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF
 
 
 def binary_kind(head: bytes) -> str | None:
-    """What a file whose first bytes are ``head`` is, when it is not a text file to read
+    r"""What a file whose first bytes are ``head`` is, when it is not a text file to read
     tweets from (None when it looks like text).
 
     >>> binary_kind(b"\x89PNG\r\n\x1a\n..."), binary_kind(b"id,text\n1,hi\n")
