@@ -285,26 +285,14 @@ def fit_char_wb(vec: TfidfVectorizer, texts: list[str]) -> bool:
 def _tfidf(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
     """``vec.transform(texts)`` without scikit-learn's per-call validation (~1 ms); char
     n-grams of many texts counted by :func:`char_wb_counts`."""
-    counts = char_wb_counts(vec, texts) if len(texts) >= COMPILED_MIN_TEXTS else None
-    if counts is None:
-        counts = ngram_counts(vec, texts)
-    return _weight(vec, counts)
+    return _weight(vec, _counts(vec, texts, fit=False))
 
 
 def _fit_tfidf(vec: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
     """``vec.fit_transform(texts)`` with one pass of n-gram counting (fitting and then
     transforming counts every n-gram twice: 45 s instead of 23 s of char n-grams on the
     59k entity tweets). The idf is scikit-learn's smooth one, ``ln((1 + n) / (1 + df)) + 1``."""
-    counts = None
-    if len(texts) >= COMPILED_MIN_TEXTS and fit_char_wb(vec, texts):
-        counts = char_wb_counts(vec, texts)
-    if counts is None:
-        from sklearn.feature_extraction.text import CountVectorizer
-
-        counts = CountVectorizer.fit_transform(vec, texts)
-    df = np.bincount(counts.indices, minlength=counts.shape[1])
-    vec.idf_ = (np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0).astype(np.float32)
-    return _weight(vec, counts)
+    return _weight(vec, _counts(vec, texts, fit=True))
 
 
 _WEIGHT_ROWS = 1 << 15  # rows weighted at a time (temporaries of a block, not of the matrix)
@@ -345,7 +333,7 @@ def negated_words(texts: list[str]) -> list[str]:
 
 def _counts(vec: TfidfVectorizer, texts: list[str], fit: bool) -> sp.csr_matrix:
     """Raw n-gram counts of ``texts`` (fitting ``vec``'s vocabulary and idf when ``fit``),
-    the compiled char counter where it can stand in, as in :func:`_fit_tfidf`."""
+    the compiled char counter where it can stand in."""
     counts = None
     if fit:
         if len(texts) >= COMPILED_MIN_TEXTS and fit_char_wb(vec, texts):
