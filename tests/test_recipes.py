@@ -114,3 +114,16 @@ def test_a_source_that_does_not_train_still_gives_its_held_out_part(data):
     train, tests = recipe_parts(recipe, data)
     assert len(train) == 200 - len(tests["more"])  # only "more" trains
     assert len(tests["semeval"]) == len(tests["more"])
+
+
+def test_training_leaves_out_tweets_that_match_a_test_tweet_once_normalised(data):
+    # the test-only file's first tweet, in the training file with a link and other case
+    tweeteval = (data / "tweeteval.csv").read_text(encoding="utf-8").splitlines()
+    first = next(iter(__import__("csv").reader([tweeteval[1]])))[0]
+    with (data / "semeval.csv").open("a", encoding="utf-8") as fh:
+        fh.write(f'999,"{first.upper()} https://t.co/abc",neutral\n')
+    train, tests = recipe_parts(tiny_recipe(), data)
+    from tweetlab.data.splits import _leak_key
+
+    held = {_leak_key(t) for t in tests["tweeteval"].texts}
+    assert not any(_leak_key(t) in held for t in train.texts)
