@@ -135,9 +135,10 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            ("epochs=2", "max_len=96", "lr=5e-5"), held_out=0.0,
            about="all-MiniLM-L6-v2 fine-tuned on the SemEval 2013-2016 tweets",
            minutes=40,
-           notes=("Fine-tuned on all 48,291 SemEval 2013-2016 tweets (5% of them for "
-                  "validation); its test set is TweetEval's validation split, from which "
-                  "the SemEval file had every look-alike removed.",)),
+           notes=("Fine-tuned on the SemEval 2013-2016 tweets (5% of them for validation) "
+                  "less the 402 that match a TweetEval validation tweet once normalised (the "
+                  "file keeps their links, which TweetEval strips); its test set is "
+                  "TweetEval's validation split.",)),
 ]}
 
 
