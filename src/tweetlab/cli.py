@@ -1476,7 +1476,10 @@ def _run(args: argparse.Namespace) -> int:
     import threading
 
     before = None
-    if threading.current_thread() is threading.main_thread():
+    # Not in a process of a data-parallel run: its launcher (or torchrun) stops it with
+    # SIGTERM, maybe while it waits inside gloo's C++ code, where no Python handler runs.
+    if threading.current_thread() is threading.main_thread() and not distributed.active() \
+            and not os.environ.get(distributed.LAUNCHED):
         before = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
         return _run_command(args)

@@ -370,7 +370,11 @@ def launch(args: list[str], processes: int) -> int:
         if p.poll() is None:
             p.terminate()
     for p in procs:
-        p.wait()
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # stuck where SIGTERM is not acted on
+            p.kill()
+            p.wait()
     if first_failed is None:
         first_failed = next((i for i, p in enumerate(procs) if p.returncode), None)
     if first_failed != 0:
