@@ -96,7 +96,7 @@ def test_cli_tune(tmp_path, capsys):
     assert main(["tune", str(path), "--search", "C"]) != 0
     assert "KEY=A|B|C" in capsys.readouterr().err
     assert main(["tune", str(path), "--model", "tfidf", "--resume"]) == 2
-    assert "resume needs out= (CLI: --out)" in capsys.readouterr().err
+    assert "resume needs --out:" in capsys.readouterr().err
     assert main(["-q", "tune", str(path), "--model", "tfidf", "--trials", "2", "--resume",
                  "--out", str(tmp_path / "m3")]) == 0  # nothing to resume: a warning, a run
     assert "nothing to resume" in capsys.readouterr().err and (tmp_path / "m3").is_dir()
