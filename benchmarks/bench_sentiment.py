@@ -34,7 +34,7 @@ import tweetlab
 from tweetlab.bundled import available
 from tweetlab.checklist import run_checks
 from tweetlab.data import load_dataset
-from tweetlab.data.splits import _leak_key
+from tweetlab.data.splits import leak_key
 from tweetlab.evaluation import calibration
 from tweetlab.models.base import with_entity
 from tweetlab.recipes import RECIPES, models_home, recipe_parts
@@ -107,10 +107,10 @@ def main() -> None:
     # strips links): the recipes leave them out of training now, but a model trained on all
     # of SemEval (the accurate model built before that) saw them. The clean subset is
     # TweetEval less every tweet the SemEval file holds, once normalised.
-    semeval = {_leak_key(t) for t in load_dataset(data / "semeval_sentiment_train.csv.gz").texts}
+    semeval = {leak_key(t) for t in load_dataset(data / "semeval_sentiment_train.csv.gz").texts}
     te = en_tests["tweeteval"]
     en_tests["tweeteval (clean)"] = te.subset(
-        [i for i, t in enumerate(te.texts) if _leak_key(t) not in semeval])
+        [i for i, t in enumerate(te.texts) if leak_key(t) not in semeval])
     result["tweeteval_clean_n"] = len(en_tests["tweeteval (clean)"])
     vader = Vader()
     t0 = time.perf_counter()

@@ -123,7 +123,7 @@ def test_training_leaves_out_tweets_that_match_a_test_tweet_once_normalised(data
     with (data / "semeval.csv").open("a", encoding="utf-8") as fh:
         fh.write(f'999,"{first.upper()} https://t.co/abc",neutral\n')
     train, tests = recipe_parts(tiny_recipe(), data)
-    from tweetlab.data.splits import _leak_key
+    from tweetlab.data.splits import leak_key
 
-    held = {_leak_key(t) for t in tests["tweeteval"].texts}
-    assert not any(_leak_key(t) in held for t in train.texts)
+    held = {leak_key(t) for t in tests["tweeteval"].texts}
+    assert not any(leak_key(t) in held for t in train.texts)

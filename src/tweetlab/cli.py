@@ -289,7 +289,7 @@ def _format_prediction(label: str, confidence: float, text: str) -> str:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from .api import load, warn_unfamiliar_script
-    from .bundled import BUNDLED, default_for, default_for_file, resolve
+    from .bundled import BUNDLED, default_for, default_for_file
 
     texts = list(args.texts)
     model_dir = args.model
@@ -303,7 +303,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         model_dir = default_for_file(args.input, **{k: v for k, v in _read_kwargs(args).items()
                                                     if k != "shape"})
     # No model named: the bundled English sentiment model (or the multilingual one).
-    model = load(resolve(model_dir))
+    model = load(model_dir)  # a folder, a bundled or built name
     band = _band(args.neutral_band)
     if model.task == "image-classification":
         if not args.input:

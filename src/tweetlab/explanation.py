@@ -94,9 +94,7 @@ def explain(model: Any, texts: Sequence[str], *, target: str | None = None,
     (default ``model.predict_proba``; the server passes its thread-pinned one).
     """
     from .api import load
-    from .bundled import resolve
-
-    clf = load(resolve(model)) if isinstance(model, str | Path) else model
+    clf = load(model) if isinstance(model, str | Path) else model
     if getattr(clf, "task", "text-classification") != "text-classification":
         raise ConfigError(f"explain is for tweet classifiers; this model's task is {clf.task}")
     classes = list(clf.classes_)
@@ -200,9 +198,7 @@ def words_relied_on(model: Any, texts: Sequence[str], *, k: int = 8, min_count: 
     ['good', 'great']
     """
     from .api import load
-    from .bundled import resolve
-
-    clf = load(resolve(model)) if isinstance(model, str | Path) else model
+    clf = load(model) if isinstance(model, str | Path) else model
     texts = [t for t in texts if isinstance(t, str) and t.strip()]
     spans, proba, starts = _scored_variants(clf, texts, entity, score)
     odds = log2_odds(proba)  # (rows, k)

@@ -220,10 +220,10 @@ def _without_test_tweets(train: Dataset, tests: dict[str, Dataset]) -> Dataset:
     """``train`` less the rows whose text matches a held-out tweet once normalised (case,
     URLs, punctuation): the SemEval file holds ~400 of TweetEval's validation tweets with
     their link, which TweetEval strips, and a source can repeat a tweet across ids."""
-    from .data.splits import _leak_key
+    from .data.splits import leak_key
 
-    held = {k for t in tests.values() for k in map(_leak_key, t.texts) if k}
-    keep = [i for i, text in enumerate(train.texts) if _leak_key(text) not in held]
+    held = {k for t in tests.values() for k in map(leak_key, t.texts) if k}
+    keep = [i for i, text in enumerate(train.texts) if leak_key(text) not in held]
     if len(keep) < len(train):
         log.info("%d training tweets match held-out ones once normalised: left out",
                  len(train) - len(keep))

@@ -179,7 +179,13 @@ def _time_split(ds: Dataset | ImageDataset, test_size: float) -> np.ndarray:
 _KEY_RE = re.compile(r"https?://\S+|@\w+|[^\w]+")
 
 
-def _leak_key(text: str) -> str:
+def leak_key(text: str) -> str:
+    """A tweet as :func:`check_leakage` compares it: lower case, without URLs and
+    punctuation (the same tweet with or without its link has one key).
+
+    >>> leak_key("Great game! https://t.co/x") == leak_key("great game")
+    True
+    """
     return _KEY_RE.sub(" ", text.lower()).strip()
 
 
@@ -193,7 +199,7 @@ def text_keys(texts: Sequence[str]) -> np.ndarray:
     2
     """
     keys = [int.from_bytes(hashlib.blake2b(k.encode(), digest_size=8).digest(), "little")
-            for k in map(_leak_key, texts) if k]
+            for k in map(leak_key, texts) if k]
     return np.unique(np.asarray(keys, dtype=np.uint64))
 
 
@@ -224,13 +230,13 @@ class LeakageReport:
 def check_leakage(a: Dataset, b: Dataset, max_examples: int = 5) -> LeakageReport:
     """Count rows of ``b`` whose text occurs in ``a`` (e.g. train vs test)."""
     exact_set = set(a.texts)
-    norm_set = {_leak_key(t) for t in a.texts}
+    norm_set = {leak_key(t) for t in a.texts}
     exact = norm = 0
     examples: list[str] = []
     for t in b.texts:
         if t in exact_set:
             exact += 1
-        if _leak_key(t) in norm_set:
+        if leak_key(t) in norm_set:
             norm += 1
             if len(examples) < max_examples:
                 examples.append(t)

@@ -50,7 +50,7 @@ class TfidfConfig(ConfigBase):
     class_weight: str | None = None
     # Words after a negator get "_NEG" ("not good" -> "not good_NEG") and count against
     # their own column: sentiment models tell "good" from "not good", also for words the
-    # training tweets never showed negated (see _signed_words, tweetlab.text.mark_negation).
+    # training tweets never showed negated (see _signed, tweetlab.text.mark_negation).
     negation: bool = False
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
 
