@@ -31,7 +31,8 @@ from tweetlab.persistence import write_metrics  # noqa: E402
 from tweetlab.recipes import RECIPES, held_out_scores, recipe_parts  # noqa: E402
 
 BUNDLED = ROOT / "src" / "tweetlab" / "bundled"
-BUDGET_MB = {"en-sentiment": 10.0, "es-sentiment": 6.0, "ru-sentiment": 3.0, "disaster": 6.0,
+# Per model, so that all of them together stay within the 30 MB the wheel allows them.
+BUDGET_MB = {"en-sentiment": 12.0, "es-sentiment": 6.0, "ru-sentiment": 3.0, "disaster": 6.0,
              "multilingual-sentiment": 1.0}
 CANDIDATES = {
     "tfidf": ["max_word_features=30000", "max_char_features=60000", "min_df=3"],

@@ -103,3 +103,29 @@ def test_check_command_refuses_a_model_without_sentiment_labels(capsys):
 
     assert main(["check", "disaster"]) == 2
     assert "sentiment models" in capsys.readouterr().err
+
+
+def test_negation_weight_two_reverses_a_negated_words_char_ngrams():
+    from tweetlab.models.tfidf import NgramTfidf, TfidfConfig
+
+    texts = ["fantastic", "terrible day", "good", "not good"] * 3
+
+    def char_part(weight: float):
+        feats = NgramTfidf(TfidfConfig(negation=True, negation_weight=weight, min_df=1))
+        feats.fit(texts)
+        vec = feats.char_vec_
+        row = feats.transform(["not fantastic"])[:, len(feats.words):].toarray()[0]
+        grams = [vec.vocabulary_[g] for g in ("fan", "tast", "tic ")]
+        return row[grams]
+
+    assert (char_part(1.0) == 0).all()  # cancelled: in the text, and counted against
+    assert (char_part(2.0) < 0).all()  # reversed, as "fantastic" alone counts for them
+
+
+def test_the_default_english_model_handles_plain_negation():
+    import tweetlab
+    from tweetlab.checklist import behaviour_cases, run_checks
+
+    model = tweetlab.load("en-sentiment")
+    cases = [c for c in behaviour_cases() if c.capability == "negation"]
+    assert run_checks(model.predict, cases).rates["negation"] >= 0.9

@@ -52,6 +52,9 @@ class TfidfConfig(ConfigBase):
     # their own column: sentiment models tell "good" from "not good", also for words the
     # training tweets never showed negated (see _signed, tweetlab.text.mark_negation).
     negation: bool = False
+    # How strongly a negated word counts against its columns: 1 cancels its char n-grams
+    # (they are in the text too), 2 reverses them as fully as its word column.
+    negation_weight: float = 1.0
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
 
     def __post_init__(self) -> None:
@@ -62,6 +65,8 @@ class TfidfConfig(ConfigBase):
                f"one of {', '.join(SOLVERS)}")
         _check(self.class_weight in (None, "balanced"), "tfidf", "class_weight",
                self.class_weight, "None or 'balanced'")
+        _check(self.negation_weight >= 0, "tfidf", "negation_weight", self.negation_weight,
+               "must be >= 0")
 
 
 # scikit-learn is imported where a model is fitted, never to load or use one: its import
@@ -350,8 +355,8 @@ def _counts(vec: TfidfVectorizer, texts: list[str], fit: bool) -> sp.csr_matrix:
     return counts if counts is not None else ngram_counts(vec, texts)
 
 
-def _signed(vec: TfidfVectorizer, texts: list[str], negated: list[str], fit: bool
-            ) -> sp.csr_matrix:
+def _signed(vec: TfidfVectorizer, texts: list[str], negated: list[str], fit: bool,
+            weight: float = 1.0) -> sp.csr_matrix:
     """TF-IDF where the n-grams of the words inside a negation's scope (``negated``, from
     :func:`negated_words`) also count *against* their columns ("not fantastic":
     -fantastic, and its char n-grams), so a negated word the training tweets never showed
@@ -368,7 +373,7 @@ def _signed(vec: TfidfVectorizer, texts: list[str], negated: list[str], fit: boo
         if vec.sublinear_tf:
             m.data = np.log(m.data) + 1.0
         parts.append(m @ sp.diags(vec.idf_.astype(np.float32)))
-    signed = (parts[0] - parts[1]).tocsr()
+    signed = (parts[0] - weight * parts[1]).tocsr()
     signed.eliminate_zeros()
     norms = np.sqrt(np.asarray(signed.multiply(signed).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
@@ -442,7 +447,7 @@ class NgramTfidf:
 
         def features(vec: TfidfVectorizer) -> sp.csr_matrix:
             return _fit_tfidf(vec, texts) if negated is None else \
-                _signed(vec, texts, negated, fit=True)
+                _signed(vec, texts, negated, fit=True, weight=cfg.negation_weight)
 
         try:
             parts = [features(self.word_vec_)]
@@ -462,7 +467,8 @@ class NgramTfidf:
         if not self.cfg.negation:
             return hstack_rows([_tfidf(v, texts) for v in vecs])
         negated = negated_words(texts)
-        return hstack_rows([_signed(v, texts, negated, fit=False) for v in vecs])
+        w = self.cfg.negation_weight
+        return hstack_rows([_signed(v, texts, negated, fit=False, weight=w) for v in vecs])
 
     @property
     def words(self) -> dict[str, int]:
