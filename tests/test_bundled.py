@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from tweetlab.bundled import BUNDLED, HERE, bundled_path, resolve
 from tweetlab.cli import main
 from tweetlab.errors import ModelError
-from tweetlab.persistence import load_model
+from tweetlab.models import load_model
 from tweetlab.serving import ServeSettings, create_app
 
 
@@ -91,7 +91,7 @@ def test_tfidf_and_multilingual_models_predict_without_importing_torch():
     import sys
 
     code = ("import sys; from tweetlab.bundled import resolve; "
-            "from tweetlab.persistence import load_model; "
+            "from tweetlab.models import load_model; "
             "print(load_model(resolve('en-sentiment')).predict(['what a lovely day'])[0], "
             "'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from tweetlab.errors import ModelError
-from tweetlab.models import create
-from tweetlab.persistence import load_model
+from tweetlab.models import create, load_model
 
 from .conftest import make_corpus
 

@@ -9,8 +9,7 @@ from tweetlab.cli import main
 from tweetlab.config import TrainConfig
 from tweetlab.errors import ModelError
 from tweetlab.export import TOLERANCE, export_model
-from tweetlab.models import create
-from tweetlab.persistence import load_model
+from tweetlab.models import create, load_model
 
 from .conftest import family_options, make_corpus
 

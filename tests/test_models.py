@@ -6,8 +6,7 @@ import torch
 
 from tweetlab.config import TrainConfig
 from tweetlab.errors import ConfigError, DataError, ModelError, NotFittedError
-from tweetlab.models import FAMILIES, create, get_family
-from tweetlab.persistence import load_model
+from tweetlab.models import FAMILIES, create, get_family, load_model
 
 from .conftest import family_options, make_corpus
 

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from tweetlab.errors import ModelError
-from tweetlab.models import create
-from tweetlab.persistence import load_model, read_config, save_model
+from tweetlab.models import create, load_model, save_model
+from tweetlab.persistence import read_config
 
 from .conftest import make_corpus
 

@@ -10,7 +10,8 @@ import pytest
 import tweetlab
 from tweetlab.cli import main
 from tweetlab.errors import DataError, ModelError
-from tweetlab.recipes import RECIPES, Recipe, Source, held_out_scores, recipe_parts
+from tweetlab.evaluation import held_out_scores
+from tweetlab.recipes import RECIPES, Recipe, Source, recipe_parts
 
 from .conftest import make_corpus
 

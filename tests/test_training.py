@@ -351,8 +351,8 @@ def test_an_entity_column_reaches_the_model(tmp_path):
                                                       "id": list(range(60))})
     model = train(ds, "tfidf", out=tmp_path / "m", valid_size=0.2)
     assert model.entity_input
+    from tweetlab.models import load_model
     from tweetlab.models.base import with_entity
-    from tweetlab.persistence import load_model
 
     again = load_model(tmp_path / "m")
     assert again.entity_input
@@ -413,8 +413,7 @@ def test_training_calibrates_confidences_on_the_validation_split_not_the_labels(
 def test_a_model_saved_before_calibration_loads_with_temperature_one(tmp_path):
     import json
 
-    from tweetlab.models import create
-    from tweetlab.persistence import load_model
+    from tweetlab.models import create, load_model
 
     from .conftest import make_corpus
 

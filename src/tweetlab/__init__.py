@@ -8,16 +8,14 @@
 ['pos']
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .analysis import analyze
 from .api import evaluate, iter_predictions, load, predict_file, predict_table, train
 from .config import CleaningConfig, TrainConfig
 from .data import Dataset, check_leakage, load_dataset, split_dataset
 from .errors import DataError, ModelError, TweetlabError
 from .explanation import explain
-from .models import FAMILIES, create
-from .persistence import load_model, save_model
+from .models import FAMILIES, create, load_model, save_model
 from .text import normalize
 
 _LAZY = {"compare": "comparison", "TweetGenerator": "generation", "load_generator": "generation",

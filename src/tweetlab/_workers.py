@@ -47,7 +47,7 @@ def _init(factory: Callable[..., Any], model: Any, args: tuple[Any, ...],
         die_with_parent(parent)
     import torch
 
-    from .persistence import load_model
+    from .models import load_model
 
     torch.set_num_threads(1)  # the processes are the parallelism
     global _SCORER

@@ -38,13 +38,13 @@ from .data.splits import parse_dates
 from .data.stream import as_text, iter_chunks
 from .errors import DataError
 from .models.base import with_entity
+from .periods import PERIODS, period_names
 from .text import TokenIds
 
 log = logging.getLogger("tweetlab")
 
-# Weeks run Mon-Sun; "all" counts the whole file as one period (no date column needed);
+# "auto" (PERIODS) counts days, then weeks or months when the days span more than this.
 # "auto" counts days, then weeks or months when the days span more than AUTO_MAX_PERIODS.
-PERIODS = {"auto": "D", "hour": "h", "day": "D", "week": "W-SUN", "month": "M", "all": ""}
 AUTO_MAX_PERIODS = 120
 HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
 NO_GROUP = "(all)"
@@ -415,8 +415,9 @@ def analyze(
     import pandas as pd
     from tqdm.auto import tqdm
 
+    from .models import load_model
     from .models.base import check_neutral_band
-    from .persistence import check_writable, load_model
+    from .persistence import check_writable
 
     if by not in PERIODS:
         raise DataError(f"unknown period {by!r}; choose one of {', '.join(PERIODS)}")
@@ -517,22 +518,6 @@ def _model_name(model_ref: Any, clf: Any) -> str:
     """How reports name the model: its folder (or bundled name) and family."""
     family = getattr(clf, "family", "?")
     return f"{model_ref.name} ({family})" if isinstance(model_ref, Path) else family
-
-
-def describe_period(by: str) -> str:
-    """How tweets were counted, for reports: ``per week``, or all together (no dates)."""
-    return "all tweets together (no dates)" if by == "all" else f"per {by}"
-
-
-def period_names(stamps: np.ndarray, by: str) -> list[str]:
-    """Names of the ``by`` periods holding ``stamps`` (datetime64): ``2024-01-01`` (day),
-    ``2024-01-01 13:00`` (hour), the Monday ``2024-01-01`` (week), ``2024-01`` (month)."""
-    import pandas as pd
-
-    names = pd.DatetimeIndex(stamps.astype("datetime64[s]")).to_period(PERIODS[by]).astype(str)
-    if by == "week":
-        return [p.split("/")[0] for p in names]
-    return list(names)
 
 
 def _coarsen(counts: Counter[tuple[str, str, str]]) -> tuple[str, Counter[tuple[str, str, str]]]:

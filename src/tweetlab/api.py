@@ -24,6 +24,7 @@ import numpy as np
 from . import distributed
 from ._fs import check_can_write
 from ._workers import auto_workers, scored
+from .bundled import load
 from .config import TrainConfig, split_overrides
 from .data import (
     KNOWN_COLUMNS,
@@ -41,7 +42,7 @@ from .errors import ConfigError, DataError, ModelError
 from .evaluation import EvaluationReport, evaluate_model
 from .models import Classifier, get_family
 from .models.base import label_confidence, with_entity
-from .persistence import check_writable, file_fingerprint, load_model
+from .persistence import check_writable, file_fingerprint
 
 log = logging.getLogger("tweetlab")
 
@@ -702,16 +703,3 @@ def warn_unfamiliar_script(model: Any, texts: Sequence[str]) -> bool:
     if note is not None:
         log.warning("%s", note)
     return note is not None
-
-
-def load(model: str | Path | None = None) -> Classifier:
-    """Load a model folder, a bundled model by name (``"en-sentiment"``), a built one
-    (``tweetlab build NAME``), or with no argument the default English sentiment model -
-    the names every command takes.
-
-    >>> load("en-sentiment").classes_
-    ['negative', 'neutral', 'positive']
-    """
-    from .bundled import resolve
-
-    return load_model(resolve(model))

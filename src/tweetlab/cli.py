@@ -22,9 +22,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__, distributed
+from . import distributed
 from ._format import percent
 from ._fs import check_can_write, publish
+from ._version import __version__
 from .errors import ConfigError, DataError, ModelError, TweetlabError
 
 log = logging.getLogger("tweetlab")
@@ -519,7 +520,8 @@ def _predict_images(model: Any, args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from .bundled import resolve
-    from .persistence import load_model, read_config, read_metrics
+    from .models import load_model
+    from .persistence import read_config, read_metrics
 
     args.model = resolve(args.model)
     config = read_config(args.model)
@@ -605,7 +607,8 @@ def cmd_leakage(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from .analysis import analyze, describe_period
+    from .analysis import analyze
+    from .periods import describe_period
 
     out = Path(args.out) if args.out else Path(f"{Path(args.data).name.split('.')[0]}-analysis")
     result = analyze(args.data, args.model, by=args.by, group=args.group, out=out,
@@ -723,7 +726,7 @@ def cmd_generator_train(args: argparse.Namespace) -> int:
         print(f"held-out: {m['valid_bits_per_char']:.4f} bits per character on the newest "
               f"{m['data']['n_valid']:,} tweets")
         if "ngram" in m and "valid_bits_per_char_network" in m:
-            from .reports import mixture
+            from .card import mixture
 
             print(f"  (network alone {m['valid_bits_per_char_network']:.4f}; mixed with a "
                   f"character {m['ngram']['order']}-gram model, {mixture(m['ngram'])})")
@@ -865,14 +868,14 @@ def _print_board(board: Any) -> None:
     except ImportError:
         print(board.to_markdown())
         return
-    from .comparison import _fmt, columns
+    from .reports import leaderboard_cell, leaderboard_columns
 
     table = Table(title=board.describe())
-    cols = columns(board.rows, board.classes)
+    cols = leaderboard_columns(board.rows, board.classes)
     for c in cols:
         table.add_column(c, justify="left" if c in {"model", "family"} else "right")
     for r in board.rows:
-        table.add_row(*(_fmt(r, c) for c in cols))
+        table.add_row(*(leaderboard_cell(r, c) for c in cols))
     Console(width=max(Console().width, 120)).print(table)
 
 
@@ -898,7 +901,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .recipes import RECIPES, build, models_home
+    from .building import build
+    from .recipes import RECIPES, models_home
 
     if args.name is None:
         for name, r in sorted(RECIPES.items()):

@@ -36,6 +36,7 @@ from .data.splits import choose_split
 from .errors import ConfigError, DataError, TweetlabError
 from .evaluation import evaluate_model
 from .persistence import write_json_atomic
+from .reports import leaderboard_cell, leaderboard_columns
 
 log = logging.getLogger("tweetlab")
 
@@ -69,21 +70,14 @@ class Leaderboard:
         return f"Leaderboard({len(self.rows)} models, {head})"
 
     def to_markdown(self) -> str:
-        cols = columns(self.rows, self.classes)
+        cols = leaderboard_columns(self.rows, self.classes)
         lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         for r in self.rows:
-            lines.append("| " + " | ".join(_fmt(r, c) for c in cols) + " |")
+            lines.append("| " + " | ".join(leaderboard_cell(r, c) for c in cols) + " |")
         if self.failed:
             lines.append("")
             lines.extend(f"Failed: {name}: {why}" for name, why in self.failed.items())
         return "\n".join(lines)
-
-
-def columns(rows: list[dict[str, Any]], classes: list[str]) -> list[str]:
-    """Leaderboard columns; ``family`` only when some model is a named variant."""
-    named = any(r["model"] != r["family"] for r in rows)
-    return ["model", *(["family"] if named else []), "accuracy", "macro_f1",
-            *(f"f1_{c}" for c in classes), "ece", "train_s", "tweets_per_s", "size_mb"]
 
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -128,20 +122,6 @@ def parse_models(models: Sequence[str],
                               "names (NAME=FAMILY)")
         out.append((name, family))
     return out
-
-
-def _fmt(row: dict[str, Any], col: str) -> str:
-    value = row.get(col) if not col.startswith("f1_") else row["per_class_f1"].get(col[3:])
-    if value is None:
-        return ""
-    if col in {"accuracy", "macro_f1", "ece"} or col.startswith("f1_"):
-        std = row.get(f"{col}_std")
-        return f"{value:.4f}" + (f" ± {std:.4f}" if std else "")
-    if col == "tweets_per_s":
-        return f"{value:,.0f}"
-    if col in {"train_s", "size_mb"}:
-        return f"{value:.2f}" if value < 10 else f"{value:.1f}"
-    return str(value)
 
 
 def _output(out: str | Path, resume: bool) -> tuple[Path, Path]:

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .data import Dataset
+
 
 @dataclass
 class ClassScores:
@@ -382,3 +384,42 @@ def fit_temperature(proba: np.ndarray, y: Sequence[int], *, low: float = 0.25,
             fd = nll(float(np.exp(d)))
     t = float(np.exp((a + b) / 2))
     return t, nll(1.0), nll(t)
+
+
+def held_out_scores(model: Any, tests: dict[str, Dataset]) -> dict[str, dict[str, Any]]:
+    """Each held-out part scored: accuracy, macro-F1, macro recall (TweetEval's measure),
+    F1 over positive and negative (SentiRuEval's) where the labels have both, and the
+    expected calibration error. A part labelled with fewer classes than the model has
+    (Sentiment140: positive and negative only) is scored among its own labels: the most
+    probable of those, not of all (``among`` names them)."""
+    import numpy as np
+
+    from .models.base import with_entity
+
+    out: dict[str, dict[str, Any]] = {}
+    classes = list(model.classes_)
+    for name, t in tests.items():
+        texts = t.texts
+        if getattr(model, "entity_input", False) and "entity" in t.columns:
+            texts = with_entity(t.texts, t.columns["entity"])
+        proba = np.asarray(model.predict_proba(texts))
+        gold = t.labels or []
+        labels = sorted(set(gold))
+        row: dict[str, Any] = {"n": len(gold)}
+        if set(labels) < set(classes):  # score among the part's own labels
+            cols = [classes.index(lab) for lab in labels]
+            proba = proba[:, cols] / proba[:, cols].sum(axis=1, keepdims=True)
+            row["among"] = labels
+            use = labels
+        else:
+            use = classes
+        predicted = [use[i] for i in proba.argmax(axis=1)]
+        rep = classification_report(gold, predicted, labels=use)
+        recalls = [rep.per_class[c].recall for c in use if c in set(gold)]
+        row.update(accuracy=rep.accuracy, macro_f1=rep.macro_f1,
+                   macro_recall=sum(recalls) / len(recalls),
+                   ece=calibration(proba, gold, use).ece)
+        if {"positive", "negative"} <= set(use):
+            row["f1_pn"] = (rep.per_class["positive"].f1 + rep.per_class["negative"].f1) / 2
+        out[name] = row
+    return out

@@ -24,47 +24,18 @@ import torch
 
 from ._fs import check_can_write
 from .errors import ConfigError, ModelError
+from .models.onnx_runtime import INT8_FILE, ONNX_FILE
 
 log = logging.getLogger("tweetlab")
 TOLERANCE = 1e-4  # max |p_onnx - p_torch| for the float32 export (tested)
 INT8_WARN = 0.1  # int8: a warning when a sample tweet's probabilities move more than this
-ONNX_FILE = "model.onnx"
-INT8_FILE = "model.int8.onnx"
-
-
-class OnnxModule:
-    """Stands in for a family's ``nn.Module`` at prediction time: same inputs, same logits."""
-
-    def __init__(self, path: Path, n_inputs: int) -> None:
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = torch.get_num_threads()
-        opts.log_severity_level = 3  # errors only: graph-optimizer notes are not for users
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        self.names = [i.name for i in self.session.get_inputs()][:n_inputs]
-        self.path = path
-        self._device_probe = torch.zeros(1)
-
-    def __call__(self, *inputs: torch.Tensor) -> torch.Tensor:
-        feeds = {n: t.cpu().numpy() for n, t in zip(self.names, inputs, strict=True)}
-        return torch.from_numpy(self.session.run(None, feeds)[0])
-
-    # The classifier code asks these of its module; an ONNX session is always on the CPU.
-    def parameters(self) -> Any:
-        yield self._device_probe
-
-    def eval(self) -> OnnxModule:
-        return self
-
-    def to(self, device: Any) -> OnnxModule:
-        return self
 
 
 def export_model(directory: str | Path, *, int8: bool = False, check: bool = True) -> Path:
     """Write ``model.onnx`` (and ``model.int8.onnx``) into a model folder; returns the file."""
+    from .models import load_model
     from .models.torch_base import TorchTextClassifier
-    from .persistence import CONFIG_FILE, load_model, read_config, write_json_atomic
+    from .persistence import CONFIG_FILE, read_config, write_json_atomic
 
     d = Path(directory)
     needed = ("onnx", "onnxruntime") if check or int8 else ("onnx",)
@@ -122,23 +93,3 @@ def export_model(directory: str | Path, *, int8: bool = False, check: bool = Tru
                         "export without --int8", diff, len(texts))
     log.debug("exported %s to %s%s", d, path, f" and {INT8_FILE}" if int8 else "")
     return d / (INT8_FILE if int8 else ONNX_FILE)
-
-
-def attach_onnx(model: Any, directory: Path, config: dict[str, Any], backend: str) -> bool:
-    """Swap ``model.module_`` for an ONNX Runtime session when the folder has an export."""
-    info = config.get("onnx")
-    if not info or backend == "torch":
-        return False
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        if backend == "onnx":
-            raise ModelError("this needs onnxruntime: pip install onnxruntime") from None
-        return False
-    name = info.get("int8") or info["file"]
-    path = directory / name
-    if not path.exists():
-        raise ModelError(f"{directory}: config.json names {name}, which is missing")
-    model.module_ = OnnxModule(path, int(info.get("inputs", 2)))
-    model.backend_ = f"onnxruntime ({name})"
-    return True

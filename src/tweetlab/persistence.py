@@ -1,4 +1,4 @@
-"""Model directories: ``save_model(model, dir)`` and ``load_model(dir)``.
+"""The model folder format: writing and reading a folder's files atomically.
 
 A model directory holds ``config.json`` (family, format version, hyperparameters,
 labels, cleaning options, tweetlab version), ``model.safetensors``, vocabulary JSON,
@@ -6,12 +6,9 @@ labels, cleaning options, tweetlab version), ``model.safetensors``, vocabulary J
 Writes are atomic: everything goes to a temporary sibling folder that is renamed
 into place, so an interrupted save leaves the previous model untouched.
 
->>> from tweetlab.models import create
->>> import tempfile
->>> clf = create("tfidf").fit(["good", "great", "bad", "awful"], ["pos", "pos", "neg", "neg"])
->>> d = save_model(clf, tempfile.mkdtemp() + "/m")
->>> load_model(d).predict(["great"])
-['pos']
+A model writes and reads its folder through :func:`tweetlab.models.save_model` and
+:func:`tweetlab.models.load_model`, which use the functions here; this module knows the
+files, not the models (it imports nothing from :mod:`tweetlab.models`).
 """
 
 from __future__ import annotations
@@ -29,26 +26,16 @@ from typing import Any
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
-from . import __version__
 from ._fs import check_can_write, publish
-from .config import TrainConfig
-from .errors import ConfigError, ModelError
-from .models.base import Classifier
-from .models.registry import get_family
+from ._version import __version__
+from .card import CURVES_FILE, model_card, plot_history, wants_curves
+from .errors import ModelError
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 METRICS_FILE = "metrics.json"
 CARD_FILE = "README.md"
-CURVES_FILE = "training.png"  # loss (and accuracy) per epoch, for models trained in epochs
-
-
-def wants_curves(metrics: dict[str, Any]) -> bool:
-    """A training-curves picture is worth it from two epochs on."""
-    return len(metrics.get("history") or []) >= 2
-
-
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON to ``path`` through a temporary file and an atomic rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,8 +67,6 @@ def write_model_dir(directory: str | Path, arrays: dict[str, np.ndarray],
     ``config`` holds the family's entries (task, family, params...); the format, version
     and date entries are added here. Shared by classifiers and generators.
     """
-    from .reports import model_card
-
     target = Path(directory)
     check_writable(target, force)
     config = {
@@ -103,8 +88,6 @@ def write_model_dir(directory: str | Path, arrays: dict[str, np.ndarray],
                                        encoding="utf-8")
         (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
         if wants_curves(metrics):
-            from .reports import plot_history
-
             plot_history(metrics["history"], tmp / CURVES_FILE,
                          f"{config.get('family', '')}: training curves",
                          best_epoch=metrics.get("best_epoch"))
@@ -120,31 +103,6 @@ def write_model_dir(directory: str | Path, arrays: dict[str, np.ndarray],
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
-
-
-def save_model(model: Classifier, directory: str | Path, *, force: bool = False,
-               metrics: dict[str, Any] | None = None) -> Path:
-    """Write ``model`` as a model directory and return its path."""
-    model._check_fitted()
-    if getattr(model, "backend_", "").startswith("onnxruntime"):
-        raise ModelError("this model runs an ONNX export, which holds no trainable weights; "
-                         "to save a copy, load it with load_model(folder, backend='torch') "
-                         "(or copy the folder)")
-    check_writable(Path(directory), force)
-    arrays, files = model._state()
-    config = {
-        "task": model.task,
-        "family": model.family,
-        "labels": list(model.classes_),
-        "neutral_band": list(model.neutral_band) if model.neutral_band else None,
-        "entity_input": bool(getattr(model, "entity_input", False)),
-        "temperature": float(getattr(model, "temperature", 1.0)),
-        **({"scripts": model.scripts_} if getattr(model, "scripts_", None) else {}),
-        "params": model.config.to_dict(),
-        "train": model.train_config.to_dict(),
-        "info": model.extra_info(),
-    }
-    return write_model_dir(directory, arrays, files, config, metrics or {}, force=force)
 
 
 def read_config(directory: str | Path) -> dict[str, Any]:
@@ -169,8 +127,6 @@ def read_config(directory: str | Path) -> dict[str, Any]:
 
 def write_metrics(directory: str | Path, metrics: dict[str, Any]) -> None:
     """Replace ``metrics.json`` (and refresh the model card) of a saved model."""
-    from .reports import model_card
-
     d = Path(directory)
     config = read_config(d)
     write_json_atomic(d / METRICS_FILE, metrics)
@@ -225,42 +181,6 @@ def read_model_dir(directory: str | Path) -> tuple[dict[str, Any], dict[str, np.
         except (OSError, json.JSONDecodeError) as exc:
             raise ModelError(f"{d / name}: cannot read ({exc})") from None
     return config, arrays, files
-
-
-def load_model(directory: str | Path, *, backend: str = "auto") -> Classifier:
-    """Load a classifier directory written by :func:`save_model`.
-
-    ``backend``: for a folder exported to ONNX (``tweetlab export``), ``auto`` runs the
-    network in ONNX Runtime when it is installed, ``onnx`` requires it, ``torch`` ignores
-    the export.
-    """
-    if backend not in {"auto", "torch", "onnx"}:
-        raise ConfigError(f"backend {backend!r}: choose auto, torch or onnx")
-    d = Path(directory)
-    config = read_config(d)
-    if config.get("task") == "text-generation":
-        raise ModelError(f"{d} is a tweet generator: load it with tweetlab.load_generator "
-                         "(CLI: tweetlab generate)")
-    cls = get_family(config["family"])
-    try:
-        params = cls.Config.from_dict(config["params"])
-        train = TrainConfig.from_dict(config.get("train", {}))
-    except ConfigError as exc:
-        raise ModelError(f"{d / CONFIG_FILE}: {exc}") from None
-    model = cls(params, train_config=train, neutral_band=config.get("neutral_band"))
-    model.classes_ = list(config["labels"])
-    model.entity_input = bool(config.get("entity_input", False))
-    model.temperature = float(config.get("temperature", 1.0))  # (1.0 before calibration)
-    model.scripts_ = dict(config.get("scripts") or {})
-    model.folder_ = d
-    _, arrays, files = read_model_dir(d)
-    cls._restore(model, arrays, files)
-    if config.get("onnx") and backend != "torch":
-        from .export import attach_onnx  # (imports torch: only for exported folders)
-
-        attach_onnx(model, d, config, backend)
-    model.metrics_ = read_metrics(d)
-    return model
 
 
 TEXT_KEYS_FILE = "training_texts.safetensors"

@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from .data import Dataset, load_dataset, split_dataset
-from .errors import ConfigError, DataError
+from .errors import DataError
 
 log = logging.getLogger("tweetlab")
 
@@ -231,86 +229,3 @@ def _without_test_tweets(train: Dataset, tests: dict[str, Dataset]) -> Dataset:
                  len(train) - len(keep))
         train = train.subset(keep)
     return train
-
-
-def held_out_scores(model: Any, tests: dict[str, Dataset]) -> dict[str, dict[str, Any]]:
-    """Each held-out part scored: accuracy, macro-F1, macro recall (TweetEval's measure),
-    F1 over positive and negative (SentiRuEval's) where the labels have both, and the
-    expected calibration error. A part labelled with fewer classes than the model has
-    (Sentiment140: positive and negative only) is scored among its own labels: the most
-    probable of those, not of all (``among`` names them)."""
-    import numpy as np
-
-    from .evaluation import calibration, classification_report
-    from .models.base import with_entity
-
-    out: dict[str, dict[str, Any]] = {}
-    classes = list(model.classes_)
-    for name, t in tests.items():
-        texts = t.texts
-        if getattr(model, "entity_input", False) and "entity" in t.columns:
-            texts = with_entity(t.texts, t.columns["entity"])
-        proba = np.asarray(model.predict_proba(texts))
-        gold = t.labels or []
-        labels = sorted(set(gold))
-        row: dict[str, Any] = {"n": len(gold)}
-        if set(labels) < set(classes):  # score among the part's own labels
-            cols = [classes.index(lab) for lab in labels]
-            proba = proba[:, cols] / proba[:, cols].sum(axis=1, keepdims=True)
-            row["among"] = labels
-            use = labels
-        else:
-            use = classes
-        predicted = [use[i] for i in proba.argmax(axis=1)]
-        rep = classification_report(gold, predicted, labels=use)
-        recalls = [rep.per_class[c].recall for c in use if c in set(gold)]
-        row.update(accuracy=rep.accuracy, macro_f1=rep.macro_f1,
-                   macro_recall=sum(recalls) / len(recalls),
-                   ece=calibration(proba, gold, use).ece)
-        if {"positive", "negative"} <= set(use):
-            row["f1_pn"] = (rep.per_class["positive"].f1 + rep.per_class["negative"].f1) / 2
-        out[name] = row
-    return out
-
-
-def build(name: str, data: str | Path, out: str | Path | None = None, *, force: bool = False,
-          resume: bool = False, overrides: Sequence[str] = (), progress: bool = True) -> Any:
-    """Train recipe ``name`` from the files in ``data`` into ``out`` (default: the models
-    home, where every command finds it by name), score it on each source's held-out part
-    and record those scores in ``metrics.json`` and the model card.
-
-    >>> build("no-such-model", ".")  # doctest: +IGNORE_EXCEPTION_DETAIL
-    Traceback (most recent call last):
-    tweetlab.errors.ConfigError: no recipe 'no-such-model'; recipes: ...
-    """
-    from .api import train
-
-    if name not in RECIPES:
-        raise ConfigError(f"no recipe {name!r}; recipes: {', '.join(sorted(RECIPES))}")
-    recipe = RECIPES[name]
-    target = Path(out) if out is not None else models_home() / name
-    train_ds, tests = recipe_parts(recipe, Path(data))
-    log.info("%s: %s on %d tweets (%s); about %d minutes on 2 CPU cores", name, recipe.family,
-             len(train_ds), ", ".join(f"{k} {v}" for k, v in sorted(train_ds.label_counts().items())),
-             recipe.minutes)
-    model = train(train_ds, recipe.family, out=target, valid_size=recipe.valid_size,
-                  overrides=[f"progress={str(progress).lower()}", *recipe.settings, *overrides],
-                  force=force, resume=resume)
-    record(recipe, target, model, tests)
-    return model
-
-
-def record(recipe: Recipe, target: Path, model: Any, tests: dict[str, Dataset]) -> None:
-    """Write into a trained model folder what its recipe says: the held-out scores of
-    each source, the recipe, the command that rebuilds it and the recipe's notes."""
-    from .persistence import read_metrics, write_metrics
-
-    metrics = read_metrics(target)
-    metrics["held_out_test"] = held_out_scores(model, tests)
-    metrics["recipe"] = {"name": recipe.name, "sources": [s.file for s in recipe.sources],
-                         "held_out": recipe.held_out, "settings": list(recipe.settings)}
-    metrics["command"] = f"tweetlab build {recipe.name} --data DATA_FOLDER"
-    metrics["trained"] = datetime.now(UTC).strftime("%Y-%m-%d")
-    if recipe.notes:
-        metrics["notes"] = list(recipe.notes)
-    write_metrics(target, metrics)

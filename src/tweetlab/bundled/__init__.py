@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from ..errors import ModelError
+from ..models import Classifier, load_model
+from ..recipes import RECIPES, models_home
 
 HERE = Path(__file__).resolve().parent
 BUNDLED = ("en-sentiment", "es-sentiment", "ru-sentiment", "disaster", "multilingual-sentiment")
@@ -54,8 +56,6 @@ def is_bundled_name(model: str | Path | None) -> TypeGuard[str]:
 def resolve(model: str | Path | None) -> Path:
     """A model folder for a bundled name, a built one (``tweetlab build NAME``), a folder
     path, or ``None`` (the default model)."""
-    from ..recipes import RECIPES, models_home
-
     if model is None:
         return bundled_path(DEFAULT)
     if is_bundled_name(model):
@@ -122,3 +122,14 @@ def default_for_file(path: str | Path, **read: Any) -> str | None:
     except (TweetlabError, OSError, ValueError):
         return None
     return default_for(first.texts) if first is not None else None
+
+
+def load(model: str | Path | None = None) -> Classifier:
+    """Load a model folder, a bundled model by name (``"en-sentiment"``), a built one
+    (``tweetlab build NAME``), or with no argument the default English sentiment model -
+    the names every command takes.
+
+    >>> load("en-sentiment").classes_
+    ['negative', 'neutral', 'positive']
+    """
+    return load_model(resolve(model))

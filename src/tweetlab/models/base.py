@@ -221,7 +221,7 @@ class Classifier(ABC):
     def save(self, directory: str | Path, *, force: bool = False,
              metrics: dict[str, Any] | None = None) -> Path:
         """Write the model directory (atomically; refuses to overwrite unless ``force``)."""
-        from ..persistence import save_model
+        from .io import save_model
 
         return save_model(self, directory, force=force, metrics=metrics)
 

@@ -106,7 +106,7 @@ class DistillClassifier(TextClassifier):
     def fit(self, texts: Any, labels: Any, *, valid: Any = None, checkpoint_dir: Any = None,
             resume: bool = False) -> DistillClassifier:
         """Label ``texts`` (and the unlabelled file) with the teacher, then fit the student."""
-        from ..persistence import load_model
+        from .io import load_model
 
         if not self.config.teacher:
             raise ConfigError("distill needs a teacher model folder: --set teacher=DIR")

@@ -12,10 +12,12 @@ not pay for importing torch.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
-from .base import Classifier
+
+if TYPE_CHECKING:  # the families import the contract, not the registry
+    from .base import Classifier
 
 FAMILIES: dict[str, str] = {
     "tfidf": "tweetlab.models.tfidf:TfidfClassifier",

@@ -39,7 +39,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .. import __version__
+from .._version import __version__
 from ..api import SLOW_FAMILIES
 from ..errors import ConfigError, TweetlabError, list_columns
 from ..models.base import label_confidence
@@ -181,7 +181,8 @@ def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from ..generation import load_generator
-        from ..persistence import load_model, read_config, read_metrics
+        from ..models import load_model
+        from ..persistence import read_config, read_metrics
 
         for name, path in sources.items():
             if read_config(path).get("task") == GENERATION:
