@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DATA ?= $(firstword $(wildcard ../shared/data/disaster_train.csv.gz) examples/tiny_tweets.csv)
 
-.PHONY: install browser demo test lint bench bench-ref clean
+.PHONY: install browser demo test test-slow docs lint bench bench-ref clean
 
 # A held-out file for the demo's evaluation: TweetEval's validation tweets, which the bundled
 # en-sentiment never trained on.
@@ -41,8 +41,18 @@ demo: $(VENV)/.base
 browser:
 	@bash scripts/install_browser.sh
 
+# The fast suite (pyproject.toml deselects the tests marked slow). test-slow: the tests that
+# train on ../shared/data and the slowest end-to-end ones; run it before a change to
+# training or the models lands.
 test: install browser
 	$(PY) -m pytest -q
+
+test-slow: install browser
+	$(PY) -m pytest -q -m slow
+
+# The documentation site (mkdocs.yml, docs/), served with live reload.
+docs: install
+	$(PY) -m mkdocs serve
 
 lint: install
 	$(PY) -m ruff check src tests benchmarks scripts
