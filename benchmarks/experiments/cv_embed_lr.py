@@ -15,6 +15,9 @@ import itertools
 
 import numpy as np
 import scipy.sparse as sp
+from pathlib import Path
+import sys
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: common, datasets
 from common import data_dir, machine, save, stamp
 from datasets import load_tasks
 from sklearn.linear_model import LogisticRegression

@@ -21,6 +21,8 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: common, datasets
 from common import data_dir
 from sklearn.metrics import f1_score
 

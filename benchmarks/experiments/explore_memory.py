@@ -19,6 +19,8 @@ import threading
 import time
 import traceback
 
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: common, datasets
 from common import OUT
 
 _STEP = """

@@ -11,6 +11,8 @@ import math
 import sys
 
 import numpy as np
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: common, datasets
 from common import data_dir
 
 from tweetlab.generation import BOUNDARY, load_generator, read_tweets

@@ -14,6 +14,8 @@ import sys
 from dataclasses import replace
 
 import numpy as np
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: common, datasets
 from common import data_dir
 
 from tweetlab.generation import TweetCorpus, TweetGenerator, load_generator, read_tweets
