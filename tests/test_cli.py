@@ -578,16 +578,16 @@ def test_main_puts_the_logger_back_as_it_was():
 
 def test_ctrl_c_mentions_resume_only_for_commands_that_can_resume(trained, csv_file, capsys,
                                                                    monkeypatch):
-    import tweetlab.api
+    import tweetlab.cli
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(tweetlab.api, "load", interrupt)
+    monkeypatch.setattr(tweetlab.cli, "load", interrupt)
     assert main(["predict", str(trained), "a tweet"]) == 130
     err = capsys.readouterr().err
     assert "interrupted" in err and "--resume" not in err
-    monkeypatch.setattr(tweetlab.api, "train", interrupt)
+    monkeypatch.setattr(tweetlab.cli, "train", interrupt)
     assert main(["train", str(csv_file), "--out", str(trained.parent / "new")]) == 130
     assert "plus --resume continues it" in capsys.readouterr().err
 

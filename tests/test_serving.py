@@ -513,10 +513,10 @@ def test_a_port_out_of_range_is_a_clear_error():
 
 def test_each_model_scores_one_tweet_while_the_server_starts(model_dirs, monkeypatch):
     # (a model's first call pays for lazy set-up: ~0.8 s for the multilingual encoder)
-    import tweetlab.models as models
+    import tweetlab.serving.app as app_module
 
     scored: list[list[str]] = []
-    real = models.load_model
+    real = app_module.load_model
 
     def counting(path, **kw):
         model = real(path, **kw)
@@ -524,7 +524,7 @@ def test_each_model_scores_one_tweet_while_the_server_starts(model_dirs, monkeyp
         model.predict_proba = lambda texts: (scored.append(list(texts)), proba(texts))[1]
         return model
 
-    monkeypatch.setattr(models, "load_model", counting)
+    monkeypatch.setattr(app_module, "load_model", counting)
     with TestClient(create_app(list(model_dirs), ServeSettings())):
         assert scored == [["warm-up"], ["warm-up"]]  # before any request
 

@@ -112,9 +112,9 @@ def test_folds_score_each_trial_by_its_mean_over_the_folds():
 
 
 def test_ctrl_c_keeps_the_finished_trials(monkeypatch):
-    import tweetlab.api
+    import tweetlab.tuning
 
-    real = tweetlab.api.train
+    real = tweetlab.tuning.train_model
     calls = []
 
     def train(*args, **kwargs):
@@ -123,12 +123,12 @@ def test_ctrl_c_keeps_the_finished_trials(monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(tweetlab.api, "train", train)
+    monkeypatch.setattr(tweetlab.tuning, "train_model", train)
     result = tune(noisy(), "tfidf", trials=5, space=parse_space({"C": "1|2|4|8"}),
                   progress=False)
     assert len(result.trials) == 2
     calls.clear()
-    monkeypatch.setattr(tweetlab.api, "train",
+    monkeypatch.setattr(tweetlab.tuning, "train_model",
                         lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         tune(noisy(), "tfidf", trials=2, progress=False)
@@ -158,11 +158,11 @@ def test_a_held_out_part_without_some_class_is_warned_about(caplog):
 
 
 def test_a_killed_tune_resumes_with_the_trials_that_finished(tmp_path, monkeypatch):
-    import tweetlab.api
+    import tweetlab.tuning
     from tweetlab.errors import ModelError
     from tweetlab.tuning import trial_log_for
 
-    real_train, calls = tweetlab.api.train, []
+    real_train, calls = tweetlab.tuning.train_model, []
 
     def train(*args, **kwargs):
         calls.append(kwargs.get("out"))
@@ -170,7 +170,7 @@ def test_a_killed_tune_resumes_with_the_trials_that_finished(tmp_path, monkeypat
             raise RuntimeError("killed")  # not a TweetlabError: it ends the run
         return real_train(*args, **kwargs)
 
-    monkeypatch.setattr(tweetlab.api, "train", train)
+    monkeypatch.setattr(tweetlab.tuning, "train_model", train)
     space = parse_space({"C": "0.01|1|16|64"})
     out, die = tmp_path / "m", True
     with pytest.raises(RuntimeError):

@@ -8,6 +8,8 @@
 ['pos']
 """
 
+from importlib import import_module
+
 from ._version import __version__
 from .analysis import analyze
 from .api import evaluate, iter_predictions, load, predict_file, predict_table, train
@@ -26,8 +28,6 @@ _LAZY = {"compare": "comparison", "TweetGenerator": "generation", "load_generato
 def __getattr__(name: str) -> object:
     # Generation needs torch; importing it only when asked keeps `import tweetlab` light.
     if name in _LAZY:
-        from importlib import import_module
-
         return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'tweetlab' has no attribute {name!r}")
 

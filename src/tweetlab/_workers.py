@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .models import load_model
+
 T = TypeVar("T")
 
 _SCORER: Any = None
@@ -45,9 +47,7 @@ def _init(factory: Callable[..., Any], model: Any, args: tuple[Any, ...],
     """``model``: the classifier (fork) or its folder (spawn: each worker loads it)."""
     if parent is not None:  # first: importing torch can take seconds
         die_with_parent(parent)
-    import torch
-
-    from .models import load_model
+    import torch  # lazy: torch: slow to import
 
     torch.set_num_threads(1)  # the processes are the parallelism
     global _SCORER
@@ -91,10 +91,10 @@ def scored(pieces: Iterable[T], inputs: Callable[[T], tuple[Any, ...]],
         for piece in pieces:
             yield piece, scorer(*inputs(piece))
         return
-    import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
+    import multiprocessing  # lazy: multiprocessing: slow to import
+    from concurrent.futures import Future, ProcessPoolExecutor  # lazy: concurrent: slow to import
 
-    import torch
+    import torch  # lazy: torch: slow to import
 
     # fork: workers inherit the loaded model, and a script calling this needs no
     # __main__ guard; spawn where fork is missing or CUDA is in use (not fork-safe).

@@ -31,15 +31,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from ._workers import auto_workers, scored
+from .api import relied_on_texts
+from .bundled import default_for_file, resolve
 from .data.readers import ReadPosition
 from .data.splits import parse_dates
 from .data.stream import as_text, iter_chunks
 from .errors import DataError
-from .models.base import with_entity
+from .models import load_model
+from .models.base import check_neutral_band, with_entity
 from .periods import PERIODS, period_names
+from .persistence import check_writable
+from .reports import write_analysis_report
 from .text import TokenIds
+from .text.scripts import unfamiliar_script_note
 
 log = logging.getLogger("tweetlab")
 
@@ -272,7 +279,7 @@ class _Tally:
     def add(self, chunk: Any, dates: np.ndarray, labels: np.ndarray, conf: np.ndarray,
             terms: TermCounts, *, by: str) -> None:
         """Count one scored chunk (its rows' dates, labels, confidences and terms)."""
-        import pandas as pd
+        import pandas as pd  # lazy: pandas: slow to import
 
         rows, gvals = _groups_for(chunk, self.group)
         p_code, p_names = _period_codes(dates, by)
@@ -412,16 +419,10 @@ def analyze(
         skip_bad_rows: skip CSV rows with the wrong number of fields (logged: how many, the
             first one's line) instead of stopping at the first.
     """
-    import pandas as pd
-    from tqdm.auto import tqdm
-
-    from .models import load_model
-    from .models.base import check_neutral_band
-    from .persistence import check_writable
+    import pandas as pd  # lazy: pandas: slow to import
 
     if by not in PERIODS:
         raise DataError(f"unknown period {by!r}; choose one of {', '.join(PERIODS)}")
-    from .bundled import default_for_file, resolve
 
     if model is None:  # the English model, or the multilingual one for other scripts
         model = default_for_file(data, text=text, encoding=encoding)
@@ -486,7 +487,6 @@ def analyze(
                for k, h in tally.heaps.items()}
     terms = _distinctive(tally.terms.total(), n_terms)
     seconds = time.perf_counter() - start
-    from .api import relied_on_texts
 
     relies_on = relied_on_texts(clf, sample.texts, sample.entities if use_entity else None,
                                 most=SAMPLE)
@@ -495,8 +495,6 @@ def analyze(
     for note in result.notes:
         log.warning("%s", note)
     if out_path is not None:
-        from .reports import write_analysis_report
-
         result.files = write_analysis_report(result, out_path, by=by, group=group,
                                              labels=labels_out, source=str(data),
                                              model_name=_model_name(model_ref, clf),
@@ -507,7 +505,6 @@ def analyze(
 def _script_notes(clf: Any, sample: list[str]) -> list[str]:
     """A note when at least 5% of the sampled tweets are mostly in a script the model
     learned (nearly) none of - Russian tweets in a collection given to an English model."""
-    from .text.scripts import unfamiliar_script_note
 
     note = unfamiliar_script_note(clf, sample, of=f"the tweets (a random sample of "
                                                    f"{len(sample)})")

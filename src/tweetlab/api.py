@@ -12,6 +12,7 @@ Everything the CLI does is one of these calls.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import shutil
@@ -37,12 +38,23 @@ from .data import (
     load_images,
     split_dataset,
 )
-from .data.splits import choose_split
+from .data.splits import choose_split, text_keys
+from .data.writers import TableWriter, table_format
 from .errors import ConfigError, DataError, ModelError
-from .evaluation import EvaluationReport, evaluate_model
+from .evaluation import (
+    EvaluationReport,
+    calibration,
+    evaluate_model,
+    fit_temperature,
+    mistakes,
+    neutral_bands,
+)
+from .explanation import explain, top_words, words_relied_on
 from .models import Classifier, get_family
 from .models.base import label_confidence, with_entity
-from .persistence import check_writable, file_fingerprint
+from .persistence import check_writable, file_fingerprint, read_text_keys, write_text_keys
+from .reports import write_evaluation
+from .text.scripts import unfamiliar_script_note
 
 log = logging.getLogger("tweetlab")
 
@@ -230,7 +242,6 @@ CALIBRATION_MIN = 100  # validation tweets from which training fits a temperatur
 def calibrate(clf: Any, ds: AnyDataset) -> dict[str, Any]:
     """Fit ``clf.temperature`` on the labelled ``ds`` (temperature scaling: the labels stay,
     the confidences move to match how often they are right); what metrics.json records."""
-    from .evaluation import fit_temperature
 
     clf.temperature = 1.0
     proba = clf.predict_proba(model_inputs(clf, ds, warn=False))
@@ -260,7 +271,6 @@ def relied_on_texts(clf: Any, texts: Sequence[str], entity: Sequence[Any] | None
     """:func:`relied_on` for a list of tweets (and their entities, or None): the first
     ``most`` (100 at most for a slow family). The same tweets give the same words whatever
     the machine's speed."""
-    from .explanation import words_relied_on
 
     n = min(len(texts), most, 100 if getattr(clf, "family", "") in SLOW_FAMILIES else most)
     words = words_relied_on(clf, texts[:n], entity=list(entity[:n]) if entity else None)
@@ -310,8 +320,6 @@ def finish_output(model: Any, out_path: Path | None, ckpt: Path | None, *, force
         return
     model.save(out_path, force=force, metrics=metrics)
     if train_texts is not None:
-        from .persistence import write_text_keys
-
         write_text_keys(out_path, train_texts)
     if ckpt is not None and ckpt.exists():
         shutil.rmtree(ckpt, ignore_errors=True)
@@ -335,7 +343,6 @@ def evaluate(model: Classifier | str | Path, data: AnyDataset | str | Path, *,
 
     >>> # tweetlab.evaluate("models/disaster", "test.csv", out="eval").accuracy
     """
-    from .evaluation import calibration, mistakes, neutral_bands
 
     clf = load(model) if isinstance(model, str | Path) else model
     ds = _as_dataset(data, clf.task, **read)
@@ -355,8 +362,6 @@ def evaluate(model: Classifier | str | Path, data: AnyDataset | str | Path, *,
             report.mistakes = explained_mistakes(clf, ds, report.mistakes, explain_mistakes,
                                                  neutral_band)
     if out is not None:
-        from .reports import write_evaluation
-
         report.files = write_evaluation(report, clf, ds, Path(out), source=ds.source)
     return report
 
@@ -365,9 +370,6 @@ def explained_mistakes(clf: Any, ds: Dataset, found: list[Any], n: int,
                        neutral_band: Sequence[float] | None) -> list[Any]:
     """``found`` (:func:`tweetlab.evaluation.mistakes` of ``ds``) with the first ``n``
     given the words that spoke most for their wrong label."""
-    import dataclasses
-
-    from .explanation import explain, top_words
 
     head = found[:n]
     if not head:
@@ -392,8 +394,6 @@ def warn_if_training_file(model: Classifier, source: str | Path | None,
     folder = getattr(model, "folder_", None)
     if texts is None or folder is None or not texts:
         return False
-    from .data.splits import text_keys
-    from .persistence import read_text_keys
 
     trained = read_text_keys(folder)
     if trained is None:
@@ -517,7 +517,7 @@ def iter_predictions(model: Classifier | str | Path, data: Dataset | str | Path,
                 yield rows_of(ds, scores)
                 if progress and ds is not first:  # a bar from the second piece on
                     if bar is None:
-                        from tqdm.auto import tqdm
+                        from tqdm.auto import tqdm  # lazy: may be missing
 
                         bar = tqdm(initial=len(first), desc="predict", unit=" tweets")
                     bar.total = estimate()  # the file's tweets, estimated as it is read
@@ -554,8 +554,6 @@ class _Explained:
 
     def __call__(self, texts: list[str], entity: list[Any] | None
                  ) -> tuple[np.ndarray, list[str]]:
-        from .explanation import explain, top_words
-
         found = explain(self.clf, texts, entity=entity, neutral_band=self.band)
         proba = np.array([[e.probabilities[c] for c in self.clf.classes_] for e in found])
         return proba.reshape(len(found), len(self.clf.classes_)), [top_words(e) for e in found]
@@ -626,7 +624,6 @@ def select_columns(header: list[str], rows: list[list[Any]], columns: Sequence[s
 def check_output_file(out: str | Path, force: bool) -> None:
     """Before the work: ``out`` names a table format, its folder takes files, and it is
     not an existing file (unless ``force``)."""
-    from .data.writers import table_format
 
     table_format(out)
     check_can_write(Path(out).parent, Path(out).name)
@@ -647,7 +644,6 @@ def predict_file(model: Classifier | str | Path, data: Dataset | str | Path,
     time (see :func:`iter_predictions`, also for ``workers``), so its size is not limited
     by memory. Returns how many tweets got each label.
     """
-    from .data.writers import TableWriter
 
     check_output_file(out, force)
     header, pieces = iter_predictions(model, data, neutral_band=neutral_band,
@@ -697,7 +693,6 @@ def model_inputs(model: Any, ds: AnyDataset, *, warn: bool = True) -> Any:
 def warn_unfamiliar_script(model: Any, texts: Sequence[str]) -> bool:
     """Log :func:`tweetlab.text.scripts.unfamiliar_script_note` as a warning, if there is
     one (True then)."""
-    from .text.scripts import unfamiliar_script_note
 
     note = unfamiliar_script_note(model, texts)
     if note is not None:

@@ -32,7 +32,7 @@ from typing import Any, cast
 from .errors import ConfigError, TweetlabError
 from .generation import TweetGenerator, load_generator
 from .persistence import write_json_atomic
-from .xapi import XAPIError
+from .xapi import XAPIError, explain, post_client
 
 log = logging.getLogger("tweetlab")
 
@@ -185,8 +185,6 @@ class Bot:
         self.max_failures = 5
         self.client: Any = None
         if publish:
-            from .xapi import post_client
-
             self.client = post_client(env)  # raises a clear error for missing credentials
 
     def stop(self, *_: Any) -> None:
@@ -232,7 +230,6 @@ class Bot:
         """Send one tweet (publish mode) and return its id; dry-run returns None."""
         if not self.publish:
             return None
-        from .xapi import explain
 
         try:
             response = self.client.create_tweet(text=text)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,6 @@ def model_card(config: dict[str, Any], metrics: dict[str, Any]) -> str:
     lines = [*_card_header(config, metrics, generator), *_card_generator(metrics),
              *_card_scores(config, metrics), *_card_training(metrics)]
     lines += ["", "## Hyperparameters", "", "```json"]
-    import json
 
     lines += [json.dumps(config.get("params", {}), indent=2), "```", "",
               "## Use", "", "```python", "import tweetlab"]

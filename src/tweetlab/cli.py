@@ -13,20 +13,62 @@ import itertools
 import json
 import logging
 import os
+import queue
 import re
 import shlex
+import signal
 import sys
 import tempfile
 import textwrap
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import distributed
+from . import collect, distributed
 from ._format import percent
 from ._fs import check_can_write, publish
 from ._version import __version__
+from .analysis import analyze
+from .api import (
+    check_data_parallel,
+    check_output_file,
+    evaluate,
+    iter_predictions,
+    load,
+    predict_file,
+    read_data,
+    select_columns,
+    train,
+    warn_skipped,
+    warn_unfamiliar_script,
+)
+from .building import build
+from .bundled import (
+    BUNDLED,
+    available,
+    bundled_path,
+    default_for,
+    default_for_file,
+    is_bundled_name,
+    resolve,
+)
+from .card import mixture
+from .checklist import behaviour_cases, run_checks
+from .comparison import compare, compare_generators, parse_models
+from .data import check_leakage, is_pixel_file, load_dataset
+from .data.splits import SPLITS
+from .data.writers import format_table, write_table
 from .errors import ConfigError, DataError, ModelError, TweetlabError
+from .explanation import explain, render
+from .models import get_family, load_model
+from .models.base import label_confidence, with_entity
+from .models.registry import FAMILIES
+from .periods import describe_period
+from .persistence import read_config, read_metrics
+from .recipes import RECIPES, models_home
+from .reports import leaderboard_cell, leaderboard_columns
+from .tuning import parse_space, tune
 
 log = logging.getLogger("tweetlab")
 
@@ -92,8 +134,6 @@ def _loop_overrides(args: argparse.Namespace) -> list[str]:
 
 def _load_data(path: str, args: argparse.Namespace, require_labels: bool = True,  # type: ignore[no-untyped-def]
                task: str = "text-classification"):
-    from .api import read_data, warn_skipped
-
     ds = read_data(path, task, require_labels=require_labels, **_read_kwargs(args))
     skipped = getattr(ds, "skipped", None)  # (image files have no rows to skip)
     if skipped:
@@ -109,13 +149,12 @@ PROCESSES_HELP = ("train data-parallel in N processes on this machine (one per G
 def _processes(args: argparse.Namespace, data_parallel: bool, family: str) -> int | None:
     """With ``--processes N`` (N > 1, not already under torchrun): run this command in N
     processes that train together and return its exit status; otherwise None."""
-    from .api import check_data_parallel
 
     asked = getattr(args, "processes", None)
     if asked is None or distributed.active():
         return None
     if asked == "gpus":
-        import torch
+        import torch  # lazy: torch: slow to import
 
         n = torch.cuda.device_count()
         if n < 2:
@@ -140,10 +179,6 @@ def _processes(args: argparse.Namespace, data_parallel: bool, family: str) -> in
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .api import train
-    from .data import is_pixel_file
-    from .models import get_family
-
     if args.model is None:
         args.model = "image-cnn" if is_pixel_file(args.data) else "fasttext"
         if args.model == "image-cnn":
@@ -182,8 +217,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from .tuning import parse_space, tune
-
     space = None
     if args.search:
         pairs = [x.partition("=") for x in args.search]
@@ -211,10 +244,6 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .api import evaluate, load
-    from .bundled import is_bundled_name, resolve
-    from .persistence import read_config
-
     bundled = is_bundled_name(args.model)
     model_dir = resolve(args.model)  # a folder, or a bundled model's name
     if read_config(model_dir).get("task") == "text-generation":
@@ -289,9 +318,6 @@ def _format_prediction(label: str, confidence: float, text: str) -> str:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .api import load, warn_unfamiliar_script
-    from .bundled import BUNDLED, default_for, default_for_file
-
     texts = list(args.texts)
     model_dir = args.model
     if model_dir is None and texts and _names_a_model(texts[0], BUNDLED):
@@ -319,8 +345,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
         _print_explanations(model, texts, args.entity, band)
         return 0
     if args.entity:
-        from .models.base import with_entity
-
         if not getattr(model, "entity_input", False):
             log.warning("this model was not trained with entities; --entity is ignored")
         else:
@@ -339,7 +363,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def _predict_pipe(model: Any, args: argparse.Namespace, band: Any) -> int:
     """``predict`` reading a pipe: the lines waiting are scored at once (a file piped in
     goes in batches), and each line of a live stream (tail -f) as soon as it comes."""
-    from .api import warn_unfamiliar_script
 
     warned = False
     for lines in _waiting_lines(sys.stdin):
@@ -359,7 +382,6 @@ def _predict_pipe(model: Any, args: argparse.Namespace, band: Any) -> int:
 def _predict_prompt(model: Any, args: argparse.Namespace, band: Any) -> int:
     """``predict`` at a terminal: one tweet a line, its label, probabilities and the
     words the model never saw (and with --explain, those that decided it)."""
-    from .api import warn_unfamiliar_script
 
     print(f"tweetlab {model.family} model ({', '.join(model.output_labels)}). "
           "Type a tweet and press Enter; an empty line or Ctrl-D quits.")
@@ -377,8 +399,6 @@ def _predict_prompt(model: Any, args: argparse.Namespace, band: Any) -> int:
         bars = "  ".join(f"{c} {v:.0%}" for c, v in zip(model.classes_, p, strict=True))
         print(f"  -> {lab} ({percent(_confidence(model, lab, p))})   [{bars}]")
         if args.explain:
-            from .explanation import explain, render
-
             e = explain(model, [line], entity=args.entity, neutral_band=band)[0]
             print(textwrap.indent(render(e, colour=_colour()), "     "))
         unknown = model.unknown_words(line)
@@ -394,7 +414,6 @@ def _colour() -> bool:
 
 def _print_explanations(model: Any, texts: list[str], entity: str | None, band: Any) -> None:
     """``predict --explain``: each tweet's label, then the words for and against it."""
-    from .explanation import explain, render
 
     for e in explain(model, texts, entity=entity, neutral_band=band):
         print(_format_prediction(e.label, e.confidence, e.text))
@@ -404,8 +423,6 @@ def _print_explanations(model: Any, texts: list[str], entity: str | None, band: 
 def _waiting_lines(stream: Any, most: int = 1024) -> Iterator[list[str]]:
     """The non-blank lines of ``stream`` in batches: each batch is the next line plus the
     lines already read behind it (up to ``most``), so nothing waits for a batch to fill."""
-    import queue
-    import threading
 
     waiting: queue.Queue[str | None] = queue.Queue(maxsize=4 * most)
 
@@ -434,8 +451,6 @@ def _waiting_lines(stream: Any, most: int = 1024) -> Iterator[list[str]]:
 
 def _unknown_model(name: str) -> str:
     """What to say when the first of several arguments names no model: the closest names."""
-    from .bundled import available
-    from .recipes import RECIPES, models_home
 
     built = [p.name for p in models_home().glob("*") if (p / "config.json").exists()] \
         if models_home().is_dir() else []
@@ -460,8 +475,6 @@ def _names_a_model(arg: str, bundled: Sequence[str]) -> bool:
 
 
 def _confidence(model: Any, label: str, p: Any) -> float:
-    from .models.base import label_confidence
-
     return label_confidence(model.classes_, label, p)
 
 
@@ -473,8 +486,6 @@ def _predict_file(model: Any, args: argparse.Namespace, band: Any) -> int:
     """``--input FILE [--output FILE]``: a table of predictions (CSV on stdout without
     ``--output``; otherwise the format of the output's name). Read, scored and written a
     piece at a time: memory does not grow with the file."""
-    from .api import iter_predictions, predict_file, select_columns
-    from .data.writers import format_table
 
     if args.output:
         counts = predict_file(model, args.input, args.output, neutral_band=band,
@@ -519,10 +530,6 @@ def _predict_images(model: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .bundled import resolve
-    from .models import load_model
-    from .persistence import read_config, read_metrics
-
     args.model = resolve(args.model)
     config = read_config(args.model)
     metrics = read_metrics(args.model)
@@ -593,8 +600,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_leakage(args: argparse.Namespace) -> int:
-    from .data import check_leakage, load_dataset
-
     a = load_dataset(args.train, require_labels=False, skip_bad_rows=True,
                      encoding=args.encoding)
     b = load_dataset(args.test, require_labels=False, skip_bad_rows=True,
@@ -607,9 +612,6 @@ def cmd_leakage(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from .analysis import analyze
-    from .periods import describe_period
-
     out = Path(args.out) if args.out else Path(f"{Path(args.data).name.split('.')[0]}-analysis")
     result = analyze(args.data, args.model, by=args.by, group=args.group, out=out,
                      neutral_band=_band(args.neutral_band), text=args.text, top_n=args.top,
@@ -635,8 +637,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from . import collect
-
     progress = not args.quiet
     if args.source == "search":
         summary = collect.collect_search(args.query, args.out, max_tweets=args.max,
@@ -651,7 +651,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def _evaluate_generator(args: argparse.Namespace) -> int:
-    from .generation import load_generator, read_tweets
+    from .generation import load_generator, read_tweets  # lazy: imports torch
 
     gen = load_generator(args.model)
     corpus = read_tweets(args.data, gen.config.cleaning, text=args.text,
@@ -674,7 +674,7 @@ def _evaluate_generator(args: argparse.Namespace) -> int:
 
 
 def cmd_generator_update(args: argparse.Namespace) -> int:
-    from .generation import update_generator
+    from .generation import update_generator  # lazy: imports torch
 
     gen, summary = update_generator(args.model, args.data, out=args.out,
                                     in_place=args.in_place, force=args.force, text=args.text,
@@ -688,7 +688,7 @@ def cmd_generator_update(args: argparse.Namespace) -> int:
 
 
 def cmd_generator_train(args: argparse.Namespace) -> int:
-    from .generation import train_generator
+    from .generation import train_generator  # lazy: imports torch
 
     launched = _processes(args, True, args.model or "char-lstm")
     if launched is not None:
@@ -726,19 +726,15 @@ def cmd_generator_train(args: argparse.Namespace) -> int:
         print(f"held-out: {m['valid_bits_per_char']:.4f} bits per character on the newest "
               f"{m['data']['n_valid']:,} tweets")
         if "ngram" in m and "valid_bits_per_char_network" in m:
-            from .card import mixture
-
             print(f"  (network alone {m['valid_bits_per_char_network']:.4f}; mixed with a "
                   f"character {m['ngram']['order']}-gram model, {mixture(m['ngram'])})")
     return 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .generation import load_generator
+    from .generation import load_generator  # lazy: imports torch
 
     if args.output:
-        from .api import check_output_file
-
         check_output_file(args.output, args.force)
     if args.interactive and args.output:
         raise ConfigError("--interactive prints the tweets; leave out --output")
@@ -756,8 +752,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return _generate_interactively(gen, write, args.seed)
     outs = write(args.seed_text, args.seed)
     if args.output:
-        from .data.writers import write_table
-
         write_table(args.output, ["prompt", "text", "characters"],
                     [[args.seed_text, t, len(t)] for t in outs], force=args.force)
         print(f"wrote {len(outs):,} tweets to {args.output}")
@@ -807,8 +801,6 @@ def _generate_interactively(gen: Any, write: Callable[[str, int | None], list[st
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .comparison import compare, parse_models
-
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     entries = parse_models(models)
     overrides = _per_model(entries, args.set or [])
@@ -846,8 +838,7 @@ def _per_model(entries: list[tuple[str, str]], sets: list[str]) -> dict[str, lis
 
 
 def cmd_generator_compare(args: argparse.Namespace) -> int:
-    from .comparison import compare_generators, parse_models
-    from .generation import GENERATOR_FAMILIES
+    from .generation import GENERATOR_FAMILIES  # lazy: imports torch
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     overrides = _per_model(parse_models(models, GENERATOR_FAMILIES), args.set or [])
@@ -863,12 +854,11 @@ def cmd_generator_compare(args: argparse.Namespace) -> int:
 
 def _print_board(board: Any) -> None:
     try:
-        from rich.console import Console
-        from rich.table import Table
+        from rich.console import Console  # lazy: may be missing
+        from rich.table import Table  # lazy: may be missing
     except ImportError:
         print(board.to_markdown())
         return
-    from .reports import leaderboard_cell, leaderboard_columns
 
     table = Table(title=board.describe())
     cols = leaderboard_columns(board.rows, board.classes)
@@ -880,9 +870,6 @@ def _print_board(board: Any) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .api import load
-    from .checklist import behaviour_cases, run_checks
-
     model = load(args.model)
     if not {"negative", "positive"} <= set(model.classes_):
         raise ModelError(f"the behaviour checks are for sentiment models with negative and "
@@ -901,9 +888,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .building import build
-    from .recipes import RECIPES, models_home
-
     if args.name is None:
         for name, r in sorted(RECIPES.items()):
             print(f"{name:<24} {r.family:<12} {r.about} (about {r.minutes} min on 2 CPU cores)")
@@ -911,7 +895,6 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 0
     model = build(args.name, args.data, args.out, force=args.force, resume=args.resume,
                   overrides=args.set, progress=not args.quiet)
-    from .persistence import read_metrics
 
     target = Path(args.out) if args.out else models_home() / args.name
     print(f"built {args.name} ({model.family}) in {target}")
@@ -923,8 +906,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .bundled import bundled_path, is_bundled_name
-    from .export import export_model
+    from .export import export_model  # lazy: imports torch
 
     if is_bundled_name(args.model):
         raise ModelError(f"{args.model} is a bundled model; export writes into the model "
@@ -938,7 +920,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .serving import serve
+    from .serving import serve  # lazy: imports torch
 
     serve(args.models or None, host=args.host, port=args.port,
           log_level="warning" if args.quiet else "info", workers=args.workers,
@@ -947,7 +929,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_bot(args: argparse.Namespace) -> int:
-    from .bot import ask_in_terminal, run_bot
+    from .bot import ask_in_terminal, run_bot  # lazy: imports torch
 
     summary = run_bot(args.model, every=args.every, jitter=args.jitter or 0.0,
                       confirm=ask_in_terminal if args.confirm else None,
@@ -994,9 +976,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .data.splits import SPLITS
-    from .models.registry import FAMILIES
-
     parser = _Parser(
         prog="tweetlab", description="Train, evaluate and use neural networks on tweets.")
     parser.add_argument("--version", action="version", version=f"tweetlab {__version__}")
@@ -1476,9 +1455,6 @@ def _sigterm_as_interrupt(signum: int, frame: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import signal
-    import threading
-
     before = None
     # Not in a process of a data-parallel run: its launcher (or torchrun) stops it with
     # SIGTERM, maybe while it waits inside gloo's C++ code, where no Python handler runs.

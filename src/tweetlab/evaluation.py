@@ -14,8 +14,16 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from .data import Dataset
+from .models.base import (
+    NEUTRAL,
+    check_neutral_band,
+    label_confidence,
+    with_entity,
+    with_temperature,
+)
 
 
 @dataclass
@@ -135,8 +143,6 @@ def evaluate_model(model: Any, texts: Sequence[str] | np.ndarray, labels: Sequen
     inputs = texts if isinstance(texts, np.ndarray) else list(texts)
     chunk = getattr(model, "PREDICT_CHUNK", None)
     if progress and chunk and hasattr(model, "predict_proba_chunks") and len(inputs) > chunk:
-        from tqdm.auto import tqdm
-
         parts = []
         with tqdm(total=len(inputs), desc="evaluate",
                   unit=" images" if isinstance(inputs, np.ndarray) else " tweets") as bar:
@@ -148,7 +154,6 @@ def evaluate_model(model: Any, texts: Sequence[str] | np.ndarray, labels: Sequen
         proba = np.asarray(model.predict_proba(inputs))
     predicted = model.labels_from_proba(proba, neutral_band)
     seconds = time.perf_counter() - start
-    from .models.base import NEUTRAL, check_neutral_band, label_confidence
 
     band = check_neutral_band(neutral_band) or model.neutral_band
     order = list(model.classes_) if band is None else \
@@ -240,7 +245,6 @@ def neutral_bands(proba: np.ndarray, gold: Sequence[str], classes: Sequence[str]
     >>> bands.rows[0].band, bands.rows[0].accuracy
     (None, 0.5)
     """
-    from .models.base import NEUTRAL
 
     if len(classes) != 2:
         raise ValueError("a neutral band is for binary models")
@@ -364,7 +368,6 @@ def fit_temperature(proba: np.ndarray, y: Sequence[int], *, low: float = 0.25,
     >>> t > 2, after < before
     (True, True)
     """
-    from .models.base import with_temperature
 
     def nll(t: float) -> float:
         return log_loss(with_temperature(proba, t), y)
@@ -392,9 +395,6 @@ def held_out_scores(model: Any, tests: dict[str, Dataset]) -> dict[str, dict[str
     expected calibration error. A part labelled with fewer classes than the model has
     (Sentiment140: positive and negative only) is scored among its own labels: the most
     probable of those, not of all (``among`` names them)."""
-    import numpy as np
-
-    from .models.base import with_entity
 
     out: dict[str, dict[str, Any]] = {}
     classes = list(model.classes_)

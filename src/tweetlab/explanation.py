@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .bundled import load
 from .errors import ConfigError, DataError
 from .models.base import label_confidence, with_entity
 
@@ -93,7 +94,6 @@ def explain(model: Any, texts: Sequence[str], *, target: str | None = None,
     ``score``: the function that gives class probabilities for a list of model inputs
     (default ``model.predict_proba``; the server passes its thread-pinned one).
     """
-    from .bundled import load
     clf = load(model) if isinstance(model, str | Path) else model
     if getattr(clf, "task", "text-classification") != "text-classification":
         raise ConfigError(f"explain is for tweet classifiers; this model's task is {clf.task}")
@@ -197,7 +197,6 @@ def words_relied_on(model: Any, texts: Sequence[str], *, k: int = 8, min_count: 
     >>> sorted(w for w, _, _ in words_relied_on(model, ds.texts, k=2)["pos"])
     ['good', 'great']
     """
-    from .bundled import load
     clf = load(model) if isinstance(model, str | Path) else model
     texts = [t for t in texts if isinstance(t, str) and t.strip()]
     spans, proba, starts = _scored_variants(clf, texts, entity, score)

@@ -24,7 +24,9 @@ import torch
 
 from ._fs import check_can_write
 from .errors import ConfigError, ModelError
+from .models import load_model
 from .models.onnx_runtime import INT8_FILE, ONNX_FILE
+from .persistence import CONFIG_FILE, read_config, write_json_atomic
 
 log = logging.getLogger("tweetlab")
 TOLERANCE = 1e-4  # max |p_onnx - p_torch| for the float32 export (tested)
@@ -33,9 +35,7 @@ INT8_WARN = 0.1  # int8: a warning when a sample tweet's probabilities move more
 
 def export_model(directory: str | Path, *, int8: bool = False, check: bool = True) -> Path:
     """Write ``model.onnx`` (and ``model.int8.onnx``) into a model folder; returns the file."""
-    from .models import load_model
-    from .models.torch_base import TorchTextClassifier
-    from .persistence import CONFIG_FILE, read_config, write_json_atomic
+    from .models.torch_base import TorchTextClassifier  # lazy: imports torch
 
     d = Path(directory)
     needed = ("onnx", "onnxruntime") if check or int8 else ("onnx",)
@@ -70,7 +70,10 @@ def export_model(directory: str | Path, *, int8: bool = False, check: bool = Tru
     os.replace(tmp, path)
     files = {"file": ONNX_FILE, "int8": None, "inputs": len(inputs)}
     if int8:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from onnxruntime.quantization import (  # lazy: optional dependency
+            QuantType,
+            quantize_dynamic,
+        )
 
         tmp8 = d / f".{INT8_FILE}.tmp"
         quantize_dynamic(str(path), str(tmp8), weight_type=QuantType.QInt8)

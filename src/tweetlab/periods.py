@@ -24,7 +24,7 @@ def describe_period(by: str) -> str:
 def period_names(stamps: np.ndarray, by: str) -> list[str]:
     """Names of the ``by`` periods holding ``stamps`` (datetime64): ``2024-01-01`` (day),
     ``2024-01-01 13:00`` (hour), the Monday ``2024-01-01`` (week), ``2024-01`` (month)."""
-    import pandas as pd
+    import pandas as pd  # lazy: pandas: slow to import
 
     names = pd.DatetimeIndex(stamps.astype("datetime64[s]")).to_period(PERIODS[by]).astype(str)
     if by == "week":
@@ -42,7 +42,7 @@ def all_periods(names: Sequence[str], by: str | None, limit: int = 5000) -> list
     >>> all_periods(["2024-01-01", "2024-01-15"], "week")
     ['2024-01-01', '2024-01-08', '2024-01-15']
     """
-    import pandas as pd
+    import pandas as pd  # lazy: pandas: slow to import
 
     if by not in ("hour", "day", "week", "month") or not len(names):
         return None

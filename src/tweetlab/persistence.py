@@ -29,6 +29,7 @@ from safetensors.numpy import load_file, save_file
 from ._fs import check_can_write, publish
 from ._version import __version__
 from .card import CURVES_FILE, model_card, plot_history, wants_curves
+from .data.splits import text_keys
 from .errors import ModelError
 
 FORMAT_VERSION = 1
@@ -189,7 +190,6 @@ TEXT_KEYS_FILE = "training_texts.safetensors"
 def write_text_keys(directory: str | Path, texts: Sequence[str]) -> None:
     """Keep the keys of a model's training texts (:func:`tweetlab.data.splits.text_keys`,
     8 bytes a tweet, no text) in its folder, for :func:`read_text_keys`."""
-    from .data.splits import text_keys
 
     d = Path(directory)
     tmp = d / f".{TEXT_KEYS_FILE}.tmp"

@@ -10,10 +10,10 @@ from typing import Any
 
 
 def pyplot():  # type: ignore[no-untyped-def]
-    import matplotlib
+    import matplotlib  # lazy: matplotlib: slow to import
 
     matplotlib.use("Agg")  # no display; safe in servers and CI
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib: slow to import
 
     return plt
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .data import Dataset, load_dataset, split_dataset
+from .data.splits import leak_key
 from .errors import DataError
 
 log = logging.getLogger("tweetlab")
@@ -220,7 +221,6 @@ def _without_test_tweets(train: Dataset, tests: dict[str, Dataset]) -> Dataset:
     """``train`` less the rows whose text matches a held-out tweet once normalised (case,
     URLs, punctuation): the SemEval file holds ~400 of TweetEval's validation tweets with
     their link, which TweetEval strips, and a source can repeat a tweet across ids."""
-    from .data.splits import leak_key
 
     held = {k for t in tests.values() for k in map(leak_key, t.texts) if k}
     keep = [i for i, text in enumerate(train.texts) if leak_key(text) not in held]

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import base64
+import csv
+import html
+import math
 import os
+import tempfile
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ._format import percent
 from ._fs import publish
 from .card import plot_history
+from .data.writers import write_table
 from .periods import all_periods, describe_period
+from .persistence import write_json_atomic
 from .plots import pyplot as _pyplot
 from .plots import save_figure as _save
 
@@ -45,7 +55,6 @@ def plot_confusion(labels: Sequence[str], confusion: Sequence[Sequence[int]], pa
                    title: str) -> Path:
     """Save a confusion matrix (rows: true ``labels``) as a PNG: counts, colour by row
     share."""
-    import numpy as np
 
     plt = _pyplot()
     cm = np.array(confusion, dtype=float)
@@ -89,10 +98,6 @@ def write_evaluation(report: EvaluationReport, model: Any, data: Any, out: Path,
     """The files of an evaluation (:func:`tweetlab.evaluate` with ``out``): metrics.json
     (scores, calibration, neutral bands), confusion_matrix.png, reliability.png, and
     mistakes.csv (tweets) or worst_mistakes.png (images)."""
-    from dataclasses import asdict
-
-    from .data.writers import write_table
-    from .persistence import write_json_atomic
 
     out.mkdir(parents=True, exist_ok=True)
     name = Path(source).name if source else "data"
@@ -155,7 +160,6 @@ def plot_worst_mistakes(data: Any, proba: Any, classes: list[str], path: str | P
 
     Each tile shows the image with "true -> predicted (confidence)".
     """
-    import numpy as np
 
     plt = _pyplot()
     gold = np.array([classes.index(x) if x in classes else -1 for x in data.labels])
@@ -267,10 +271,6 @@ def write_analysis_report(result: Any, out: Path, *, by: str, group: str | None,
                           labels: list[str], source: str, model_name: str,
                           max_groups: int = 12) -> list[Path]:
     """CSV tables, PNG charts and a self-contained ``report.html`` for :func:`analyze`."""
-    import base64
-    import csv
-    import html
-    import tempfile
 
     out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
@@ -409,10 +409,6 @@ def plot_leaderboard(rows: list[dict[str, Any]], path: Path, title: str) -> Path
 
 def write_compare_report(board: Any, out: Path) -> list[Path]:
     """``leaderboard.csv``, ``leaderboard.md`` and a self-contained ``report.html``."""
-    import base64
-    import csv
-    import html
-    import tempfile
 
 
     out.mkdir(parents=True, exist_ok=True)
@@ -496,11 +492,6 @@ def write_generator_board(board: Any, out: Path, prompt: str = "") -> list[Path]
     """A generator comparison's ``leaderboard.md`` (table and samples), ``leaderboard.csv``
     and ``curves.png`` (held-out bits per character of each network against its training
     time)."""
-    import csv
-    import math
-    import tempfile
-
-    import numpy as np
 
     out.mkdir(parents=True, exist_ok=True)
     cols = list(board.COLUMNS)
@@ -544,8 +535,6 @@ def write_generator_board(board: Any, out: Path, prompt: str = "") -> list[Path]
 
 def _generator_page(board: Any, curves: Path, prompt: str) -> str:
     """A self-contained HTML page: the table, the curves, each model's samples."""
-    import base64
-    import html
 
     esc = html.escape
     cols = list(board.COLUMNS)

@@ -292,7 +292,7 @@ def save_checkpoint(path: Path, module: nn.Module, best: dict[str, torch.Tensor]
 
 def read_checkpoint_state(path: Path) -> dict[str, Any] | None:
     """The loop state of a checkpoint folder, or None when there is none."""
-    from safetensors import safe_open
+    from safetensors import safe_open  # lazy: safetensors: slow to import
 
     file = path / CHECKPOINT_FILE
     if not file.exists():
@@ -391,7 +391,7 @@ def _resume(checkpoint_dir: Path, fingerprint: str, module: nn.Module,
     module.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     best.weights = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
     best.bad_epochs = state["bad_epochs"]
-    from safetensors import safe_open
+    from safetensors import safe_open  # lazy: safetensors: slow to import
 
     with safe_open(str(file), framework="pt") as fh:
         opt_meta = json.loads((fh.metadata() or {})["optim"])

@@ -30,11 +30,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
+from .api import _as_dataset, check_trainable, model_inputs, prepare_output
+from .api import train as train_model
 from .comparison import make_splits
 from .config import TrainConfig, check_override_keys
 from .data import Dataset
 from .errors import ConfigError, DataError, ModelError, TweetlabError
+from .evaluation import evaluate_model
+from .models import get_family
+from .persistence import write_metrics
 
 log = logging.getLogger("tweetlab")
 
@@ -153,7 +159,6 @@ def _checked_search(model: str, space: Space | None, fixed: Sequence[str], metri
     """The search space of ``model`` (``space``, or the family's default), after checking
     that every setting it and ``fixed`` name exists and that the metric and trial count
     make sense - before any trial runs."""
-    from .models import get_family
 
     cls = get_family(model)
     if space is None:
@@ -177,9 +182,6 @@ def _trial(parts: Sequence[tuple[Dataset, Dataset]], model: str, settings: list[
     """Train ``model`` with ``overrides`` on each (train, valid) part and score it: the
     mean score (and its spread over folds) and seconds per part; an impossible
     combination of settings is a trial with a NaN score and its error."""
-    from .api import model_inputs
-    from .api import train as train_model
-    from .evaluation import evaluate_model
 
     t0 = time.perf_counter()
     scores = []
@@ -236,10 +238,6 @@ def tune(
             reuses the trials that finished (same data, family and search) and runs the
             rest.
     """
-    from tqdm.auto import tqdm
-
-    from .api import _as_dataset, check_trainable, prepare_output
-    from .api import train as train_model
 
     space = _checked_search(model, space, fixed, metric, trials)
     trial_log = trial_log_for(out) if out is not None else None
@@ -315,7 +313,6 @@ def tune(
                                                         [*fixed, *result.best["settings"]]))
         final.metrics_["tuning"] = {"metric": metric, "n_train": len(tr), "n_valid": len(va),
                                     "trials": result.trials}
-        from .persistence import write_metrics
 
         write_metrics(out, final.metrics_)
         result.model = final

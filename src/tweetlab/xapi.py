@@ -38,7 +38,7 @@ class XAPIError(TweetlabError):
 
 def _tweepy() -> Any:
     try:
-        import tweepy
+        import tweepy  # lazy: optional dependency
     except ImportError:
         raise XAPIError("the X API needs tweepy: pip install 'tweetlab[x]'") from None
     return tweepy
@@ -46,7 +46,7 @@ def _tweepy() -> Any:
 
 def _redirect(client: Any, base: str) -> None:
     """Send the client's requests for ``API_HOST`` to ``base`` (tests, proxies)."""
-    import requests
+    import requests  # lazy: optional dependency
 
     class Redirect(requests.adapters.HTTPAdapter):
         def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]

@@ -19,13 +19,17 @@ True
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from ..errors import ModelError
+from ..data import iter_dataset
+from ..errors import ModelError, TweetlabError
 from ..models import Classifier, load_model
+from ..persistence import read_config
 from ..recipes import RECIPES, models_home
+from ..text.scripts import drawn, mostly, unfamiliar_tweets
 
 HERE = Path(__file__).resolve().parent
 BUNDLED = ("en-sentiment", "es-sentiment", "ru-sentiment", "disaster", "multilingual-sentiment")
@@ -91,10 +95,6 @@ def default_for(texts: Sequence[str]) -> str | None:
     """The bundled model to use when none is named: ``multilingual-sentiment`` when most of
     ``texts`` are in a script the default English model never learned and that model can
     load here (said in the log); else None (the default)."""
-    import logging
-
-    from ..persistence import read_config
-    from ..text.scripts import drawn, mostly, unfamiliar_tweets
 
     if not loadable(MULTILINGUAL) or not (HERE / DEFAULT / "config.json").exists():
         return None
@@ -112,8 +112,6 @@ def default_for_file(path: str | Path, **read: Any) -> str | None:
     """:func:`default_for` the first 2,000 tweets of the file at ``path`` (``read``: the
     options of :func:`tweetlab.data.iter_dataset`); a file that cannot be read is left
     for the reading proper to report."""
-    from ..data import iter_dataset
-    from ..errors import TweetlabError
 
     opts = {k: v for k, v in read.items() if v is not None}
     try:

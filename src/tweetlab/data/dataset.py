@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import DataError
+
 # Optional columns that travel with each row through splits and subsets.
 KNOWN_COLUMNS = ("id", "date", "user", "entity", "keyword")
 
@@ -72,8 +74,6 @@ class Dataset:
         return dict(Counter(self.labels or []))
 
     def column(self, name: str) -> list[Any]:
-        from ..errors import DataError
-
         if name not in self.columns:
             have = ", ".join(sorted(self.columns)) or "none"
             raise DataError(f"no column {name!r} (columns kept: {have})", path=self.source)

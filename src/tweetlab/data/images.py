@@ -16,6 +16,7 @@ column.
 
 from __future__ import annotations
 
+import gzip
 import io
 import math
 import re
@@ -136,7 +137,7 @@ def load_images(path: str | Path, *, label: str | None = None,
         shape: ``HxW`` or ``HxWxC``; inferred for square images (``28x28`` from 784 columns).
         require_labels: raise when the file has no label column (training, evaluation).
     """
-    import pandas as pd
+    import pandas as pd  # lazy: pandas: slow to import
 
     p = Path(path)
     text = decode(read_bytes(p), p, None)
@@ -204,7 +205,7 @@ def load_images(path: str | Path, *, label: str | None = None,
 
 
 def _read_csv(text: str, path: Path, has_header: bool, dtype: Any) -> Any:
-    import pandas as pd
+    import pandas as pd  # lazy: pandas: slow to import
 
     try:
         return pd.read_csv(io.StringIO(text), header=0 if has_header else None, dtype=dtype,
@@ -222,7 +223,6 @@ def _read_csv(text: str, path: Path, has_header: bool, dtype: Any) -> Any:
 
 def is_pixel_file(path: str | Path) -> bool:
     """True when the file's header looks like a pixel CSV (``pixel0``, ``pixel1``, ...)."""
-    import gzip
 
     try:
         with Path(path).open("rb") as fh:

@@ -528,7 +528,7 @@ def _jsonl_rows(path: Path, encoding: str | None, text: str | None, label: str |
 
 def _parquet_rows(path: Path, text: str | None, label: str | None, need_label: bool) -> _Rows:
     try:
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # lazy: optional dependency
     except ImportError:
         raise DataError("reading Parquet needs pyarrow: pip install 'tweetlab[parquet]'",
                         path=path) from None

@@ -140,7 +140,7 @@ def parse_dates(values: list[object]) -> np.ndarray:
     Handles ISO-8601, RFC-2822-like API dates ("Wed Oct 10 20:19:24 +0000 2018") and
     Sentiment140's "Mon Apr 06 22:19:45 PDT 2009" (time zone abbreviations are dropped).
     """
-    import pandas as pd
+    import pandas as pd  # lazy: pandas: slow to import
 
     strings = ["" if v is None else str(v) for v in values]
     if strings and all(re.fullmatch(r"\d{9,11}", s) for s in strings[:50] if s):

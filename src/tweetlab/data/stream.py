@@ -96,7 +96,7 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
     ``position`` follows how far into the file reading has got (for progress bars).
     A CSV row with the wrong number of fields is an error naming its line, unless
     ``on_bad_row`` is given: then it is skipped and ``on_bad_row(line, reason)`` called."""
-    import pandas as pd
+    import pandas as pd  # lazy: pandas: slow to import
 
     p = Path(path)
     if not p.exists():
@@ -133,7 +133,7 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
 
 def _parquet_frames(p: Path, chunk_size: int, position: ReadPosition | None
                     ) -> Iterator[Any]:
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # lazy: optional dependency
 
     pfile = pq.ParquetFile(p)
     done = 0
@@ -146,7 +146,7 @@ def _parquet_frames(p: Path, chunk_size: int, position: ReadPosition | None
 
 def _jsonl_frames(p: Path, chunk_size: int, encoding: str, position: ReadPosition | None
                   ) -> Iterator[Any]:
-    import pandas as pd
+    import pandas as pd  # lazy: pandas: slow to import
 
     with open_text(p, encoding, position) as fh:
         buf: list[dict[str, Any]] = []
@@ -172,7 +172,7 @@ def _csv_frames(p: Path, chunk_size: int, encoding: str, text: str | None,
                 on_bad_row: Callable[[int, str], None] | None) -> Iterator[Any]:
     """The raw chunks of a CSV/TSV file (headerless known layouts named by role); pandas'
     parser errors become :class:`DataError` naming the line."""
-    import pandas as pd
+    import pandas as pd  # lazy: pandas: slow to import
 
     with open_text(p, encoding) as fh:
         first_line = fh.readline()

@@ -135,8 +135,8 @@ class TableWriter:
         self._started = True
 
     def _write_parquet(self, rows: Sequence[Sequence[Any]]) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        import pyarrow as pa  # lazy: optional dependency
+        import pyarrow.parquet as pq  # lazy: optional dependency
 
         columns = {name: [row[i] for row in rows] for i, name in enumerate(self.header)}
         if self._parquet is None:

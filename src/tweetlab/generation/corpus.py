@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..collect import _objects, normalize_tweet, parse_iso
+from ..data import load_dataset
 from ..errors import DataError
 from .config import MAX_TWEET, TweetCleaning
 
@@ -131,15 +133,11 @@ def read_tweets(data: str | Path | Sequence[str], cleaning: TweetCleaning | None
         source = str(path)
         name = path.name.lower().removesuffix(".gz")
         if name.endswith((".js", ".json")):
-            from ..collect import _objects, normalize_tweet
-
             records = [r for r in (normalize_tweet(o) for o in _objects(path)
                                    if isinstance(o, dict)) if r]
             raw = [str(r["text"]) for r in records]
             raw_dates = [r.get("date") for r in records]
         else:
-            from ..data import load_dataset
-
             ds = load_dataset(path, text=text, encoding=encoding, require_labels=False,
                               skip_bad_rows=True)
             raw = ds.texts
@@ -212,7 +210,6 @@ def recency_weights(dates: Sequence[str | None], half_life: float | None) -> np.
 def _timestamp(date: str | None) -> float | None:
     if not date:
         return None
-    from ..collect import parse_iso
 
     d = parse_iso(date)
     return d.timestamp() if d is not None else None

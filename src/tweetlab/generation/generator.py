@@ -11,17 +11,22 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self, cast
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm.auto import tqdm
 
 from .. import distributed
+from ..api import finish_output, hardware, prepare_output
+from ..bundled import is_bundled_name
 from ..config import TrainConfig, override_key, split_overrides
 from ..errors import ConfigError, DataError, ModelError, NotFittedError
 from ..ngram import CharNgram, context_hashes
+from ..persistence import check_writable, read_metrics, read_model_dir, write_model_dir
 from ..training import TrainResult, resolve_device, train_module
 from .config import (
     BOUNDARY,
@@ -534,7 +539,6 @@ class TweetGenerator:
         original, novelty = self.ngram_, self._novelty
         self._novelty = set(novelty)
         parts = []
-        from tqdm.auto import tqdm
 
         try:
             for s in tqdm(range(0, len(seqs), chunk), desc="stream", unit="chunk",
@@ -680,7 +684,6 @@ class TweetGenerator:
         self.rejected_ = 0
         # At most MAX_BATCH tweets are written at once (memory: the transformer's cache
         # grows with the batch); max_tries rounds of retries come on top of the batches.
-        from tqdm.auto import tqdm
 
         bar = tqdm(total=n, desc="writing", unit="tweet",
                    disable=None if progress and n > self.MAX_BATCH else True)
@@ -711,7 +714,6 @@ class TweetGenerator:
     def save(self, directory: str | Path, *, force: bool = False,
              metrics: dict[str, Any] | None = None) -> Path:
         """Write the model folder (config.json, model.safetensors, vocab.json, ...)."""
-        from ..persistence import write_model_dir
 
         self._check_fitted()
         arrays = {f"module.{k}": v.detach().cpu().numpy()
@@ -738,8 +740,6 @@ class TweetGenerator:
     @classmethod
     def load(cls, directory: str | Path) -> TweetGenerator:
         """Load a folder written by :meth:`save`."""
-        from ..bundled import is_bundled_name
-        from ..persistence import read_model_dir
 
         if is_bundled_name(str(directory)):
             raise ModelError(f"{directory} is a bundled classifier, not a tweet generator; "
@@ -838,7 +838,6 @@ def train_generator(
     (:meth:`TweetGenerator.fit`); ``family`` and the network's shape are then the base's,
     and the learning rate a third of the family's default unless ``lr=`` is given.
     """
-    from ..api import finish_output, hardware, prepare_output
 
     base_gen = load_generator(base) if isinstance(base, str | Path) else base
     if base_gen is not None:
@@ -893,8 +892,6 @@ def train_generator(
         **hardware(gen.train_result_),
     }
     if base_gen is not None:
-        from ..persistence import read_metrics
-
         base_metrics = (read_metrics(base) if isinstance(base, str | Path)
                         else getattr(base_gen, "metrics_", None) or {})
         metrics["base"] = {
@@ -946,9 +943,6 @@ def update_generator(
     old folder). ``data`` is read with the model's own cleaning; tweets it has already
     counted are skipped, so the same growing file can be given again and again.
     """
-    from datetime import UTC, datetime
-
-    from ..persistence import check_writable, read_metrics
 
     if (out is None) == (not in_place):
         raise ConfigError("say where the updated model goes: out=DIR (CLI: --out DIR) or "

@@ -30,6 +30,8 @@ import numpy as np
 from ..config import ConfigBase, TrainConfig
 from ..errors import ConfigError, DataError, NotFittedError
 from ..text import normalize_many, tokenize
+from ..text.scripts import script_profile
+from .io import save_model
 
 NEUTRAL = "neutral"
 
@@ -221,7 +223,6 @@ class Classifier(ABC):
     def save(self, directory: str | Path, *, force: bool = False,
              metrics: dict[str, Any] | None = None) -> Path:
         """Write the model directory (atomically; refuses to overwrite unless ``force``)."""
-        from .io import save_model
 
         return save_model(self, directory, force=force, metrics=metrics)
 
@@ -287,7 +288,6 @@ class TextClassifier(Classifier):
         texts = text_list(texts)
         y, y_valid = self._learn_classes(labels, len(texts),
                                          list(valid[1]) if valid is not None else None)
-        from ..text.scripts import script_profile
 
         self.scripts_ = script_profile(texts)  # the writing systems it learns (config.json)
         start = time.perf_counter()

@@ -19,6 +19,7 @@ the teacher alone: the student sees how the teacher's answer moves as the words 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,11 @@ from typing import Any
 import numpy as np
 
 from ..config import ConfigBase, _check
+from ..data import load_dataset
 from ..errors import ConfigError, DataError
 from .base import TextClassifier
 from .fasttext import FastTextClassifier
+from .io import load_model
 from .registry import create
 
 
@@ -106,7 +109,6 @@ class DistillClassifier(TextClassifier):
     def fit(self, texts: Any, labels: Any, *, valid: Any = None, checkpoint_dir: Any = None,
             resume: bool = False) -> DistillClassifier:
         """Label ``texts`` (and the unlabelled file) with the teacher, then fit the student."""
-        from .io import load_model
 
         if not self.config.teacher:
             raise ConfigError("distill needs a teacher model folder: --set teacher=DIR")
@@ -118,8 +120,6 @@ class DistillClassifier(TextClassifier):
                             f"{teacher.classes_}", field="label")
         extra: list[str] = []
         if self.config.unlabelled:
-            from ..data import load_dataset
-
             extra = load_dataset(self.config.unlabelled, require_labels=False,
                                  skip_bad_rows=True).texts[: self.config.max_unlabelled]
         if self.config.augment:
@@ -136,7 +136,6 @@ class DistillClassifier(TextClassifier):
         if valid is not None:
             index = {c: i for i, c in enumerate(student.classes_)}
             v = (student.clean(list(valid[0])), np.array([index[str(x)] for x in valid[1]]))
-        import time
 
         start = time.perf_counter()
         student._fit(student.clean(texts + extra), targets, v,

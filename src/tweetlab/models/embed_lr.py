@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from ..config import DEFAULT_ENCODER, LIGHT_CLEANING, CleaningConfig, ConfigBase, _check
 from ..multilingual import USE_MULTILINGUAL, UseEmbedder
@@ -71,12 +72,12 @@ class EmbedLRClassifier(TextClassifier):
 
     def _fit(self, texts: list[str], y: np.ndarray, valid: Any, checkpoint_dir: Path | None,
              resume: bool) -> None:
-        from sklearn.linear_model import LogisticRegression
+        from sklearn.linear_model import LogisticRegression  # lazy: sklearn: slow to import
 
         if self.multilingual:
             self.encoder_ = UseEmbedder()
         else:  # (torch only here: a model on the multilingual encoder runs without it)
-            from ..encoders import load_encoder, resolve_encoder
+            from ..encoders import load_encoder, resolve_encoder  # lazy: imports torch
 
             self.encoder_, self._tokenizer, self.tokenizer_json_ = load_encoder(
                 resolve_encoder(self.config.encoder))
@@ -97,7 +98,7 @@ class EmbedLRClassifier(TextClassifier):
 
     def _round_encoder(self) -> None:
         # Stored as float16: round now so the model in memory predicts what the saved one will.
-        import torch
+        import torch  # lazy: torch: slow to import
 
         assert not isinstance(self.encoder_, UseEmbedder)
         with torch.no_grad():
@@ -112,13 +113,12 @@ class EmbedLRClassifier(TextClassifier):
         def embed(part: list[str]) -> np.ndarray:
             if isinstance(self.encoder_, UseEmbedder):
                 return self.encoder_.embed(part)
-            from ..encoders import embed_texts
+            from ..encoders import embed_texts  # lazy: imports torch
 
             return embed_texts(self.encoder_, self._tokenizer, part)
 
         if len(texts) <= EMBED_PIECE:
             return embed(texts)
-        from tqdm.auto import tqdm
 
         parts = []
         with tqdm(total=len(texts), desc="embedding", unit=" tweets", leave=False,
@@ -136,7 +136,7 @@ class EmbedLRClassifier(TextClassifier):
         x = self._embed(texts, progress)
         if self.ngrams_ is None:
             return x
-        import scipy.sparse as sp
+        import scipy.sparse as sp  # lazy: scipy: slow to import
 
         if grams is None:
             grams = normalize_many(texts, NGRAM_CLEANING)
@@ -173,9 +173,9 @@ class EmbedLRClassifier(TextClassifier):
         if spec.get("kind") == USE_MULTILINGUAL:
             model.encoder_ = UseEmbedder()
         else:
-            import torch
+            import torch  # lazy: torch: slow to import
 
-            from ..encoders import BertEncoder, EncoderConfig, make_tokenizer
+            from ..encoders import BertEncoder, EncoderConfig, make_tokenizer  # lazy: imports torch
 
             encoder = BertEncoder(EncoderConfig(**spec))
             encoder.load_state_dict({k[8:]: torch.from_numpy(v.astype(np.float32))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,7 +148,6 @@ class ImageCNNClassifier(Classifier):
             valid: tuple[Any, Sequence[Any]] | None = None,
             checkpoint_dir: str | Path | None = None, resume: bool = False) -> Self:
         """Learn from (n, H*W*C) pixel rows and their labels; returns ``self``."""
-        import time
 
         arr = np.asarray(getattr(pixels, "pixels", pixels))
         y, y_valid = self._learn_classes(labels, len(arr),

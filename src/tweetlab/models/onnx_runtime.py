@@ -19,7 +19,7 @@ class OnnxModule:
     """Stands in for a family's ``nn.Module`` at prediction time: same inputs, same logits."""
 
     def __init__(self, path: Path, n_inputs: int) -> None:
-        import onnxruntime as ort
+        import onnxruntime as ort  # lazy: optional dependency
 
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = torch.get_num_threads()

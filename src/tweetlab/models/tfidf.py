@@ -72,7 +72,7 @@ class TfidfConfig(ConfigBase):
 # scikit-learn is imported where a model is fitted, never to load or use one: its import
 # alone took 1-2 s of the bundled model's start (load and predict use FittedNgrams).
 def _word_vectorizer(cfg: TfidfConfig, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer  # lazy: sklearn: slow to import
 
     return TfidfVectorizer(
         tokenizer=tokenize_negated if cfg.negation else tokenize, token_pattern=None,
@@ -83,7 +83,7 @@ def _word_vectorizer(cfg: TfidfConfig, vocabulary: dict[str, int] | None = None)
 
 
 def _char_vectorizer(cfg: TfidfConfig, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer  # lazy: sklearn: slow to import
 
     assert cfg.char_ngrams is not None
     return TfidfVectorizer(
@@ -344,7 +344,9 @@ def _counts(vec: TfidfVectorizer, texts: list[str], fit: bool) -> sp.csr_matrix:
         if len(texts) >= COMPILED_MIN_TEXTS and fit_char_wb(vec, texts):
             counts = char_wb_counts(vec, texts)
         if counts is None:
-            from sklearn.feature_extraction.text import CountVectorizer
+            from sklearn.feature_extraction.text import (
+                CountVectorizer,  # lazy: sklearn: slow to import
+            )
 
             counts = CountVectorizer.fit_transform(vec, texts)
         df = np.bincount(counts.indices, minlength=counts.shape[1])
@@ -533,7 +535,7 @@ class TfidfClassifier(TextClassifier):
         weights = None
         if y.ndim == 2:  # soft labels (distill): (n, k) class probabilities per tweet
             features, y, weights = soft_rows(features, y, cfg.class_weight)
-        from sklearn.linear_model import LogisticRegression
+        from sklearn.linear_model import LogisticRegression  # lazy: sklearn: slow to import
 
         self.head_ = LogisticRegression(
             C=cfg.C, max_iter=cfg.max_iter,

@@ -21,13 +21,16 @@ import codecs
 import csv
 import gc
 import io
+import json
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +44,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .._version import __version__
 from ..api import SLOW_FAMILIES
+from ..bundled import available, resolve
 from ..errors import ConfigError, TweetlabError, list_columns
+from ..explanation import explain
+from ..models import load_model
 from ..models.base import label_confidence
+from ..persistence import read_config, read_metrics
 from ..text.scripts import check_scripts, mostly, script_note
 from .batching import MicroBatcher
 from .metrics import Metrics
@@ -120,8 +127,6 @@ class ServedGenerator:
 
 def _model_sources(models: Sequence[str | Path] | Mapping[str, str | Path] | None
                    ) -> dict[str, Path]:
-    from ..bundled import available, resolve
-
     if models is None or (not isinstance(models, Mapping) and len(models) == 0):
         names = available()
         if not names:
@@ -143,7 +148,6 @@ def _model_sources(models: Sequence[str | Path] | Mapping[str, str | Path] | Non
 def _check_servable(sources: Mapping[str, Path]) -> None:
     """Every folder is a tweet classifier or generator - checked before uvicorn starts,
     where a failure while loading would be a traceback in the server log."""
-    from ..persistence import read_config
 
     for path in sources.values():
         task = read_config(path).get("task", "text-classification")
@@ -153,8 +157,6 @@ def _check_servable(sources: Mapping[str, Path]) -> None:
 
 
 def _check_port_free(host: str, port: int) -> None:
-    import socket
-
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -180,9 +182,7 @@ def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from ..generation import load_generator
-        from ..models import load_model
-        from ..persistence import read_config, read_metrics
+        from ..generation import load_generator  # lazy: imports torch
 
         for name, path in sources.items():
             if read_config(path).get("task") == GENERATION:
@@ -266,10 +266,12 @@ def create_app(models: Sequence[str | Path] | Mapping[str, str | Path] | None = 
 def _offline_docs(app: FastAPI) -> None:
     """``/docs`` (Swagger UI) and ``/redoc`` from files installed with the package
     (fastapi-offline's copies), not from a CDN: the pages work with no network."""
-    from importlib.resources import files
 
-    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-    from fastapi.staticfiles import StaticFiles
+    from fastapi.openapi.docs import (  # lazy: fastapi: slow to import
+        get_redoc_html,
+        get_swagger_ui_html,
+    )
+    from fastapi.staticfiles import StaticFiles  # lazy: fastapi: slow to import
 
     assets = "/docs-assets"
     app.mount(assets, StaticFiles(directory=str(files("fastapi_offline") / "static")),
@@ -546,7 +548,6 @@ def _routes(served: dict[str, Served], generators: dict[str, ServedGenerator],
     async def explain_route(req: ExplainRequest, request: Request) -> ExplainResponse:
         """Why each text got its label: every word's weight, in bits of evidence for the
         label (each word left out in turn; a text of n words costs n + 1 predictions)."""
-        from ..explanation import explain
 
         entry = _pick(served, req.model, generators)
         _check_texts(req.texts, settings.max_explain_texts, settings)
@@ -657,7 +658,6 @@ def _routes(served: dict[str, Served], generators: dict[str, ServedGenerator],
 
 def app_from_env() -> FastAPI:
     """App factory for worker processes: models named in ``TWEETLAB_SERVE_MODELS`` (JSON)."""
-    import json
 
     names = json.loads(os.environ.get("TWEETLAB_SERVE_MODELS", "[]"))
     return create_app(names or None, ServeSettings.from_env(
@@ -672,9 +672,8 @@ def serve(models: Sequence[str | Path] | None = None, *, host: str = "127.0.0.1"
     ``workers`` > 1 starts that many processes on the same port (the kernel spreads the
     connections); each loads its own copy of the models and keeps its own ``/metrics``.
     """
-    import json
 
-    import uvicorn
+    import uvicorn  # lazy: uvicorn: slow to import
 
     if workers < 1:
         raise ConfigError(f"workers = {workers}: must be >= 1")

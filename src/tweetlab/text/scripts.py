@@ -15,6 +15,7 @@ mostly in a script the training tweets (nearly) lacked.
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -47,7 +48,6 @@ def drawn(texts: Sequence[str], most: int = CHECKED) -> Sequence[str]:
     there are more - not every k-th, which a list that repeats itself would fool."""
     if len(texts) <= most:
         return texts
-    import random
 
     return [texts[i] for i in sorted(random.Random(0).sample(range(len(texts)), most))]
 
