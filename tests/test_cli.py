@@ -590,6 +590,9 @@ def test_ctrl_c_mentions_resume_only_for_commands_that_can_resume(trained, csv_f
     monkeypatch.setattr(tweetlab.cli, "train", interrupt)
     assert main(["train", str(csv_file), "--out", str(trained.parent / "new")]) == 130
     assert "plus --resume continues it" in capsys.readouterr().err
+    monkeypatch.setattr(tweetlab.cli, "build", interrupt)  # tweetlab build resumes too
+    assert main(["build", "en-sentiment", "--data", str(csv_file.parent)]) == 130
+    assert "plus --resume continues it" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, hint", [

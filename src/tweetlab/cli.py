@@ -1477,7 +1477,7 @@ def _run_command(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        resumable = args.func in (cmd_train, cmd_generator_train, cmd_compare,
+        resumable = args.func in (cmd_train, cmd_build, cmd_generator_train, cmd_compare,
                                   cmd_generator_compare) or (args.func is cmd_tune and args.out)
         if not distributed.is_main() or os.environ.get(distributed.LAUNCHED):
             return 130  # (the first process says it, or --processes' launcher)
