@@ -41,11 +41,11 @@ demo: $(VENV)/.base
 browser:
 	@bash scripts/install_browser.sh
 
-# The fast suite (pyproject.toml deselects the tests marked slow). test-slow: the tests that
-# train on ../shared/data and the slowest end-to-end ones; run it before a change to
-# training or the models lands.
+# The fast suite, one pytest worker per core (pyproject.toml deselects the tests marked
+# slow). test-slow: the tests that train on ../shared/data and the multi-process ones, one
+# at a time; run it before a change to training, the models or distributed lands.
 test: install browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 test-slow: install browser
 	$(PY) -m pytest -q -m slow

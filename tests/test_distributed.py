@@ -107,7 +107,8 @@ def _torchrun(args: list[str], cwd: Path, processes: int = 2,
         cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+# sgd stays in the fast suite: the equivalence of data-parallel and one process, end to end.
+@pytest.mark.parametrize("optimizer", [pytest.param("adam", marks=pytest.mark.slow), "sgd"])
 def test_two_processes_take_the_steps_of_one_that_accumulates(tmp_path: Path,
                                                               optimizer: str) -> None:
     script = tmp_path / "worker.py"
@@ -145,6 +146,7 @@ def _run_leaving_a_checkpoint(tmp_path: Path) -> tuple[Path, Path]:
     return script, ckpt
 
 
+@pytest.mark.slow  # several processes for seconds each: make test-slow
 def test_two_processes_resume_from_the_checkpoint_of_the_first(tmp_path: Path) -> None:
     # A second run resumes from the first one's checkpoint, each process reading rank 0's
     # file, and must end where the first ended.
@@ -160,6 +162,7 @@ def test_two_processes_resume_from_the_checkpoint_of_the_first(tmp_path: Path) -
         assert torch.equal(b[k], other[k]), k
 
 
+@pytest.mark.slow  # several processes for seconds each: make test-slow
 def test_processes_that_would_resume_from_different_places_stop(tmp_path: Path) -> None:
     script, ckpt = _run_leaving_a_checkpoint(tmp_path)
     # Process 1 sees no checkpoint (its machine does not share the folder): it would
@@ -170,6 +173,7 @@ def test_processes_that_would_resume_from_different_places_stop(tmp_path: Path) 
     assert "the processes would resume from different places" in split.stderr
 
 
+@pytest.mark.slow  # several processes for seconds each: make test-slow
 def test_a_time_budget_stops_every_process_together(tmp_path: Path) -> None:
     script = tmp_path / "worker.py"
     # A budget far shorter than the run: without one agreed clock a process would stop
@@ -199,6 +203,7 @@ def _tweets(path: Path, n: int = 400) -> Path:
     return path
 
 
+@pytest.mark.slow  # several processes for seconds each: make test-slow
 def test_cli_train_in_two_processes(tmp_path: Path) -> None:
     data = _tweets(tmp_path / "d.csv")
     run = _torchrun(["-m", "tweetlab", "train", str(data), "--model", "cnn", "--out",
@@ -252,6 +257,7 @@ def test_shard_gives_every_process_as_many_batches(monkeypatch: pytest.MonkeyPat
         distributed.world_size()
 
 
+@pytest.mark.slow  # several processes for seconds each: make test-slow
 def test_cli_generator_train_in_two_processes(tmp_path: Path) -> None:
     import random
 
@@ -283,6 +289,7 @@ def test_shard_stops_every_process_at_the_same_round(monkeypatch: pytest.MonkeyP
     assert got == [[0, 2], [1, 3]]
 
 
+@pytest.mark.slow  # several processes for seconds each: make test-slow
 def test_processes_option_launches_the_processes_itself(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capfd: pytest.CaptureFixture[str]) -> None:
@@ -318,6 +325,7 @@ def test_processes_gpus_without_gpus_trains_in_one_process(
     assert "processes" not in json.loads((tmp_path / "m" / "metrics.json").read_text())
 
 
+@pytest.mark.slow  # several processes for seconds each: make test-slow
 def test_stopping_the_launcher_stops_every_process(tmp_path: Path) -> None:
     import signal
     import time
