@@ -14,13 +14,11 @@ HELD_OUT ?= $(firstword $(wildcard ../shared/data/tweeteval_sentiment_val.csv.gz
 # The demo needs tweetlab alone; the tests need the dev extra (checkers, browser, ONNX...).
 $(VENV)/.base: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt -e .
 	touch $@
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $@ $(VENV)/.base
 
