@@ -88,7 +88,7 @@ def sentiment() -> None:
     clean = d.get("tweeteval_clean_n")
     sets = [("tweeteval", "macro_recall", "TweetEval val, macro recall"),
             *([("tweeteval (clean)", "macro_recall",
-                f"TweetEval val less its SemEval look-alikes ({clean:,}), macro recall")]
+                f"TweetEval val less the 400 in SemEval ({clean:,}), macro recall")]
               if clean else []),
             ("sentiment140", "pn_accuracy", "Sentiment140 held-out, pos vs neg accuracy"),
             ("semeval", "macro_f1", "SemEval held-out, macro-F1"),
