@@ -43,7 +43,7 @@ browser:
 # slow). test-slow: the tests that train on ../shared/data and the multi-process ones, one
 # at a time; run it before a change to training, the models or distributed lands.
 test: install browser
-	$(PY) -m pytest -q -n auto
+	$(PY) -m pytest -q -n auto --dist worksteal
 
 test-slow: install browser
 	$(PY) -m pytest -q -m slow

@@ -71,6 +71,7 @@ def wait_gone(pids: list[int], seconds: float = 15) -> list[int]:
     return left
 
 
+@pytest.mark.slow  # 200k tweets scored by two workers, ~12 s: make test-slow
 def test_sigterm_stops_predict_like_ctrl_c(tmp_path):
     proc, workers, out = start_scoring(tmp_path)
     proc.send_signal(signal.SIGTERM)
@@ -81,6 +82,7 @@ def test_sigterm_stops_predict_like_ctrl_c(tmp_path):
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
+@pytest.mark.slow  # 200k tweets scored by two workers, ~12 s: make test-slow
 def test_workers_end_when_their_parent_is_killed_outright(tmp_path):
     proc, workers, _ = start_scoring(tmp_path)
     os.kill(proc.pid, signal.SIGKILL)
