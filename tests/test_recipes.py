@@ -72,6 +72,7 @@ def test_build_trains_records_held_out_scores_and_is_found_by_name(data, tmp_pat
     monkeypatch.setenv("TWEETLAB_HOME", str(tmp_path / "home"))
     monkeypatch.setitem(RECIPES, "tiny", tiny_recipe())
     assert main(["build", "tiny", "--data", str(data), "--quiet"]) == 0
+    assert "use it by name: tweetlab predict --model tiny" in capsys.readouterr().out
     folder = tmp_path / "home" / "models" / "tiny"
     metrics = tweetlab.persistence.read_metrics(folder)
     assert set(metrics["held_out_test"]) == {"semeval", "tweeteval"}
@@ -81,6 +82,14 @@ def test_build_trains_records_held_out_scores_and_is_found_by_name(data, tmp_pat
     assert main(["predict", "--model", "tiny", "love this awesome day"]) == 0
     assert capsys.readouterr().out.startswith("positive")
     assert tweetlab.load("tiny").family == "tfidf"
+
+
+def test_build_elsewhere_says_to_use_the_folder(data, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TWEETLAB_HOME", str(tmp_path / "home"))
+    monkeypatch.setitem(RECIPES, "tiny", tiny_recipe())
+    out = tmp_path / "elsewhere"
+    assert main(["build", "tiny", "--data", str(data), "--out", str(out), "--quiet"]) == 0
+    assert f"use it by its folder: tweetlab predict --model {out}" in capsys.readouterr().out
 
 
 def test_a_recipe_that_is_not_built_says_how_to_build_it(tmp_path, monkeypatch):

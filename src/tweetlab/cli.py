@@ -901,7 +901,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     for src, sc in (read_metrics(target).get("held_out_test") or {}).items():
         print(f"  held-out {src:<13} {sc['n']:>6} tweets  accuracy {sc['accuracy']:.4f}  "
               f"macro-F1 {sc['macro_f1']:.4f}  macro recall {sc['macro_recall']:.4f}")
-    print(f"use it by name: tweetlab predict --model {args.name} \"...\"")
+    if target.resolve() == (models_home() / args.name).resolve():
+        print(f"use it by name: tweetlab predict --model {args.name} \"...\"")
+    else:  # only the models home is searched by name
+        print(f"use it by its folder: tweetlab predict --model {target} \"...\" (or move it "
+              f"to {models_home() / args.name} to use it by name)")
     return 0
 
 
