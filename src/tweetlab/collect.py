@@ -36,8 +36,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from ._fs import check_can_write
 from .errors import DataError, TweetlabError
 from .xapi import XAPIError, explain, read_client
@@ -204,6 +202,7 @@ def _paginate(fetch: Callable[..., dict[str, Any]], out: Path, key: str, *,
               progress: bool) -> CollectSummary:
     """Shared loop of search and timelines: resume, rate limits, incremental writes."""
     import tweepy  # lazy: optional dependency
+    from tqdm.auto import tqdm  # lazy: ~60 ms of start-up
 
     check_can_write(out.parent, out.name)
     state_file = _state_path(out)

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ._fs import check_can_write
 from .api import _as_dataset, check_trainable, model_inputs
@@ -243,6 +242,7 @@ def compare(
         resume: reuse families already finished in ``out`` (same data and split).
     """
 
+    from tqdm.auto import tqdm  # lazy: ~60 ms of start-up
     entries = parse_models(models)
     check_settings(entries, overrides, lambda family: get_family(family).Config)
     ds = _as_dataset(data, **read)
@@ -393,6 +393,8 @@ def compare_generators(
     ``OUT/models/NAME``.
     ``resume`` keeps the models an interrupted run finished.
     """
+
+    from tqdm.auto import tqdm  # lazy: ~60 ms of start-up
 
     from .generation import (  # lazy: imports torch
         GENERATOR_FAMILIES,

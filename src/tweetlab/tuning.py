@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .api import _as_dataset, check_trainable, model_inputs, prepare_output
 from .api import train as train_model
@@ -239,6 +238,7 @@ def tune(
             rest.
     """
 
+    from tqdm.auto import tqdm  # lazy: ~60 ms of start-up
     space = _checked_search(model, space, fixed, metric, trials)
     trial_log = trial_log_for(out) if out is not None else None
     if resume and trial_log is None:
