@@ -388,3 +388,14 @@ def test_a_process_that_trained_data_parallel_ends_without_the_interpreter_teard
                           timeout=60)
     assert done.returncode == 3
     assert done.stdout == "saved - no group: returned\n" and done.stderr == "said"
+
+
+def test_sparse_families_on_gpus_say_why_ddp_cannot_carry_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    sparse = torch.nn.EmbeddingBag(10, 4, sparse=True)
+    with pytest.raises(tweetlab.errors.ConfigError, match="cannot all-reduce over NCCL"):
+        distributed.wrap(sparse, torch.device("cuda"))
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    assert distributed.wrap(sparse, torch.device("cpu")) is sparse  # one process: as it is

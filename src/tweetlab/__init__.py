@@ -12,7 +12,15 @@ from importlib import import_module
 
 from ._version import __version__
 from .analysis import analyze
-from .api import evaluate, iter_predictions, load, predict_file, predict_table, train
+from .api import (
+    evaluate,
+    iter_predictions,
+    load,
+    predict_file,
+    predict_table,
+    score_frame,
+    train,
+)
 from .config import CleaningConfig, TrainConfig
 from .data import Dataset, check_leakage, load_dataset, split_dataset
 from .errors import DataError, ModelError, TweetlabError
@@ -58,6 +66,7 @@ __all__ = [
     "predict_file",
     "predict_table",
     "save_model",
+    "score_frame",
     "split_dataset",
     "train",
     "train_generator",

@@ -260,7 +260,7 @@ class _Scorer:
         return labels, conf, _terms_per_label(tokens, labels)
 
 
-class _Tally:
+class Tally:
     """What ``analyze`` keeps of the scored chunks: counts per (period, group, label), the
     ``top_n`` most confident tweets per (group, label), term counts per label and a random
     sample of tweets to explain at the end."""
@@ -274,6 +274,7 @@ class _Tally:
         self.sample = _Reservoir(SAMPLE)
         self.n_scored = 0
         self._seq = 0  # file order, to break ties between equally confident tweets
+        self._pool: list[tuple[str, Any, float]] = []  # merged parts' samples (merge_frame)
 
     def add(self, chunk: Any, dates: np.ndarray, labels: np.ndarray, conf: np.ndarray,
             terms: TermCounts, *, by: str) -> None:
@@ -315,6 +316,81 @@ class _Tally:
             else None
         self.sample.offer(texts, ents)
         self.n_scored += len(chunk)
+
+
+    # A tally as one table, so that counting can be spread over processes or machines (Ray
+    # Data: each block counted where it is scored, the tables merged by the driver).
+    FRAME_COLUMNS = ("kind", "period", "group", "label", "count", "conf", "text")
+
+    def to_frame(self) -> Any:
+        """This tally as a DataFrame of :attr:`FRAME_COLUMNS` (``kind``: count, typical,
+        term, sample or scored), which :meth:`merge_frame` adds to another tally."""
+        import pandas as pd  # lazy: pandas: slow to import
+
+        rows: list[tuple[Any, ...]] = [("scored", None, None, None, self.n_scored, None, None)]
+        rows += [("count", str(p), str(g), str(lab), n, None, None)
+                 for (p, g, lab), n in self.counts.items()]
+        rows += [("typical", None, g, lab, 0, conf, text)
+                 for (g, lab), heap in self.heaps.items() for conf, _, text in heap]
+        tc = self.terms.total()
+        li, wi = np.nonzero(tc.counts)
+        rows += [("term", None, None, tc.labels[i], int(tc.counts[i, j]), None, tc.words[j])
+                 for i, j in zip(li.tolist(), wi.tolist(), strict=True)]
+        sample = self.sample
+        rows += [("sample", None, None if e is None else str(e), None, sample.seen, None, t)
+                 for t, e in zip(sample.texts, sample.entities, strict=True)]
+        frame = pd.DataFrame(rows, columns=list(self.FRAME_COLUMNS))
+        frame["count"] = frame["count"].astype("int64")
+        frame["conf"] = frame["conf"].astype("float64")
+        return frame
+
+    def merge_frame(self, frame: Any) -> None:
+        """Add a tally made by :meth:`to_frame` (of other tweets) to this one. Its random
+        sample joins a pool from which :meth:`draw_sample` draws at the end."""
+        kinds = frame["kind"].to_numpy()
+        cols = {c: frame[c].tolist() for c in self.FRAME_COLUMNS[1:]}
+        count_rows = np.flatnonzero(kinds == "count").tolist()
+        for i in count_rows:
+            self.counts[(cols["period"][i], cols["group"][i], cols["label"][i])] += \
+                cols["count"][i]
+        self.n_scored += int(sum(cols["count"][i] for i in np.flatnonzero(kinds == "scored")))
+        for i in np.flatnonzero(kinds == "typical").tolist():
+            self._seq += 1
+            heap = self.heaps.setdefault((cols["group"][i], cols["label"][i]), [])
+            item = (float(cols["conf"][i]), -self._seq, cols["text"][i])
+            if len(heap) < self.top_n:
+                heapq.heappush(heap, item)
+            elif item > heap[0]:
+                heapq.heapreplace(heap, item)
+        terms = np.flatnonzero(kinds == "term")
+        if len(terms):
+            words = list(dict.fromkeys(cols["text"][i] for i in terms.tolist()))
+            labels = list(dict.fromkeys(cols["label"][i] for i in terms.tolist()))
+            w_at, l_at = dict(zip(words, itertools.count())), dict(zip(labels, itertools.count()))
+            counts = np.zeros((len(labels), len(words)), dtype=np.int64)
+            for i in terms.tolist():
+                counts[l_at[cols["label"][i]], w_at[cols["text"][i]]] += cols["count"][i]
+            self.terms.add(TermCounts(words, labels, counts))
+        picks = np.flatnonzero(kinds == "sample").tolist()
+        if picks:  # each tweet stands for (tweets of its part) / (its part's sample size)
+            weight = cols["count"][picks[0]] / len(picks)
+            self._pool += [(cols["text"][i], cols["group"][i], weight) for i in picks]
+
+    def draw_sample(self, seed: int = 0) -> None:
+        """Make the random sample from the pool the merged parts brought: :data:`SAMPLE`
+        tweets drawn without replacement, each with the weight of the part it came from
+        (so that a part of many tweets counts as much as it should)."""
+        pool = self._pool
+        if not pool:
+            return
+        rng = np.random.default_rng(seed)
+        weights = np.array([w for _, _, w in pool], dtype=np.float64)
+        k = min(SAMPLE, len(pool))
+        chosen = rng.choice(len(pool), size=k, replace=False, p=weights / weights.sum())
+        self.sample = _Reservoir(SAMPLE)
+        self.sample.texts = [pool[i][0] for i in chosen.tolist()]
+        self.sample.entities = [pool[i][1] for i in chosen.tolist()]
+        self.sample.seen = self.n_scored
 
 
 class _Reading:
@@ -418,7 +494,6 @@ def analyze(
         skip_bad_rows: skip CSV rows with the wrong number of fields (logged: how many, the
             first one's line) instead of stopping at the first.
     """
-    import pandas as pd  # lazy: pandas: slow to import
     from tqdm.auto import tqdm  # lazy: ~60 ms of start-up
 
     if by not in PERIODS:
@@ -438,7 +513,7 @@ def analyze(
         check_writable(out_path, force)
     start = time.perf_counter()
     use_entity = bool(getattr(clf, "entity_input", False))
-    tally = _Tally(list(labels_out), group, top_n, use_entity)
+    tally = Tally(list(labels_out), group, top_n, use_entity)
     bar = tqdm(desc="analyze", unit=" tweets", disable=None if progress else True)
     n_workers = auto_workers(data, clf) if workers is None else workers
     if n_workers < 1:
@@ -459,21 +534,37 @@ def analyze(
     bar.total = bar.n  # read to the end (rows without text or date are not counted)
     bar.refresh()
     bar.close()
+    return finish(tally, clf, data=data, by=reading.by, group=group, n_skipped=reading.n_skipped,
+                  first_bad=reading.first_bad, bad_rows=reading.bad_rows, n_terms=n_terms,
+                  seconds=time.perf_counter() - start, out=out_path, labels_out=labels_out,
+                  model_name=_model_name(model_ref, clf), max_groups=max_groups)
+
+
+def finish(tally: Tally, clf: Any, *, data: Any, by: str, group: str | None, n_skipped: int,
+           first_bad: tuple[int | None, str] | None, bad_rows: list[tuple[int, str]], n_terms: int,
+           seconds: float, out: Path | None, labels_out: Sequence[str], model_name: str,
+           max_groups: int) -> AnalysisResult:
+    """The result of an analysis from what was counted (``tally``; the rows left out:
+    ``n_skipped`` without a usable date, the first of them ``first_bad`` as (row, value),
+    ``bad_rows`` malformed), its report written to ``out`` (unless ``None``)."""
+    import pandas as pd  # lazy: pandas: slow to import
+
+    use_entity = tally.use_entity
     n_scored, counts, sample = tally.n_scored, tally.counts, tally.sample
-    n_skipped, first_bad, bad_rows, by = (reading.n_skipped, reading.first_bad,
-                                          reading.bad_rows, reading.by)
     if n_scored == 0:
         if first_bad is None:  # nothing was dropped for its date: there was nothing
             raise DataError("no tweets with text to analyze", path=str(data))
-        raise DataError(f"no tweet with a usable date; e.g. row {first_bad[0]} has date "
-                        f"{first_bad[1]!r}", path=str(data), field="date")
+        row = f"row {first_bad[0]}" if first_bad[0] is not None else "one"
+        raise DataError(f"no tweet with a usable date; e.g. {row} has date {first_bad[1]!r}",
+                        path=str(data), field="date")
     if bad_rows:
         log.warning("%s: skipped %d malformed rows (first at line %d: %s)", data,
                     len(bad_rows), bad_rows[0][0], bad_rows[0][1])
     if n_skipped:
         assert first_bad is not None
-        log.warning("%s: skipped %d tweets with a missing or unparsable date (first: row %d, "
-                    "%r)", data, n_skipped, first_bad[0], first_bad[1])
+        row = f"row {first_bad[0]}, " if first_bad[0] is not None else ""
+        log.warning("%s: skipped %d tweets with a missing or unparsable date (first: %s%r)",
+                    data, n_skipped, row, first_bad[1])
     if by == "auto":
         by, counts = _coarsen(counts)
     table = pd.DataFrame([(*k, v) for k, v in counts.items()],
@@ -486,7 +577,6 @@ def analyze(
     typical = {k: [(c, t) for c, _, t in sorted(h, reverse=True)]
                for k, h in tally.heaps.items()}
     terms = _distinctive(tally.terms.total(), n_terms)
-    seconds = time.perf_counter() - start
 
     relies_on = relied_on_texts(clf, sample.texts, sample.entities if use_entity else None,
                                 most=SAMPLE)
@@ -494,11 +584,10 @@ def analyze(
                             relies_on=relies_on, notes=_script_notes(clf, sample.texts))
     for note in result.notes:
         log.warning("%s", note)
-    if out_path is not None:
-        result.files = write_analysis_report(result, out_path, by=by, group=group,
-                                             labels=labels_out, source=str(data),
-                                             model_name=_model_name(model_ref, clf),
-                                             max_groups=max_groups)
+    if out is not None:
+        result.files = write_analysis_report(result, out, by=by, group=group,
+                                             labels=list(labels_out), source=str(data),
+                                             model_name=model_name, max_groups=max_groups)
     return result
 
 

@@ -39,8 +39,9 @@ from .data import (
     split_dataset,
 )
 from .data.splits import choose_split, text_keys
+from .data.stream import as_text
 from .data.writers import TableWriter, table_format
-from .errors import ConfigError, DataError, ModelError
+from .errors import ConfigError, DataError, ModelError, list_columns
 from .evaluation import (
     EvaluationReport,
     calibration,
@@ -51,7 +52,7 @@ from .evaluation import (
 )
 from .explanation import explain, top_words, words_relied_on
 from .models import Classifier, get_family
-from .models.base import label_confidence, with_entity
+from .models.base import check_neutral_band, label_confidence, with_entity
 from .persistence import check_writable, file_fingerprint, read_text_keys, write_text_keys
 from .reports import write_evaluation
 from .text.scripts import unfamiliar_script_note
@@ -557,6 +558,50 @@ class _Explained:
         found = explain(self.clf, texts, entity=entity, neutral_band=self.band)
         proba = np.array([[e.probabilities[c] for c in self.clf.classes_] for e in found])
         return proba.reshape(len(found), len(self.clf.classes_)), [top_words(e) for e in found]
+
+
+def score_frame(model: Classifier | str | Path, frame: Any, text: str = "text", *,
+                entity: str | None = "entity", neutral_band: Sequence[float] | None = None
+                ) -> Any:
+    """Label the tweets of a pandas DataFrame: a copy of ``frame`` with ``label``,
+    ``confidence`` and one ``p_<class>`` column per class added (a ``label`` column the
+    frame already has - the true labels - is renamed ``true_label``). The same labels and
+    probabilities as :func:`predict_file` gives for those tweets.
+
+    The building block for scoring on an engine that hands out DataFrame batches: Ray
+    Data's ``map_batches`` (what ``tweetlab predict --engine ray`` runs), Spark's
+    ``mapInPandas`` or ``predict_batch_udf``, Dask's ``map_partitions``. ``model``: a
+    classifier (load it once per worker and pass it to every batch), a model folder or a
+    bundled name. ``text``: the column of the tweets (missing values score as empty
+    texts). ``entity``: for a model trained with entities, the column naming what each
+    tweet is about, when the frame has it. Rows keep their order and index.
+
+    >>> import pandas as pd, tweetlab
+    >>> m = tweetlab.create("tfidf").fit(["good", "great", "bad", "awful"], ["pos", "pos", "neg", "neg"])
+    >>> out = score_frame(m, pd.DataFrame({"id": [1, 2], "text": ["good", "awful"]}))
+    >>> out[["id", "label"]].values.tolist()
+    [[1, 'pos'], [2, 'neg']]
+    """
+    clf = load(model) if isinstance(model, str | Path) else model
+    if text not in frame.columns:
+        raise DataError(f"no column {text!r} for the text; columns: "
+                        f"{list_columns([str(c) for c in frame.columns])}", field=text)
+    texts = as_text(frame[text].tolist())
+    inputs: list[str] = texts
+    if getattr(clf, "entity_input", False) and entity is not None and entity in frame.columns:
+        inputs = with_entity(texts, as_text(frame[entity].tolist()))
+    classes = list(clf.classes_)
+    proba = np.asarray(clf.predict_proba(inputs)) if texts else \
+        np.zeros((0, len(classes)), dtype=np.float32)
+    labels = clf.labels_from_proba(proba, check_neutral_band(neutral_band)) if texts else []
+    out = frame.rename(columns={"label": "true_label"}) if "label" in frame.columns \
+        else frame.copy()
+    out["label"] = labels
+    out["confidence"] = [label_confidence(classes, lab, p)
+                         for lab, p in zip(labels, proba.tolist(), strict=True)]
+    for j, c in enumerate(classes):
+        out[f"p_{c}"] = proba[:, j].astype(np.float64)
+    return out
 
 
 def warn_skipped(source: Any, skipped: Sequence[SkippedRow]) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import collect, distributed
+from . import collect, distributed, raydata
 from ._format import percent
 from ._fs import check_can_write, publish
 from ._version import __version__
@@ -317,6 +317,17 @@ def _format_prediction(label: str, confidence: float, text: str) -> str:
     return f"{label:<12} {percent(confidence):>6}  {text}"
 
 
+def _engine_options(p: argparse.ArgumentParser, ray: str) -> None:
+    """``--engine``, ``--address`` and ``--actors`` of predict and analyze."""
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help=f"local: this process and --workers (default); ray: {ray} "
+                        "(pip install 'tweetlab[ray]')")
+    p.add_argument("--address", help="--engine ray: the Ray cluster to use (auto, or "
+                   "ray://HOST:10001); default: a local Ray on this machine's cores")
+    p.add_argument("--actors", type=int, help="--engine ray: scoring actors, each with the "
+                   "model loaded once (default: one per core; on a cluster, as many as wait)")
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     texts = list(args.texts)
     model_dir = args.model
@@ -324,6 +335,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         model_dir = texts.pop(0)  # tweetlab predict MODEL "text"
     elif model_dir is None and len(texts) > 1 and re.fullmatch(r"[\w.-]+", texts[0]):
         raise ModelError(_unknown_model(texts[0]))
+    if args.engine == "ray":
+        return _predict_ray(model_dir, texts, args)
     if model_dir is None and texts and not args.input:
         model_dir = default_for(texts)
     elif model_dir is None and args.input:
@@ -506,6 +519,23 @@ def _predict_file(model: Any, args: argparse.Namespace, band: Any) -> int:
     return 0
 
 
+def _predict_ray(model_dir: str | None, texts: list[str], args: argparse.Namespace) -> int:
+    """``--engine ray``: a file, folder or glob of parts scored on Ray Data, written as a
+    Parquet dataset."""
+    if texts or not args.input or not args.output:
+        raise ConfigError("--engine ray labels files: tweetlab predict MODEL --input PATH "
+                          "--output OUT.parquet --engine ray")
+    if args.columns or args.explain:
+        raise ConfigError("--engine ray writes every column; --columns and --explain are for "
+                          "the built-in engine")
+    counts = raydata.predict(model_dir, args.input, args.output, address=args.address,
+                             text=args.text, neutral_band=_band(args.neutral_band),
+                             force=args.force, actors=args.actors, progress=not args.quiet)
+    print(f"wrote {sum(counts.values())} predictions to {args.output} "
+          f"({', '.join(f'{k}: {v}' for k, v in counts.items())})")
+    return 0
+
+
 def _predict_images(model: Any, args: argparse.Namespace) -> int:
     """Label a pixel CSV and write Kaggle's submission format: ``ImageId,Label``."""
     ds = _load_data(args.input, args, require_labels=False, task=model.task)
@@ -612,11 +642,19 @@ def cmd_leakage(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    out = Path(args.out) if args.out else Path(f"{Path(args.data).name.split('.')[0]}-analysis")
-    result = analyze(args.data, args.model, by=args.by, group=args.group, out=out,
-                     neutral_band=_band(args.neutral_band), text=args.text, top_n=args.top,
-                     progress=not args.quiet, force=args.force, workers=args.workers,
-                     encoding=args.encoding, skip_bad_rows=args.skip_bad_rows)
+    name = Path(args.data.rstrip("/*")).name.split('.')[0] or "tweets"
+    out = Path(args.out) if args.out else Path(f"{name}-analysis")
+    if args.engine == "ray":
+        result = raydata.analyze(args.data, args.model, by=args.by, group=args.group, out=out,
+                                 neutral_band=_band(args.neutral_band), text=args.text,
+                                 top_n=args.top, progress=not args.quiet, force=args.force,
+                                 address=args.address, actors=args.actors)
+    else:
+        result = analyze(args.data, args.model, by=args.by, group=args.group, out=out,
+                         neutral_band=_band(args.neutral_band), text=args.text,
+                         top_n=args.top, progress=not args.quiet, force=args.force,
+                         workers=args.workers, encoding=args.encoding,
+                         skip_bad_rows=args.skip_bad_rows)
     print(f"scored {result.n_scored:,} tweets in {result.seconds:.1f} s "
           f"({result.tweets_per_second:,.0f} tweets/s), counted {describe_period(result.by)}"
           + (f"; skipped {result.n_skipped_dates:,} without a usable date"
@@ -1050,6 +1088,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None,
                    help="--input: scoring processes (default: one per core for files over "
                         "~150k tweets, none for smaller ones)")
+    _engine_options(p, "--input PATH (a file, folder or glob of CSV/JSONL/Parquet parts) "
+                       "scored on Ray Data, --output written as a Parquet dataset")
     p.add_argument("--explain", action="store_true",
                    help="also show the words that decided each label, and those against it "
                         "(each word left out in turn; weights in bits: +1 doubles the odds "
@@ -1086,6 +1126,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None,
                    help="scoring processes (default: one per core for files over ~150k "
                         "tweets, none for smaller ones)")
+    _engine_options(p, "DATA (a file, folder or glob of CSV/JSONL/Parquet parts) scored and "
+                       "counted on Ray Data")
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("collect", help="collect tweets from the X API or import files",

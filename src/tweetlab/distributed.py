@@ -8,16 +8,16 @@ Every process reads the data and builds the same vocabulary (seeded), then
 :func:`tweetlab.training.train_module` gives process ``r`` of ``w`` the batches ``r``,
 ``r + w``, ``r + 2w``... of each epoch's seeded order and averages the gradients of
 each step over the processes, so ``w`` processes with batches of ``b`` take the same
-steps as one process with ``accumulate=w`` (checked by a test). Validation is split
+steps as one process with ``accumulate=w`` (checked by a test): the module is wrapped in
+``torch.nn.parallel.DistributedDataParallel`` (:func:`wrap`). Validation is split
 among the processes and its sums added up, so all of them take the same early-stopping
 decision; only the first process (rank 0) shows a progress bar, writes checkpoints,
 calibrates, evaluates and saves the model. Backend: NCCL on CUDA (one GPU per process,
 ``cuda:LOCAL_RANK``), gloo on the CPU. Without ``torchrun`` nothing here does anything.
 
-Gradients are summed after the backward pass in flat buckets (no overlap with the
-backward pass, unlike ``DistributedDataParallel``, but any module works: parameters
-without a gradient in one process count as zeros, and sparse embedding gradients are
-gathered row by row rather than summed as dense tables).
+DistributedDataParallel averages gradients in buckets while the backward pass runs
+(overlapping communication with computation) and skips it with ``no_sync`` for the
+batches of an accumulation group but its last.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -46,7 +47,6 @@ log = logging.getLogger("tweetlab")
 
 T = TypeVar("T")
 _joined = False  # this process joined a process group (setup): see exit_if_joined
-BUCKET_ELEMENTS = 8 * 1024 * 1024  # gradients summed 32 MB (float32) at a time
 LAUNCHED = "TWEETLAB_LAUNCHED"  # set in the processes :func:`launch` starts
 
 
@@ -166,18 +166,6 @@ def shard(items: Iterable[T], count: int | None = None) -> Iterator[T]:
         done += 1
 
 
-def broadcast_module(module: nn.Module) -> None:
-    """Give every process rank 0's weights and buffers."""
-    if not active():
-        return
-    import torch  # lazy: torch: slow to import
-    import torch.distributed as dist  # lazy: torch: slow to import
-
-    with torch.no_grad():
-        for t in [*module.parameters(), *module.buffers()]:
-            dist.broadcast(t.data, src=0)
-
-
 def sparse_parameters(module: nn.Module) -> list[nn.Parameter]:
     """The weights of ``module``'s sparse embeddings (their gradients are sparse)."""
     from torch import nn  # lazy: torch: slow to import
@@ -187,76 +175,29 @@ def sparse_parameters(module: nn.Module) -> list[nn.Parameter]:
             for p in m.parameters()]
 
 
-def average_gradients(module: nn.Module) -> None:
-    """Replace each parameter's gradient by its mean over the processes."""
+def wrap(module: nn.Module, device: torch.device) -> nn.Module:
+    """``module`` in :class:`torch.nn.parallel.DistributedDataParallel` when several
+    processes train together (``module`` itself otherwise): at construction every process
+    gets rank 0's weights and buffers; in training, gradients are averaged in buckets
+    while the backward pass still runs, and ``no_sync()`` skips that for the batches of an
+    accumulation group but its last. Parameters a forward pass leaves without a gradient
+    are found each step (``find_unused_parameters``; the cost is a walk over the autograd
+    graph), so any module works. Sparse embedding
+    gradients (fasttext, bow-mlp) are all-reduced by gloo; NCCL cannot, so on GPUs such a
+    family is refused with what to do instead."""
     if not active():
-        return
-    import torch  # lazy: torch: slow to import
-    import torch.distributed as dist  # lazy: torch: slow to import
+        return module
+    from torch.nn.parallel import DistributedDataParallel  # lazy: torch: slow to import
 
-    sparse = [p for p in sparse_parameters(module) if p.requires_grad]
-    for p in sparse:
-        _average_sparse(p)
-    sparse_ids = {id(p) for p in sparse}
-    params = [p for p in module.parameters() if p.requires_grad and id(p) not in sparse_ids]
-    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
-    w = world_size()
-    start = 0
-    while start < len(grads):  # buckets of one dtype and device, up to BUCKET_ELEMENTS
-        end, size = start, 0
-        while end < len(grads) and (end == start or (
-                size + grads[end].numel() <= BUCKET_ELEMENTS
-                and grads[end].dtype == grads[start].dtype
-                and grads[end].device == grads[start].device)):
-            size += grads[end].numel()
-            end += 1
-        flat = torch.cat([g.reshape(-1) for g in grads[start:end]])
-        dist.all_reduce(flat)
-        flat /= w
-        offset = 0
-        for p, g in zip(params[start:end], grads[start:end], strict=True):
-            n = g.numel()
-            mean = flat[offset:offset + n].view_as(g)
-            offset += n
-            if p.grad is None:
-                p.grad = mean.clone()
-            else:
-                p.grad.copy_(mean)
-        start = end
-
-
-def _average_sparse(p: nn.Parameter) -> None:
-    """A sparse gradient's mean over the processes: each one's (row, values) pairs are
-    gathered and added up - what a dense sum would cost for a 2M-row n-gram table, only
-    for the rows the batches touched."""
-    import torch  # lazy: torch: slow to import
-    import torch.distributed as dist  # lazy: torch: slow to import
-
-    w = world_size()
-    g = p.grad
-    if g is None:
-        idx = torch.zeros(1, 0, dtype=torch.int64, device=p.device)
-        vals = torch.zeros(0, *p.shape[1:], dtype=p.dtype, device=p.device)
-    else:
-        g = g.coalesce()
-        idx, vals = g.indices(), g.values()
-    count = torch.tensor([idx.shape[1]], device=p.device)
-    counts = [torch.zeros_like(count) for _ in range(w)]
-    dist.all_gather(counts, count)
-    sizes = [int(c.item()) for c in counts]
-    most = max(sizes)
-    pad = most - idx.shape[1]
-    idx = torch.cat([idx, idx.new_zeros(idx.shape[0], pad)], dim=1)
-    vals = torch.cat([vals, vals.new_zeros(pad, *vals.shape[1:])])
-    all_idx = [torch.empty_like(idx) for _ in range(w)]
-    all_vals = [torch.empty_like(vals) for _ in range(w)]
-    dist.all_gather(all_idx, idx)
-    dist.all_gather(all_vals, vals)
-    summed = torch.sparse_coo_tensor(
-        torch.cat([t[:, :n] for t, n in zip(all_idx, sizes, strict=True)], dim=1),
-        torch.cat([t[:n] for t, n in zip(all_vals, sizes, strict=True)]) / w,
-        p.shape, check_invariants=False)
-    p.grad = summed.coalesce()
+    if device.type == "cuda" and sparse_parameters(module):
+        raise ConfigError("this model learns sparse embeddings (the fasttext and bow-mlp "
+                          "families), whose gradients "
+                          "DistributedDataParallel cannot all-reduce over NCCL (GPUs): train "
+                          "it on one GPU, or data-parallel on CPUs (--device cpu)")
+    # (a warning, once, when a model turns out to have no unused parameter)
+    warnings.filterwarnings("ignore", message=".*find_unused_parameters=True.*")
+    return DistributedDataParallel(module, device_ids=[device] if device.type == "cuda" else None,
+                                   find_unused_parameters=True)
 
 
 def _all_reduce(values: list[float], device: torch.device, op: str) -> list[float]:

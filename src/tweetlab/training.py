@@ -18,6 +18,7 @@ state in its metadata), replaced atomically. No pickle.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import json
@@ -302,30 +303,33 @@ def read_checkpoint_state(path: Path) -> dict[str, Any] | None:
     return json.loads(meta.get("loop", "{}"))
 
 
-def _autograd_step(module: nn.Module, opts: list[torch.optim.Optimizer],
+def _autograd_step(net: nn.Module, opts: list[torch.optim.Optimizer],
                    inputs: Sequence[torch.Tensor], target: torch.Tensor,
                    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                    config: TrainConfig, *, lr: float, first: bool, last: bool,
                    amp: bool, device: torch.device) -> float:
     """Forward, backward and (on the last batch of an accumulation group) the optimizer
-    step; ``first``: the group's first batch (set the rate, clear the gradients)."""
+    step; ``first``: the group's first batch (set the rate, clear the gradients). ``net``:
+    the module, or its DistributedDataParallel wrapper, which averages the gradients over
+    the processes in the backward pass of a group's last batch (``no_sync`` before)."""
     if first:
         for opt in opts:
             for group in opt.param_groups:
                 group["lr"] = lr
             opt.zero_grad(set_to_none=True)
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-        logits = module(*inputs)
-    loss = loss_fn(logits.float(), target)
-    value = loss.item()
-    if not math.isfinite(value):
-        return value
-    accum = config.accumulate
-    (loss / accum if accum > 1 else loss).backward()
+    no_sync = getattr(net, "no_sync", None)
+    with contextlib.nullcontext() if last or no_sync is None else no_sync():
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            logits = net(*inputs)
+        loss = loss_fn(logits.float(), target)
+        value = loss.item()
+        if not math.isfinite(value):
+            return value
+        accum = config.accumulate
+        (loss / accum if accum > 1 else loss).backward()
     if last:
-        distributed.average_gradients(module)  # (several processes: their mean)
         if config.grad_clip:
-            nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip)
+            nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip)
         for opt in opts:
             opt.step()
     return value
@@ -461,7 +465,8 @@ def train_module(
     if not distributed.agree([start.epoch, skip], device):
         raise ModelError("the processes would resume from different places: on several "
                          "machines the output folder (and its checkpoint) must be shared")
-    distributed.broadcast_module(module)  # every process starts from the same weights
+    # Several processes: DistributedDataParallel (every process starts from rank 0's weights).
+    net = distributed.wrap(module, device)
     last_save = time.perf_counter()
     t0 = last_save - start.seconds
 
@@ -502,7 +507,7 @@ def train_module(
         torch.manual_seed(config.seed * 100_003 + epoch + 7_919 * distributed.rank())
         if skip and start.rng is not None:
             torch.set_rng_state(start.rng)  # where the interrupted run was in this epoch
-        module.train()
+        net.train()
         epoch_start = time.perf_counter()
         total_loss, seen = (start.loss, start.seen) if skip else (0.0, 0)
         bar = tqdm(total=n_local, initial=skip, desc=f"{desc} epoch {epoch}/{config.epochs}",
@@ -523,7 +528,7 @@ def train_module(
             if fused:
                 loss_value = module.sgd_step(*inputs, target, lr)  # type: ignore[operator]
             else:
-                loss_value = _autograd_step(module, opts, inputs, target, loss_fn, config,
+                loss_value = _autograd_step(net, opts, inputs, target, loss_fn, config,
                                             lr=lr, first=i % accum == 0,
                                             last=(i + 1) % accum == 0 or i + 1 == n_local,
                                             amp=amp, device=device)

@@ -54,7 +54,7 @@ def _kind(path: Path) -> str:
     return "csv"
 
 
-def _rename(columns: list[str], text: str | None) -> dict[str, str]:
+def column_roles(columns: list[str], text: str | None) -> dict[str, str]:
     """Map the file's column names onto ``text`` and the known roles."""
     lowered = {c.lower(): c for c in columns}
     mapping: dict[str, str] = {}
@@ -107,7 +107,7 @@ def iter_chunks(path: str | Path, *, chunk_size: int = 50_000, text: str | None 
 
     def finish(frame: Any) -> Any:
         nonlocal row
-        frame = frame.rename(columns=_rename([str(c) for c in frame.columns], text))
+        frame = frame.rename(columns=column_roles([str(c) for c in frame.columns], text))
         # Plain Python strings (object dtype): the chunk's texts go to Python code next,
         # and pandas' Arrow-backed strings cost a conversion each way.
         frame["text"] = pd.Series(as_text(frame["text"].tolist()), index=frame.index,
