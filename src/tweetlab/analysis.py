@@ -332,14 +332,17 @@ class Tally:
                  for (p, g, lab), n in self.counts.items()]
         rows += [("typical", None, g, lab, 0, conf, text)
                  for (g, lab), heap in self.heaps.items() for conf, _, text in heap]
-        tc = self.terms.total()
-        li, wi = np.nonzero(tc.counts)
-        rows += [("term", None, None, tc.labels[i], int(tc.counts[i, j]), None, tc.words[j])
-                 for i, j in zip(li.tolist(), wi.tolist(), strict=True)]
         sample = self.sample
         rows += [("sample", None, None if e is None else str(e), None, sample.seen, None, t)
                  for t, e in zip(sample.texts, sample.entities, strict=True)]
         frame = pd.DataFrame(rows, columns=list(self.FRAME_COLUMNS))
+        tc = self.terms.total()  # (the most rows: built column by column)
+        li, wi = np.nonzero(tc.counts)
+        terms = pd.DataFrame({"kind": "term", "period": None, "group": None,
+                              "label": np.asarray(tc.labels, dtype=object)[li],
+                              "count": tc.counts[li, wi], "conf": np.nan,
+                              "text": np.asarray(tc.words, dtype=object)[wi]})
+        frame = pd.concat([frame, terms], ignore_index=True) if len(terms) else frame
         frame["count"] = frame["count"].astype("int64")
         frame["conf"] = frame["conf"].astype("float64")
         return frame
@@ -347,14 +350,18 @@ class Tally:
     def merge_frame(self, frame: Any) -> None:
         """Add a tally made by :meth:`to_frame` (of other tweets) to this one. Its random
         sample joins a pool from which :meth:`draw_sample` draws at the end."""
+        import pandas as pd  # lazy: pandas: slow to import
+
         kinds = frame["kind"].to_numpy()
-        cols = {c: frame[c].tolist() for c in self.FRAME_COLUMNS[1:]}
-        count_rows = np.flatnonzero(kinds == "count").tolist()
-        for i in count_rows:
+        rest = frame[kinds != "term"]
+        kinds_rest = rest["kind"].to_numpy()
+        cols = {c: rest[c].tolist() for c in self.FRAME_COLUMNS[1:]}
+        for i in np.flatnonzero(kinds_rest == "count").tolist():
             self.counts[(cols["period"][i], cols["group"][i], cols["label"][i])] += \
                 cols["count"][i]
-        self.n_scored += int(sum(cols["count"][i] for i in np.flatnonzero(kinds == "scored")))
-        for i in np.flatnonzero(kinds == "typical").tolist():
+        self.n_scored += int(sum(cols["count"][i]
+                                 for i in np.flatnonzero(kinds_rest == "scored").tolist()))
+        for i in np.flatnonzero(kinds_rest == "typical").tolist():
             self._seq += 1
             heap = self.heaps.setdefault((cols["group"][i], cols["label"][i]), [])
             item = (float(cols["conf"][i]), -self._seq, cols["text"][i])
@@ -362,16 +369,14 @@ class Tally:
                 heapq.heappush(heap, item)
             elif item > heap[0]:
                 heapq.heapreplace(heap, item)
-        terms = np.flatnonzero(kinds == "term")
+        terms = frame[kinds == "term"]
         if len(terms):
-            words = list(dict.fromkeys(cols["text"][i] for i in terms.tolist()))
-            labels = list(dict.fromkeys(cols["label"][i] for i in terms.tolist()))
-            w_at, l_at = dict(zip(words, itertools.count())), dict(zip(labels, itertools.count()))
+            w_code, words = pd.factorize(terms["text"])
+            l_code, labels = pd.factorize(terms["label"])
             counts = np.zeros((len(labels), len(words)), dtype=np.int64)
-            for i in terms.tolist():
-                counts[l_at[cols["label"][i]], w_at[cols["text"][i]]] += cols["count"][i]
-            self.terms.add(TermCounts(words, labels, counts))
-        picks = np.flatnonzero(kinds == "sample").tolist()
+            np.add.at(counts, (l_code, w_code), terms["count"].to_numpy(dtype=np.int64))
+            self.terms.add(TermCounts(list(words), list(labels), counts))
+        picks = np.flatnonzero(kinds_rest == "sample").tolist()
         if picks:  # each tweet stands for (tweets of its part) / (its part's sample size)
             weight = cols["count"][picks[0]] / len(picks)
             self._pool += [(cols["text"][i], cols["group"][i], weight) for i in picks]
