@@ -41,8 +41,22 @@ _OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
 
 def as_text(values: list[Any]) -> list[str]:
-    """Cells as Python strings: missing (None, NaN) -> "", others ``str()``-ed."""
-    return [v if type(v) is str else "" if v is None or v != v else str(v) for v in values]
+    """Cells as Python strings: missing (None, NaN, pandas' NA and NaT) -> "", others
+    ``str()``-ed.
+
+    >>> import pandas as pd
+    >>> as_text(["a", None, float("nan"), pd.NA, 7])
+    ['a', '', '', '', '7']
+    """
+    return [v if type(v) is str else "" if _missing(v) else str(v) for v in values]
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return value != value
+    return type(value).__name__ in ("NAType", "NaTType")
 
 
 def _kind(path: Path) -> str:
