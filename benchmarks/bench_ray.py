@@ -133,8 +133,9 @@ def run_one(mode: str, args: argparse.Namespace) -> dict[str, object]:
             "worker_peak_mb": sorted(round(m) for m in sampled)}
 
 
-def core_rate(args: argparse.Namespace) -> float:
-    """Tweets/s of one core scoring 10,000-tweet batches in memory (`score_frame`)."""
+def core_rate(args: argparse.Namespace) -> dict[str, float]:
+    """Tweets/s of one core scoring 10,000-tweet batches in memory (`score_frame`), and
+    the seconds the driver of `analyze` on Ray takes to add up one block's tally."""
     import pandas as pd
     import torch
 
@@ -147,7 +148,22 @@ def core_rate(args: argparse.Namespace) -> float:
     start = time.perf_counter()
     for i in range(0, len(frame), 10_000):
         tweetlab.score_frame(model, frame.iloc[i:i + 10_000])
-    return len(frame) / (time.perf_counter() - start)
+    rate = len(frame) / (time.perf_counter() - start)
+    from tweetlab import raydata
+    from tweetlab.analysis import Tally
+    from tweetlab.bundled import resolve
+
+    layout = raydata.Layout([str(Path(args.tmp) / "all.csv")], "csv", None)
+    labels = list(model.output_labels)
+    counter = raydata._AnalyzeBatch(resolve(args.model), layout.roles, "day", None, 5, None,
+                                    labels)
+    parts = [counter(frame.iloc[i:i + 10_000]) for i in range(0, 100_000, 10_000)]
+    tally = Tally(labels, None, 5, False)
+    start = time.perf_counter()
+    for part in parts:
+        tally.merge_frame(part[part["kind"] != "skipped"])
+    return {"core_tweets_per_s": rate, "merge_seconds_per_block":
+            (time.perf_counter() - start) / len(parts)}
 
 
 def make_data(tmp: Path, n: int) -> None:
@@ -191,7 +207,7 @@ def main() -> None:
             if done.returncode:
                 raise SystemExit(f"{mode} failed:\n{done.stderr[-3000:]}")
             got = json.loads(done.stdout.strip().splitlines()[-1])
-            rows.append({"mode": mode, "core_tweets_per_s": got} if mode == "core" else got)
+            rows.append({"mode": mode, **got} if mode == "core" else got)
             print(rows[-1], flush=True)
     result = {"date": stamp(), "machine": machine(), "tweets": args.tweets,
               "model": args.model, "rows": rows}
@@ -212,7 +228,27 @@ def render(result: dict) -> None:
             print(f"| {task} | {way} | {r['seconds']:.1f} | {r['tweets_per_s']:,.0f} | "
                   f"{r['tweets_per_s'] / pool:.2f}x | {after} | {r['driver_peak_mb']:,.0f} | "
                   f"{', '.join(map(str, r['worker_peak_mb'])) or '-'} |")
-    print(f"one core scoring in memory: {rows['core']['core_tweets_per_s']:,.0f} tweets/s")
+    core = rows["core"]["core_tweets_per_s"]
+    merge = rows["core"].get("merge_seconds_per_block")
+    print(f"one core scoring in memory: {core:,.0f} tweets/s")
+    if merge:
+        print(f"analyze: the driver adds up a 10,000-tweet block's tally in {merge * 1000:.0f} ms:"
+              f" at most {10_000 / merge:,.0f} tweets/s however many machines score")
+    cores = int(result["machine"].split()[0])
+    for task in ("predict", "analyze"):
+        r = rows[f"{task}-ray"]
+        n, after = r["tweets"], r["seconds_after_start"]
+        start = r["seconds"] - after
+        per_core = n / (after * cores)  # end to end, all Ray's costs included
+        blocks = n / 10_000
+        beyond = (after - n / (cores * core)) / blocks  # per block, beyond scoring
+        print(f"{task} on Ray: {per_core:,.0f} tweets/s per core end to end; beyond scoring "
+              f"{beyond * 1000:,.0f} ms per 10,000-tweet block (reading, moving, writing, "
+              f"Ray's own processes); start-up {start:.1f} s")
+        for machines in (1, 10, 100):
+            rate = machines * 16 * per_core
+            print(f"  on paper, {machines} x 16 cores: {rate:,.0f} tweets/s, 100M tweets in "
+                  f"{start + 1e8 / rate:,.0f} s")
 
 
 if __name__ == "__main__":

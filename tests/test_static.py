@@ -56,4 +56,4 @@ def test_readme_is_a_manual_and_results_hold_todays_figures() -> None:
     assert len(readme.encode()) <= 12_000, "README.md over 12 KB: move detail into docs/"
     assert not re.search(r"\b20\d\d-\d\d-\d\d\b|\d\d:\d\d UTC", readme), "no dates in README"
     results = (ROOT / "benchmarks" / "RESULTS.md").read_bytes()
-    assert len(results) <= 25_000, "RESULTS.md over 25 KB: today's figures only"
+    assert len(results) <= 28_000, "RESULTS.md over 28 KB: today's figures only"

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import collect, distributed, raydata
+from . import collect, distributed, raydata, store
 from ._format import percent
 from ._fs import check_can_write, publish
 from ._version import __version__
@@ -644,7 +644,13 @@ def cmd_leakage(args: argparse.Namespace) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     name = Path(args.data.rstrip("/*")).name.split('.')[0] or "tweets"
     out = Path(args.out) if args.out else Path(f"{name}-analysis")
-    if args.engine == "ray":
+    if store.is_store(args.data):
+        result = store.analyze_store(args.data, args.model, where=args.where, by=args.by,
+                                     group=args.group, out=out,
+                                     neutral_band=_band(args.neutral_band), top_n=args.top,
+                                     progress=not args.quiet, force=args.force)
+        print(f"scored {result.n_new:,} new tweets")  # type: ignore[attr-defined]
+    elif args.engine == "ray":
         result = raydata.analyze(args.data, args.model, by=args.by, group=args.group, out=out,
                                  neutral_band=_band(args.neutral_band), text=args.text,
                                  top_n=args.top, progress=not args.quiet, force=args.force,
@@ -674,7 +680,29 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _collect_out(c: argparse.ArgumentParser, what: str) -> None:
+    """``--out FILE`` or ``--store DB`` of the collect commands."""
+    g = c.add_mutually_exclusive_group(required=True)
+    g.add_argument("--out", "-o", help=what)
+    g.add_argument("--store", help="a tweet store (DuckDB file, made when missing): tweets "
+                   "are added once, by id; analyze reads it (pip install 'tweetlab[store]')")
+
+
+def cmd_store(args: argparse.Namespace) -> int:
+    if args.action == "export":
+        n = store.export(args.store, args.out, where=args.where, force=args.force)
+        print(f"wrote {n:,} tweets to {args.out} (Parquet, partitioned by day)")
+        return 0
+    tweets = list(store.rows(args.store, "SELECT count(*), min(date), max(date) FROM tweets"))
+    print(f"{args.store}: {tweets[0][0]:,} tweets, {tweets[0][1]} to {tweets[0][2]}")
+    for model, version, n in store.rows(args.store, "SELECT model, version, count(*) FROM "
+                                        "scores GROUP BY ALL ORDER BY ALL"):
+        print(f"  scored by {model} (version {version}): {n:,}")
+    return 0
+
+
 def cmd_collect(args: argparse.Namespace) -> int:
+    args.out = args.store or args.out
     progress = not args.quiet
     if args.source == "search":
         summary = collect.collect_search(args.query, args.out, max_tweets=args.max,
@@ -1103,7 +1131,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "labels per period and group, and write counts.csv, "
                                    "typical.csv, terms.csv, PNG charts and report.html.")
     p.add_argument("data", help="tweets, with a date column for counts over time "
-                   "(CSV/TSV/JSONL/Parquet, gzip ok)")
+                   "(CSV/TSV/JSONL/Parquet, gzip ok), or a tweet store (.duckdb: only the "
+                   "tweets the model has not scored yet are scored)")
     p.add_argument("--model", "-m", help="classifier folder or bundled name (default "
                                           "en-sentiment; es-sentiment for Spanish, "
                                           "multilingual-sentiment for Russian and more)")
@@ -1128,6 +1157,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "tweets, none for smaller ones)")
     _engine_options(p, "DATA (a file, folder or glob of CSV/JSONL/Parquet parts) scored and "
                        "counted on Ray Data")
+    p.add_argument("--where", help="DATA a tweet store (.duckdb): only the tweets this SQL "
+                   "condition selects, e.g. \"lang = 'es' AND date >= '2024-01-01'\"")
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("collect", help="collect tweets from the X API or import files",
@@ -1137,18 +1168,30 @@ def build_parser() -> argparse.ArgumentParser:
     csub = p.add_subparsers(dest="source", required=True, metavar="SOURCE")
     c = csub.add_parser("search", help="recent search (last 7 days) by query or hashtag")
     c.add_argument("query", help='e.g. "#python -is:retweet lang:en"')
-    c.add_argument("--out", "-o", required=True, help="JSONL file (appended to, resumable)")
+    _collect_out(c, "JSONL file (appended to, resumable)")
     c.add_argument("--max", type=int, default=1000, help="stop after N new tweets")
     c = csub.add_parser("user", help="a user's timeline (their newest 3,200 tweets)")
     c.add_argument("username")
-    c.add_argument("--out", "-o", required=True, help="JSONL file (appended to, resumable)")
+    _collect_out(c, "JSONL file (appended to, resumable)")
     c.add_argument("--max", type=int, default=3200, help="stop after N new tweets")
     c = csub.add_parser("import", help="X archive tweets.js, JSON dumps (.json/.json.gz), "
                                        "CSV; deduplicated by tweet id")
     c.add_argument("files", nargs="+", help="tweets.js, .json/.json.gz or CSV files")
-    c.add_argument("--out", "-o", required=True, help="JSONL file to write")
+    _collect_out(c, "JSONL file to write")
     c.add_argument("--force", action="store_true", help="replace --out")
     p.set_defaults(func=cmd_collect)
+
+    p = sub.add_parser("store", help="a tweet store (DuckDB): export, counts",
+                       description="Work with a tweet store made by collect --store.")
+    ssub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    c = ssub.add_parser("export", help="write the tweets as Parquet parts partitioned by day")
+    c.add_argument("store", help="the .duckdb file")
+    c.add_argument("out", help="folder to write (out/day=YYYY-MM-DD/*.parquet)")
+    c.add_argument("--where", help="SQL condition on the tweets, e.g. \"lang = 'es'\"")
+    c.add_argument("--force", action="store_true", help="replace a non-empty OUT")
+    c = ssub.add_parser("info", help="how many tweets, and the models that scored them")
+    c.add_argument("store", help="the .duckdb file")
+    p.set_defaults(func=cmd_store)
 
     p = sub.add_parser("generator", help="train tweet generators on an account's tweets, "
                                          "compare them, or update one with newer tweets")

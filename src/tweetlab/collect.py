@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import logging
@@ -38,6 +39,7 @@ from typing import Any
 
 from ._fs import check_can_write
 from .errors import DataError, TweetlabError
+from .store import StoreSink, is_store
 from .xapi import XAPIError, explain, read_client
 
 log = logging.getLogger("tweetlab")
@@ -121,6 +123,28 @@ def _users(includes: dict[str, Any] | None) -> dict[str, str]:
             for u in (includes or {}).get("users", []) if "id" in u}
 
 
+def _import_into_store(paths: list[str | Path], out: Path) -> CollectSummary:
+    sink = StoreSink(out)
+    objects = 0
+    try:
+        for p in paths:
+            batch: list[dict[str, Any] | None] = []
+            for obj in _objects(Path(p)):
+                if isinstance(obj, dict):
+                    objects += 1
+                    batch.append(normalize_tweet(obj, source=Path(p).name))
+                    if len(batch) >= 10_000:
+                        sink.add(batch)
+                        batch = []
+            sink.add(batch)
+    finally:
+        sink.close()
+    if sink.read == 0:
+        raise DataError(f"no tweets found in {', '.join(str(p) for p in paths)} ({objects} "
+                        "objects read)")
+    return CollectSummary(out, sink.read, sink.written, sink.dupes)
+
+
 # ---------------------------------------------------------------------- writing
 class _JsonlOut:
     """Appends records to a JSONL file, skipping ids already in it; flushed per batch."""
@@ -176,8 +200,12 @@ class _JsonlOut:
             self.written += len(lines)
 
 
-def _state_path(out: Path) -> Path:
-    return out.with_name(out.name + ".state.json")
+def _state_path(out: Path, key: str | None = None) -> Path:
+    if key is None:
+        return out.with_name(out.name + ".state.json")
+    slug = "".join(c if c.isalnum() else "-" for c in key)[:40]
+    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
+    return out.with_name(f"{out.name}.{slug}-{digest}.state.json")
 
 
 def _read_state(path: Path) -> dict[str, Any]:
@@ -205,12 +233,13 @@ def _paginate(fetch: Callable[..., dict[str, Any]], out: Path, key: str, *,
     from tqdm.auto import tqdm  # lazy: ~60 ms of start-up
 
     check_can_write(out.parent, out.name)
-    state_file = _state_path(out)
+    in_store = is_store(out)  # a store holds several queries: a state file for each
+    state_file = _state_path(out, key if in_store else None)
     state = _read_state(state_file)
     if state.get("key") not in (None, key):
         raise TweetlabError(f"{out} was collected for {state['key']!r}, not {key!r}; choose "
                             "another output file")
-    sink = _JsonlOut(out)
+    sink: Any = StoreSink(out) if in_store else _JsonlOut(out)
     token = state.get("next_token")  # an interrupted run left pages to fetch
     since_id = state.get("since_id") if token is None else state.get("run_since_id")
     newest = state.get("run_newest_id")
@@ -252,6 +281,8 @@ def _paginate(fetch: Callable[..., dict[str, Any]], out: Path, key: str, *,
             break
         _write_state(state_file, state)
     bar.close()
+    if in_store:
+        sink.close()
     return CollectSummary(out, sink.read, sink.written, sink.dupes, pages, finished)
 
 
@@ -359,9 +390,12 @@ def _unpack(data: Any) -> Iterator[dict[str, Any]]:
 
 def import_tweets(paths: Iterable[str | Path], out: str | Path,
                   *, force: bool = False) -> CollectSummary:
-    """Read archives, JSON dumps and CSVs into one deduplicated JSONL file."""
+    """Read archives, JSON dumps and CSVs into one deduplicated JSONL file, or add them to
+    a tweet store (``out`` ending ``.duckdb``: tweets already there are skipped)."""
     out_path = Path(out)
     paths = list(paths)
+    if is_store(out_path):
+        return _import_into_store(paths, out_path)
     if out_path.exists() and not force:
         raise TweetlabError(f"{out_path} already exists; pass --force to replace it "
                             "(or use another name)")
