@@ -226,14 +226,15 @@ def test_term_counts_are_document_frequencies_per_label():
     from tweetlab.analysis import STOP_TOKENS, _terms_per_label
 
     rng = np.random.default_rng(0)
-    vocab = ["a", "b", "c", "<url>", "rt", "ß", "d"]
+    vocab = ["ab", "bc", "cd", "<url>", "rt", "ßa", "de", "7", "u", "00"]  # (no numbers or lone
+    # letters: not terms)
     tokens = [[vocab[i] for i in rng.integers(0, len(vocab), rng.integers(0, 8))]
               for _ in range(300)]
     labels = np.array([["neg", "pos", "neutral"][i] for i in rng.integers(0, 3, 300)],
                       dtype=object)
     want: dict[str, Counter[str]] = {}
     for toks, lab in zip(tokens, labels, strict=False):
-        want.setdefault(lab, Counter()).update(set(toks) - STOP_TOKENS)
+        want.setdefault(lab, Counter()).update(set(toks) - STOP_TOKENS - {"7", "u", "00"})
     got = _terms_per_label(tokens, labels).as_counters()
     assert list(got) == list(dict.fromkeys(labels.tolist()))
     assert {k: dict(v) for k, v in got.items()} == {k: dict(v) for k, v in want.items()}
@@ -367,3 +368,14 @@ def test_the_report_names_the_model_folder_and_family(tmp_path, binary_model):
     assert "scored with a <b>my-sentiment (tfidf)</b> model" in html
     analyze(path, binary_model, out=tmp_path / "rep2", progress=False)  # an object: family
     assert "scored with a <b>tfidf</b> model" in (tmp_path / "rep2" / "report.html").read_text()
+
+
+def test_report_shows_html_entities_decoded_and_terms_that_are_words(tmp_path, binary_model):
+    rows = [(f"good day &amp; great 00 u #t{i}", f"2024-03-0{1 + i % 3}T12:00:00Z", "x")
+            for i in range(30)]
+    path = write_tweets(tmp_path / "t.csv", rows)
+    res = analyze(path, binary_model, by="day", out=tmp_path / "r", progress=False)
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert "good day &amp; great" in page and "&amp;amp;" not in page  # shown as "&"
+    terms = {t for items in res.terms.values() for t, _, _ in items}
+    assert terms and not terms & {"00", "u", "amp"}

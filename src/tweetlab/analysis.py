@@ -60,13 +60,20 @@ KEPT_PUNCTUATION = {"!", "?"}  # they do tell labels apart (thanks!, any update?
 
 @functools.lru_cache(maxsize=65536)
 def _is_term(word: str) -> bool:
-    """Worth listing as a distinctive term: not a placeholder and not bare punctuation
-    (quotes, colons, brackets...), except ``!`` and ``?``. Emoji stay."""
+    """Worth listing as a distinctive term: not a placeholder, not bare punctuation
+    (quotes, colons, brackets...) except ``!`` and ``?``, not a bare number ("00", "7",
+    "10:30") and not a lone letter ("u", "m"). Emoji stay.
+
+    >>> [w for w in ["love", "00", "10:30", "u", "!", "&", "\U0001F602"] if _is_term(w)]
+    ['love', '!', '\U0001f602']
+    """
     if word in STOP_TOKENS:
         return False
     if word in KEPT_PUNCTUATION:
         return True
-    return not all(unicodedata.category(ch).startswith("P") for ch in word)
+    if len(word) == 1 and word.isalnum():
+        return False
+    return not all(ch.isdigit() or unicodedata.category(ch).startswith("P") for ch in word)
 
 
 @dataclass

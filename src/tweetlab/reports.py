@@ -353,7 +353,7 @@ def write_analysis_report(result: Any, out: Path, *, by: str, group: str | None,
         for lab in labels:
             for c, t in result.typical.get((g, lab), []):
                 parts.append(f"<tr><td>{esc(lab)}</td><td class='n'>{percent(c, 0)}</td>"
-                             f"<td>{esc(t)}</td></tr>")
+                             f"<td>{esc(html.unescape(t))}</td></tr>")
         parts.append("</table>")
     parts.append("<h2>Counts</h2><table><tr>" + "".join(f"<th>{esc(c)}</th>" for c in counts.columns)
                  + "</tr>")
