@@ -4,8 +4,9 @@
 
 Sentiment140's 100,000 tweets (`../shared/data`), shuffled and repeated with distinct ids
 and a year of dates. Times: `store.add_tweets` of the 1M (one transaction per 10,000);
-`analyze_store` by day, which scores the 1M (one process) and counts in SQL; the same
-again (nothing new to score); 10,000 new tweets added, and `analyze_store` once more.
+`analyze_store` by day, which scores the 1M (worker processes, one per core) and counts in
+SQL; the same again (nothing new to score); 10,000 new tweets added, and `analyze_store`
+once more.
 Writes out/store.json.
 """
 

@@ -150,3 +150,13 @@ def test_analyze_cli_on_a_store(tmp_path: Path, model_dir: Path,
     assert "scored 120 new tweets" in capsys.readouterr().out
     assert main(["store", "info", str(db)]) == 0
     assert f"scored by {model_dir.name}" in capsys.readouterr().out
+
+
+def test_scoring_in_worker_processes_gives_the_same_scores(tmp_path: Path, model_dir: Path) -> None:
+    one, two = tmp_path / "one.duckdb", tmp_path / "two.duckdb"
+    for db in (one, two):
+        store.add_tweets(db, records(300))
+    assert store.score_new(one, model_dir, workers=1, batch=64, progress=False)[0] == 300
+    assert store.score_new(two, model_dir, workers=2, batch=64, progress=False)[0] == 300
+    query = "SELECT id, label, round(confidence, 6) FROM scores ORDER BY id"
+    assert list(store.rows(one, query)) == list(store.rows(two, query))

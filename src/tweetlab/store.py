@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from ._workers import scored as _scored
 from .analysis import SAMPLE, AnalysisResult, Tally, _coarsen, _model_name, _terms_per_label, finish
 from .api import score_frame
 from .bundled import resolve
@@ -177,12 +178,25 @@ def _where(where: str | None) -> str:
     return f"({where})" if where else "TRUE"
 
 
+class _Labels:
+    """A batch's labels and confidences (here or in a worker process)."""
+
+    def __init__(self, clf: Any, band: Sequence[float] | None) -> None:
+        self.clf, self.band = clf, band
+
+    def __call__(self, frame: Any) -> Any:
+        return score_frame(self.clf, frame, neutral_band=self.band)[["id", "label",
+                                                                      "confidence"]]
+
+
 def score_new(path: str | Path, model: Any = None, *, where: str | None = None,
               neutral_band: Sequence[float] | None = None, batch: int = BATCH,
-              progress: bool = True) -> tuple[int, str, str]:
+              workers: int | None = None, progress: bool = True) -> tuple[int, str, str]:
     """Score the tweets of the store (those ``where`` selects, an SQL condition on the
     ``tweets`` columns) that ``model`` has not scored yet, ``batch`` at a time, each batch
-    committed with its scores. Returns (tweets scored now, model name, version)."""
+    committed with its scores. ``workers``: scoring processes (``None``: one per core, up
+    to 4, for more than 150,000 tweets to score; 1: none). Returns (tweets scored now,
+    model name, version)."""
     folder = resolve(model)
     clf = load_model(folder)
     band = check_neutral_band(neutral_band)
@@ -195,26 +209,36 @@ def score_new(path: str | Path, model: Any = None, *, where: str | None = None,
             total = int(con.execute(f"SELECT count(*) {todo_sql}", [name, version]).fetchone()[0])
         except Exception as exc:  # duckdb's errors for a bad --where
             raise DataError(f"--where {where!r}: {str(exc).splitlines()[0]}", path=path) from None
+        if workers is None:
+            workers = min(os.cpu_count() or 1, 4) if total > 150_000 else 1
         from tqdm.auto import tqdm  # lazy: ~60 ms of start-up
 
         bar = tqdm(total=total, desc=f"score with {name}", unit=" tweets",
                    disable=None if progress and total else True)
+        # A second connection streams the tweets to score (a snapshot: the scores this one
+        # commits meanwhile do not change it), ``batch`` at a time.
+        reader = con.cursor()
+        result = reader.execute(f"SELECT t.id, t.text {todo_sql}", [name, version])
+
+        def pieces() -> Iterator[Any]:
+            import pandas as pd  # lazy: pandas: slow to import
+
+            while rows := result.fetchmany(batch):
+                yield pd.DataFrame(rows, columns=["id", "text"])
+
         done = 0
-        while done < total:
-            frame = con.execute(f"SELECT t.id, t.text {todo_sql} LIMIT {batch}",
-                                [name, version]).fetch_df()
-            if frame.empty:
-                break
-            scored = score_frame(clf, frame, neutral_band=band)[["id", "label", "confidence"]]
+        for _, scored in _scored(pieces(), lambda f: (f,), _Labels, clf, folder, (band,),
+                                 workers):
             con.execute("BEGIN TRANSACTION")
             con.register("scored", scored)
             con.execute("INSERT OR IGNORE INTO scores SELECT id, ?, ?, label, confidence, now() "
                         "FROM scored", [name, version])
             con.unregister("scored")
             con.execute("COMMIT")
-            done += len(frame)
-            bar.update(len(frame))
+            done += len(scored)
+            bar.update(len(scored))
         bar.close()
+        reader.close()
     finally:
         con.close()
     return done, name, version
