@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
+import tweetlab
+
 # Under pytest-xdist, each worker takes its share of the cores: 8 workers with 16 torch
 # threads each on 16 cores (a GPU machine, 2026-11-28) left a few generator tests past 40 s.
 if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
@@ -84,3 +86,13 @@ def family_options(family: str, request: pytest.FixtureRequest) -> dict:
         # default C (tuned for MiniLM) regularises it to ~0.87 on the toy task, C=100 ~0.97.
         return {"encoder": str(request.getfixturevalue("tiny_encoder")), "C": 100.0}
     return {}
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small tfidf model's folder (two labels, ``make_corpus(300)``), trained once."""
+    texts, labels = make_corpus(300)
+    out = tmp_path_factory.mktemp("model") / "m"
+    tweetlab.train(tweetlab.Dataset(texts=texts, labels=labels), model="tfidf", out=out,
+                   valid_size=0)
+    return out

@@ -21,16 +21,7 @@ from tweetlab.api import predict_file, predict_table
 from tweetlab.cli import main
 from tweetlab.errors import ConfigError, DataError
 
-from .conftest import make_corpus
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    texts, labels = make_corpus(300)
-    out = tmp_path_factory.mktemp("model") / "m"
-    tweetlab.train(tweetlab.Dataset(texts=texts, labels=labels), model="tfidf", out=out,
-                   valid_size=0)
-    return out
+from .conftest import make_corpus  # (model_dir: a small tfidf model folder)
 
 
 def tweets(n: int, seed: int = 5) -> pd.DataFrame:

@@ -8,24 +8,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import tweetlab
 from tweetlab import store
 from tweetlab.analysis import analyze
 from tweetlab.cli import main
 from tweetlab.errors import DataError
 
-from .conftest import make_corpus
+from .conftest import make_corpus  # (model_dir: a small tfidf model folder)
 
 pytest.importorskip("duckdb")
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    texts, labels = make_corpus(300)
-    out = tmp_path_factory.mktemp("model") / "m"
-    tweetlab.train(tweetlab.Dataset(texts=texts, labels=labels), model="tfidf", out=out,
-                   valid_size=0)
-    return out
 
 
 def records(n: int, start: int = 0) -> list[dict[str, object]]:
