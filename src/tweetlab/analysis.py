@@ -517,9 +517,7 @@ def analyze(
     clf = load_model(model_ref) if isinstance(model_ref, Path) else model_ref
     if getattr(clf, "task", "text-classification") != "text-classification":
         raise DataError(f"analyze needs a text classifier; this is a {clf.task} model")
-    band = check_neutral_band(neutral_band) or clf.neutral_band
-    labels_out = clf.output_labels if band is None or clf.neutral_band is not None else \
-        [clf.classes_[0], "neutral", clf.classes_[1]]
+    band, labels_out = band_and_labels(clf, neutral_band)
     out_path = Path(out) if out is not None else None
     if out_path is not None:
         check_writable(out_path, force)
@@ -550,6 +548,16 @@ def analyze(
                   first_bad=reading.first_bad, bad_rows=reading.bad_rows, n_terms=n_terms,
                   seconds=time.perf_counter() - start, out=out_path, labels_out=labels_out,
                   model_name=_model_name(model_ref, clf), max_groups=max_groups)
+
+
+def band_and_labels(clf: Any, neutral_band: Sequence[float] | None
+                    ) -> tuple[tuple[float, float] | None, list[str]]:
+    """The neutral band an analysis applies (the one given, else the model's own) and the
+    labels it counts (a binary model with a band given: negative, neutral, positive)."""
+    band = check_neutral_band(neutral_band) or clf.neutral_band
+    labels = clf.output_labels if band is None or clf.neutral_band is not None else \
+        [clf.classes_[0], "neutral", clf.classes_[1]]
+    return band, list(labels)
 
 
 def finish(tally: Tally, clf: Any, *, data: Any, by: str, group: str | None, n_skipped: int,

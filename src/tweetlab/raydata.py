@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import AnalysisResult, Tally, _model_name, _Scorer, finish
+from .analysis import AnalysisResult, Tally, _model_name, _Scorer, band_and_labels, finish
 from .api import score_frame
 from .bundled import default_for_file, resolve
 from .data.dataset import KNOWN_COLUMNS
@@ -371,9 +371,7 @@ def analyze(data: str | Path, model: Any = None, *, by: str = "auto", group: str
     clf = load_model(folder)
     if getattr(clf, "task", "text-classification") != "text-classification":
         raise DataError(f"analyze needs a text classifier; this is a {clf.task} model")
-    band = check_neutral_band(neutral_band) or clf.neutral_band
-    labels_out = list(clf.output_labels if band is None or clf.neutral_band is not None else
-                      [clf.classes_[0], "neutral", clf.classes_[1]])
+    band, labels_out = band_and_labels(clf, neutral_band)
     out_path = Path(out) if out is not None else None
     if out_path is not None:
         check_writable(out_path, force)

@@ -41,7 +41,16 @@ from typing import Any
 import numpy as np
 
 from ._workers import scored as _scored
-from .analysis import SAMPLE, AnalysisResult, Tally, _coarsen, _model_name, _terms_per_label, finish
+from .analysis import (
+    SAMPLE,
+    AnalysisResult,
+    Tally,
+    _coarsen,
+    _model_name,
+    _terms_per_label,
+    band_and_labels,
+    finish,
+)
 from .api import score_frame
 from .bundled import resolve
 from .errors import ConfigError, DataError
@@ -64,6 +73,11 @@ CREATE TABLE IF NOT EXISTS scores (
 """
 BATCH = 20_000  # tweets scored (and committed) at a time
 TERM_SAMPLE = 50_000  # tweets the distinctive terms are counted on
+
+
+def _dated(column: str) -> str:
+    """SQL for a ``date`` column's text as a timestamp (NULL when it is not a date)."""
+    return f"TRY_CAST(replace({column}, 'Z', '+00:00') AS TIMESTAMPTZ)"
 
 
 def is_store(path: str | Path) -> bool:
@@ -198,8 +212,15 @@ def score_new(path: str | Path, model: Any = None, *, where: str | None = None,
     to 4, for more than 150,000 tweets to score; 1: none). Returns (tweets scored now,
     model name, version)."""
     folder = resolve(model)
-    clf = load_model(folder)
-    band = check_neutral_band(neutral_band)
+    return _score_new(path, load_model(folder), folder, where=where,
+                      band=check_neutral_band(neutral_band), batch=batch, workers=workers,
+                      progress=progress)
+
+
+def _score_new(path: str | Path, clf: Any, folder: Path, *, where: str | None,
+               band: Sequence[float] | None, batch: int = BATCH, workers: int | None = None,
+               progress: bool = True) -> tuple[int, str, str]:
+    """:func:`score_new` with the model loaded (from ``folder``)."""
     name, version = folder.name, model_version(folder, band)
     con = connect(path, create=False)
     try:
@@ -260,13 +281,11 @@ def analyze_store(path: str | Path, model: Any = None, *, where: str | None = No
     if out_path is not None:
         check_writable(out_path, force)
     start = time.perf_counter()
-    n_new, name, version = score_new(path, model, where=where, neutral_band=neutral_band,
-                                     progress=progress)
     folder = resolve(model)
     clf = load_model(folder)
-    band = check_neutral_band(neutral_band) or clf.neutral_band
-    labels_out = list(clf.output_labels if band is None or clf.neutral_band is not None else
-                      [clf.classes_[0], "neutral", clf.classes_[1]])
+    n_new, name, version = _score_new(path, clf, folder, where=where,
+                                      band=check_neutral_band(neutral_band), progress=progress)
+    band, labels_out = band_and_labels(clf, neutral_band)
     con = connect(path, create=False)
     try:
         tally, n_skipped, first_bad, by = _count(con, clf, name, version, where, by, group,
@@ -303,9 +322,10 @@ def _count(con: Any, clf: Any, name: str, version: str, where: str | None, by: s
     """The tally of the selected, scored tweets (see :func:`analyze_store`)."""
     columns = [r[0] for r in con.execute("DESCRIBE tweets").fetchall()]
     quoted = name.replace("'", "''")  # (a folder name, in SQL text)
-    joined = (f"FROM tweets t JOIN scores s ON s.id = t.id AND s.model = '{quoted}' "
-              f"AND s.version = '{version}' WHERE {_where(where)}")
-    dated = "TRY_CAST(replace(t.date, 'Z', '+00:00') AS TIMESTAMPTZ)"
+    scored = (f"FROM tweets t JOIN scores s ON s.id = t.id AND s.model = '{quoted}' "
+              f"AND s.version = '{version}'")
+    joined = f"{scored} WHERE {_where(where)}"
+    dated = _dated("t.date")
     n_dated = int(con.execute(f"SELECT count({dated}) {joined}").fetchone()[0])
     n_all = int(con.execute(f"SELECT count(*) {joined}").fetchone()[0])
     if by == "auto" and n_dated == 0:
@@ -319,11 +339,10 @@ def _count(con: Any, clf: Any, name: str, version: str, where: str | None, by: s
         f"strftime(date_trunc('{unit}', timezone('UTC', {dated})), '%Y-%m-%dT%H:%M:%S')"
     extra, grp = _group_sql(group, columns)
     keep = "" if by == "all" else f" AND {dated} IS NOT NULL"
+    grouped = f"{scored}{extra} WHERE {_where(where)}{keep}"
     tally = Tally(labels, group, top_n, False)
-    cells = con.execute(f"SELECT {period} AS p, {grp} AS g, s.label, count(*) "
-                        f"FROM tweets t JOIN scores s ON s.id = t.id AND s.model = ? "
-                        f"AND s.version = ? {extra} WHERE {_where(where)}{keep} "
-                        "GROUP BY ALL", [name, version]).fetchall()
+    cells = con.execute(f"SELECT {period} AS p, {grp} AS g, s.label, count(*) {grouped} "
+                        "GROUP BY ALL").fetchall()
     if by != "all" and cells:
         stamps = np.array([c[0] for c in cells], dtype="datetime64[s]")
         names = period_names(stamps, "day" if by == "auto" else by)
@@ -337,9 +356,7 @@ def _count(con: Any, clf: Any, name: str, version: str, where: str | None, by: s
     typical = con.execute(
         f"SELECT g, label, confidence, text FROM (SELECT {grp} AS g, s.label, s.confidence, "
         f"t.text, row_number() OVER (PARTITION BY {grp}, s.label ORDER BY s.confidence DESC, "
-        f"t.id) AS r FROM tweets t JOIN scores s ON s.id = t.id AND s.model = ? AND "
-        f"s.version = ? {extra} WHERE {_where(where)}{keep}) WHERE r <= {top_n}",
-        [name, version]).fetchall()
+        f"t.id) AS r {grouped}) WHERE r <= {top_n}").fetchall()
     for seq, (g, lab, conf, text) in enumerate(typical):
         tally.heaps.setdefault((str(g), str(lab)), []).append((float(conf), -seq, str(text)))
     sample = con.execute(f"SELECT t.text, s.label {joined}{keep} USING SAMPLE "
@@ -370,7 +387,7 @@ def export(path: str | Path, out: str | Path, *, where: str | None = None,
     con = connect(path, create=False)
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
     try:
-        dated = "TRY_CAST(replace(date, 'Z', '+00:00') AS TIMESTAMPTZ)"
+        dated = _dated("date")
         n = int(con.execute(f"SELECT count(*) FROM tweets WHERE {_where(where)}").fetchone()[0])
         con.execute(
             f"COPY (SELECT *, coalesce(strftime(timezone('UTC', {dated}), '%Y-%m-%d'), "
