@@ -123,7 +123,9 @@ def write_parts(frame: pd.DataFrame, folder: Path, kind: str, n: int = 3) -> Pat
     return folder
 
 
-@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
+# csv parts in the fast suite; jsonl and parquet in make test-slow (a local Ray is ~10 s a test)
+@pytest.mark.parametrize("kind", ["csv", pytest.param("jsonl", marks=pytest.mark.slow),
+                                  pytest.param("parquet", marks=pytest.mark.slow)])
 def test_ray_predict_matches_the_builtin_path_row_for_row(ray_local, tmp_path: Path,
                                                           model_dir: Path, kind: str) -> None:
     frame = tweets(900)
@@ -146,6 +148,7 @@ def test_ray_predict_matches_the_builtin_path_row_for_row(ray_local, tmp_path: P
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no partial left
 
 
+@pytest.mark.slow
 def test_ray_predict_keeps_an_existing_output_unless_forced(ray_local, tmp_path: Path,
                                                             model_dir: Path) -> None:
     tweets(100).to_parquet(tmp_path / "t.parquet")
